@@ -1,0 +1,24 @@
+"""Module-level launchers: the same as the ``Runtime`` methods, on ``get_runtime()``."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from actors.runtime import ProcessLike, get_runtime
+from provenance.nodes import Node
+
+
+def run(process: ProcessLike, *args: Any, **inputs: Any) -> Any:
+    """Run blockingly in the runtime in use; see ``Runtime.run``."""
+    return get_runtime().run(process, *args, **inputs)
+
+
+def run_get_node(process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, Node]:
+    """Run blockingly; return the result and the process node. See ``Runtime.run_get_node``."""
+    return get_runtime().run_get_node(process, *args, **inputs)
+
+
+def run_async(process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
+    """Start a process; the future resolves to what ``run`` returns."""
+    return get_runtime().run_async(process, *args, **inputs)

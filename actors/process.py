@@ -1,0 +1,293 @@
+"""``Process``: what users subclass; it has a spec, a state machine and a node.
+
+A ``Process`` holds no thread. Its ``ProcessActor`` drives it one step per message; the process
+only says what a step did (``StepOutcome``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from actors.attribute_dict import AttributeDict, FrozenAttributeDict
+from actors.errors import SpecError
+from actors.spec import ExitCode, ProcessSpec
+from actors.states import StateMachine
+from provenance.data import Data
+from provenance.process_nodes import Calculation, ProcessNode
+from provenance.process_state import ProcessState
+from provenance.records import LinkRecord, LinkType, NodeRecord, WriteOp
+
+if TYPE_CHECKING:
+    from actors.runtime import Runtime
+
+REPORT_LOGGER_NAME = "workactors.report"
+_report_logger = logging.getLogger(REPORT_LOGGER_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class StepDone:
+    """The process has nothing left to do and ends with ``exit_code``."""
+
+    exit_code: ExitCode
+
+
+@dataclass(frozen=True, slots=True)
+class StepContinue:
+    """Another step follows at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepWait:
+    """The next step runs when what the process waits on has terminated."""
+
+
+StepOutcome = StepDone | StepContinue | StepWait
+
+
+def as_exit_code(result: Any, owner: str) -> ExitCode:
+    """Read what ``run`` or a step returned as an exit code (None and 0 are success)."""
+    if result is None:
+        return ExitCode()
+    if isinstance(result, ExitCode):
+        return result
+    if isinstance(result, int) and not isinstance(result, bool):
+        return ExitCode(result)
+    raise SpecError(
+        f"{owner} returned {result!r}; a step returns None, an int exit status or an ExitCode "
+        "(self.exit_codes.LABEL). Emit results with self.out(name, node)"
+    )
+
+
+class Process:
+    """A unit of work with full provenance.
+
+    Subclass, override ``define`` (call ``super().define(spec)`` first) and ``run``.
+    """
+
+    node_class: ClassVar[type[ProcessNode]] = Calculation
+    spec_class: ClassVar[type[ProcessSpec]] = ProcessSpec
+
+    class SaveKeys:
+        """Keys of the saved instance state bundle."""
+
+        CLASS_NAME = "class_name"
+        PID = "pid"
+        NODE_UUID = "node_uuid"
+        INPUTS = "inputs"
+        OUTPUTS = "outputs"
+        STATE = "state"
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """Declare inputs, outputs and exit codes; subclasses call ``super().define(spec)``."""
+
+    @classmethod
+    def spec(cls) -> ProcessSpec:
+        """The sealed spec of this class, built on first use."""
+        spec = cls.__dict__.get("_sealed_spec")
+        if spec is None:
+            spec = cls.spec_class()
+            cls.define(spec)
+            spec.sealed = True
+            cls._sealed_spec = spec
+        return spec
+
+    @classmethod
+    def process_label(cls) -> str:
+        """The name shown for processes of this class."""
+        return cls.__name__
+
+    @classmethod
+    def class_path(cls) -> str:
+        """``module.QualName``, what ``load_class`` takes to find this class again."""
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    @classmethod
+    def create_db_record(cls) -> ProcessNode:
+        """A new, unstored node that will record what a process of this class does."""
+        node = cls.node_class()
+        node.set_process_attributes(
+            process_label=cls.process_label(),
+            process_class=cls.class_path(),
+            process_state=ProcessState.CREATED.value,
+        )
+        return node
+
+    def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
+        """Validate ``inputs`` against the spec; nothing is stored yet.
+
+        Raises:
+            InputValidationError: naming every input that does not fit.
+        """
+        spec = type(self).spec()
+        self._inputs = FrozenAttributeDict(
+            spec.validate_inputs(dict(inputs or {}), owner=self.process_label())
+        )
+        self._outputs: dict[str, Data] = {}
+        self._node = self.create_db_record()
+        self._machine = StateMachine()
+        self._runtime: Runtime | None = None
+
+    @property
+    def inputs(self) -> FrozenAttributeDict:
+        """The validated inputs, defaults filled in."""
+        return self._inputs
+
+    @property
+    def outputs(self) -> dict[str, Data]:
+        """The outputs emitted so far."""
+        return dict(self._outputs)
+
+    @property
+    def node(self) -> ProcessNode:
+        """The node recording this process."""
+        return self._node
+
+    @property
+    def pid(self) -> int | None:
+        """The process id, equal to the node's pk; None until the process is launched."""
+        return self._node.pk
+
+    @property
+    def state(self) -> ProcessState:
+        """The current state."""
+        return self._machine.state
+
+    @property
+    def exit_codes(self) -> AttributeDict:
+        """The exit codes of the spec, by label."""
+        return type(self).spec().exit_codes
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime that runs this process."""
+        if self._runtime is None:
+            raise SpecError(f"{self.process_label()} has not been launched by a runtime")
+        return self._runtime
+
+    def run(self) -> ExitCode | int | None:
+        """The work; override it. Return None, an int or an ``ExitCode``."""
+        raise SpecError(f"{type(self).__name__} must override run(self)")
+
+    def out(self, name: str, value: Data) -> None:
+        """Emit an output.
+
+        Raises:
+            OutputValidationError: if the spec has no such output or the type is wrong.
+        """
+        type(self).spec().validate_output(name, value, owner=self.process_label())
+        self._outputs[name] = value
+
+    def report(self, msg: str, *args: Any) -> None:
+        """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``."""
+        caller = sys._getframe(1).f_code.co_name
+        text = msg % args if args else msg
+        _report_logger.info(
+            "[%s|%s] %s",
+            type(self).__name__,
+            caller,
+            text,
+            extra={"pid": self.pid, "workactors_runtime": id(self._runtime)},
+        )
+
+    def save_instance_state(self) -> dict[str, Any]:
+        """What identifies this process and its data, keyed by ``SaveKeys``."""
+        keys = self.SaveKeys
+        return {
+            keys.CLASS_NAME: type(self).class_path(),
+            keys.PID: self.pid,
+            keys.NODE_UUID: self._node.uuid,
+            keys.INPUTS: {name: node.uuid for name, node in self._inputs.items()},
+            keys.OUTPUTS: {name: node.uuid for name, node in self._outputs.items()},
+            keys.STATE: self.state.value,
+        }
+
+    # Hooks the actor calls; overriders call super().
+
+    def on_finish(self, exit_code: ExitCode) -> None:
+        """Record the end state on the node when the process enters FINISHED."""
+        self._node.set_process_attributes(
+            process_state=ProcessState.FINISHED.value,
+            exit_status=exit_code.status,
+            exit_message=exit_code.message or None,
+        )
+
+    def on_except(self, traceback_text: str) -> None:
+        """Record the traceback on the node when the process enters EXCEPTED."""
+        self._node.set_process_attributes(
+            process_state=ProcessState.EXCEPTED.value, exception=traceback_text
+        )
+
+    def on_kill(self, message: str | None) -> None:
+        """Record the kill on the node when the process enters KILLED."""
+        self._node.set_process_attributes(
+            process_state=ProcessState.KILLED.value, exit_message=message
+        )
+
+    # Engine side.
+
+    def step(self) -> StepOutcome:
+        """Run the next step; a plain process has one, ``run``."""
+        return StepDone(as_exit_code(self.run(), f"{type(self).__name__}.run"))
+
+    def child_terminated(self, pid: int, state: ProcessState) -> bool:
+        """Note that an awaited child terminated; True if the process may continue now."""
+        del pid, state
+        return True
+
+    def result(self) -> Any:
+        """What a blocking ``run`` returns: the outputs."""
+        return dict(self._outputs)
+
+    def launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
+        """Writes that store the new process: its inputs, its node, its links."""
+        ops: list[WriteOp] = []
+        seen: set[str] = set()
+        for value in self._inputs.values():
+            if isinstance(value, Data) and not value.is_stored:
+                ops.extend(_new_records(value, seen))
+        ops.append(self._node._record())
+        ops.extend(
+            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, name)
+            for name, value in self._inputs.items()
+            if isinstance(value, Data)
+        )
+        if caller_uuid is not None:
+            ops.append(LinkRecord(caller_uuid, self._node.uuid, LinkType.CALL, "CALL"))
+        return ops
+
+    def mark_launched(self, pks: Mapping[str, int]) -> None:
+        """Give the node and the new inputs their pks."""
+        for value in self._inputs.values():
+            if isinstance(value, Data) and not value.is_stored:
+                value._mark_stored(pks)
+        self._node._mark_stored(pks)
+
+    def termination_ops(self) -> list[WriteOp]:
+        """Writes that record the end: outputs, their links, the final node attributes."""
+        ops: list[WriteOp] = []
+        seen: set[str] = set()
+        for name, value in self._outputs.items():
+            created = not value.is_stored
+            if created:
+                ops.extend(_new_records(value, seen))
+            link_type = LinkType.CREATE if created else LinkType.RETURN
+            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, name))
+        ops.append(self._node.set_process_attributes())
+        return ops
+
+    def mark_terminated(self, pks: Mapping[str, int]) -> None:
+        """Give the new outputs their pks."""
+        for value in self._outputs.values():
+            if not value.is_stored and value.uuid in pks:
+                value._mark_stored(pks)
+
+
+def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:
+    records = [record for record in node._records_to_store() if record.uuid not in seen]
+    seen.update(record.uuid for record in records)
+    return records

@@ -1,0 +1,203 @@
+"""``ProcessActor``: one per live process; it advances its process one step per message.
+
+Between two steps the mailbox is read, so kill, pause and child notifications interleave with
+the work. The actor writes provenance through the provenance actor and publishes the
+termination to the registry exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pykka
+import structlog
+
+from actors.errors import OutputValidationError, ProcessKilledError
+from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
+from actors.registry import ChildTerminated, ClearStack, SetStack, Terminated
+from actors.spec import ExitCode
+from provenance.errors import StorageError
+from provenance.process_state import ProcessState
+
+if TYPE_CHECKING:
+    from actors.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Begin: CREATED -> RUNNING and run the first step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Continue:
+    """Run the next step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Run no further step until ``Play``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """Resume after ``Pause``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kill:
+    """End the process KILLED before its next step."""
+
+    message: str | None = None
+
+
+class ProcessActor(pykka.ThreadingActor):
+    """Drives one ``Process``."""
+
+    #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
+    use_daemon_thread = True
+
+    def __init__(
+        self,
+        process: Process,
+        runtime: Runtime,
+        stack: tuple[int, ...],
+        done: Future[Any],
+    ) -> None:
+        super().__init__()
+        self._process = process
+        self._runtime = runtime
+        self._stack = stack
+        self._done = done
+        self._paused = False
+        self._step_pending = False
+
+    @property
+    def _pid(self) -> int:
+        pid = self._process.pid
+        assert pid is not None, "a process actor only ever holds a launched process"
+        return pid
+
+    def on_receive(self, message: Any) -> None:
+        """Handle one message (runs on the actor's thread)."""
+        if self._process.state.is_terminal:
+            log.debug("process.message_after_end", pid=self._pid, message=repr(message))
+            return
+        match message:
+            case Start():
+                self._transition(ProcessState.RUNNING)
+                self._request_step()
+            case Continue():
+                self._step_pending = False
+                if not self._paused:
+                    self._run_step()
+                else:
+                    self._step_pending = True
+            case ChildTerminated(pid=child, state=state):
+                if self._process.child_terminated(child, state):
+                    self._transition(ProcessState.RUNNING)
+                    self._request_step()
+            case Pause():
+                self._paused = True
+            case Play():
+                self._paused = False
+                if self._step_pending:
+                    self._request_step()
+            case Kill(message=text):
+                self._kill(text)
+            case _:
+                log.warning("process.unknown_message", pid=self._pid, message=repr(message))
+
+    def _request_step(self) -> None:
+        if self._paused:
+            self._step_pending = True
+        else:
+            self.actor_ref.tell(Continue())
+
+    def _transition(self, state: ProcessState) -> None:
+        if self._process.state is state:
+            return
+        self._process._machine.transition_to(state)
+        update = self._process.node.set_process_attributes(process_state=state.value)
+        self._runtime.backend.write_nowait([update])
+
+    def _run_step(self) -> None:
+        context = threading.get_ident()
+        registry = self._runtime.registry
+        registry.tell(SetStack(context, self._stack))
+        token = self._runtime._enter_step()
+        try:
+            with structlog.contextvars.bound_contextvars(
+                pid=self._pid, workactors_runtime=id(self._runtime)
+            ):
+                outcome: StepOutcome = self._process.step()
+        except Exception as exc:  # noqa: BLE001 - any user error ends the process EXCEPTED
+            self._except(exc)
+            return
+        finally:
+            self._runtime._leave_step(token)
+            registry.tell(ClearStack(context))
+        match outcome:
+            case StepContinue():
+                self._request_step()
+            case StepWait():
+                self._transition(ProcessState.WAITING)
+            case StepDone(exit_code=exit_code):
+                self._finish(exit_code)
+
+    def _finish(self, exit_code: ExitCode) -> None:
+        process = self._process
+        if exit_code.status == 0:
+            missing = process.spec().missing_outputs(process.outputs)
+            if missing:
+                self._except(
+                    OutputValidationError(
+                        f"{process.process_label()} finished without its required outputs "
+                        f"{', '.join(missing)}"
+                    )
+                )
+                return
+        process._machine.transition_to(ProcessState.FINISHED)
+        process.on_finish(exit_code)
+        self._terminate(ProcessState.FINISHED, None)
+
+    def _except(self, exc: BaseException) -> None:
+        process = self._process
+        process._machine.transition_to(ProcessState.EXCEPTED)
+        process.on_except("".join(traceback.format_exception(exc)))
+        self._terminate(ProcessState.EXCEPTED, exc)
+
+    def _kill(self, text: str | None) -> None:
+        process = self._process
+        process._machine.transition_to(ProcessState.KILLED)
+        message = f"killed: {text}" if text else "killed"
+        process.on_kill(text)
+        self._terminate(ProcessState.KILLED, ProcessKilledError(f"process {self._pid} {message}"))
+
+    def _terminate(self, state: ProcessState, error: BaseException | None) -> None:
+        """Store the end, publish it once, stop."""
+        process = self._process
+        try:
+            pks = self._runtime.backend.write(process.termination_ops())
+            process.mark_terminated(pks)
+        except StorageError as exc:
+            log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
+            error = error or exc
+        self._runtime.registry.tell(Terminated(self._pid, state))
+        self._runtime._forget(self._pid)
+        if error is not None:
+            self._done.set_exception(error)
+        else:
+            try:
+                self._done.set_result(process.result())
+            except Exception as exc:  # noqa: BLE001 - a result hook error still ends the wait
+                self._done.set_exception(exc)
+        self.stop()
+
+
+__all__ = ["Continue", "Kill", "Pause", "Play", "ProcessActor", "Start"]

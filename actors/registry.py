@@ -1,0 +1,229 @@
+"""The registry actor: live processes, their call stacks, and who waits on whom.
+
+It replaces plumpy's thread-local call stack: stacks are keyed by the execution context (the
+thread running a step), and a process's termination is published here once, to every subscriber.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pykka
+import structlog
+
+from actors.errors import StackError
+from provenance.process_state import ProcessState
+
+if TYPE_CHECKING:
+    from actors.process import Process
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    """A process was launched and its actor started."""
+
+    pid: int
+    process: Process
+    actor: pykka.ActorRef[Any]
+    parent_pid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Terminated:
+    """A process reached a terminal state; tell its subscribers and forget it."""
+
+    pid: int
+    state: ProcessState
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """``waiter`` wants ``ChildTerminated`` when ``target`` terminates.
+
+    Replies True if the subscription is held, False if ``target`` is not live (it already
+    terminated, or never ran here): the waiter then reads its state from the database.
+    """
+
+    waiter: int
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetStack:
+    """The step running in ``context`` belongs to the last pid of ``stack``."""
+
+    context: int
+    stack: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClearStack:
+    """The step running in ``context`` is over."""
+
+    context: int
+
+
+@dataclass(frozen=True, slots=True)
+class GetStack:
+    """Reply the stack of ``context`` (empty outside any step)."""
+
+    context: int
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """Push ``pid`` on the stack of ``context``."""
+
+    context: int
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pop:
+    """Pop ``pid`` (or whatever is on top if None) from the stack of ``context``; reply it."""
+
+    context: int
+    pid: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GetProcess:
+    """Reply the live ``Process`` of ``pid``, or None."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class GetActor:
+    """Reply the actor of live process ``pid``, or None."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class LivePids:
+    """Reply the pids of every live process."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildrenOf:
+    """Reply the pids of the live children of ``pid``."""
+
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildTerminated:
+    """Sent to a waiting process's actor: ``pid`` has terminated in ``state``."""
+
+    pid: int
+    state: ProcessState
+
+
+class RegistryActor(pykka.ThreadingActor):
+    """Keeps what the runtime knows about live processes; answers in its own thread only."""
+
+    #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
+    use_daemon_thread = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._processes: dict[int, Process] = {}
+        self._actors: dict[int, pykka.ActorRef[Any]] = {}
+        self._parents: dict[int, int | None] = {}
+        self._children: dict[int, set[int]] = {}
+        self._subscribers: dict[int, set[int]] = {}
+        self._stacks: dict[int, tuple[int, ...]] = {}
+
+    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911 - one branch per message
+        """Dispatch one message (runs on the registry's thread)."""
+        match message:
+            case SetStack(context=context, stack=stack):
+                self._stacks[context] = stack
+            case ClearStack(context=context):
+                self._stacks.pop(context, None)
+            case GetStack(context=context):
+                return self._stacks.get(context, ())
+            case Push(context=context, pid=pid):
+                self._stacks[context] = (*self._stacks.get(context, ()), pid)
+            case Pop(context=context, pid=pid):
+                return self._pop(context, pid)
+            case Register():
+                self._register(message)
+            case Terminated(pid=pid, state=state):
+                self._terminated(pid, state)
+            case Subscribe(waiter=waiter, target=target):
+                if target not in self._actors:
+                    return False
+                self._subscribers.setdefault(target, set()).add(waiter)
+                return True
+            case GetProcess(pid=pid):
+                return self._processes.get(pid)
+            case GetActor(pid=pid):
+                return self._actors.get(pid)
+            case LivePids():
+                return tuple(self._actors)
+            case ChildrenOf(pid=pid):
+                return tuple(self._children.get(pid, ()))
+            case Sizes():
+                return self.sizes()
+            case _:
+                log.warning("registry.unknown_message", message=repr(message))
+        return None
+
+    def _pop(self, context: int, pid: int | None) -> int:
+        stack = self._stacks.get(context, ())
+        if not stack:
+            raise StackError("the process stack is empty: nothing to pop")
+        if pid is not None and stack[-1] != pid:
+            raise StackError(
+                f"cannot pop process {pid}: the top of the stack is process {stack[-1]}"
+            )
+        rest = stack[:-1]
+        if rest:
+            self._stacks[context] = rest
+        else:
+            del self._stacks[context]
+        return stack[-1]
+
+    def _register(self, message: Register) -> None:
+        self._processes[message.pid] = message.process
+        self._actors[message.pid] = message.actor
+        self._parents[message.pid] = message.parent_pid
+        if message.parent_pid is not None:
+            self._children.setdefault(message.parent_pid, set()).add(message.pid)
+
+    def _terminated(self, pid: int, state: ProcessState) -> None:
+        self._processes.pop(pid, None)
+        self._actors.pop(pid, None)
+        self._children.pop(pid, None)
+        parent = self._parents.pop(pid, None)
+        if parent is not None and (siblings := self._children.get(parent)) is not None:
+            siblings.discard(pid)
+            if not siblings:
+                del self._children[parent]
+        for waiter in self._subscribers.pop(pid, ()):
+            actor = self._actors.get(waiter)
+            if actor is None:
+                log.warning("registry.waiter_gone", waiter=waiter, terminated=pid)
+                continue
+            actor.tell(ChildTerminated(pid, state))
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each table holds (for leak checks)."""
+        return {
+            "processes": len(self._processes),
+            "actors": len(self._actors),
+            "parents": len(self._parents),
+            "children": len(self._children),
+            "subscribers": len(self._subscribers),
+            "stacks": len(self._stacks),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Reply ``RegistryActor.sizes()``."""

@@ -1,0 +1,295 @@
+"""``Runtime``: one actor system and the database it records into.
+
+A runtime starts the registry and provenance actors, one ``ProcessActor`` per launched process,
+and stops them all on ``shutdown``. ``get_runtime()`` returns the runtime in use: the one running
+the current step, else the most recently started one still open, else a default one created on
+first use under ``$WORKACTORS_HOME``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import contextvars
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+
+from actors.errors import RuntimeClosedError
+from actors.process import REPORT_LOGGER_NAME, Process
+from actors.process_actor import Kill, ProcessActor, Start
+from actors.registry import GetStack, LivePids, Register, RegistryActor, Sizes
+from provenance.actor import ProvenanceActor
+from provenance.backend import ActorBackend, set_backend_provider
+from provenance.logs import DbLogHandler
+from provenance.nodes import Node
+from provenance.storage import Storage, sqlite_url
+
+log = structlog.get_logger(__name__)
+
+HOME_ENV = "WORKACTORS_HOME"
+DATABASE_URL_ENV = "WORKACTORS_DATABASE_URL"
+ASK_TIMEOUT = 30.0
+
+_step_runtime: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
+    "workactors_step_runtime", default=None
+)
+_open_runtimes: list[Runtime] = []
+_runtimes_lock = threading.RLock()
+
+
+def default_home() -> Path:
+    """``$WORKACTORS_HOME``, else ``~/.workactors``."""
+    env = os.environ.get(HOME_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".workactors"
+
+
+class _ThisRuntimeOnly(logging.Filter):
+    """Lets through only report records of processes of one runtime."""
+
+    def __init__(self, runtime_id: int) -> None:
+        super().__init__()
+        self._runtime_id = runtime_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        owner = getattr(record, "workactors_runtime", None)
+        if owner is None:
+            owner = structlog.contextvars.get_contextvars().get("workactors_runtime")
+        return owner == self._runtime_id
+
+
+ProcessLike = type[Process] | Callable[..., Any]
+
+
+class Runtime:
+    """One actor system: registry, provenance and one actor per live process.
+
+    Args:
+        home: folder of the embedded database and checkpoints; default ``default_home()``.
+        database_url: SQLAlchemy URL of the provenance database (PostgreSQL for servers);
+            default ``$WORKACTORS_DATABASE_URL``, else SQLite at ``<home>/provenance.sqlite``.
+
+    Raises:
+        StorageError: if the database is corrupt, foreign or of a newer version.
+    """
+
+    def __init__(self, home: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> None:
+        self.home = Path(home).expanduser() if home is not None else default_home()
+        for folder in (self.home, self.running_directory, self.finished_directory, self.failed_directory):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        url = database_url or os.environ.get(DATABASE_URL_ENV) or sqlite_url(self.home / "provenance.sqlite")
+        self.storage = Storage(url)
+        self._provenance_ref = ProvenanceActor.start(self.storage)
+        self.backend = ActorBackend(self.storage, self._provenance_ref)
+        self.registry = RegistryActor.start()
+        self._log_handler = DbLogHandler(self.backend)
+        self._log_handler.addFilter(_ThisRuntimeOnly(id(self)))
+        report_logger = logging.getLogger(REPORT_LOGGER_NAME)
+        report_logger.addHandler(self._log_handler)
+        if report_logger.level == logging.NOTSET:
+            report_logger.setLevel(logging.INFO)
+        self._lock = threading.Lock()
+        self._live: dict[int, tuple[Process, Future[Any]]] = {}
+        self._closed = False
+        with _runtimes_lock:
+            _open_runtimes.append(self)
+
+    @property
+    def running_directory(self) -> Path:
+        """Checkpoints of processes that have not terminated."""
+        return self.home / "running"
+
+    @property
+    def finished_directory(self) -> Path:
+        """Checkpoints of processes that finished."""
+        return self.running_directory / "finished"
+
+    @property
+    def failed_directory(self) -> Path:
+        """Checkpoints of processes that excepted, and unreadable ones."""
+        return self.running_directory / "failed"
+
+    @property
+    def is_closed(self) -> bool:
+        """True once ``shutdown`` began."""
+        return self._closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"<Runtime home={str(self.home)!r} db={self.storage.location!r}>"
+
+    # Launching.
+
+    def launch(self, process_class: type[Process], inputs: Mapping[str, Any]) -> tuple[Process, Future[Any]]:
+        """Validate, store and start a process; return it and the future of its result.
+
+        Raises:
+            InputValidationError: if the inputs do not fit; nothing is stored then.
+            RuntimeClosedError: after ``shutdown``.
+        """
+        if self._closed:
+            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
+        process = process_class(inputs)
+        process._runtime = self
+        # Outside any step (no runtime bound to this context) the caller's stack is empty.
+        caller_stack: tuple[int, ...] = (
+            self.registry.ask(GetStack(threading.get_ident()), timeout=ASK_TIMEOUT)
+            if _step_runtime.get() is not None
+            else ()
+        )
+        caller_uuid = None
+        parent_pid = caller_stack[-1] if caller_stack else None
+        if parent_pid is not None:
+            with self._lock:
+                caller = self._live.get(parent_pid)
+            caller_uuid = caller[0].node.uuid if caller else None
+        pks = self.backend.write_applied(process.launch_ops(caller_uuid))
+        process.mark_launched(pks)
+        pid = process.pid
+        assert pid is not None
+        done: Future[Any] = Future()
+        actor = ProcessActor.start(process, self, (*caller_stack, pid), done)
+        self.registry.tell(Register(pid, process, actor, parent_pid))
+        with self._lock:
+            self._live[pid] = (process, done)
+        actor.tell(Start())
+        return process, done
+
+    def _resolve(self, process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]) -> tuple[type[Process], dict[str, Any]]:
+        target = getattr(process, "process_class", process)
+        if isinstance(target, type) and issubclass(target, Process):
+            args_to_inputs = getattr(target, "args_to_inputs", None)
+            if args_to_inputs is not None:
+                return target, args_to_inputs(*args, **inputs)
+            if args:
+                raise TypeError(
+                    f"{target.__name__} takes its inputs by name "
+                    f"({', '.join(target.spec().inputs)}); positional arguments are for "
+                    "workfunctions only"
+                )
+            return target, inputs
+        raise TypeError(f"cannot run {process!r}: pass a Process subclass or a @workfunction")
+
+    def run_async(self, process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
+        """Start a process; the future resolves to what ``run`` would return."""
+        process_class, resolved = self._resolve(process, args, inputs)
+        return self.launch(process_class, resolved)[1]
+
+    def run_get_node(self, process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, Node]:
+        """Run blockingly; return the result and the process node.
+
+        Raises:
+            InputValidationError: bad inputs (nothing stored).
+            ProcessKilledError: the process was killed.
+            Exception: whatever the process raised (its node is EXCEPTED).
+        """
+        process_class, resolved = self._resolve(process, args, inputs)
+        instance, done = self.launch(process_class, resolved)
+        return done.result(), instance.node
+
+    def run(self, process: ProcessLike, *args: Any, **inputs: Any) -> Any:
+        """Run blockingly: a Process returns its outputs, a workfunction what it returned."""
+        return self.run_get_node(process, *args, **inputs)[0]
+
+    # Control.
+
+    def kill(self, pid: int, message: str | None = None) -> bool:
+        """Ask live process ``pid`` to end KILLED before its next step; False if not live here."""
+        with self._lock:
+            entry = self._live.get(pid)
+        if entry is None:
+            return False
+        actor = self._actor_of(pid)
+        if actor is None:
+            return False
+        actor.tell(Kill(message))
+        return True
+
+    def _actor_of(self, pid: int) -> Any:
+        from actors.registry import GetActor
+
+        return self.registry.ask(GetActor(pid), timeout=ASK_TIMEOUT)
+
+    def live_pids(self) -> tuple[int, ...]:
+        """Pids of the processes running in this runtime."""
+        pids: tuple[int, ...] = self.registry.ask(LivePids(), timeout=ASK_TIMEOUT)
+        return pids
+
+    def registry_sizes(self) -> dict[str, int]:
+        """How many entries the registry's tables hold (0 everywhere when idle)."""
+        sizes: dict[str, int] = self.registry.ask(Sizes(), timeout=ASK_TIMEOUT)
+        return sizes
+
+    # Engine hooks.
+
+    def _enter_step(self) -> contextvars.Token[Runtime | None]:
+        return _step_runtime.set(self)
+
+    def _leave_step(self, token: contextvars.Token[Runtime | None]) -> None:
+        _step_runtime.reset(token)
+
+    def _forget(self, pid: int) -> None:
+        with self._lock:
+            self._live.pop(pid, None)
+
+    # Shutdown.
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Let running processes end (killing those that outlast ``timeout``), then stop every
+        actor after the provenance actor committed all it holds. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = [done for _process, done in self._live.values()]
+        _not_done = concurrent.futures.wait(pending, timeout=timeout).not_done
+        if _not_done:
+            for pid in list(self._live):
+                self.kill(pid, "the runtime shut down")
+            concurrent.futures.wait(_not_done, timeout=ASK_TIMEOUT)
+        self.registry.stop(block=True, timeout=ASK_TIMEOUT)
+        self._provenance_ref.stop(block=True, timeout=ASK_TIMEOUT)
+        logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)
+        self.storage.dispose()
+        with _runtimes_lock:
+            if self in _open_runtimes:
+                _open_runtimes.remove(self)
+
+
+def get_runtime() -> Runtime:
+    """The runtime in use (see the module docstring); creates the default one if needed."""
+    in_step = _step_runtime.get()
+    if in_step is not None:
+        return in_step
+    with _runtimes_lock:
+        if _open_runtimes:
+            return _open_runtimes[-1]
+        return Runtime()
+
+
+def _shutdown_all() -> None:
+    with _runtimes_lock:
+        runtimes = list(reversed(_open_runtimes))
+    for runtime in runtimes:
+        runtime.shutdown(timeout=ASK_TIMEOUT)
+
+
+atexit.register(_shutdown_all)
+set_backend_provider(lambda: get_runtime().backend)

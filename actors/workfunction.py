@@ -1,0 +1,163 @@
+"""``@workfunction``: a function of data nodes run as a process with provenance."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from actors.errors import InputValidationError, OutputValidationError
+from actors.process import Process, StepDone, StepOutcome
+from actors.spec import ExitCode, ProcessSpec
+from provenance.data import Data
+from provenance.process_nodes import WorkCalculation
+
+RETURN_LABEL = "_return"
+
+
+class FunctionProcess(Process):
+    """The process of one decorated function; one subclass per function."""
+
+    node_class = WorkCalculation
+    func: ClassVar[Callable[..., Any]]
+    signature: ClassVar[inspect.Signature]
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """One port per named parameter; ``*args``/``**kwargs`` make inputs dynamic."""
+        super().define(spec)
+        for parameter in cls.signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                spec.dynamic_input(Data)
+                continue
+            if parameter.default is parameter.empty:
+                spec.input(parameter.name, valid_type=Data)
+            else:
+                spec.input(parameter.name, valid_type=Data, required=False)
+        spec.dynamic_output(Data)
+
+    @classmethod
+    def process_label(cls) -> str:
+        """The function's name."""
+        return cls.func.__name__
+
+    @classmethod
+    def class_path(cls) -> str:
+        """Import path of the decorated function."""
+        return f"{cls.func.__module__}.{cls.func.__qualname__}"
+
+    @classmethod
+    def args_to_inputs(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Map a call's arguments to input names; ``*args`` become ``<name>_0``, ``<name>_1``...
+
+        Raises:
+            InputValidationError: if the arguments do not fit the signature.
+        """
+        try:
+            bound = cls.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise InputValidationError(
+                f"workfunction {cls.process_label()}{cls.signature}: {exc}"
+            ) from exc
+        inputs: dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            kind = cls.signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_POSITIONAL:
+                inputs.update({f"{name}_{index}": item for index, item in enumerate(value)})
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                clashes = set(value) & set(inputs)
+                if clashes:
+                    raise InputValidationError(
+                        f"workfunction {cls.process_label()}: keyword {sorted(clashes)} clashes "
+                        "with a positional argument label"
+                    )
+                inputs.update(value)
+            else:
+                inputs[name] = value
+        return inputs
+
+    def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
+        super().__init__(inputs)
+        self._returned: Any = None
+
+    def _call_arguments(self) -> tuple[list[Any], dict[str, Any]]:
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        consumed: set[str] = set()
+        for parameter in self.signature.parameters.values():
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                index = 0
+                while f"{parameter.name}_{index}" in self.inputs:
+                    args.append(self.inputs[f"{parameter.name}_{index}"])
+                    consumed.add(f"{parameter.name}_{index}")
+                    index += 1
+            elif parameter.kind is parameter.VAR_KEYWORD:
+                continue
+            elif parameter.name in self.inputs:
+                consumed.add(parameter.name)
+                if parameter.kind is parameter.KEYWORD_ONLY:
+                    kwargs[parameter.name] = self.inputs[parameter.name]
+                else:
+                    args.append(self.inputs[parameter.name])
+        kwargs.update({name: value for name, value in self.inputs.items() if name not in consumed})
+        return args, kwargs
+
+    def step(self) -> StepOutcome:
+        """Call the function and emit what it returned."""
+        args, kwargs = self._call_arguments()
+        returned = type(self).func(*args, **kwargs)
+        if isinstance(returned, Data):
+            self.out(RETURN_LABEL, returned)
+        elif isinstance(returned, Mapping):
+            for name, value in returned.items():
+                if not isinstance(value, Data):
+                    raise OutputValidationError(
+                        f"workfunction {self.process_label()} returned {name!r}: {value!r}, "
+                        "not a data node; wrap it, e.g. Int(...)"
+                    )
+                self.out(name, value)
+        elif returned is not None:
+            raise OutputValidationError(
+                f"workfunction {self.process_label()} returned {type(returned).__name__} "
+                f"{returned!r}; return a data node (e.g. Int(...)) or a dict of them"
+            )
+        self._returned = returned
+        return StepDone(ExitCode())
+
+    def result(self) -> Any:
+        """What the function returned."""
+        return self._returned
+
+
+def workfunction(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a function of data nodes into a process with provenance.
+
+    Calling it runs it blockingly in the runtime in use and returns what it returned, stored.
+    """
+    process_class = type(
+        f"{func.__name__}_process",
+        (FunctionProcess,),
+        {
+            "func": staticmethod(func),
+            "signature": inspect.signature(func),
+            "__module__": func.__module__,
+            "__qualname__": f"{func.__qualname__}_process",
+        },
+    )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from actors.runtime import get_runtime
+
+        return get_runtime().run(process_class, *args, **kwargs)
+
+    def run_get_node(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        from actors.runtime import get_runtime
+
+        return get_runtime().run_get_node(process_class, *args, **kwargs)
+
+    wrapper.process_class = process_class  # type: ignore[attr-defined]
+    wrapper.run_get_node = run_get_node  # type: ignore[attr-defined]
+    wrapper.is_workfunction = True  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,49 @@
+"""The provenance graph of workactors: data and process nodes, links, logs and groups."""
+
+from provenance.backend import ProvenanceBackend, get_backend, set_backend_provider
+from provenance.data import Bool, Data, Dict, Float, FrozenDict, Int, List, Str
+from provenance.errors import (
+    ModificationNotAllowedError,
+    NoBackendError,
+    NotExistentError,
+    ProvenanceError,
+    StorageError,
+    WorkactorsError,
+)
+from provenance.groups import Group
+from provenance.logs import DbLogHandler
+from provenance.nodes import Node, load_node
+from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCalculation
+from provenance.process_state import ProcessState
+from provenance.records import LinkType
+from provenance.storage import Storage
+
+__all__ = [
+    "Bool",
+    "Calculation",
+    "Data",
+    "DbLogHandler",
+    "Dict",
+    "Float",
+    "FrozenDict",
+    "Group",
+    "Int",
+    "LinkType",
+    "List",
+    "LogEntry",
+    "ModificationNotAllowedError",
+    "NoBackendError",
+    "Node",
+    "NotExistentError",
+    "ProcessNode",
+    "ProcessState",
+    "ProvenanceBackend",
+    "ProvenanceError",
+    "Storage",
+    "Str",
+    "WorkCalculation",
+    "WorkactorsError",
+    "get_backend",
+    "load_node",
+    "set_backend_provider",
+]

@@ -1,0 +1,35 @@
+"""The exception hierarchy of workactors' provenance layer.
+
+``WorkactorsError`` is the root of every error the three packages raise; it lives here because
+``provenance`` is the package the others build on.
+"""
+
+from __future__ import annotations
+
+
+class WorkactorsError(Exception):
+    """Root of every error raised by workactors."""
+
+
+class ProvenanceError(WorkactorsError):
+    """Base of the errors raised by the provenance store."""
+
+
+class NotExistentError(ProvenanceError, LookupError):
+    """A node, group or record that was asked for is not in the database."""
+
+
+class MultipleObjectsError(ProvenanceError, LookupError):
+    """A lookup that must find one object found several."""
+
+
+class StorageError(ProvenanceError):
+    """The database cannot be used: corrupt, foreign, unreachable or of an unknown version."""
+
+
+class ModificationNotAllowedError(ProvenanceError):
+    """A stored node was asked to change what provenance has frozen."""
+
+
+class NoBackendError(ProvenanceError, RuntimeError):
+    """A node was stored or loaded while no runtime provides a provenance backend."""

@@ -1,0 +1,68 @@
+"""``DbLogHandler``: log records about a process become log records of its node."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import structlog
+
+from provenance.backend import ProvenanceBackend
+from provenance.records import LogRecord
+
+#: Attributes every ``logging.LogRecord`` has; anything else was passed through ``extra``.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "pid",
+}
+
+
+def bound_pid(record: logging.LogRecord) -> int | None:
+    """The pid a record is about: passed as ``extra={'pid': ...}`` or bound in structlog context."""
+    pid = getattr(record, "pid", None)
+    if pid is None:
+        pid = structlog.contextvars.get_contextvars().get("pid")
+    return pid if isinstance(pid, int) else None
+
+
+class DbLogHandler(logging.Handler):
+    """Forwards records bound to a process (a ``pid``) to the provenance actor.
+
+    Records without a pid are left to the other handlers. Sending never blocks on the database.
+    """
+
+    def __init__(self, backend: ProvenanceBackend, level: int = logging.NOTSET) -> None:
+        super().__init__(level)
+        self._backend = backend
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the record for the node of its pid (runs on the logging thread)."""
+        pid = bound_pid(record)
+        if pid is None:
+            return
+        try:
+            metadata: dict[str, Any] = {
+                key: value
+                for key, value in vars(record).items()
+                if key not in _STANDARD_ATTRIBUTES and _is_plain(value)
+            }
+            self._backend.write_nowait(
+                [
+                    LogRecord(
+                        node_pk=pid,
+                        levelname=record.levelname,
+                        loggername=record.name,
+                        message=record.getMessage(),
+                        time=dt.datetime.fromtimestamp(record.created, dt.UTC),
+                        metadata=metadata,
+                    )
+                ]
+            )
+        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+            self.handleError(record)
+
+
+def _is_plain(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None

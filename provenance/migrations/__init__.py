@@ -1,0 +1,1 @@
+"""Alembic migrations of the provenance schema; applied by ``provenance.storage.Storage``."""

@@ -1,0 +1,109 @@
+"""SQLAlchemy models of the provenance graph: nodes, typed links, log records and groups.
+
+The schema is owned by the Alembic migrations in ``provenance/migrations``; these models must
+describe the same tables (a test compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, as every timestamp in the database is."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so that migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DbNode(Base):
+    """A data or process node."""
+
+    __tablename__ = "db_node"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    node_type: Mapped[str] = mapped_column(String(255), index=True)
+    label: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    ctime: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    mtime: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DbLink(Base):
+    """A typed, labelled edge of the provenance graph, from ``input`` to ``output``."""
+
+    __tablename__ = "db_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    input_id: Mapped[int] = mapped_column(ForeignKey("db_node.id", ondelete="CASCADE"), index=True)
+    output_id: Mapped[int] = mapped_column(ForeignKey("db_node.id", ondelete="CASCADE"), index=True)
+    link_type: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(255))
+
+
+class DbLog(Base):
+    """A log record bound to a node, such as a line of ``Process.report``."""
+
+    __tablename__ = "db_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("db_node.id", ondelete="CASCADE"), index=True)
+    time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    levelname: Mapped[str] = mapped_column(String(50))
+    loggername: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+
+
+group_node = Table(
+    "db_group_node",
+    Base.metadata,
+    Column("group_id", ForeignKey("db_group.id", ondelete="CASCADE"), primary_key=True),
+    Column("node_id", ForeignKey("db_node.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class DbGroup(Base):
+    """A named set of nodes."""
+
+    __tablename__ = "db_group"
+    __table_args__ = (Index("ix_db_group_label_type", "label", "type_string", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    label: Mapped[str] = mapped_column(String(255))
+    type_string: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

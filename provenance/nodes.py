@@ -1,0 +1,185 @@
+"""The node API shared by data and process nodes, and ``load_node``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuid_module
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
+
+import sqlalchemy as sa
+
+from provenance.backend import get_backend
+from provenance.errors import ModificationNotAllowedError, NotExistentError
+from provenance.models import DbLink, DbNode
+from provenance.records import LinkType, NodeRecord
+
+
+class Node:
+    """A vertex of the provenance graph.
+
+    A node is created unstored (no pk); ``store()`` writes it and gives it a pk. Nodes refer to
+    each other through links, which only processes create.
+    """
+
+    node_type: ClassVar[str] = "node"
+    _classes: ClassVar[dict[str, type[Node]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "node_type" in cls.__dict__:
+            Node._classes[cls.node_type] = cls
+
+    def __init__(self, *, label: str = "", description: str = "") -> None:
+        self._uuid = str(uuid_module.uuid4())
+        self._pk: int | None = None
+        self._label = label
+        self._description = description
+        self._attributes: dict[str, Any] = {}
+        self._ctime: dt.datetime | None = None
+
+    @property
+    def uuid(self) -> str:
+        """The universally unique id, fixed at creation."""
+        return self._uuid
+
+    @property
+    def pk(self) -> int | None:
+        """The database id, or None while unstored."""
+        return self._pk
+
+    @property
+    def is_stored(self) -> bool:
+        """True once the node is in the database."""
+        return self._pk is not None
+
+    @property
+    def label(self) -> str:
+        """A short free-form name."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._check_mutable()
+        self._label = value
+
+    @property
+    def description(self) -> str:
+        """A free-form description."""
+        return self._description
+
+    @property
+    def ctime(self) -> dt.datetime | None:
+        """When the node was stored."""
+        return self._ctime
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        """A copy of the node's attributes."""
+        return dict(self._attributes)
+
+    def store(self) -> Self:
+        """Write the node to the database (once; storing again does nothing)."""
+        if not self.is_stored:
+            pks = get_backend().write(self._records_to_store())
+            self._mark_stored(pks)
+        return self
+
+    def _records_to_store(self) -> list[NodeRecord]:
+        """The records that storing this node writes: itself, after anything it depends on."""
+        return [self._record()]
+
+    def _record(self) -> NodeRecord:
+        return NodeRecord(
+            uuid=self._uuid,
+            node_type=self.node_type,
+            attributes=self._attributes_to_store(),
+            label=self._label,
+            description=self._description,
+        )
+
+    def _attributes_to_store(self) -> dict[str, Any]:
+        return dict(self._attributes)
+
+    def _mark_stored(self, pks: Mapping[str, int]) -> None:
+        self._pk = pks[self._uuid]
+        self._ctime = dt.datetime.now(dt.UTC)
+
+    def _check_mutable(self) -> None:
+        if self.is_stored:
+            raise ModificationNotAllowedError(
+                f"{self!r} is stored and immutable; create a new node instead"
+            )
+
+    @classmethod
+    def _from_row(cls, row: DbNode) -> Node:
+        node_class = Node._classes.get(row.node_type, Node)
+        node = node_class.__new__(node_class)
+        node._uuid = row.uuid
+        node._pk = row.id
+        node._label = row.label
+        node._description = row.description
+        node._attributes = dict(row.attributes)
+        node._ctime = row.ctime
+        node._init_loaded()
+        return node
+
+    def _init_loaded(self) -> None:
+        """Rebuild derived state of a node loaded from the database."""
+
+    def _links(self, *, incoming: bool, link_type: LinkType | None) -> list[tuple[str, Node]]:
+        if self._pk is None:
+            return []
+        mine, other = (DbLink.output_id, DbLink.input_id) if incoming else (
+            DbLink.input_id,
+            DbLink.output_id,
+        )
+        query = (
+            sa.select(DbLink.label, DbNode)
+            .join(DbNode, DbNode.id == other)
+            .where(mine == self._pk)
+            .order_by(DbLink.id)
+        )
+        if link_type is not None:
+            query = query.where(DbLink.link_type == link_type.value)
+        with get_backend().storage.read_session() as session:
+            return [(label, Node._from_row(row)) for label, row in session.execute(query).tuples()]
+
+    def get_inputs(self, link_type: LinkType | None = None) -> list[Node]:
+        """The nodes linked into this one, oldest link first."""
+        return [node for _label, node in self._links(incoming=True, link_type=link_type)]
+
+    def get_inputs_dict(self, link_type: LinkType | None = None) -> dict[str, Node]:
+        """The nodes linked into this one, by link label."""
+        return dict(self._links(incoming=True, link_type=link_type))
+
+    def get_outputs(self, link_type: LinkType | None = None) -> list[Node]:
+        """The nodes this one links to, oldest link first."""
+        return [node for _label, node in self._links(incoming=False, link_type=link_type)]
+
+    def get_outputs_dict(self, link_type: LinkType | None = None) -> dict[str, Node]:
+        """The nodes this one links to, by link label."""
+        return dict(self._links(incoming=False, link_type=link_type))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: uuid: {self._uuid} (pk: {self._pk})>"
+
+
+def load_node(pk_or_uuid: int | str) -> Node:
+    """Load a stored node by pk or uuid.
+
+    Raises:
+        NotExistentError: if no node has that pk or uuid.
+    """
+    if isinstance(pk_or_uuid, bool) or not isinstance(pk_or_uuid, int | str):
+        raise TypeError(f"load_node takes a pk (int) or a uuid (str), not {pk_or_uuid!r}")
+    column = DbNode.id if isinstance(pk_or_uuid, int) else DbNode.uuid
+    with get_backend().storage.read_session() as session:
+        row = session.execute(sa.select(DbNode).where(column == pk_or_uuid)).scalar_one_or_none()
+    if row is None:
+        kind = "pk" if isinstance(pk_or_uuid, int) else "uuid"
+        raise NotExistentError(
+            f"no node with {kind} {pk_or_uuid!r} in the provenance database; "
+            "`workactors process list` shows the stored processes"
+        )
+    return Node._from_row(row)

@@ -1,0 +1,153 @@
+"""Process nodes: the record of what a process did, and where it is now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from provenance.backend import get_backend
+from provenance.models import DbLog, DbNode
+from provenance.nodes import Node
+from provenance.process_state import ProcessState
+from provenance.records import AttributeUpdate, LinkType
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """A log line stored for a node."""
+
+    time: dt.datetime
+    levelname: str
+    loggername: str
+    message: str
+    metadata: dict[str, Any]
+
+
+class ProcessNode(Node):
+    """The node of a process run.
+
+    Its state attributes are read from the database on every access once stored, so that a node
+    held by one program shows what a daemon worker in another is doing.
+    """
+
+    node_type = "process"
+
+    def _state_attributes(self) -> dict[str, Any]:
+        if self._pk is None:
+            return self._attributes
+        with get_backend().storage.read_session() as session:
+            stored = session.execute(
+                sa.select(DbNode.attributes).where(DbNode.id == self._pk)
+            ).scalar_one_or_none()
+        return dict(stored) if stored is not None else self._attributes
+
+    @property
+    def process_state(self) -> ProcessState | None:
+        """The state of the process, None if it never started."""
+        value = self._state_attributes().get("process_state")
+        return None if value is None else ProcessState(value)
+
+    @property
+    def exit_status(self) -> int | None:
+        """0 on success, the exit code's status on a handled failure, None until finished."""
+        value: int | None = self._state_attributes().get("exit_status")
+        return value
+
+    @property
+    def exit_message(self) -> str | None:
+        """The message of the exit code the process ended with, if any."""
+        value: str | None = self._state_attributes().get("exit_message")
+        return value
+
+    @property
+    def exception(self) -> str | None:
+        """The traceback of an EXCEPTED process."""
+        value: str | None = self._state_attributes().get("exception")
+        return value
+
+    @property
+    def process_label(self) -> str:
+        """The name of the process class or function."""
+        value: str = self._attributes.get("process_label", "")
+        return value
+
+    @property
+    def process_class(self) -> str:
+        """Import path of the process class (``module.QualName``)."""
+        value: str = self._attributes.get("process_class", "")
+        return value
+
+    @property
+    def is_terminated(self) -> bool:
+        """True once FINISHED, EXCEPTED or KILLED."""
+        state = self.process_state
+        return state is not None and state.is_terminal
+
+    @property
+    def is_finished_ok(self) -> bool:
+        """True if FINISHED with exit status 0."""
+        return self.process_state is ProcessState.FINISHED and self.exit_status == 0
+
+    @property
+    def is_excepted(self) -> bool:
+        """True if an exception ended the process."""
+        return self.process_state is ProcessState.EXCEPTED
+
+    @property
+    def is_killed(self) -> bool:
+        """True if the process was killed."""
+        return self.process_state is ProcessState.KILLED
+
+    @property
+    def called(self) -> list[ProcessNode]:
+        """The processes this one called, in order."""
+        return [
+            node
+            for node in self.get_outputs(link_type=LinkType.CALL)
+            if isinstance(node, ProcessNode)
+        ]
+
+    @property
+    def caller(self) -> ProcessNode | None:
+        """The process that called this one, if any."""
+        callers = self.get_inputs(link_type=LinkType.CALL)
+        caller = callers[0] if callers else None
+        return caller if isinstance(caller, ProcessNode) else None
+
+    @property
+    def logs(self) -> list[LogEntry]:
+        """The log records of this node, oldest first."""
+        if self._pk is None:
+            return []
+        with get_backend().storage.read_session() as session:
+            rows = session.execute(
+                sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)
+            ).scalars()
+            return [
+                LogEntry(row.time, row.levelname, row.loggername, row.message, dict(row.meta))
+                for row in rows
+            ]
+
+    def set_process_attributes(self, **attributes: Any) -> AttributeUpdate:
+        """Change process attributes in memory and return the update that stores them.
+
+        Only the engine that runs the process calls this; the caller sends the update to the
+        provenance actor.
+        """
+        self._attributes.update(attributes)
+        return AttributeUpdate(self._uuid, dict(self._attributes))
+
+
+class Calculation(ProcessNode):
+    """The node of a plain ``Process``."""
+
+    node_type = "process.calculation"
+
+
+class WorkCalculation(ProcessNode):
+    """The node of a workfunction or a work chain."""
+
+    node_type = "process.workcalculation"
