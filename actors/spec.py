@@ -30,19 +30,34 @@ def _type_names(valid_type: TypeSpec) -> str:
     return " or ".join(t.__name__ for t in types)
 
 
+_NODE_FOR_PYTHON_TYPE = {
+    bool: "Bool",
+    int: "Int",
+    float: "Float",
+    str: "Str",
+    list: "List",
+    tuple: "List",
+    dict: "Dict",
+}
+
+
+def _wrap_hint(value: Any) -> str:
+    node_class = _NODE_FOR_PYTHON_TYPE.get(type(value))
+    if node_class is None:
+        return "; pass a data node (Int, Float, Str, Bool, List, Dict, ...)"
+    return f"; wrap plain values in a data node: {node_class}({value!r})"
+
+
 def _type_problem(name: str, value: Any, valid_type: TypeSpec, what: str) -> str | None:
     if valid_type is None:
         if isinstance(value, Data):
             return None
-        return (
-            f"{what} {name!r} must be a data node, got {type(value).__name__} {value!r}: "
-            f"wrap plain values, e.g. Int(4), Str('x')"
+        return f"{what} {name!r} must be a data node, got {type(value).__name__} {value!r}" + (
+            _wrap_hint(value)
         )
     if isinstance(value, valid_type):
         return None
-    hint = ""
-    if not isinstance(value, Data):
-        hint = f"; wrap plain values in a data node, e.g. {_type_names(valid_type).split(' ')[0]}(...)"
+    hint = "" if isinstance(value, Data) else _wrap_hint(value)
     return (
         f"{what} {name!r} must be {_type_names(valid_type)}, got {type(value).__name__} "
         f"{value!r}{hint}"
@@ -65,9 +80,15 @@ class InputPort:
         return self.default is not _NO_DEFAULT
 
     def default_value(self) -> Any:
-        """The default, called first if it is a factory."""
+        """The default for one process: a factory is called, a node is cloned.
+
+        A default node is shared by every process of the class, and possibly by several
+        runtimes with different databases, so each process gets its own copy.
+        """
         default = self.default
-        return default() if callable(default) and not isinstance(default, Data) else default
+        if isinstance(default, Data):
+            return default.clone()
+        return default() if callable(default) else default
 
 
 @dataclass(frozen=True, slots=True)

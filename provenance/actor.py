@@ -41,6 +41,19 @@ PK_CACHE_LIMIT = 200_000
 COMMIT_DELAY = 0.02
 
 
+_node_columns = DbNode.__table__.c
+_UPDATE_ATTRIBUTES = (
+    sa.update(DbNode)
+    .where(_node_columns.id == sa.bindparam("b_id"))
+    .values(
+        {
+            _node_columns.attributes: sa.bindparam("b_attributes", type_=_node_columns.attributes.type),
+            _node_columns.mtime: sa.bindparam("b_mtime", type_=_node_columns.mtime.type),
+        }
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Write:
     """Apply ``ops`` in order, all or nothing; reply ``{uuid: pk}`` of the new nodes.
@@ -79,6 +92,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._pk_by_uuid: dict[str, int] = {}
         self._waiting: list[tuple[Future[Any], Any]] = []
         self._uncommitted = False
+        self._pending_updates: dict[int, dict[str, Any]] = {}
         self._flush_timer: threading.Timer | None = None
 
     def on_start(self) -> None:
@@ -125,8 +139,16 @@ class ProvenanceActor(pykka.ThreadingActor):
     ) -> None:
         connection = self._require_connection()
         try:
-            with connection.begin_nested():
-                created = self._apply_ops(connection, ops)
+            # A raw savepoint: SQLAlchemy's nested-transaction bookkeeping costs more than the
+            # statements themselves on this hot path.
+            connection.exec_driver_sql("SAVEPOINT provenance_write")
+            try:
+                created, updates = self._apply_ops(connection, ops)
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK TO SAVEPOINT provenance_write")
+                raise
+            finally:
+                connection.exec_driver_sql("RELEASE SAVEPOINT provenance_write")
         except (SQLAlchemyError, NotExistentError, ValueError, TypeError) as exc:
             error = exc if isinstance(exc, NotExistentError) else StorageError(
                 f"provenance write failed and was rolled back: {exc}"
@@ -136,6 +158,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             else:
                 log.error("provenance.write_failed", error=str(exc), ops=len(ops))
             return
+        self._pending_updates.update(updates)
         self._uncommitted = True
         if reply is None:
             return
@@ -144,8 +167,12 @@ class ProvenanceActor(pykka.ThreadingActor):
         else:
             reply.set_result(created)
 
-    def _apply_ops(self, connection: Connection, ops: Sequence[WriteOp]) -> dict[str, int]:
+    def _apply_ops(
+        self, connection: Connection, ops: Sequence[WriteOp]
+    ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+        """Execute inserts now; return new pks and the attribute updates to apply at commit."""
         created: dict[str, int] = {}
+        updates: dict[int, dict[str, Any]] = {}
         nodes = [op for op in ops if isinstance(op, NodeRecord)]
         if nodes:
             created = self._insert_nodes(connection, nodes)
@@ -155,17 +182,24 @@ class ProvenanceActor(pykka.ThreadingActor):
         for op in ops:
             match op:
                 case AttributeUpdate(uuid=uuid, attributes=attributes):
-                    connection.execute(
-                        sa.update(DbNode)
-                        .where(DbNode.id == self._resolve(connection, [uuid])[uuid])
-                        .values(attributes=dict(attributes), mtime=utcnow())
-                    )
+                    # Replacements of one node coalesce: only the last before a commit is run.
+                    updates[self._resolve(connection, [uuid])[uuid]] = dict(attributes)
                 case GroupAddition():
                     self._add_to_group(connection, op)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
             connection.execute(sa.insert(DbLog), [self._log_row(op) for op in logs])
-        return created
+        return created, updates
+
+    def _flush_updates(self, connection: Connection) -> None:
+        updates, self._pending_updates = self._pending_updates, {}
+        if not updates:
+            return
+        now = utcnow()
+        connection.execute(
+            _UPDATE_ATTRIBUTES,
+            [{"b_id": pk, "b_attributes": attributes, "b_mtime": now} for pk, attributes in updates.items()],
+        )
 
     def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
         now = utcnow()
@@ -182,7 +216,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             for node in nodes
         ]
         result = connection.execute(sa.insert(DbNode).returning(DbNode.uuid, DbNode.id), rows)
-        created = {uuid: pk for uuid, pk in result.tuples()}
+        created = {uuid: pk for uuid, pk in result}
         self._remember(created)
         return created
 
@@ -249,8 +283,8 @@ class ProvenanceActor(pykka.ThreadingActor):
         if unknown:
             rows = connection.execute(
                 sa.select(DbNode.uuid, DbNode.id).where(DbNode.uuid.in_(unknown))
-            ).tuples()
-            loaded = dict(rows)
+            )
+            loaded = {uuid: pk for uuid, pk in rows}
             self._remember(loaded)
             found.update(loaded)
             if missing := unknown - loaded.keys():
@@ -270,6 +304,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             return
         self._uncommitted = False
         try:
+            self._flush_updates(connection)
             connection.commit()
         except SQLAlchemyError as exc:
             connection.rollback()

@@ -184,11 +184,24 @@ class Bool(BaseType[bool]):
 def _check_json(value: Any, what: str) -> None:
     try:
         json.dumps(value, allow_nan=False)
+        _check_str_keys(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{what} must hold JSON data (str, numbers, bools, None, lists, dicts with str keys): "
             f"{exc}"
         ) from exc
+
+
+def _check_str_keys(value: Any) -> None:
+    """Refuse keys that JSON would silently turn into strings (``{1: x}`` loads as ``{"1": x}``)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"key {key!r} is not a str")
+            _check_str_keys(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_str_keys(item)
 
 
 class List(Data):
@@ -322,12 +335,13 @@ class FrozenDict(Data):
         self._nodes = {}
 
     def _records_to_store(self) -> list[NodeRecord]:
-        records: list[NodeRecord] = []
+        records: dict[str, NodeRecord] = {}
         for item in self._nodes.values():
             if not item.is_stored:
-                records.extend(item._records_to_store())
-        records.append(self._record())
-        return records
+                # One node may be the value of several keys: insert it once.
+                records.update((record.uuid, record) for record in item._records_to_store())
+        records[self._uuid] = self._record()
+        return list(records.values())
 
     def _mark_stored(self, pks: Mapping[str, int]) -> None:
         for item in self._nodes.values():

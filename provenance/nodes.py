@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid as uuid_module
 from collections.abc import Mapping
@@ -78,6 +79,16 @@ class Node:
         """A copy of the node's attributes."""
         return dict(self._attributes)
 
+    def clone(self) -> Self:
+        """A new, unstored node with the same content."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._uuid = str(uuid_module.uuid4())
+        clone._pk = None
+        clone._ctime = None
+        clone._attributes = copy.deepcopy(self._attributes)
+        return clone
+
     def store(self) -> Self:
         """Write the node to the database (once; storing again does nothing)."""
         if not self.is_stored:
@@ -143,7 +154,7 @@ class Node:
         if link_type is not None:
             query = query.where(DbLink.link_type == link_type.value)
         with get_backend().storage.read_session() as session:
-            return [(label, Node._from_row(row)) for label, row in session.execute(query).tuples()]
+            return [(label, Node._from_row(row)) for label, row in session.execute(query)]
 
     def get_inputs(self, link_type: LinkType | None = None) -> list[Node]:
         """The nodes linked into this one, oldest link first."""

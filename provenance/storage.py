@@ -61,7 +61,12 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # Switching to WAL rewrites the file header: only do it to a new file or one of ours,
+        # so that a foreign database is refused (by ``_ensure_schema``) as it was.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+            if {row[0] for row in cursor.execute(query)} <= OWN_TABLES | {"alembic_version"}:
+                cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()

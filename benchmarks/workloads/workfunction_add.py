@@ -1,0 +1,37 @@
+"""``workfunction_add``: the smallest workfunction, run blockingly: the engine's per-process floor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors import Runtime, workfunction
+from benchmarks.workloads.base import Kind, Workload
+from provenance import Int
+
+
+@workfunction
+def add(a: Int, b: Int) -> Int:
+    """Add two integers; stored with full provenance like any workfunction."""
+    return a + b
+
+
+def _setup(runtime: Runtime) -> Runtime:
+    return runtime
+
+
+def _run_once(runtime: Runtime, i: int) -> None:
+    result: Any = runtime.run(add, Int(i), Int(1))
+    if result.value != i + 1:
+        raise RuntimeError(f"add({i}, 1) returned {result.value}")
+
+
+WORKLOAD = Workload(
+    name="workfunction_add",
+    description="@workfunction add(a, b) run blockingly: one process, two inputs, one output",
+    peer="workactors",
+    kind=Kind.ENGINE,
+    n=300,
+    quick_n=100,
+    setup=_setup,
+    run_once=_run_once,
+)

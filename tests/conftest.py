@@ -1,0 +1,77 @@
+"""Fixtures shared by every test: a runtime in a fresh home, a PostgreSQL schema, no leaked actors."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pykka
+import pytest
+import sqlalchemy as sa
+
+from actors import Runtime
+
+POSTGRES_SERVER_URL = os.environ.get(
+    "WORKACTORS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the default runtime at a throwaway home so no test touches ~/.workactors."""
+    monkeypatch.setenv("WORKACTORS_HOME", str(tmp_path_factory.mktemp("default-home")))
+    monkeypatch.delenv("WORKACTORS_DATABASE_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_actor_left_running() -> Iterator[None]:
+    """Every test must leave no actor behind; stop stragglers so the next test starts clean."""
+    yield
+    from actors.runtime import _shutdown_all
+
+    _shutdown_all()
+    leftovers = pykka.ActorRegistry.get_all()
+    pykka.ActorRegistry.stop_all(block=True, timeout=10)
+    assert not leftovers, f"actors left running after the test: {leftovers}"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh workactors home."""
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def runtime(home: Path) -> Iterator[Runtime]:
+    """A runtime on the embedded default (SQLite) in a fresh home."""
+    with Runtime(home) as rt:
+        yield rt
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty schema on the local PostgreSQL server; dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_SERVER_URL)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
+        admin.dispose()
+        pytest.fail(f"the PostgreSQL server at {POSTGRES_SERVER_URL} is not reachable: {exc}")
+    try:
+        yield f"{POSTGRES_SERVER_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_runtime(home: Path, postgres_url: str) -> Iterator[Runtime]:
+    """A runtime whose provenance lives in PostgreSQL."""
+    with Runtime(home, database_url=postgres_url) as rt:
+        yield rt
+

@@ -1,0 +1,20 @@
+"""Small helpers for tests that inspect the database directly."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from actors import Runtime
+from provenance.models import DbLink, DbNode
+
+
+def count_nodes(rt: Runtime) -> int:
+    """How many nodes the runtime's database holds."""
+    with rt.storage.read_session() as session:
+        return session.execute(sa.select(sa.func.count(DbNode.id))).scalar_one()
+
+
+def count_links(rt: Runtime) -> int:
+    """How many links the runtime's database holds."""
+    with rt.storage.read_session() as session:
+        return session.execute(sa.select(sa.func.count(DbLink.id))).scalar_one()
