@@ -38,14 +38,14 @@ class FrozenAttributeDict(AttributeDict):
     def _refuse(self, *_args: Any, **_kwargs: Any) -> None:
         raise TypeError("process inputs are read-only")
 
-    __setitem__ = _refuse  # type: ignore[assignment]
-    __delitem__ = _refuse  # type: ignore[assignment]
+    __setitem__ = _refuse
+    __delitem__ = _refuse
     __setattr__ = _refuse
     __delattr__ = _refuse
-    update = _refuse  # type: ignore[assignment]
-    pop = _refuse  # type: ignore[assignment]
-    clear = _refuse  # type: ignore[assignment]
-    setdefault = _refuse  # type: ignore[assignment]
+    update = _refuse
+    pop = _refuse
+    clear = _refuse
+    setdefault = _refuse
     popitem = _refuse  # type: ignore[assignment]
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -62,9 +62,7 @@ class DefaultKnowledgeProvider:
         """
         outputs = self.get_outputs(pid)
         if port_name not in outputs:
-            raise NotExistentError(
-                f"process {pid} has no output {port_name!r} ({sorted(outputs)})"
-            )
+            raise NotExistentError(f"process {pid} has no output {port_name!r} ({sorted(outputs)})")
         return outputs[port_name]
 
     def get_pids_from_classname(self, classname: str) -> list[int]:

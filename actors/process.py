@@ -93,7 +93,7 @@ class Process:
             spec = cls.spec_class()
             cls.define(spec)
             spec.sealed = True
-            cls._sealed_spec = spec
+            cls._sealed_spec = spec  # type: ignore[attr-defined]
         return spec
 
     @classmethod

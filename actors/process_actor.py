@@ -136,7 +136,7 @@ class ProcessActor(pykka.ThreadingActor):
                 pid=self._pid, workactors_runtime=id(self._runtime)
             ):
                 outcome: StepOutcome = self._process.step()
-        except Exception as exc:  # noqa: BLE001 - any user error ends the process EXCEPTED
+        except Exception as exc:
             self._except(exc)
             return
         finally:
@@ -195,7 +195,7 @@ class ProcessActor(pykka.ThreadingActor):
         else:
             try:
                 self._done.set_result(process.result())
-            except Exception as exc:  # noqa: BLE001 - a result hook error still ends the wait
+            except Exception as exc:
                 self._done.set_exception(exc)
         self.stop()
 

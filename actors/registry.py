@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+ASK_TIMEOUT = 30.0
+
+
+def ask(registry: pykka.ActorRef[Any], message: object, timeout: float = ASK_TIMEOUT) -> Any:
+    """Ask the registry and wait for its answer; its errors are raised here."""
+    return registry.ask(message, timeout=timeout)
+
 
 @dataclass(frozen=True, slots=True)
 class Register:
@@ -138,7 +145,7 @@ class RegistryActor(pykka.ThreadingActor):
         self._subscribers: dict[int, set[int]] = {}
         self._stacks: dict[int, tuple[int, ...]] = {}
 
-    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911 - one branch per message
+    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - a branch per message
         """Dispatch one message (runs on the registry's thread)."""
         match message:
             case SetStack(context=context, stack=stack):

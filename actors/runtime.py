@@ -25,7 +25,7 @@ import structlog
 from actors.errors import RuntimeClosedError
 from actors.process import REPORT_LOGGER_NAME, Process
 from actors.process_actor import Kill, ProcessActor, Start
-from actors.registry import GetStack, LivePids, Register, RegistryActor, Sizes
+from actors.registry import GetStack, LivePids, Register, RegistryActor, Sizes, ask
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend, set_backend_provider
 from provenance.logs import DbLogHandler
@@ -80,14 +80,25 @@ class Runtime:
         StorageError: if the database is corrupt, foreign or of a newer version.
     """
 
-    def __init__(self, home: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> None:
+    def __init__(
+        self, home: str | os.PathLike[str] | None = None, *, database_url: str | None = None
+    ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
-        for folder in (self.home, self.running_directory, self.finished_directory, self.failed_directory):
+        for folder in (
+            self.home,
+            self.running_directory,
+            self.finished_directory,
+            self.failed_directory,
+        ):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        url = database_url or os.environ.get(DATABASE_URL_ENV) or sqlite_url(self.home / "provenance.sqlite")
+        url = (
+            database_url
+            or os.environ.get(DATABASE_URL_ENV)
+            or sqlite_url(self.home / "provenance.sqlite")
+        )
         self.storage = Storage(url)
         self._provenance_ref = ProvenanceActor.start(self.storage)
-        self.backend = ActorBackend(self.storage, self._provenance_ref)
+        self.backend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
         self.registry = RegistryActor.start()
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(_ThisRuntimeOnly(id(self)))
@@ -137,7 +148,9 @@ class Runtime:
 
     # Launching.
 
-    def launch(self, process_class: type[Process], inputs: Mapping[str, Any]) -> tuple[Process, Future[Any]]:
+    def launch(
+        self, process_class: type[Process], inputs: Mapping[str, Any]
+    ) -> tuple[Process, Future[Any]]:
         """Validate, store and start a process; return it and the future of its result.
 
         Raises:
@@ -150,7 +163,7 @@ class Runtime:
         process._runtime = self
         # Outside any step (no runtime bound to this context) the caller's stack is empty.
         caller_stack: tuple[int, ...] = (
-            self.registry.ask(GetStack(threading.get_ident()), timeout=ASK_TIMEOUT)
+            ask(self.registry, GetStack(threading.get_ident()))
             if _step_runtime.get() is not None
             else ()
         )
@@ -172,7 +185,9 @@ class Runtime:
         actor.tell(Start())
         return process, done
 
-    def _resolve(self, process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]) -> tuple[type[Process], dict[str, Any]]:
+    def _resolve(
+        self, process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]
+    ) -> tuple[type[Process], dict[str, Any]]:
         target = getattr(process, "process_class", process)
         if isinstance(target, type) and issubclass(target, Process):
             args_to_inputs = getattr(target, "args_to_inputs", None)
@@ -225,16 +240,16 @@ class Runtime:
     def _actor_of(self, pid: int) -> Any:
         from actors.registry import GetActor
 
-        return self.registry.ask(GetActor(pid), timeout=ASK_TIMEOUT)
+        return ask(self.registry, GetActor(pid))
 
     def live_pids(self) -> tuple[int, ...]:
         """Pids of the processes running in this runtime."""
-        pids: tuple[int, ...] = self.registry.ask(LivePids(), timeout=ASK_TIMEOUT)
+        pids: tuple[int, ...] = ask(self.registry, LivePids())
         return pids
 
     def registry_sizes(self) -> dict[str, int]:
         """How many entries the registry's tables hold (0 everywhere when idle)."""
-        sizes: dict[str, int] = self.registry.ask(Sizes(), timeout=ASK_TIMEOUT)
+        sizes: dict[str, int] = ask(self.registry, Sizes())
         return sizes
 
     # Engine hooks.
@@ -263,9 +278,9 @@ class Runtime:
         if _not_done:
             for pid in list(self._live):
                 self.kill(pid, "the runtime shut down")
-            concurrent.futures.wait(_not_done, timeout=ASK_TIMEOUT)
-        self.registry.stop(block=True, timeout=ASK_TIMEOUT)
-        self._provenance_ref.stop(block=True, timeout=ASK_TIMEOUT)
+            concurrent.futures.wait(_not_done)
+        self.registry.stop(block=True)
+        self._provenance_ref.stop(block=True)
         logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)
         self.storage.dispose()
         with _runtimes_lock:

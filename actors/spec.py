@@ -130,17 +130,20 @@ class ProcessSpec:
         valid_type: TypeSpec = None,
         default: Any = _NO_DEFAULT,
         required: bool = True,
-        help: str = "",  # noqa: A002 - the name users know from the seed API
+        help: str = "",
     ) -> None:
         """Declare an input port; one with a default is never missing."""
         self._check_open()
         if not name.isidentifier():
             raise SpecError(f"input name {name!r} is not a valid Python identifier")
-        if default is not _NO_DEFAULT and isinstance(default, Data) and valid_type is not None:
-            if not isinstance(default, valid_type):
-                raise SpecError(
-                    f"default of input {name!r} is {default!r}, not {_type_names(valid_type)}"
-                )
+        if (
+            isinstance(default, Data)
+            and valid_type is not None
+            and not isinstance(default, valid_type)
+        ):
+            raise SpecError(
+                f"default of input {name!r} is {default!r}, not {_type_names(valid_type)}"
+            )
         self.inputs[name] = InputPort(name, valid_type, default, required, help)
 
     def output(
@@ -148,7 +151,7 @@ class ProcessSpec:
         name: str,
         valid_type: TypeSpec = None,
         required: bool = True,
-        help: str = "",  # noqa: A002
+        help: str = "",
     ) -> None:
         """Declare an output port."""
         self._check_open()
@@ -231,7 +234,9 @@ class ProcessSpec:
 
     def missing_outputs(self, emitted: Mapping[str, Any]) -> list[str]:
         """Required outputs not in ``emitted``."""
-        return [name for name, port in self.outputs.items() if port.required and name not in emitted]
+        return [
+            name for name, port in self.outputs.items() if port.required and name not in emitted
+        ]
 
 
 SpecDefiner = Callable[[ProcessSpec], None]

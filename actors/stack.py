@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from actors.registry import GetProcess, GetStack, Pop, Push
+import pykka
+
+from actors.registry import GetProcess, GetStack, Pop, Push, ask
 from provenance.process_nodes import ProcessNode
 
 if TYPE_CHECKING:
     from actors.process import Process
 
-ASK_TIMEOUT = 30.0
 
-
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> pykka.ActorRef[Any]:
     from actors.runtime import get_runtime
 
     return get_runtime().registry
@@ -26,9 +26,7 @@ class ProcessStack:
     @classmethod
     def stack(cls) -> tuple[int, ...]:
         """The pids on the caller's stack, bottom first."""
-        stack: tuple[int, ...] = _registry().ask(
-            GetStack(threading.get_ident()), timeout=ASK_TIMEOUT
-        )
+        stack: tuple[int, ...] = ask(_registry(), GetStack(threading.get_ident()))
         return stack
 
     @classmethod
@@ -36,7 +34,7 @@ class ProcessStack:
         """Put a launched process on top of the caller's stack."""
         if process.pid is None:
             raise ValueError(f"{process.process_label()} has no pid: launch it first")
-        _registry().ask(Push(threading.get_ident(), process.pid), timeout=ASK_TIMEOUT)
+        ask(_registry(), Push(threading.get_ident(), process.pid))
 
     @classmethod
     def pop(cls, process: Process | None = None, pid: int | None = None) -> int:
@@ -47,7 +45,7 @@ class ProcessStack:
         """
         if process is not None:
             pid = process.pid
-        popped: int = _registry().ask(Pop(threading.get_ident(), pid), timeout=ASK_TIMEOUT)
+        popped: int = ask(_registry(), Pop(threading.get_ident(), pid))
         return popped
 
     @classmethod
@@ -62,7 +60,7 @@ class ProcessStack:
         pid = cls.get_active_process_id()
         if pid is None:
             return None
-        process: Process | None = _registry().ask(GetProcess(pid), timeout=ASK_TIMEOUT)
+        process: Process | None = ask(_registry(), GetProcess(pid))
         return process
 
     @classmethod

@@ -14,7 +14,6 @@ from provenance.models import DbNode
 from provenance.nodes import Node
 from provenance.process_nodes import ProcessNode
 
-
 OUTPUT_GROUP_ATTRIBUTE = "output_group_of"
 
 

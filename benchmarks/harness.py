@@ -189,14 +189,15 @@ class WorkloadResult:
         """
         per_iteration = self.workload.processes_per_iteration
         return statistics.median(
-            percentile(repeat.latencies, q) * 1000 / per_iteration
-            for repeat in self.repeat_results
+            percentile(repeat.latencies, q) * 1000 / per_iteration for repeat in self.repeat_results
         )
 
     @property
     def processes_measured(self) -> int:
         """Processes (operations) in all timed iterations of all repeats."""
-        return sum(r.iterations for r in self.repeat_results) * self.workload.processes_per_iteration
+        return (
+            sum(r.iterations for r in self.repeat_results) * self.workload.processes_per_iteration
+        )
 
 
 def database_size(peer: Peer, home: Path) -> int | None:
@@ -256,7 +257,14 @@ def run_workload(
         ) as tmp:
             home = Path(tmp)
             with peer.session(home, seed) as session:
-                _measure(workload, session, result, iterations, repeats, progress)
+                _measure(
+                    workload,
+                    session,
+                    result,
+                    iterations=iterations,
+                    repeats=repeats,
+                    progress=progress,
+                )
             result.database_bytes = database_size(peer, home)
     except Exception as exc:  # a failing workload must not hide the others' figures
         result.error = f"{type(exc).__name__}: {exc}"
@@ -271,6 +279,7 @@ def _measure(
     workload: Workload,
     session: Any,
     result: WorkloadResult,
+    *,
     iterations: int,
     repeats: int,
     progress: ProgressCallback | None,

@@ -103,13 +103,15 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
 
 
-def cost_multiples(result: WorkloadResult, primitives: Sequence[WorkloadResult]) -> dict[str, float]:
+def cost_multiples(
+    result: WorkloadResult, primitives: Sequence[WorkloadResult]
+) -> dict[str, float]:
     """Per-process cost of an engine workload as a multiple of each primitive's per-op cost."""
     return {p.workload.name: result.seconds_per_process / p.seconds_per_process for p in primitives}
 
 
 def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
-    """One row per workload; a ``× name`` column per primitive that ran, filled for engines."""
+    """One row per workload; a ``x name`` column per primitive that ran, filled for engines."""
     _engine, primitives = engine_and_primitives(results)
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("peer")
@@ -117,14 +119,14 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
     table.add_column("N", justify="right")
     table.add_column("rep", justify="right")
     table.add_column("median /s", justify="right")
-    table.add_column("min–max /s", justify="right")
+    table.add_column("min-max /s", justify="right")
     table.add_column("p50 ms", justify="right")
     table.add_column("p95 ms", justify="right")
     table.add_column("peak RSS MB", justify="right")
     table.add_column("ΔRSS MB", justify="right")
     table.add_column("DB MB", justify="right")
     for primitive in primitives:
-        table.add_column(f"× {primitive.workload.name}", justify="right")
+        table.add_column(f"x {primitive.workload.name}", justify="right")
     for result in results:
         workload = result.workload
         label = workload.name
@@ -147,21 +149,20 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
             str(result.iterations),
             str(len(result.repeat_results)),
             f"{_rate(result.median_throughput)} {workload.unit[:4]}",
-            f"{_rate(min(throughputs))}–{_rate(max(throughputs))}",
+            f"{_rate(min(throughputs))}-{_rate(max(throughputs))}",
             f"{result.latency_percentile_ms(50):.3f}",
             f"{result.latency_percentile_ms(95):.3f}",
             _mb(result.peak_rss),
             f"{(result.rss_after - result.rss_before) / MB:+.1f}",
             _mb(result.database_bytes),
-            *(
-                f"{multiples[p.workload.name]:,.1f}" if multiples else ""
-                for p in primitives
-            ),
+            *(f"{multiples[p.workload.name]:,.1f}" if multiples else "" for p in primitives),
         )
     return table
 
 
-def print_table(results: Sequence[WorkloadResult], title: str, console: Console | None = None) -> None:
+def print_table(
+    results: Sequence[WorkloadResult], title: str, console: Console | None = None
+) -> None:
     """Print the table to stdout, wide enough not to wrap numbers when stdout is a pipe."""
     console = console or Console()
     if not console.is_terminal:
@@ -247,6 +248,8 @@ def write_json(
     document = {
         "schema_version": JSON_SCHEMA_VERSION,
         "machine": machine,
+        # Lifetime peak of the benchmark process, whatever the per-workload method was.
+        "process_max_rss_mb": round(MemoryMeter.max_rss() / MB, 2),
         "config": config,
         "results": [result_to_dict(result, primitives) for result in results],
     }

@@ -40,6 +40,7 @@ __all__ = [
     "ProvenanceBackend",
     "ProvenanceError",
     "Storage",
+    "StorageError",
     "Str",
     "WorkCalculation",
     "WorkactorsError",

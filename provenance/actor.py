@@ -19,8 +19,8 @@ from typing import Any
 import pykka
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from provenance.errors import NotExistentError, StorageError
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
@@ -47,7 +47,9 @@ _UPDATE_ATTRIBUTES = (
     .where(_node_columns.id == sa.bindparam("b_id"))
     .values(
         {
-            _node_columns.attributes: sa.bindparam("b_attributes", type_=_node_columns.attributes.type),
+            _node_columns.attributes: sa.bindparam(
+                "b_attributes", type_=_node_columns.attributes.type
+            ),
             _node_columns.mtime: sa.bindparam("b_mtime", type_=_node_columns.mtime.type),
         }
     )
@@ -150,8 +152,10 @@ class ProvenanceActor(pykka.ThreadingActor):
             finally:
                 connection.exec_driver_sql("RELEASE SAVEPOINT provenance_write")
         except (SQLAlchemyError, NotExistentError, ValueError, TypeError) as exc:
-            error = exc if isinstance(exc, NotExistentError) else StorageError(
-                f"provenance write failed and was rolled back: {exc}"
+            error = (
+                exc
+                if isinstance(exc, NotExistentError)
+                else StorageError(f"provenance write failed and was rolled back: {exc}")
             )
             if reply is not None:
                 reply.set_exception(error)
@@ -198,7 +202,10 @@ class ProvenanceActor(pykka.ThreadingActor):
         now = utcnow()
         connection.execute(
             _UPDATE_ATTRIBUTES,
-            [{"b_id": pk, "b_attributes": attributes, "b_mtime": now} for pk, attributes in updates.items()],
+            [
+                {"b_id": pk, "b_attributes": attributes, "b_mtime": now}
+                for pk, attributes in updates.items()
+            ],
         )
 
     def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
@@ -216,7 +223,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             for node in nodes
         ]
         result = connection.execute(sa.insert(DbNode).returning(DbNode.uuid, DbNode.id), rows)
-        created = {uuid: pk for uuid, pk in result}
+        created = {row[0]: row[1] for row in result}
         self._remember(created)
         return created
 
@@ -259,7 +266,9 @@ class ProvenanceActor(pykka.ThreadingActor):
                 )
             ).scalars()
         )
-        missing = [pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present]
+        missing = [
+            pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present
+        ]
         if missing:
             connection.execute(
                 sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
@@ -284,7 +293,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             rows = connection.execute(
                 sa.select(DbNode.uuid, DbNode.id).where(DbNode.uuid.in_(unknown))
             )
-            loaded = {uuid: pk for uuid, pk in rows}
+            loaded: dict[str, int] = {row[0]: row[1] for row in rows}
             self._remember(loaded)
             found.update(loaded)
             if missing := unknown - loaded.keys():

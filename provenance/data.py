@@ -78,37 +78,37 @@ class NumericType(BaseType[T]):
     """Int and Float: arithmetic gives new, unstored nodes."""
 
     def __add__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value + _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value + _unwrap(other))
 
     def __radd__(self, other: Any) -> NumericType[Any]:
         return _numeric_node(_unwrap(other) + self.value)
 
     def __sub__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value - _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value - _unwrap(other))
 
     def __rsub__(self, other: Any) -> NumericType[Any]:
         return _numeric_node(_unwrap(other) - self.value)
 
     def __mul__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value * _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value * _unwrap(other))
 
     def __rmul__(self, other: Any) -> NumericType[Any]:
         return _numeric_node(_unwrap(other) * self.value)
 
     def __truediv__(self, other: Any) -> NumericType[Any]:
-        return Float(self.value / _unwrap(other))  # type: ignore[operator]
+        return Float(self.value / _unwrap(other))
 
     def __rtruediv__(self, other: Any) -> NumericType[Any]:
         return Float(_unwrap(other) / self.value)
 
     def __floordiv__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value // _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value // _unwrap(other))
 
     def __mod__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value % _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value % _unwrap(other))
 
     def __pow__(self, other: Any) -> NumericType[Any]:
-        return _numeric_node(self.value ** _unwrap(other))  # type: ignore[operator]
+        return _numeric_node(self.value ** _unwrap(other))
 
     def __neg__(self) -> NumericType[Any]:
         return _numeric_node(-self.value)  # type: ignore[operator]
@@ -117,16 +117,16 @@ class NumericType(BaseType[T]):
         return _numeric_node(abs(self.value))  # type: ignore[arg-type]
 
     def __lt__(self, other: Any) -> bool:
-        return bool(self.value < _unwrap(other))  # type: ignore[operator]
+        return bool(self.value < _unwrap(other))
 
     def __le__(self, other: Any) -> bool:
-        return bool(self.value <= _unwrap(other))  # type: ignore[operator]
+        return bool(self.value <= _unwrap(other))
 
     def __gt__(self, other: Any) -> bool:
-        return bool(self.value > _unwrap(other))  # type: ignore[operator]
+        return bool(self.value > _unwrap(other))
 
     def __ge__(self, other: Any) -> bool:
-        return bool(self.value >= _unwrap(other))  # type: ignore[operator]
+        return bool(self.value >= _unwrap(other))
 
     def __float__(self) -> float:
         return float(self.value)  # type: ignore[arg-type]
@@ -325,9 +325,7 @@ class FrozenDict(Data):
         content = dict(value or dict_kwarg or {})
         for key, item in content.items():
             if not isinstance(key, str) or not isinstance(item, Data):
-                raise TypeError(
-                    f"FrozenDict maps str keys to data nodes; {key!r} maps to {item!r}"
-                )
+                raise TypeError(f"FrozenDict maps str keys to data nodes; {key!r} maps to {item!r}")
         self._nodes: dict[str, Data] = content
         self._attributes["nodes"] = {key: item.uuid for key, item in content.items()}
 

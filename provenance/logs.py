@@ -60,7 +60,7 @@ class DbLogHandler(logging.Handler):
                     )
                 ]
             )
-        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+        except Exception:
             self.handleError(record)
 
 

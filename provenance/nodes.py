@@ -141,9 +141,13 @@ class Node:
     def _links(self, *, incoming: bool, link_type: LinkType | None) -> list[tuple[str, Node]]:
         if self._pk is None:
             return []
-        mine, other = (DbLink.output_id, DbLink.input_id) if incoming else (
-            DbLink.input_id,
-            DbLink.output_id,
+        mine, other = (
+            (DbLink.output_id, DbLink.input_id)
+            if incoming
+            else (
+                DbLink.input_id,
+                DbLink.output_id,
+            )
         )
         query = (
             sa.select(DbLink.label, DbNode)

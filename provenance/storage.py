@@ -129,7 +129,9 @@ class Storage:
                         "point WORKACTORS_HOME or database_url at a new location, or move the "
                         "file away"
                     )
-                known = {rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+                known = {
+                    rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()
+                }
                 if current is not None and current not in known:
                     raise StorageError(
                         f"the database at {self.location} has schema revision {current!r}, which "

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: a runtime in a fresh home, a PostgreSQL schema, no leaked actors."""
+"""Fixtures for every test: a runtime in a fresh home, a PostgreSQL schema, no leaked actors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ POSTGRES_SERVER_URL = os.environ.get(
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Point the default runtime at a throwaway home so no test touches ~/.workactors."""
     monkeypatch.setenv("WORKACTORS_HOME", str(tmp_path_factory.mktemp("default-home")))
     monkeypatch.delenv("WORKACTORS_DATABASE_URL", raising=False)
@@ -74,4 +76,3 @@ def pg_runtime(home: Path, postgres_url: str) -> Iterator[Runtime]:
     """A runtime whose provenance lives in PostgreSQL."""
     with Runtime(home, database_url=postgres_url) as rt:
         yield rt
-

@@ -256,7 +256,9 @@ def _called_by(session: Session, pks: Iterable[int]) -> list[tuple[int, NodeSumm
         .where(DbLink.link_type == LinkType.CALL.value, DbLink.input_id.in_(list(pks)))
         .order_by(DbLink.id)
     )
-    return [(caller, NodeSummary.from_row(node)) for caller, node in session.execute(query).tuples()]
+    return [
+        (caller, NodeSummary.from_row(node)) for caller, node in session.execute(query).tuples()
+    ]
 
 
 def process_report(session: Session, pk: int) -> ReportTree:

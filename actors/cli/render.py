@@ -26,7 +26,7 @@ from actors.cli.format import (
     value_preview,
 )
 from actors.cli.queries import Link, NodeDetail, NodeSummary, ProcessPage, ReportTree
-from provenance import LinkType, ProcessState
+from provenance import LinkType, LogEntry, ProcessState
 
 INDENT = 4
 
@@ -78,7 +78,8 @@ def process_list(page: ProcessPage, now: dt.datetime) -> RenderableType:
         )
     shown = len(page.processes)
     if shown < page.total:
-        table.caption = f"The last {shown} of {page.total} processes; --all shows every one."
+        note = f"The last {shown} of {page.total} processes; --all shows every one."
+        return Group(table, Text(note, style="dim"))
     return table
 
 
@@ -161,25 +162,39 @@ def process_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
     return Group(*parts)
 
 
+def _indented(renderable: RenderableType, indent: int) -> Padding:
+    # Not expanded: a padded line would otherwise end in spaces up to the terminal's width.
+    return Padding(renderable, (0, 0, 0, indent), expand=False)
+
+
+def _log_line(entry: LogEntry) -> Text:
+    return Text.assemble(
+        (format_time(entry.time), "dim"),
+        " ",
+        (f"{entry.levelname:<8}", LEVEL_STYLES.get(entry.levelname, "")),
+        entry.message,
+    )
+
+
 def _report_lines(tree: ReportTree, depth: int) -> list[RenderableType]:
     process = tree.process
-    header = Text.assemble(
-        (process_name(process), "bold"), " ", state_text(process), " ", exit_status_text(process)
-    )
-    lines: list[RenderableType] = [Padding(header, (0, 0, 0, depth * INDENT))]
-    body_indent = depth * INDENT + 2
+    header = Text.assemble((process_name(process), "bold"), " ", state_text(process))
+    if process.exit_status is not None:
+        header.append_text(Text.assemble(" (exit ", exit_status_text(process), ")"))
+    lines: list[RenderableType] = [_indented(header, depth * INDENT)]
     if not tree.logs and not tree.children:
-        lines.append(Padding(Text("no log records", style="dim"), (0, 0, 0, body_indent)))
-    for entry in tree.logs:
-        line = Text.assemble(
-            (format_time(entry.time), "dim"),
-            " ",
-            (f"{entry.levelname:<8}", LEVEL_STYLES.get(entry.levelname, "")),
-            entry.message,
-        )
-        lines.append(Padding(line, (0, 0, 0, body_indent)))
-    for child in tree.children:
-        lines.extend(_report_lines(child, depth + 1))
+        lines.append(_indented(Text("no log records", style="dim"), depth * INDENT + 2))
+    # A called process goes where it started among its caller's records, so the report reads
+    # in the order things happened; on a tie the caller's record comes first.
+    events: list[tuple[dt.datetime, int, LogEntry | ReportTree]] = [
+        (entry.time, 0, entry) for entry in tree.logs
+    ]
+    events += [(child.process.ctime, 1, child) for child in tree.children]
+    for _time, _order, event in sorted(events, key=lambda item: item[:2]):
+        if isinstance(event, ReportTree):
+            lines.extend(_report_lines(event, depth + 1))
+        else:
+            lines.append(_indented(_log_line(event), depth * INDENT + 2))
     return lines
 
 
@@ -222,7 +237,9 @@ def node_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
     if detail.description:
         rows.append(("description", detail.description))
     rows += [("ctime", _time_with_age(node.ctime, now)), ("mtime", _time_with_age(node.mtime, now))]
-    attributes = _fields((name, _attribute_text(value)) for name, value in sorted(node.attributes.items()))
+    attributes = _fields(
+        (name, _attribute_text(value)) for name, value in sorted(node.attributes.items())
+    )
     return Group(
         _fields(rows),
         _heading("Attributes"),

@@ -24,7 +24,9 @@ def workload_names() -> list[str]:
     return list(dict.fromkeys(workload.name for workload in WORKLOADS))
 
 
-def select(names: Iterable[str] | None = None, peers: Iterable[str] | None = None) -> list[Workload]:
+def select(
+    names: Iterable[str] | None = None, peers: Iterable[str] | None = None
+) -> list[Workload]:
     """The workloads called ``names`` (all if None) of ``peers`` (all if None), registry order.
 
     Raises:

@@ -1,4 +1,4 @@
-"""``workfunction_add``: the smallest workfunction, run blockingly: the engine's per-process floor."""
+"""``workfunction_add``: the smallest workfunction, run blockingly: the per-process floor."""
 
 from __future__ import annotations
 

@@ -52,12 +52,19 @@ def test_the_embedded_default_keeps_everything_under_home(home: Path) -> None:
         rt.run(double, Int(2))
 
     assert (home / "provenance.sqlite").is_file()
-    for folder in (home, home / "running", home / "running" / "finished", home / "running" / "failed"):
+    for folder in (
+        home,
+        home / "running",
+        home / "running" / "finished",
+        home / "running" / "failed",
+    ):
         assert folder.is_dir()
         assert folder.stat().st_mode & 0o777 == 0o700
 
 
-def test_home_defaults_to_the_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_defaults_to_the_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WORKACTORS_HOME", str(tmp_path / "from-env"))
 
     with Runtime() as rt:
@@ -77,7 +84,7 @@ def test_a_corrupt_database_at_home_is_refused_and_left_as_it_was(home: Path) ->
     database = home / "provenance.sqlite"
     database.write_bytes(b"this is not a database" * 100)
 
-    with pytest.raises(StorageError, match="provenance.sqlite.*move it away"):
+    with pytest.raises(StorageError, match=r"provenance\.sqlite.*move it away"):
         Runtime(home)
 
     assert database.read_bytes() == b"this is not a database" * 100

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from actors import Process, ProcessSpec, ProcessStack, Runtime, StackError, workfunction
@@ -10,7 +12,7 @@ from provenance import Int
 
 
 class Introspective(Process):
-    seen: dict[str, object] = {}
+    seen: ClassVar[dict[str, object]] = {}
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:

@@ -10,9 +10,7 @@ from actors import TRANSITIONS, ProcessState, TransitionError
 from actors.states import StateMachine
 
 
-@pytest.mark.parametrize(
-    ("source", "target"), list(itertools.product(ProcessState, ProcessState))
-)
+@pytest.mark.parametrize(("source", "target"), list(itertools.product(ProcessState, ProcessState)))
 def test_a_transition_is_allowed_exactly_when_the_table_lists_it(
     source: ProcessState, target: ProcessState
 ) -> None:

@@ -45,7 +45,7 @@ def test_the_output_group_holds_every_output_and_is_created_once(runtime: Runtim
     assert again.pk == group.pk
     loaded = load_node(group.pk)
     assert isinstance(loaded, FrozenDict)
-    assert {key: loaded[key].value for key in loaded.keys()} == {"number": 3, "word": "three"}
+    assert {key: loaded[key].value for key in loaded} == {"number": 3, "word": "three"}
 
 
 def test_an_unstored_calculation_has_no_output_group() -> None:

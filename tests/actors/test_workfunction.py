@@ -17,7 +17,7 @@ from tests.helpers import count_links, count_nodes
 
 
 @workfunction
-def sum(a, b):  # noqa: A001 - the seed's example shadows the builtin on purpose
+def sum(a, b):
     return a + b
 
 

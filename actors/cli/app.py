@@ -1,0 +1,47 @@
+"""The root ``workactors`` command: global options and the verb groups under it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from actors.cli import node, process
+from actors.cli.context import CliSettings
+from actors.runtime import DATABASE_URL_ENV, HOME_ENV
+
+app = typer.Typer(
+    name="workactors",
+    help="Scientific workflows as actors, with full provenance: inspect what ran.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(process.app, name="process")
+app.add_typer(node.app, name="node")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar=HOME_ENV,
+            file_okay=False,
+            help="Folder of the embedded database and checkpoints.",
+            show_default="~/.workactors",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar=DATABASE_URL_ENV,
+            help="SQLAlchemy URL of the provenance database (default: SQLite in the home).",
+        ),
+    ] = None,
+) -> None:
+    """Keep the global options for the verbs; they open the database only when they run."""
+    ctx.obj = CliSettings(home=home, database_url=database_url)
