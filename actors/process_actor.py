@@ -91,7 +91,10 @@ class ProcessActor(pykka.ThreadingActor):
         match message:
             case Start():
                 self._transition(ProcessState.RUNNING)
-                self._request_step()
+                if self._paused:
+                    self._step_pending = True
+                else:
+                    self._run_step()
             case Continue():
                 self._step_pending = False
                 if not self._paused:

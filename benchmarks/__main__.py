@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ from rich.progress import (
 
 from benchmarks.harness import MemoryMeter, WorkloadResult, run_workload
 from benchmarks.peers import PEERS
-from benchmarks.report import machine_facts, print_table, write_json
+from benchmarks.report import load_average, machine_facts, print_table, write_json
 from benchmarks.workloads import WORKLOADS, select, workload_names
 
 QUICK_REPEATS = 3
@@ -126,6 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_dir = (args.base_dir or Path(tempfile.gettempdir())).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
 
+    load_at_start = load_average()
+    cpus = os.cpu_count() or 1
+    if load_at_start is not None and load_at_start[0] > cpus / 2:
+        err.print(
+            f"[yellow]the machine is busy (load {load_at_start[0]:.2f} on {cpus} CPUs): "
+            "expect noisy figures[/yellow]"
+        )
     memory = MemoryMeter()
     results: list[WorkloadResult] = []
     started = time.perf_counter()
@@ -176,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "workloads": [w.key for w in workloads],
                 "argv": list(sys.argv[1:] if argv is None else argv),
                 "duration_s": round(duration, 3),
+                "load_average_at_start": load_at_start,
             },
         )
         err.print(f"wrote {args.json}")

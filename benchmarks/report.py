@@ -64,6 +64,14 @@ def filesystem_of(path: Path) -> dict[str, str] | None:
     return {"mountpoint": best.mountpoint, "fstype": best.fstype, "device": best.device}
 
 
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load averages: other work on the machine shows up as noise."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def machine_facts(temporary_base: Path, memory: MemoryMeter) -> dict[str, Any]:
     """What the figures depend on besides the code: hardware, OS, interpreter, versions."""
     commit = _git("rev-parse", "HEAD")
@@ -92,6 +100,7 @@ def machine_facts(temporary_base: Path, memory: MemoryMeter) -> dict[str, Any]:
         "temporary_base": str(temporary_base),
         "temporary_filesystem": filesystem_of(temporary_base),
         "peak_rss_method": memory.method,
+        "load_average_at_end": load_average(),
     }
 
 

@@ -41,6 +41,10 @@ class BaseType(Data, Generic[T]):
                 f"{cls.__name__} takes a {cls._python_type.__name__}, not {value!r}"
             ) from exc
 
+    def _init_loaded(self) -> None:
+        # PostgreSQL's jsonb gives 1e16 back as the integer 10000000000000000: restore the type.
+        self._attributes["value"] = self._coerce(self._attributes["value"])
+
     @property
     def value(self) -> T:
         """The wrapped value."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -40,6 +41,26 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """``DateTime(timezone=True)`` that stores UTC and reads back aware datetimes on SQLite too.
+
+    SQLite keeps no offset: without this, timestamps read from it are naive.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so that migrations name constraints stably."""
 
@@ -57,8 +78,8 @@ class DbNode(Base):
     label: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    ctime: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    mtime: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ctime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    mtime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class DbLink(Base):
@@ -80,7 +101,7 @@ class DbLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("db_node.id", ondelete="CASCADE"), index=True)
-    time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    time: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     levelname: Mapped[str] = mapped_column(String(50))
     loggername: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
@@ -106,4 +127,4 @@ class DbGroup(Base):
     label: Mapped[str] = mapped_column(String(255))
     type_string: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    time: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    time: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -199,7 +199,7 @@ def list_processes(
         query = query.where(DbNode.attributes["process_state"].as_string() == state.value)
     if limit is not None:
         query = query.limit(limit)
-    rows = session.execute(query).tuples().all()
+    rows = session.execute(query).all()
     processes = [NodeSummary.from_row(node) for node, _total in reversed(rows)]
     return ProcessPage(processes=processes, total=rows[0][1] if rows else 0)
 
@@ -216,7 +216,7 @@ def _links(session: Session, pk: int, *, incoming: bool) -> list[Link]:
     )
     return [
         Link(LinkType(link_type), label, NodeSummary.from_row(node))
-        for link_type, label, node in session.execute(query).tuples()
+        for link_type, label, node in session.execute(query)
     ]
 
 
@@ -256,9 +256,7 @@ def _called_by(session: Session, pks: Iterable[int]) -> list[tuple[int, NodeSumm
         .where(DbLink.link_type == LinkType.CALL.value, DbLink.input_id.in_(list(pks)))
         .order_by(DbLink.id)
     )
-    return [
-        (caller, NodeSummary.from_row(node)) for caller, node in session.execute(query).tuples()
-    ]
+    return [(caller, NodeSummary.from_row(node)) for caller, node in session.execute(query)]
 
 
 def process_report(session: Session, pk: int) -> ReportTree:

@@ -61,7 +61,7 @@ class Workload:
     run_once: Callable[[Any, int], None]
     teardown: Callable[[Any], None] = no_teardown
     processes_per_iteration: int = 1
-    warmup: int = 5
+    warmup: int = 20
     unit: str = "processes"
 
     @property

@@ -29,6 +29,8 @@ ROUND_TRIPS = [
     pytest.param(Int, 42, id="Int"),
     pytest.param(Int, -(2**62), id="Int-large"),
     pytest.param(Float, 0.1 + 0.2, id="Float"),
+    pytest.param(Float, 1e16, id="Float-written-as-an-integer-by-jsonb"),
+    pytest.param(Float, -2.5e300, id="Float-huge"),
     pytest.param(Str, "héllo, wörld ✓", id="Str"),
     pytest.param(Bool, True, id="Bool-true"),
     pytest.param(Bool, False, id="Bool-false"),
@@ -47,8 +49,8 @@ def is_uuid(text: str) -> bool:
 
 @pytest.mark.parametrize(("node_class", "value"), ROUND_TRIPS)
 def test_a_new_node_holds_its_value_and_is_not_stored(node_class: type[Data], value: Any) -> None:
-    node = node_class(value)  # type: ignore[call-arg]
-    assert node.value == value  # type: ignore[attr-defined]
+    node = node_class(value)
+    assert node.value == value
     assert node.pk is None
     assert not node.is_stored
     assert node.ctime is None
@@ -79,7 +81,7 @@ def test_a_node_takes_the_value_of_another_node() -> None:
 )
 def test_a_node_refuses_a_value_of_the_wrong_type(node_class: type[Data], value: Any) -> None:
     with pytest.raises(TypeError, match=node_class.__name__):
-        node_class(value)  # type: ignore[call-arg]
+        node_class(value)
 
 
 # Storing and loading.
@@ -89,7 +91,7 @@ def test_a_node_refuses_a_value_of_the_wrong_type(node_class: type[Data], value:
 def test_a_stored_node_loads_back_by_pk_and_by_uuid_with_its_class_and_value(
     any_runtime: Runtime, node_class: type[Data], value: Any
 ) -> None:
-    node = node_class(value, label="a label", description="a description")  # type: ignore[call-arg]
+    node = node_class(value, label="a label", description="a description")
 
     assert node.store() is node
 
@@ -102,8 +104,8 @@ def test_a_stored_node_loads_back_by_pk_and_by_uuid_with_its_class_and_value(
         assert loaded.pk == node.pk
         assert loaded.uuid == node.uuid
         assert loaded.is_stored
-        assert loaded.value == value  # type: ignore[attr-defined]
-        assert type(loaded.value) is type(value)  # type: ignore[attr-defined]
+        assert loaded.value == value
+        assert type(loaded.value) is type(value)
         assert loaded.label == "a label"
         assert loaded.description == "a description"
         assert loaded.ctime is not None
@@ -156,7 +158,7 @@ def test_loading_by_anything_but_an_int_or_a_str_is_a_type_error(
 def test_a_float_keeps_full_precision_through_the_database(any_runtime: Runtime) -> None:
     values = [math.pi, 1e-300, -2.5e300, 0.1 + 0.2]
     stored = [Float(value).store() for value in values]
-    assert [load_node(node.pk).value for node in stored] == values  # type: ignore[arg-type,attr-defined]
+    assert [load_node(node.pk).value for node in stored] == values
 
 
 # Arithmetic.
@@ -208,13 +210,15 @@ def test_arithmetic_on_numbers_gives_a_new_unstored_node_of_the_right_class(
     assert not result.is_stored
 
 
-def test_arithmetic_on_a_bool_is_a_type_error() -> None:
+def test_bool_and_str_nodes_have_no_arithmetic() -> None:
     with pytest.raises(TypeError):
-        Bool(True) + 1  # type: ignore[operator]
+        Bool(True) + 1
     with pytest.raises(TypeError):
-        Bool(True) + Int(1)  # type: ignore[operator]
+        Bool(True) * 2
     with pytest.raises(TypeError):
-        Str("a") + Str("b")  # type: ignore[operator]
+        -Bool(True)
+    with pytest.raises(TypeError):
+        Str("a") + Str("b")
 
 
 def test_numbers_compare_and_convert_like_their_values() -> None:
@@ -262,7 +266,7 @@ def test_lists_and_dicts_are_unhashable() -> None:
 
 def test_a_loaded_node_equals_the_stored_one(any_runtime: Runtime) -> None:
     node = Str("same").store()
-    assert load_node(node.pk) == node  # type: ignore[arg-type]
+    assert load_node(node.pk) == node
 
 
 # Bool.
@@ -288,7 +292,7 @@ def test_an_unstored_list_can_be_changed_and_stores_the_changes(runtime: Runtime
     assert items[2] == 3
     assert list(items) == [1, 2, 3, "four"]
     items.store()
-    assert load_node(items.pk).value == [1, 2, 3, "four"]  # type: ignore[arg-type,attr-defined]
+    assert load_node(items.pk).value == [1, 2, 3, "four"]
 
 
 def test_a_stored_list_refuses_modification(runtime: Runtime) -> None:
@@ -320,8 +324,8 @@ def test_changing_the_value_copy_of_a_list_or_dict_changes_nothing(runtime: Runt
     mapping.get_dict()["c"] = 3
     assert items.value == [1]
     assert mapping.value == {"a": 1}
-    assert load_node(items.pk).value == [1]  # type: ignore[arg-type,attr-defined]
-    assert load_node(mapping.pk).value == {"a": 1}  # type: ignore[arg-type,attr-defined]
+    assert load_node(items.pk).value == [1]
+    assert load_node(mapping.pk).value == {"a": 1}
 
 
 def test_an_unstored_dict_can_be_changed_and_stores_the_changes(runtime: Runtime) -> None:
@@ -336,15 +340,15 @@ def test_an_unstored_dict_can_be_changed_and_stores_the_changes(runtime: Runtime
     assert len(mapping) == 3
     assert list(mapping) == ["a", "b", "c"]
     mapping.store()
-    loaded = load_node(mapping.pk)  # type: ignore[arg-type]
-    assert loaded.value == {"a": 1, "b": 2, "c": [1, {"d": None}]}  # type: ignore[attr-defined]
+    loaded = load_node(mapping.pk)
+    assert loaded.value == {"a": 1, "b": 2, "c": [1, {"d": None}]}
 
 
 def test_a_stored_dict_refuses_modification(runtime: Runtime) -> None:
     mapping = Dict({"a": 1}).store()
     with pytest.raises(ModificationNotAllowedError):
         mapping["a"] = 2
-    loaded = load_node(mapping.pk)  # type: ignore[arg-type]
+    loaded = load_node(mapping.pk)
     assert isinstance(loaded, Dict)
     with pytest.raises(ModificationNotAllowedError):
         loaded["b"] = 2
@@ -417,18 +421,22 @@ def test_storing_a_frozen_dict_stores_its_unstored_values_first(any_runtime: Run
 def test_a_frozen_dict_loads_back_with_its_value_nodes(any_runtime: Runtime) -> None:
     frozen = FrozenDict(dict={"n": Int(1), "s": Str("x"), "l": List([1, 2])}).store()
 
-    loaded = load_node(frozen.pk)  # type: ignore[arg-type]
+    loaded = load_node(frozen.pk)
 
     assert isinstance(loaded, FrozenDict)
-    assert loaded.keys() == ["n", "s", "l"]
+    # PostgreSQL's jsonb does not keep the order of keys.
+    assert sorted(loaded.keys()) == ["l", "n", "s"]
+    assert sorted(loaded) == ["l", "n", "s"]
     assert len(loaded) == 3
     assert "s" in loaded
     assert "missing" not in loaded
-    assert list(loaded) == ["n", "s", "l"]
-    assert [type(node) for node in loaded.values()] == [Int, Str, List]
-    assert [(key, node.pk) for key, node in loaded.items()] == [
-        (key, node.pk) for key, node in frozen.items()
-    ]
+    assert {key: type(node) for key, node in loaded.items()} == {"n": Int, "s": Str, "l": List}
+    assert {key: node.pk for key, node in loaded.items()} == {
+        key: node.pk for key, node in frozen.items()
+    }
+    assert sorted(node.pk for node in loaded.values()) == sorted(
+        node.pk for node in frozen.values()
+    )
     assert loaded["n"] == 1
     assert loaded["s"] == "x"
     assert loaded["l"] == [1, 2]
@@ -441,8 +449,8 @@ def test_a_frozen_dict_may_hold_one_unstored_node_under_several_keys(runtime: Ru
     before = count_nodes(runtime)
     frozen = FrozenDict({"a": shared, "b": shared}).store()
     assert count_nodes(runtime) == before + 2
-    loaded = load_node(frozen.pk)  # type: ignore[arg-type]
-    assert loaded["a"].pk == loaded["b"].pk == shared.pk  # type: ignore[index]
+    loaded = load_node(frozen.pk)
+    assert loaded["a"].pk == loaded["b"].pk == shared.pk
 
 
 def test_a_frozen_dict_may_hold_another_frozen_dict(runtime: Runtime) -> None:
@@ -450,8 +458,8 @@ def test_a_frozen_dict_may_hold_another_frozen_dict(runtime: Runtime) -> None:
     outer = FrozenDict({"inner": inner, "y": Float(0.5)}).store()
     assert inner.is_stored
     loaded = load_node(outer.uuid)
-    assert loaded["inner"]["x"] == 5  # type: ignore[index]
-    assert loaded["y"] == 0.5  # type: ignore[index]
+    assert loaded["inner"]["x"] == 5
+    assert loaded["y"] == 0.5
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,13 @@ from structlog.testing import capture_logs
 from actors import Runtime
 from provenance import Int, List, StorageError, load_node
 from provenance.models import Base
-from provenance.storage import OWN_TABLES, SQLITE_BUSY_TIMEOUT_MS, Storage, head_revision, sqlite_url
+from provenance.storage import (
+    OWN_TABLES,
+    SQLITE_BUSY_TIMEOUT_MS,
+    Storage,
+    head_revision,
+    sqlite_url,
+)
 
 SCHEMA_TABLES = OWN_TABLES | {"alembic_version"}
 
@@ -84,7 +90,9 @@ def schema_differences(storage: Storage, metadata: sa.MetaData) -> list[object]:
 # A new database.
 
 
-def test_a_new_database_gets_the_schema_by_migration_at_the_head_revision(database_url: str) -> None:
+def test_a_new_database_gets_the_schema_by_migration_at_the_head_revision(
+    database_url: str,
+) -> None:
     with capture_logs() as logs:
         storage = Storage(database_url)
     try:
@@ -142,8 +150,11 @@ def test_a_new_runtime_creates_its_database_in_its_home(home: Path) -> None:
 
 def test_reopening_a_database_neither_migrates_nor_recreates_it(database_url: str) -> None:
     Storage(database_url).dispose()
-    execute(database_url, "INSERT INTO db_group (uuid, label, type_string, description, time) "
-            "VALUES ('0000', 'kept', '', '', CURRENT_TIMESTAMP)")
+    execute(
+        database_url,
+        "INSERT INTO db_group (uuid, label, type_string, description, time) "
+        "VALUES ('0000', 'kept', '', '', CURRENT_TIMESTAMP)",
+    )
     with capture_logs() as logs:
         storage = Storage(database_url)
     try:
@@ -163,8 +174,8 @@ def test_nodes_stored_by_one_runtime_are_loaded_by_the_next_one_on_the_same_home
         number = Int(42).store()
         items = List([1, "two", None]).store()
     with capture_logs() as logs, Runtime(home):
-        assert load_node(number.pk).value == 42  # type: ignore[arg-type]
-        assert load_node(items.uuid).value == [1, "two", None]  # type: ignore[attr-defined]
+        assert load_node(number.pk).value == 42
+        assert load_node(items.uuid).value == [1, "two", None]
     assert migration_events(logs) == []
 
 
@@ -214,7 +225,7 @@ def test_a_corrupt_database_file_is_refused_and_left_untouched(db_path: Path) ->
 def test_a_runtime_on_a_corrupt_database_raises_before_starting_any_actor(home: Path) -> None:
     home.mkdir()
     (home / "provenance.sqlite").write_bytes(b"garbage bytes" * 100)
-    with pytest.raises(StorageError, match="provenance.sqlite"):
+    with pytest.raises(StorageError, match=r"provenance\.sqlite"):
         Runtime(home)
     assert pykka.ActorRegistry.get_all() == []
     assert (home / "provenance.sqlite").read_bytes() == b"garbage bytes" * 100
@@ -308,4 +319,4 @@ def test_the_model_comparison_notices_a_column_the_migrations_lack(db_path: Path
         differences = schema_differences(storage, metadata)
     finally:
         storage.dispose()
-    assert [difference[0] for difference in differences] == ["add_column"]  # type: ignore[index]
+    assert [difference[0] for difference in differences] == ["add_column"]
