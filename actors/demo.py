@@ -12,19 +12,20 @@ import sys
 import structlog
 
 from actors import Process, ProcessSpec, Runtime, workfunction
-from provenance import Int, LinkType, ProcessNode
+from provenance import Data, Int, LinkType, ProcessNode
 
 
 @workfunction
-def add(a: Int, b: Int) -> Int:
+def add(a: Int, b: Int) -> Data:
     """Add two integers."""
     return a + b
 
 
 @workfunction
-def add_and_double(a: Int, b: Int) -> Int:
+def add_and_double(a: Int, b: Int) -> Data:
     """Call another workfunction, so that the graph has a CALL link."""
-    return add(a, b) * 2
+    doubled: Data = add(a, b) * 2
+    return doubled
 
 
 class Square(Process):
@@ -71,7 +72,7 @@ def main() -> None:
         print(f"Square(x=7) = {outputs['square']}\n")
         runtime.backend.sync()
         print("provenance:")
-        assert isinstance(node, ProcessNode) and isinstance(square_node, ProcessNode)
+        assert isinstance(square_node, ProcessNode)
         _describe(node)
         _describe(square_node)
         print(f"\nsee it again with: workactors process show {node.pk}")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, cast
 
 from actors.errors import InputValidationError, OutputValidationError
 from actors.process import Process, StepDone, StepOutcome
 from actors.spec import ExitCode, ProcessSpec
 from provenance.data import Data
-from provenance.process_nodes import WorkCalculation
+from provenance.process_nodes import ProcessNode, WorkCalculation
 
 RETURN_LABEL = "_return"
 
@@ -130,7 +130,22 @@ class FunctionProcess(Process):
         return self._returned
 
 
-def workfunction(func: Callable[..., Any]) -> Callable[..., Any]:
+class Workfunction(Protocol):
+    """What ``@workfunction`` returns: call it to run the function as a process."""
+
+    process_class: type[FunctionProcess]
+    is_workfunction: bool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run blockingly; return what the function returned, stored."""
+        ...
+
+    def run_get_node(self, *args: Any, **kwargs: Any) -> tuple[Any, ProcessNode]:
+        """Run blockingly; return the result and the process node."""
+        ...
+
+
+def workfunction(func: Callable[..., Any]) -> Workfunction:
     """Turn a function of data nodes into a process with provenance.
 
     Calling it runs it blockingly in the runtime in use and returns what it returned, stored.
@@ -152,12 +167,14 @@ def workfunction(func: Callable[..., Any]) -> Callable[..., Any]:
 
         return get_runtime().run(process_class, *args, **kwargs)
 
-    def run_get_node(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    def run_get_node(*args: Any, **kwargs: Any) -> tuple[Any, ProcessNode]:
         from actors.runtime import get_runtime
 
-        return get_runtime().run_get_node(process_class, *args, **kwargs)
+        result, node = get_runtime().run_get_node(process_class, *args, **kwargs)
+        assert isinstance(node, ProcessNode)
+        return result, node
 
     wrapper.process_class = process_class  # type: ignore[attr-defined]
     wrapper.run_get_node = run_get_node  # type: ignore[attr-defined]
     wrapper.is_workfunction = True  # type: ignore[attr-defined]
-    return wrapper
+    return cast(Workfunction, wrapper)

@@ -109,6 +109,7 @@ def test_a_stored_node_loads_back_by_pk_and_by_uuid_with_its_class_and_value(
         assert loaded.label == "a label"
         assert loaded.description == "a description"
         assert loaded.ctime is not None
+        assert loaded.ctime.tzinfo is not None  # aware on SQLite as on PostgreSQL
 
 
 def test_storing_twice_writes_the_node_once(runtime: Runtime) -> None:
