@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -159,6 +160,14 @@ class Float(NumericType[float]):
 
     node_type = "data.float"
     _python_type = float
+
+    @classmethod
+    def _coerce(cls, value: Any) -> Any:
+        number = super()._coerce(value)
+        if not math.isfinite(number):
+            # JSON has no NaN or infinity, and PostgreSQL refuses them: fail here, on both.
+            raise TypeError(f"Float takes a finite number, not {number!r}")
+        return number
 
 
 class Str(BaseType[str]):

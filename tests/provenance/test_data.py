@@ -474,3 +474,9 @@ def test_a_frozen_dict_may_hold_another_frozen_dict(runtime: Runtime) -> None:
 def test_a_frozen_dict_maps_str_keys_to_data_nodes_only(content: dict[Any, Any]) -> None:
     with pytest.raises(TypeError, match="FrozenDict maps str keys to data nodes"):
         FrozenDict(content)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_float_must_be_finite_on_every_database(value: float) -> None:
+    with pytest.raises(TypeError, match="Float takes a finite number"):
+        Float(value)
