@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from actors import Runtime
+from provenance import ProcessNode, load_node
 from provenance.models import DbLink, DbNode
 
 
@@ -18,3 +19,14 @@ def count_links(rt: Runtime) -> int:
     """How many links the runtime's database holds."""
     with rt.storage.read_session() as session:
         return session.execute(sa.select(sa.func.count(DbLink.id))).scalar_one()
+
+
+def last_process(rt: Runtime) -> ProcessNode:
+    """The newest process node in the runtime's database."""
+    with rt.storage.read_session() as session:
+        pk = session.execute(
+            sa.select(sa.func.max(DbNode.id)).where(DbNode.node_type.like("process%"))
+        ).scalar_one()
+    node = load_node(pk)
+    assert isinstance(node, ProcessNode)
+    return node

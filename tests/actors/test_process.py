@@ -18,7 +18,7 @@ from actors import (
 )
 from actors.test_utils import BadOutput, DummyProcess
 from provenance import Calculation, Float, Int, LinkType, Str, load_node
-from tests.helpers import count_links, count_nodes
+from tests.helpers import count_links, count_nodes, last_process
 
 
 class AddOne(Process):
@@ -167,7 +167,7 @@ def test_an_exception_in_run_is_reraised_and_the_node_ends_excepted(runtime: Run
     with pytest.raises(RuntimeError, match="the reactor melted"):
         runtime.run(Explodes)
 
-    node = _last_process(runtime)
+    node = last_process(runtime)
     assert node.process_state is ProcessState.EXCEPTED
     assert node.exit_status is None
     assert "RuntimeError: the reactor melted" in (node.exception or "")
@@ -178,7 +178,7 @@ def test_an_output_outside_the_spec_raises_and_the_node_ends_excepted(runtime: R
     with pytest.raises(OutputValidationError, match="emitted output 'bad_output'"):
         runtime.run(BadOutput)
 
-    assert _last_process(runtime).process_state is ProcessState.EXCEPTED
+    assert last_process(runtime).process_state is ProcessState.EXCEPTED
 
 
 def test_an_output_of_the_wrong_type_raises(runtime: Runtime) -> None:
@@ -190,7 +190,7 @@ def test_finishing_without_a_required_output_ends_excepted(runtime: Runtime) -> 
     with pytest.raises(OutputValidationError, match="without its required outputs needed"):
         runtime.run(ForgetsOutput)
 
-    assert _last_process(runtime).process_state is ProcessState.EXCEPTED
+    assert last_process(runtime).process_state is ProcessState.EXCEPTED
 
 
 def test_dynamic_ports_accept_any_name_of_their_type(runtime: Runtime) -> None:
@@ -297,17 +297,3 @@ def test_pid_is_the_pk_of_the_process_node(runtime: Runtime) -> None:
 
     assert process.pid == process.node.pk
     assert isinstance(process.pid, int)
-
-
-def _last_process(rt: Runtime) -> Calculation:
-    import sqlalchemy as sa
-
-    from provenance.models import DbNode
-
-    with rt.storage.read_session() as session:
-        pk = session.execute(
-            sa.select(sa.func.max(DbNode.id)).where(DbNode.node_type.like("process%"))
-        ).scalar_one()
-    node = load_node(pk)
-    assert isinstance(node, Calculation)
-    return node

@@ -13,7 +13,7 @@ from actors import (
     workfunction,
 )
 from provenance import Dict, Int, LinkType, ProcessState, Str, WorkCalculation, load_node
-from tests.helpers import count_links, count_nodes
+from tests.helpers import count_links, count_nodes, last_process
 
 
 @workfunction
@@ -147,9 +147,7 @@ def test_returning_a_plain_value_ends_excepted_with_a_clear_error(runtime: Runti
     with pytest.raises(OutputValidationError, match="returned int 3; return a data node"):
         returns_plain_value(Int(3))
 
-    node = runtime.storage  # the node is reachable through the process list
-    assert node is not None
-    excepted = _last_process(runtime)
+    excepted = last_process(runtime)
     assert excepted.process_state is ProcessState.EXCEPTED
     assert "OutputValidationError" in (excepted.exception or "")
 
@@ -158,7 +156,7 @@ def test_an_exception_in_the_function_is_reraised_and_recorded(runtime: Runtime)
     with pytest.raises(ZeroDivisionError, match="cannot divide 3 by zero"):
         fails(Int(3))
 
-    node = _last_process(runtime)
+    node = last_process(runtime)
     assert node.process_state is ProcessState.EXCEPTED
     assert "ZeroDivisionError: cannot divide 3 by zero" in (node.exception or "")
     assert node.get_inputs_dict() == {"x": 3}
@@ -170,17 +168,3 @@ def test_dict_inputs_are_accepted_as_data_nodes(runtime: Runtime) -> None:
         return Int(len(d))
 
     assert keys(Dict({"a": 1, "b": 2})) == 2
-
-
-def _last_process(rt: Runtime) -> WorkCalculation:
-    import sqlalchemy as sa
-
-    from provenance.models import DbNode
-
-    with rt.storage.read_session() as session:
-        pk = session.execute(
-            sa.select(sa.func.max(DbNode.id)).where(DbNode.node_type.like("process%"))
-        ).scalar_one()
-    node = load_node(pk)
-    assert isinstance(node, WorkCalculation)
-    return node
