@@ -17,6 +17,11 @@ class Kind(StrEnum):
     PRIMITIVE = "primitive"
 
 
+def session_as_state(session: Any) -> Any:
+    """Setup of workloads that need nothing but the peer's session (an engine's runtime)."""
+    return session
+
+
 def no_teardown(_state: Any) -> None:
     """Teardown of workloads whose state dies with the peer's session."""
 
@@ -57,8 +62,8 @@ class Workload:
     kind: Kind
     n: int
     quick_n: int
-    setup: Callable[[Any], Any]
     run_once: Callable[[Any, int], None]
+    setup: Callable[[Any], Any] = session_as_state
     teardown: Callable[[Any], None] = no_teardown
     processes_per_iteration: int = 1
     warmup: int = 20

@@ -23,10 +23,6 @@ class PlusOne(Process):
         self.out("y", Int(self.inputs.x.value + 1))
 
 
-def _setup(runtime: Runtime) -> Runtime:
-    return runtime
-
-
 def _run_once(runtime: Runtime, i: int) -> None:
     outputs = runtime.run(PlusOne, x=Int(i))
     if outputs["y"].value != i + 1:
@@ -40,6 +36,5 @@ WORKLOAD = Workload(
     kind=Kind.ENGINE,
     n=300,
     quick_n=100,
-    setup=_setup,
     run_once=_run_once,
 )

@@ -15,10 +15,6 @@ def add(a: Int, b: Int) -> Int:
     return a + b
 
 
-def _setup(runtime: Runtime) -> Runtime:
-    return runtime
-
-
 def _run_once(runtime: Runtime, i: int) -> None:
     result: Any = runtime.run(add, Int(i), Int(1))
     if result.value != i + 1:
@@ -32,6 +28,5 @@ WORKLOAD = Workload(
     kind=Kind.ENGINE,
     n=300,
     quick_n=100,
-    setup=_setup,
     run_once=_run_once,
 )

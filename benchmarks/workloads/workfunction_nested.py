@@ -22,10 +22,6 @@ def outer(a: Int) -> Any:
     return increment(a, Int(1))
 
 
-def _setup(runtime: Runtime) -> Runtime:
-    return runtime
-
-
 def _run_once(runtime: Runtime, i: int) -> None:
     result: Any = runtime.run(outer, Int(i))
     if result.value != i + 1:
@@ -39,7 +35,6 @@ WORKLOAD = Workload(
     kind=Kind.ENGINE,
     n=300,
     quick_n=100,
-    setup=_setup,
     run_once=_run_once,
     processes_per_iteration=2,
 )
