@@ -1,8 +1,10 @@
 """The workactors engine: processes, workfunctions and the runtime that runs them as actors."""
 
+from actors.context import Context
 from actors.errors import (
     ActorError,
     ClassLoadError,
+    ContextError,
     InputValidationError,
     OutputValidationError,
     ProcessKilledError,
@@ -10,15 +12,19 @@ from actors.errors import (
     SpecError,
     StackError,
     TransitionError,
+    WaitError,
 )
+from actors.intersteps import Interstep, Outputs, ToContext, UpdateContext, append_, to_context
 from actors.knowledge import DefaultKnowledgeProvider
 from actors.launch import run, run_async, run_get_node
+from actors.outline import if_, return_, while_
 from actors.process import Process
 from actors.runtime import Runtime, get_runtime
 from actors.spec import ExitCode, ProcessSpec
 from actors.stack import ProcessStack
 from actors.states import TRANSITIONS
 from actors.utils import get_or_create_output_group, load_class
+from actors.workchain import WorkChain, WorkChainSpec
 from actors.workfunction import workfunction
 from provenance.logs import DbLogHandler
 from provenance.process_state import ProcessState
@@ -27,11 +33,15 @@ __all__ = [
     "TRANSITIONS",
     "ActorError",
     "ClassLoadError",
+    "Context",
+    "ContextError",
     "DbLogHandler",
     "DefaultKnowledgeProvider",
     "ExitCode",
     "InputValidationError",
+    "Interstep",
     "OutputValidationError",
+    "Outputs",
     "Process",
     "ProcessKilledError",
     "ProcessSpec",
@@ -41,12 +51,22 @@ __all__ = [
     "RuntimeClosedError",
     "SpecError",
     "StackError",
+    "ToContext",
     "TransitionError",
+    "UpdateContext",
+    "WaitError",
+    "WorkChain",
+    "WorkChainSpec",
+    "append_",
     "get_or_create_output_group",
     "get_runtime",
+    "if_",
     "load_class",
+    "return_",
     "run",
     "run_async",
     "run_get_node",
+    "to_context",
+    "while_",
     "workfunction",
 ]

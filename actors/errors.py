@@ -39,3 +39,11 @@ class RuntimeClosedError(ActorError, RuntimeError):
 
 class ClassLoadError(ActorError, ImportError):
     """A class path does not name an importable class."""
+
+
+class ContextError(ActorError, TypeError):
+    """A value put into a work chain's context cannot be saved in a checkpoint."""
+
+
+class WaitError(ActorError, RuntimeError):
+    """A work chain was asked to wait on something it cannot wait on."""

@@ -10,13 +10,14 @@ import logging
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import SpecError
 from actors.spec import ExitCode, ProcessSpec
 from actors.states import StateMachine
 from provenance.data import Data
+from provenance.nodes import Node, load_nodes
 from provenance.process_nodes import Calculation, ProcessNode
 from provenance.process_state import ProcessState
 from provenance.records import LinkRecord, LinkType, NodeRecord, WriteOp
@@ -42,7 +43,9 @@ class StepContinue:
 
 @dataclass(frozen=True, slots=True)
 class StepWait:
-    """The next step runs when what the process waits on has terminated."""
+    """The next step runs when the processes ``on`` (pids) have terminated."""
+
+    on: frozenset[int]
 
 
 StepOutcome = StepDone | StepContinue | StepWait
@@ -194,17 +197,63 @@ class Process:
             extra={"pid": self.pid, "workactors_runtime": id(self._runtime)},
         )
 
-    def save_instance_state(self) -> dict[str, Any]:
-        """What identifies this process and its data, keyed by ``SaveKeys``."""
+    def save_instance_state(self, *, nodes_by_value: bool = False) -> dict[str, Any]:
+        """The state a checkpoint records, keyed by ``SaveKeys``; every value is picklable.
+
+        Stored nodes are recorded by uuid and loaded again on restore, unless
+        ``nodes_by_value``: then they travel inside the state, which spares the database reads
+        when the state is restored in the same runtime (passivation). Outputs not stored yet
+        always travel by value. Subclasses that hold more state extend the dict (call super).
+        """
         keys = self.SaveKeys
+
+        def ref(node: Node) -> Node | str:
+            return node if nodes_by_value or not node.is_stored else node.uuid
+
         return {
             keys.CLASS_NAME: type(self).class_path(),
             keys.PID: self.pid,
-            keys.NODE_UUID: self._node.uuid,
-            keys.INPUTS: {name: node.uuid for name, node in self._inputs.items()},
-            keys.OUTPUTS: {name: node.uuid for name, node in self._outputs.items()},
+            keys.NODE_UUID: ref(self._node),
+            keys.INPUTS: {name: ref(node) for name, node in self._inputs.items()},
+            keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
             keys.STATE: self.state.value,
         }
+
+    @classmethod
+    def load_instance_state(cls, state: Mapping[str, Any]) -> Self:
+        """Recreate a launched process from ``save_instance_state()`` output.
+
+        The node, inputs and stored outputs are read from the provenance database, so this runs
+        where a runtime (or the default one) is available. The result is not running yet:
+        ``Runtime.resume`` starts it.
+        """
+        process = cls.__new__(cls)
+        process._load_instance_state(state)
+        return process
+
+    def _load_instance_state(self, state: Mapping[str, Any]) -> None:
+        """Fill a bare instance from a saved state; subclasses extend it (call super)."""
+        keys = self.SaveKeys
+        refs: list[Any] = [
+            state[keys.NODE_UUID],
+            *state[keys.INPUTS].values(),
+            *state[keys.OUTPUTS].values(),
+        ]
+        loaded = load_nodes(ref for ref in refs if isinstance(ref, str))
+
+        def node_of(ref: Node | str) -> Any:
+            return loaded[ref] if isinstance(ref, str) else ref
+
+        node = node_of(state[keys.NODE_UUID])
+        if not isinstance(node, ProcessNode):
+            raise SpecError(f"checkpoint of {self.process_label()}: {node!r} is not a process")
+        self._node = node
+        self._inputs = FrozenAttributeDict(
+            {name: node_of(ref) for name, ref in state[keys.INPUTS].items()}
+        )
+        self._outputs = {name: node_of(ref) for name, ref in state[keys.OUTPUTS].items()}
+        self._machine = StateMachine(ProcessState(state[keys.STATE]))
+        self._runtime = None
 
     # Hooks the actor calls; overriders call super().
 

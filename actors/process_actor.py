@@ -7,6 +7,7 @@ termination to the registry exactly once.
 
 from __future__ import annotations
 
+import pickle
 import threading
 import traceback
 from concurrent.futures import Future
@@ -16,11 +17,23 @@ from typing import TYPE_CHECKING, Any
 import pykka
 import structlog
 
-from actors.errors import OutputValidationError, ProcessKilledError
+from actors.errors import OutputValidationError, ProcessKilledError, WaitError
 from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
-from actors.registry import ChildTerminated, ClearStack, SetStack, Terminated
+from actors.registry import (
+    ChildTerminated,
+    ClearStack,
+    KillChildren,
+    Passivate,
+    PassivatedProcess,
+    SetStack,
+    Subscribe,
+    Terminated,
+    ask,
+)
 from actors.spec import ExitCode
-from provenance.errors import StorageError
+from provenance.errors import NotExistentError, StorageError
+from provenance.nodes import load_node
+from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
@@ -68,14 +81,30 @@ class ProcessActor(pykka.ThreadingActor):
         runtime: Runtime,
         stack: tuple[int, ...],
         done: Future[Any],
+        *,
+        paused: bool = False,
     ) -> None:
         super().__init__()
         self._process = process
         self._runtime = runtime
         self._stack = stack
         self._done = done
-        self._paused = False
+        self._paused = paused
         self._step_pending = False
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: Any,
+    ) -> None:
+        """A bug in the engine stopped this actor (runs on its thread): do not leave a blocking
+        ``run`` waiting forever."""
+        del exception_type, traceback
+        log.error("process.actor_failed", pid=self._process.pid, error=repr(exception_value))
+        if not self._done.done():
+            self._done.set_exception(exception_value or RuntimeError("process actor failed"))
+        self._runtime._forget(self._pid)
 
     @property
     def _pid(self) -> int:
@@ -148,10 +177,63 @@ class ProcessActor(pykka.ThreadingActor):
         match outcome:
             case StepContinue():
                 self._request_step()
-            case StepWait():
-                self._transition(ProcessState.WAITING)
+            case StepWait(on=pids):
+                self._wait(pids)
             case StepDone(exit_code=exit_code):
                 self._finish(exit_code)
+
+    def _wait(self, pids: frozenset[int]) -> None:
+        """Subscribe to the termination of ``pids``; passivate if still waiting after that."""
+        self._transition(ProcessState.WAITING)
+        gone = ask(self._runtime.registry, Subscribe(self._pid, pids))
+        for pid in sorted(gone):
+            try:
+                state = self._stored_state(pid)
+            except WaitError as exc:
+                self._except(exc)
+                return
+            if self._process.child_terminated(pid, state):
+                self._transition(ProcessState.RUNNING)
+                self._request_step()
+                return
+        self._passivate(pids - gone)
+
+    def _stored_state(self, pid: int) -> ProcessState:
+        """The state of a process that is not live here, which must be terminal."""
+        token = self._runtime._enter_step()  # reads go to this runtime's database
+        try:
+            node = load_node(pid)
+        except NotExistentError as exc:
+            raise WaitError(f"cannot wait on process {pid}: {exc}") from exc
+        finally:
+            self._runtime._leave_step(token)
+        state = node.process_state if isinstance(node, ProcessNode) else None
+        if state is None:
+            raise WaitError(f"cannot wait on node {pid}: {node!r} is not a process")
+        if not state.is_terminal:
+            raise WaitError(
+                f"cannot wait on process {pid}: it is {state.name} but not running in this "
+                "runtime, so its end would never be seen here"
+            )
+        return state
+
+    def _passivate(self, waiting_on: frozenset[int]) -> None:
+        """Write the waiting process out and stop this actor, if the registry agrees; the
+        registry revives the process when a message for it comes."""
+        if not self._runtime.passivation:
+            return
+        process = self._process
+        try:
+            state = pickle.dumps(
+                process.save_instance_state(nodes_by_value=True), pickle.HIGHEST_PROTOCOL
+            )
+        except Exception as exc:
+            # Best effort: a process that cannot be written out keeps its actor and its thread.
+            log.info("process.not_passivated", pid=self._pid, reason=repr(exc))
+            return
+        entry = PassivatedProcess(self._pid, type(process), state, self._stack, self._paused)
+        if ask(self._runtime.registry, Passivate(entry, waiting_on)):
+            self.stop()
 
     def _finish(self, exit_code: ExitCode) -> None:
         process = self._process
@@ -179,6 +261,9 @@ class ProcessActor(pykka.ThreadingActor):
         process = self._process
         process._machine.transition_to(ProcessState.KILLED)
         message = f"killed: {text}" if text else "killed"
+        self._runtime.registry.tell(
+            KillChildren(self._pid, f"its caller, process {self._pid}, was {message}")
+        )
         process.on_kill(text)
         self._terminate(ProcessState.KILLED, ProcessKilledError(f"process {self._pid} {message}"))
 

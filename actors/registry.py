@@ -16,7 +16,12 @@ from actors.errors import StackError
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from actors.process import Process
+
+    #: Runs on the registry's thread: recreate a passivated process and start its actor.
+    Reviver = Callable[["PassivatedProcess"], tuple[Process, pykka.ActorRef[Any]]]
 
 log = structlog.get_logger(__name__)
 
@@ -48,14 +53,54 @@ class Terminated:
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
-    """``waiter`` wants ``ChildTerminated`` when ``target`` terminates.
+    """``waiter`` wants ``ChildTerminated`` when each of ``targets`` terminates.
 
-    Replies True if the subscription is held, False if ``target`` is not live (it already
-    terminated, or never ran here): the waiter then reads its state from the database.
+    Replies the targets that are not live (they already terminated, or never ran here): no
+    subscription is held for those, and the waiter reads their state from the database.
     """
 
     waiter: int
-    target: int
+    targets: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Passivate:
+    """``entry.pid`` waits on ``waiting_on`` and would like its actor stopped.
+
+    Replies True if the registry took the entry: from then on it revives the process when a
+    message for it comes. Replies False if a target already terminated or a control message was
+    sent to the actor meanwhile (it is in the actor's mailbox): the actor stays.
+    """
+
+    entry: PassivatedProcess
+    waiting_on: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class PassivatedProcess:
+    """What it takes to revive a process whose actor was stopped while it waited."""
+
+    pid: int
+    process_class: type[Process]
+    state: bytes
+    stack: tuple[int, ...]
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KillProcess:
+    """Deliver a kill to ``pid`` (reviving it if passivated); reply False if it is not live."""
+
+    pid: int
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KillChildren:
+    """``pid`` is being killed: kill its live children too (each cascades further)."""
+
+    pid: int
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +181,13 @@ class RegistryActor(pykka.ThreadingActor):
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def __init__(self) -> None:
+    def __init__(self, reviver: Reviver | None = None) -> None:
         super().__init__()
+        self._reviver = reviver
         self._processes: dict[int, Process] = {}
         self._actors: dict[int, pykka.ActorRef[Any]] = {}
+        self._passivated: dict[int, PassivatedProcess] = {}
+        self._kill_sent: set[int] = set()
         self._parents: dict[int, int | None] = {}
         self._children: dict[int, set[int]] = {}
         self._subscribers: dict[int, set[int]] = {}
@@ -162,17 +210,21 @@ class RegistryActor(pykka.ThreadingActor):
                 self._register(message)
             case Terminated(pid=pid, state=state):
                 self._terminated(pid, state)
-            case Subscribe(waiter=waiter, target=target):
-                if target not in self._actors:
-                    return False
-                self._subscribers.setdefault(target, set()).add(waiter)
-                return True
+            case Subscribe(waiter=waiter, targets=targets):
+                return self._subscribe(waiter, targets)
+            case Passivate(entry=entry, waiting_on=waiting_on):
+                return self._passivate(entry, waiting_on)
+            case KillProcess(pid=pid, message=text):
+                return self._kill(pid, text)
+            case KillChildren(pid=pid, message=text):
+                for child in tuple(self._children.get(pid, ())):
+                    self._kill(child, text)
             case GetProcess(pid=pid):
                 return self._processes.get(pid)
             case GetActor(pid=pid):
                 return self._actors.get(pid)
             case LivePids():
-                return tuple(self._actors)
+                return (*self._actors, *self._passivated)
             case ChildrenOf(pid=pid):
                 return tuple(self._children.get(pid, ()))
             case Sizes():
@@ -196,6 +248,52 @@ class RegistryActor(pykka.ThreadingActor):
             del self._stacks[context]
         return stack[-1]
 
+    def _is_live(self, pid: int) -> bool:
+        return pid in self._actors or pid in self._passivated
+
+    def _subscribe(self, waiter: int, targets: frozenset[int]) -> frozenset[int]:
+        gone = frozenset(target for target in targets if not self._is_live(target))
+        for target in targets - gone:
+            self._subscribers.setdefault(target, set()).add(waiter)
+        return gone
+
+    def _passivate(self, entry: PassivatedProcess, waiting_on: frozenset[int]) -> bool:
+        pid = entry.pid
+        if (
+            self._reviver is None
+            or pid not in self._actors
+            or pid in self._kill_sent
+            or not all(self._is_live(target) for target in waiting_on)
+        ):
+            return False
+        del self._actors[pid]
+        self._processes.pop(pid, None)
+        self._passivated[pid] = entry
+        return True
+
+    def _actor_for(self, pid: int) -> pykka.ActorRef[Any] | None:
+        """The actor of live ``pid``, reviving it first if it was passivated."""
+        actor = self._actors.get(pid)
+        if actor is not None:
+            return actor
+        entry = self._passivated.pop(pid, None)
+        if entry is None or self._reviver is None:
+            return None
+        process, actor = self._reviver(entry)
+        self._processes[pid] = process
+        self._actors[pid] = actor
+        return actor
+
+    def _kill(self, pid: int, message: str | None) -> bool:
+        from actors.process_actor import Kill  # the process actor imports this module
+
+        actor = self._actor_for(pid)
+        if actor is None:
+            return False
+        self._kill_sent.add(pid)
+        actor.tell(Kill(message))
+        return True
+
     def _register(self, message: Register) -> None:
         self._processes[message.pid] = message.process
         self._actors[message.pid] = message.actor
@@ -206,6 +304,8 @@ class RegistryActor(pykka.ThreadingActor):
     def _terminated(self, pid: int, state: ProcessState) -> None:
         self._processes.pop(pid, None)
         self._actors.pop(pid, None)
+        self._passivated.pop(pid, None)
+        self._kill_sent.discard(pid)
         self._children.pop(pid, None)
         parent = self._parents.pop(pid, None)
         if parent is not None and (siblings := self._children.get(parent)) is not None:
@@ -213,9 +313,10 @@ class RegistryActor(pykka.ThreadingActor):
             if not siblings:
                 del self._children[parent]
         for waiter in self._subscribers.pop(pid, ()):
-            actor = self._actors.get(waiter)
+            actor = self._actor_for(waiter)
             if actor is None:
-                log.warning("registry.waiter_gone", waiter=waiter, terminated=pid)
+                # The waiter ended first (it was killed, or stopped waiting): nothing to tell.
+                log.debug("registry.waiter_gone", waiter=waiter, terminated=pid)
                 continue
             actor.tell(ChildTerminated(pid, state))
 
@@ -224,6 +325,8 @@ class RegistryActor(pykka.ThreadingActor):
         return {
             "processes": len(self._processes),
             "actors": len(self._actors),
+            "passivated": len(self._passivated),
+            "kills": len(self._kill_sent),
             "parents": len(self._parents),
             "children": len(self._children),
             "subscribers": len(self._subscribers),

@@ -13,6 +13,7 @@ import concurrent.futures
 import contextvars
 import logging
 import os
+import pickle
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -24,12 +25,22 @@ import structlog
 
 from actors.errors import RuntimeClosedError
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_actor import Kill, ProcessActor, Start
-from actors.registry import GetStack, LivePids, Register, RegistryActor, Sizes, ask
+from actors.process_actor import ProcessActor, Start
+from actors.registry import (
+    GetStack,
+    KillProcess,
+    LivePids,
+    PassivatedProcess,
+    Register,
+    RegistryActor,
+    Sizes,
+    ask,
+)
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend, set_backend_provider
 from provenance.logs import DbLogHandler
 from provenance.nodes import Node
+from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
 
 log = structlog.get_logger(__name__)
@@ -75,13 +86,19 @@ class Runtime:
         home: folder of the embedded database and checkpoints; default ``default_home()``.
         database_url: SQLAlchemy URL of the provenance database (PostgreSQL for servers);
             default ``$WORKACTORS_DATABASE_URL``, else SQLite at ``<home>/provenance.sqlite``.
+        passivation: write waiting processes out and stop their actors, so that waiting costs
+            no thread; they are revived when what they wait for arrives.
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
     """
 
     def __init__(
-        self, home: str | os.PathLike[str] | None = None, *, database_url: str | None = None
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        database_url: str | None = None,
+        passivation: bool = True,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
         for folder in (
@@ -99,7 +116,8 @@ class Runtime:
         self.storage = Storage(url)
         self._provenance_ref = ProvenanceActor.start(self.storage)
         self.backend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
-        self.registry = RegistryActor.start()
+        self.passivation = passivation
+        self.registry = RegistryActor.start(reviver=self._revive)
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(_ThisRuntimeOnly(id(self)))
         report_logger = logging.getLogger(REPORT_LOGGER_NAME)
@@ -107,7 +125,7 @@ class Runtime:
         if report_logger.level == logging.NOTSET:
             report_logger.setLevel(logging.INFO)
         self._lock = threading.Lock()
-        self._live: dict[int, tuple[Process, Future[Any]]] = {}
+        self._live: dict[int, tuple[ProcessNode, Future[Any]]] = {}
         self._closed = False
         with _runtimes_lock:
             _open_runtimes.append(self)
@@ -172,7 +190,7 @@ class Runtime:
         if parent_pid is not None:
             with self._lock:
                 caller = self._live.get(parent_pid)
-            caller_uuid = caller[0].node.uuid if caller else None
+            caller_uuid = caller[0].uuid if caller else None
         pks = self.backend.write_applied(process.launch_ops(caller_uuid))
         process.mark_launched(pks)
         pid = process.pid
@@ -181,7 +199,7 @@ class Runtime:
         actor = ProcessActor.start(process, self, (*caller_stack, pid), done)
         self.registry.tell(Register(pid, process, actor, parent_pid))
         with self._lock:
-            self._live[pid] = (process, done)
+            self._live[pid] = (process.node, done)
         actor.tell(Start())
         return process, done
 
@@ -226,21 +244,20 @@ class Runtime:
     # Control.
 
     def kill(self, pid: int, message: str | None = None) -> bool:
-        """Ask live process ``pid`` to end KILLED before its next step; False if not live here."""
+        """Ask live process ``pid`` to end KILLED before its next step, and its running
+        children with it; False if it is not live here."""
+        killed: bool = ask(self.registry, KillProcess(pid, message))
+        return killed
+
+    def wait(self, pid: int, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (None: no limit) for live process ``pid`` to
+        terminate; True if it has (or was not live here)."""
         with self._lock:
             entry = self._live.get(pid)
         if entry is None:
-            return False
-        actor = self._actor_of(pid)
-        if actor is None:
-            return False
-        actor.tell(Kill(message))
-        return True
-
-    def _actor_of(self, pid: int) -> Any:
-        from actors.registry import GetActor
-
-        return ask(self.registry, GetActor(pid))
+            return True
+        done = concurrent.futures.wait([entry[1]], timeout=timeout).done
+        return bool(done)
 
     def live_pids(self) -> tuple[int, ...]:
         """Pids of the processes running in this runtime."""
@@ -259,6 +276,19 @@ class Runtime:
 
     def _leave_step(self, token: contextvars.Token[Runtime | None]) -> None:
         _step_runtime.reset(token)
+
+    def _revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
+        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
+        token = self._enter_step()  # node reads, if any, go to this runtime's database
+        try:
+            process = entry.process_class.load_instance_state(pickle.loads(entry.state))
+        finally:
+            self._leave_step(token)
+        process._runtime = self
+        with self._lock:
+            done = self._live[entry.pid][1]
+        actor = ProcessActor.start(process, self, entry.stack, done, paused=entry.paused)
+        return process, actor
 
     def _forget(self, pid: int) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from provenance.errors import (
 )
 from provenance.groups import Group
 from provenance.logs import DbLogHandler
-from provenance.nodes import Node, load_node
+from provenance.nodes import Node, load_node, load_nodes
 from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
 from provenance.records import LinkType
@@ -46,5 +46,6 @@ __all__ = [
     "WorkactorsError",
     "get_backend",
     "load_node",
+    "load_nodes",
     "set_backend_provider",
 ]

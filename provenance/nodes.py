@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid as uuid_module
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
 import sqlalchemy as sa
@@ -198,3 +198,23 @@ def load_node(pk_or_uuid: int | str) -> Node:
             "`workactors process list` shows the stored processes"
         )
     return Node._from_row(row)
+
+
+def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
+    """Load several stored nodes by uuid in one query; the result is keyed by uuid.
+
+    Raises:
+        NotExistentError: naming the uuids that are not in the database.
+    """
+    wanted = set(uuids)
+    if not wanted:
+        return {}
+    with get_backend().storage.read_session() as session:
+        rows = session.execute(sa.select(DbNode).where(DbNode.uuid.in_(wanted))).scalars()
+        nodes = {row.uuid: Node._from_row(row) for row in rows}
+    missing = wanted - nodes.keys()
+    if missing:
+        raise NotExistentError(
+            f"no node with uuid {', '.join(sorted(missing))} in the provenance database"
+        )
+    return nodes

@@ -1,0 +1,276 @@
+"""``WorkChain``: a process whose work is an outline of steps, with children awaited between them.
+
+A work chain holds no thread while it waits. A step that launched children ends; the engine
+subscribes to their termination with the registry and the work chain goes WAITING (and may be
+passivated). When the last awaited child has terminated, the next step runs with ``ctx`` filled
+as the intersteps asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from actors.context import Context
+from actors.errors import SpecError, WaitError
+from actors.intersteps import Interstep, ToContext, UpdateContext, awaited_pid
+from actors.outline import Outline, Position, Signal
+from actors.process import (
+    Process,
+    StepContinue,
+    StepDone,
+    StepOutcome,
+    StepWait,
+    as_exit_code,
+)
+from actors.spec import ExitCode, ProcessSpec
+from provenance.process_nodes import ProcessNode, WorkCalculation
+from provenance.process_state import ProcessState
+
+
+@dataclass
+class WorkChainSpec(ProcessSpec):
+    """A process spec with an outline."""
+
+    _outline: Outline | None = field(default=None, repr=False)
+
+    def outline(self, *steps: Any) -> None:
+        """Declare the steps: methods, ``if_(...)``, ``while_(...)``, ``return_``."""
+        self._check_open()
+        self._outline = Outline(*steps)
+
+    def get_outline(self, owner: str) -> Outline:
+        """The outline.
+
+        Raises:
+            SpecError: if ``define`` did not call ``spec.outline(...)``.
+        """
+        if self._outline is None:
+            raise SpecError(f"{owner} has no outline: call spec.outline(cls.step, ...) in define()")
+        return self._outline
+
+
+class WorkChain(Process):
+    """A process that runs the steps of its outline, awaiting children between steps.
+
+    Subclass, call ``super().define(spec)`` then ``spec.outline(...)`` in ``define``.
+    """
+
+    node_class = WorkCalculation
+    spec_class: ClassVar[type[ProcessSpec]] = WorkChainSpec
+
+    class SaveKeys(Process.SaveKeys):
+        """Keys of the saved instance state, beyond those of every process."""
+
+        CONTEXT = "ctx"
+        STEPPER = "stepper"
+        OUTLINE_DONE = "outline_done"
+        OUTLINE = "outline"
+        BARRIERS = "barriers"
+        AWAITING = "intersteps"
+
+    def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
+        super().__init__(inputs)
+        self._ctx = Context()
+        self._position: Position = None
+        self._outline_done = False
+        self._barriers: dict[int, None] = {}  # an ordered set of pids
+        self._new_intersteps: list[Interstep] = []
+        self._awaiting: list[Interstep] = []
+        self._step_thread: int | None = None
+
+    @classmethod
+    def spec(cls) -> WorkChainSpec:
+        """The sealed spec; its outline is checked to exist."""
+        spec = super().spec()
+        assert isinstance(spec, WorkChainSpec)
+        spec.get_outline(cls.__name__)
+        return spec
+
+    @classmethod
+    def outline(cls) -> Outline:
+        """The outline of this class."""
+        return cls.spec().get_outline(cls.__name__)
+
+    @property
+    def ctx(self) -> Context:
+        """The context: data kept from one step to the next (attribute and item access)."""
+        return self._ctx
+
+    # Children and waiting.
+
+    def submit(self, process: Any, *args: Any, **inputs: Any) -> ProcessNode:
+        """Launch a child in this runtime and return its node at once; await it with
+        ``ToContext``/``to_context`` to get it in ctx when it has terminated."""
+        runtime = self.runtime
+        process_class, resolved = runtime._resolve(process, args, inputs)
+        child, _done = runtime.launch(process_class, resolved)
+        return child.node
+
+    def insert_barrier(self, wait_on: Any) -> None:
+        """Do not run the next step before ``wait_on`` (a process node, RunningInfo or pid) has
+        terminated."""
+        self._barriers[awaited_pid(wait_on)] = None
+
+    def remove_barrier(self, wait_on: Any) -> None:
+        """Remove a barrier inserted before.
+
+        Raises:
+            WaitError: if there is no barrier on ``wait_on``.
+        """
+        pid = awaited_pid(wait_on)
+        if pid not in self._barriers:
+            raise WaitError(
+                f"no barrier on process {pid} to remove; barriers: "
+                f"{', '.join(map(str, self._barriers)) or 'none'}"
+            )
+        del self._barriers[pid]
+
+    def insert_intersteps(self, interstep: Interstep | list[Interstep]) -> None:
+        """Run ``interstep`` between the end of this step and the start of the next one."""
+        items = interstep if isinstance(interstep, list) else [interstep]
+        for item in items:
+            if not isinstance(item, Interstep):
+                raise WaitError(
+                    f"{item!r} is not an interstep (it needs on_last_step_finished and "
+                    "on_next_step_starting)"
+                )
+            self._new_intersteps.append(item)
+
+    def to_context(self, **kwargs: Any) -> None:
+        """Await each handle and put it in ``ctx`` under its keyword before the next step."""
+        for key, value in kwargs.items():
+            self.insert_intersteps(UpdateContext(key, value))
+
+    def child_terminated(self, pid: int, state: ProcessState) -> bool:
+        """Drop the barrier on ``pid``; True once no barrier is left."""
+        del state
+        if pid not in self._barriers:
+            return False
+        del self._barriers[pid]
+        return not self._barriers
+
+    @property
+    def waiting_on(self) -> frozenset[int]:
+        """The pids the work chain waits for before its next step."""
+        return frozenset(self._barriers)
+
+    # Abort.
+
+    def abort(self, msg: str | None = None, timeout: float | None = None) -> bool:
+        """Kill this work chain (and its running children) before its next step.
+
+        The message goes into the report. Called from one of the work chain's own steps, the
+        kill happens when that step has ended, so this returns False; elsewhere it waits up to
+        ``timeout`` seconds (None: no limit) and returns whether the work chain ended KILLED.
+        """
+        runtime = self.runtime
+        pid = self.pid
+        if pid is None:
+            raise SpecError(f"{self.process_label()} was never launched; there is nothing to abort")
+        runtime.kill(pid, msg)
+        if self._step_thread == threading.get_ident():
+            return False
+        runtime.wait(pid, timeout)
+        return self.state is ProcessState.KILLED
+
+    def abort_nowait(self, msg: str | None = None) -> None:
+        """Kill this work chain at its next state transition, without waiting."""
+        self.abort(msg, timeout=0)
+
+    def on_kill(self, message: str | None) -> None:
+        """Report why the work chain was killed, then record it on the node."""
+        self.report("aborted: %s", message) if message else self.report("aborted")
+        super().on_kill(message)
+
+    # Stepping.
+
+    def step(self) -> StepOutcome:
+        """Run the next step of the outline (after the intersteps of the previous one)."""
+        self._step_thread = threading.get_ident()
+        try:
+            return self._step()
+        finally:
+            self._step_thread = None
+
+    def _step(self) -> StepOutcome:
+        self._act_on_awaited()
+        if self._outline_done:
+            return StepDone(ExitCode())
+        executed = self.outline().execute(self, self._position)
+        if executed.signal is not Signal.STEP:  # the outline ran out, or reached return_
+            self._outline_done = True
+            return StepDone(executed.value or ExitCode())
+        self._position = executed.position
+        self._outline_done = executed.position is None
+        value = executed.value
+        if isinstance(value, ToContext):
+            self.to_context(**value)
+            value = None
+        exit_code = as_exit_code(value, f"{type(self).__name__}.{executed.step}")
+        if exit_code.status != 0:
+            return StepDone(exit_code)
+        return self._after_step()
+
+    def _after_step(self) -> StepOutcome:
+        """Let the step's intersteps insert their barriers; wait if any, else go on."""
+        intersteps, self._new_intersteps = self._new_intersteps, []
+        for interstep in intersteps:
+            interstep.on_last_step_finished(self)
+        self._awaiting.extend(intersteps)
+        if self._barriers:
+            return StepWait(frozenset(self._barriers))
+        if self._outline_done:
+            self._act_on_awaited()
+            return StepDone(ExitCode())
+        return StepContinue()
+
+    def _act_on_awaited(self) -> None:
+        awaiting, self._awaiting = self._awaiting, []
+        for interstep in awaiting:
+            interstep.on_next_step_starting(self)
+
+    # Checkpoints.
+
+    def save_instance_state(self, *, nodes_by_value: bool = False) -> dict[str, Any]:
+        """The process state plus ctx, outline position, barriers and pending intersteps."""
+        state = super().save_instance_state(nodes_by_value=nodes_by_value)
+        keys = self.SaveKeys
+        state.update(
+            {
+                keys.CONTEXT: self._ctx.snapshot(),
+                keys.STEPPER: self._position,
+                keys.OUTLINE_DONE: self._outline_done,
+                keys.OUTLINE: self.outline().fingerprint(),
+                keys.BARRIERS: list(self._barriers),
+                keys.AWAITING: list(self._awaiting),
+            }
+        )
+        return state
+
+    def _load_instance_state(self, state: Mapping[str, Any]) -> None:
+        super()._load_instance_state(state)
+        keys = self.SaveKeys
+        fingerprint = self.outline().fingerprint()
+        if state[keys.OUTLINE] != fingerprint:
+            raise SpecError(
+                f"the checkpoint of {self.process_label()} (pid {state[keys.PID]}) was taken "
+                "under another outline; the class changed since, so the saved position means "
+                "something else now. Run the process again, or restore the old class"
+            )
+        self._ctx = Context.restore(state[keys.CONTEXT])
+        self._position = state[keys.STEPPER]
+        self._outline_done = state[keys.OUTLINE_DONE]
+        self._barriers = dict.fromkeys(state[keys.BARRIERS])
+        self._new_intersteps = []
+        self._awaiting = list(state[keys.AWAITING])
+        self._step_thread = None
+
+    def result(self) -> Any:
+        """What a blocking ``run`` returns: the outputs."""
+        return dict(self._outputs)
+
+
+__all__ = ["WorkChain", "WorkChainSpec"]
