@@ -6,6 +6,7 @@ thread running a step), and a process's termination is published here once, to e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,6 @@ from actors.errors import StackError
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from actors.process import Process
 
     #: Runs on the registry's thread: recreate a passivated process and start its actor.
@@ -168,11 +167,46 @@ class ChildrenOf:
 
 
 @dataclass(frozen=True, slots=True)
+class LifecycleEvent:
+    """What listeners hear: process ``pid`` was registered, passivated, revived or terminated."""
+
+    pid: int
+    kind: str
+    state: ProcessState | None = None
+
+
+Listener = Callable[[LifecycleEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """Call ``listener`` (on the registry's thread; keep it quick) for every lifecycle event,
+    or stop calling it if ``remove``."""
+
+    listener: Listener
+    remove: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ChildTerminated:
     """Sent to a waiting process's actor: ``pid`` has terminated in ``state``."""
 
     pid: int
     state: ProcessState
+
+
+def _tell(actor: pykka.ActorRef[Any], message: object) -> bool:
+    """Tell a process actor; False if it stopped already.
+
+    An actor stops right after it tells the registry it terminated, so a message may race that
+    notice: the process has ended, and the message has nothing left to act on.
+    """
+    try:
+        actor.tell(message)
+    except pykka.ActorDeadError:
+        log.debug("registry.actor_already_stopped", message=repr(message))
+        return False
+    return True
 
 
 class RegistryActor(pykka.ThreadingActor):
@@ -188,6 +222,7 @@ class RegistryActor(pykka.ThreadingActor):
         self._actors: dict[int, pykka.ActorRef[Any]] = {}
         self._passivated: dict[int, PassivatedProcess] = {}
         self._kill_sent: set[int] = set()
+        self._listeners: list[Listener] = []
         self._parents: dict[int, int | None] = {}
         self._children: dict[int, set[int]] = {}
         self._subscribers: dict[int, set[int]] = {}
@@ -229,6 +264,11 @@ class RegistryActor(pykka.ThreadingActor):
                 return tuple(self._children.get(pid, ()))
             case Sizes():
                 return self.sizes()
+            case Listen(listener=listener, remove=remove):
+                if remove:
+                    self._listeners.remove(listener)
+                else:
+                    self._listeners.append(listener)
             case _:
                 log.warning("registry.unknown_message", message=repr(message))
         return None
@@ -269,7 +309,15 @@ class RegistryActor(pykka.ThreadingActor):
         del self._actors[pid]
         self._processes.pop(pid, None)
         self._passivated[pid] = entry
+        self._publish(LifecycleEvent(pid, "passivated"))
         return True
+
+    def _publish(self, event: LifecycleEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception as exc:  # a listener's bug must not take the registry down
+                log.error("registry.listener_failed", listener=repr(listener), error=repr(exc))
 
     def _actor_for(self, pid: int) -> pykka.ActorRef[Any] | None:
         """The actor of live ``pid``, reviving it first if it was passivated."""
@@ -282,6 +330,7 @@ class RegistryActor(pykka.ThreadingActor):
         process, actor = self._reviver(entry)
         self._processes[pid] = process
         self._actors[pid] = actor
+        self._publish(LifecycleEvent(pid, "revived"))
         return actor
 
     def _kill(self, pid: int, message: str | None) -> bool:
@@ -291,8 +340,7 @@ class RegistryActor(pykka.ThreadingActor):
         if actor is None:
             return False
         self._kill_sent.add(pid)
-        actor.tell(Kill(message))
-        return True
+        return _tell(actor, Kill(message))
 
     def _register(self, message: Register) -> None:
         self._processes[message.pid] = message.process
@@ -300,6 +348,8 @@ class RegistryActor(pykka.ThreadingActor):
         self._parents[message.pid] = message.parent_pid
         if message.parent_pid is not None:
             self._children.setdefault(message.parent_pid, set()).add(message.pid)
+        if self._listeners:
+            self._publish(LifecycleEvent(message.pid, "registered"))
 
     def _terminated(self, pid: int, state: ProcessState) -> None:
         self._processes.pop(pid, None)
@@ -312,13 +362,15 @@ class RegistryActor(pykka.ThreadingActor):
             siblings.discard(pid)
             if not siblings:
                 del self._children[parent]
+        if self._listeners:
+            self._publish(LifecycleEvent(pid, "terminated", state))
         for waiter in self._subscribers.pop(pid, ()):
             actor = self._actor_for(waiter)
             if actor is None:
                 # The waiter ended first (it was killed, or stopped waiting): nothing to tell.
                 log.debug("registry.waiter_gone", waiter=waiter, terminated=pid)
                 continue
-            actor.tell(ChildTerminated(pid, state))
+            _tell(actor, ChildTerminated(pid, state))
 
     def sizes(self) -> dict[str, int]:
         """How many entries each table holds (for leak checks)."""

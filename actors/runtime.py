@@ -29,6 +29,8 @@ from actors.process_actor import ProcessActor, Start
 from actors.registry import (
     GetStack,
     KillProcess,
+    Listen,
+    Listener,
     LivePids,
     PassivatedProcess,
     Register,
@@ -263,6 +265,15 @@ class Runtime:
         """Pids of the processes running in this runtime."""
         pids: tuple[int, ...] = ask(self.registry, LivePids())
         return pids
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(LifecycleEvent)`` when a process is registered, passivated, revived
+        or terminated. It runs on the registry's thread, so it must be quick and not block."""
+        ask(self.registry, Listen(listener))
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener``."""
+        ask(self.registry, Listen(listener, remove=True))
 
     def registry_sizes(self) -> dict[str, int]:
         """How many entries the registry's tables hold (0 everywhere when idle)."""

@@ -174,7 +174,8 @@ class WorkChain(Process):
         if self._step_thread == threading.get_ident():
             return False
         runtime.wait(pid, timeout)
-        return self.state is ProcessState.KILLED
+        # Read from the node: this object may have been passivated and revived as another.
+        return self.node.process_state is ProcessState.KILLED
 
     def abort_nowait(self, msg: str | None = None) -> None:
         """Kill this work chain at its next state transition, without waiting."""

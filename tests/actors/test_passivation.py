@@ -1,0 +1,168 @@
+"""Passivation: a waiting work chain is written out, its actor stopped, and revived on demand."""
+
+from __future__ import annotations
+
+import queue
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from actors import ProcessState, Runtime, WorkChain
+from actors.registry import GetActor, LifecycleEvent, ask
+from actors.workchain import WorkChainSpec
+from provenance import Int, Str
+from tests.actors.workchains import AwaitsGated, gate
+
+EVENT_TIMEOUT = 10.0
+
+
+class Events:
+    """Lifecycle events of a runtime, to wait on one without polling."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[LifecycleEvent] = queue.Queue()
+        self.seen: list[LifecycleEvent] = []
+
+    def __call__(self, event: LifecycleEvent) -> None:
+        self._queue.put(event)
+
+    def wait_for(self, pid: int | None, kind: str) -> LifecycleEvent:
+        """Block until ``pid`` (None: any) has an event of ``kind``; fail after a timeout."""
+        for event in self.seen:
+            if event.kind == kind and pid in (None, event.pid):
+                return event
+        while True:
+            try:
+                event = self._queue.get(timeout=EVENT_TIMEOUT)
+            except queue.Empty:
+                pytest.fail(f"no {kind!r} event for process {pid} within {EVENT_TIMEOUT} s")
+            self.seen.append(event)
+            if event.kind == kind and pid in (None, event.pid):
+                return event
+
+    def kinds(self, pid: int) -> list[str]:
+        while not self._queue.empty():
+            self.seen.append(self._queue.get_nowait())
+        return [event.kind for event in self.seen if event.pid == pid]
+
+
+@pytest.fixture
+def events(runtime: Runtime) -> Iterator[Events]:
+    listener = Events()
+    runtime.add_listener(listener)
+    yield listener
+    runtime.remove_listener(listener)
+
+
+@pytest.fixture
+def gate_name() -> Iterator[str]:
+    name = f"gate-{uuid.uuid4().hex[:8]}"
+    yield name
+    gate(name).set()  # never leave a child blocked
+
+
+def test_a_waiting_work_chain_holds_no_actor_until_its_child_ends(
+    runtime: Runtime, events: Events, gate_name: str
+) -> None:
+    process, done = runtime.launch(AwaitsGated, {"gate": Str(gate_name)})
+    pid = process.pid
+    assert pid is not None
+    events.wait_for(pid, "passivated")
+    assert ask(runtime.registry, GetActor(pid)) is None
+    assert runtime.registry_sizes()["passivated"] == 1
+    assert pid in runtime.live_pids()
+    assert process.node.process_state is ProcessState.WAITING
+
+    gate(gate_name).set()
+    assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 7
+    events.wait_for(pid, "terminated")
+    assert events.kinds(pid) == ["registered", "passivated", "revived", "terminated"]
+    assert set(runtime.registry_sizes().values()) == {0}
+
+
+def test_only_running_processes_keep_an_actor_while_many_wait(
+    runtime: Runtime, events: Events, gate_name: str
+) -> None:
+    launched = [runtime.launch(AwaitsGated, {"gate": Str(gate_name)}) for _ in range(30)]
+    for process, _done in launched:
+        events.wait_for(process.pid, "passivated")
+        assert ask(runtime.registry, GetActor(process.pid or 0)) is None
+    # The thread count itself is measured by the scale benchmark (workload 7).
+    sizes = runtime.registry_sizes()
+    assert (sizes["passivated"], sizes["actors"]) == (30, 30)  # the 30 gated children run
+    gate(gate_name).set()
+    for _process, done in launched:
+        assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 7
+
+
+def test_without_passivation_a_waiting_work_chain_keeps_its_actor(home: object) -> None:
+    name = f"gate-{uuid.uuid4().hex[:8]}"
+    with Runtime(home, passivation=False) as rt:  # type: ignore[arg-type]
+        listener = Events()
+        rt.add_listener(listener)
+        process, done = rt.launch(AwaitsGated, {"gate": Str(name)})
+        gate(name).set()
+        assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 7
+        assert process.pid is not None
+        assert "passivated" not in listener.kinds(process.pid)
+
+
+def test_a_work_chain_of_a_local_class_is_passivated_and_revived(
+    runtime: Runtime, events: Events, gate_name: str
+) -> None:
+    class LocalParent(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.input("gate", valid_type=Str)
+            spec.output("value", valid_type=Int)
+            spec.outline(cls.launch, cls.collect)
+
+        def launch(self) -> None:
+            self.ctx.note = "kept across passivation"
+            self.to_context(child=self.submit(AwaitsGated, gate=self.inputs.gate))
+
+        def collect(self) -> None:
+            assert self.ctx.note == "kept across passivation"
+            self.out("value", self.ctx.child.get_outputs_dict()["value"])
+
+    process, done = runtime.launch(LocalParent, {"gate": Str(gate_name)})
+    events.wait_for(process.pid, "passivated")
+    gate(gate_name).set()
+    assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 7
+
+
+def test_a_waiting_work_chain_is_revived_once_per_child_that_ends(
+    runtime: Runtime, events: Events
+) -> None:
+    first, second = (f"gate-{uuid.uuid4().hex[:8]}" for _ in range(2))
+
+    class TwoChildren(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.output("total", valid_type=Int)
+            spec.outline(cls.launch, cls.collect)
+
+        def launch(self) -> None:
+            from tests.actors.workchains import Gated
+
+            self.to_context(a=self.submit(Gated, gate=Str(first), value=Int(1)))
+            self.to_context(b=self.submit(Gated, gate=Str(second), value=Int(2)))
+
+        def collect(self) -> None:
+            a, b = (self.ctx[key].get_outputs_dict()["value"].value for key in "ab")
+            self.out("total", Int(a + b))
+
+    try:
+        process, done = runtime.launch(TwoChildren, {})
+        pid = process.pid
+        events.wait_for(pid, "passivated")
+        gate(first).set()
+        events.wait_for(pid, "revived")
+        gate(second).set()
+        assert done.result(timeout=EVENT_TIMEOUT)["total"].value == 3
+    finally:
+        gate(first).set()
+        gate(second).set()
