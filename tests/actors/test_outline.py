@@ -151,7 +151,7 @@ def test_a_condition_without_steps_is_refused_with_a_hint() -> None:
 
 
 def test_a_non_callable_in_an_outline_is_refused() -> None:
-    with pytest.raises(SpecError, match="spec.outline: 'a' is not a step"):
+    with pytest.raises(SpecError, match=r"spec\.outline: 'a' is not a step"):
         Outline("a")
 
 

@@ -362,7 +362,7 @@ def test_append_to_a_ctx_key_that_is_not_a_list_is_an_error(runtime: Runtime) ->
         def never(self) -> None:
             raise AssertionError("unreachable")
 
-    with pytest.raises(WaitError, match="append_ to ctx.items, which holds str"):
+    with pytest.raises(WaitError, match=r"append_ to ctx\.items, which holds str"):
         runtime.run(Clash)
 
 
