@@ -185,10 +185,12 @@ class ProcessActor(pykka.ThreadingActor):
     def _wait(self, pids: frozenset[int]) -> None:
         """Subscribe to the termination of ``pids``; passivate if still waiting after that."""
         self._transition(ProcessState.WAITING)
-        gone = ask(self._runtime.registry, Subscribe(self._pid, pids))
-        for pid in sorted(gone):
+        gone: dict[int, ProcessState | None] = ask(
+            self._runtime.registry, Subscribe(self._pid, pids)
+        )
+        for pid, seen_state in sorted(gone.items()):
             try:
-                state = self._stored_state(pid)
+                state = seen_state or self._stored_state(pid)
             except WaitError as exc:
                 self._except(exc)
                 return
@@ -196,7 +198,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._transition(ProcessState.RUNNING)
                 self._request_step()
                 return
-        self._passivate(pids - gone)
+        self._passivate(pids - gone.keys())
 
     def _stored_state(self, pid: int) -> ProcessState:
         """The state of a process that is not live here, which must be terminal."""

@@ -54,8 +54,9 @@ class Terminated:
 class Subscribe:
     """``waiter`` wants ``ChildTerminated`` when each of ``targets`` terminates.
 
-    Replies the targets that are not live (they already terminated, or never ran here): no
-    subscription is held for those, and the waiter reads their state from the database.
+    Replies, for the targets that are not live, their end state if the registry saw a child of
+    ``waiter`` end in it, else None (the target ended before, or never ran here: the waiter reads
+    its state from the database). No subscription is held for those.
     """
 
     waiter: int
@@ -225,6 +226,9 @@ class RegistryActor(pykka.ThreadingActor):
         self._listeners: list[Listener] = []
         self._parents: dict[int, int | None] = {}
         self._children: dict[int, set[int]] = {}
+        # Children that ended while their parent lives, kept until the parent next subscribes:
+        # most children of a fan-out end before the parent's step does.
+        self._ended_children: dict[int, dict[int, ProcessState]] = {}
         self._subscribers: dict[int, set[int]] = {}
         self._stacks: dict[int, tuple[int, ...]] = {}
 
@@ -291,10 +295,14 @@ class RegistryActor(pykka.ThreadingActor):
     def _is_live(self, pid: int) -> bool:
         return pid in self._actors or pid in self._passivated
 
-    def _subscribe(self, waiter: int, targets: frozenset[int]) -> frozenset[int]:
-        gone = frozenset(target for target in targets if not self._is_live(target))
-        for target in targets - gone:
-            self._subscribers.setdefault(target, set()).add(waiter)
+    def _subscribe(self, waiter: int, targets: frozenset[int]) -> dict[int, ProcessState | None]:
+        ended = self._ended_children.pop(waiter, {})
+        gone: dict[int, ProcessState | None] = {}
+        for target in targets:
+            if self._is_live(target):
+                self._subscribers.setdefault(target, set()).add(waiter)
+            else:
+                gone[target] = ended.get(target)
         return gone
 
     def _passivate(self, entry: PassivatedProcess, waiting_on: frozenset[int]) -> bool:
@@ -357,11 +365,14 @@ class RegistryActor(pykka.ThreadingActor):
         self._passivated.pop(pid, None)
         self._kill_sent.discard(pid)
         self._children.pop(pid, None)
+        self._ended_children.pop(pid, None)
         parent = self._parents.pop(pid, None)
         if parent is not None and (siblings := self._children.get(parent)) is not None:
             siblings.discard(pid)
             if not siblings:
                 del self._children[parent]
+        if parent is not None and self._is_live(parent):
+            self._ended_children.setdefault(parent, {})[pid] = state
         if self._listeners:
             self._publish(LifecycleEvent(pid, "terminated", state))
         for waiter in self._subscribers.pop(pid, ()):
@@ -381,6 +392,7 @@ class RegistryActor(pykka.ThreadingActor):
             "kills": len(self._kill_sent),
             "parents": len(self._parents),
             "children": len(self._children),
+            "ended_children": len(self._ended_children),
             "subscribers": len(self._subscribers),
             "stacks": len(self._stacks),
         }

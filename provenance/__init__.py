@@ -17,6 +17,7 @@ from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCal
 from provenance.process_state import ProcessState
 from provenance.records import LinkType
 from provenance.storage import Storage
+from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
 __all__ = [
     "Bool",
@@ -28,6 +29,7 @@ __all__ = [
     "FrozenDict",
     "Group",
     "Int",
+    "LegacyWorkflowNode",
     "LinkType",
     "List",
     "LogEntry",
@@ -44,6 +46,7 @@ __all__ = [
     "Str",
     "WorkCalculation",
     "WorkactorsError",
+    "WorkflowState",
     "get_backend",
     "load_node",
     "load_nodes",

@@ -527,20 +527,32 @@ def test_the_next_step_waits_for_the_attached_calculations(
         assert calc.caller is not None
         assert calc.caller.pk == pk
         assert ("revived" in events.kinds(pk)) is passivation
-        rt.remove_listener(events)
+
+
+class Unpicklable:
+    """Says when something tried to pickle it, then refuses."""
+
+    def __init__(self) -> None:
+        self.tried = threading.Event()
+
+    def __reduce__(self) -> Any:
+        self.tried.set()
+        raise TypeError("cannot pickle Unpicklable")
 
 
 def test_a_workflow_that_keeps_something_unpicklable_waits_with_its_actor(
     runtime: Runtime, gate_name: str
 ) -> None:
-    class KeepsALock(AwaitsCalculation):
+    class KeepsAnUnpicklable(AwaitsCalculation):
         @Workflow.step
         def start(self) -> None:
-            self.lock = threading.Lock()  # cannot be written out: no passivation
+            self.unpicklable = keep
             AwaitsCalculation.start.func(self)
 
-    wf = KeepsALock(params={"gate": gate_name})
+    keep = Unpicklable()
+    wf = KeepsAnUnpicklable(params={"gate": gate_name})
     wf.start()
+    assert keep.tried.wait(TIMEOUT)  # passivation tried to write it out, and gave up
     gate(gate_name).set()
 
     assert wf.wait(TIMEOUT) is WorkflowState.FINISHED
@@ -602,7 +614,7 @@ def test_running_info_is_a_named_tuple_of_type_and_pid(runtime: Runtime) -> None
     wf = Zigzag()
     pk = _started(wf)
 
-    info = legacy_workflow(pk)  # right after start, before anything is committed
+    info = legacy_workflow(pk)  # right after start, its node perhaps not committed yet
 
     assert info == RunningInfo(RunningType.LEGACY_WORKFLOW, pk)
     assert (info.type, info.pid) == (info[0], info[1])
