@@ -42,6 +42,12 @@ COMMIT_DELAY = 0.02
 
 
 _node_columns = DbNode.__table__.c
+# Built once: a statement object memoizes its cache key, which SQLAlchemy otherwise recomputes
+# for every write on this hot path.
+_INSERT_NODES = sa.insert(DbNode).returning(DbNode.uuid, DbNode.id)
+_INSERT_LINKS = sa.insert(DbLink)
+_INSERT_LOGS = sa.insert(DbLog)
+
 _UPDATE_ATTRIBUTES = (
     sa.update(DbNode)
     .where(_node_columns.id == sa.bindparam("b_id"))
@@ -192,7 +198,7 @@ class ProvenanceActor(pykka.ThreadingActor):
                     self._add_to_group(connection, op)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
-            connection.execute(sa.insert(DbLog), [self._log_row(op) for op in logs])
+            connection.execute(_INSERT_LOGS, [self._log_row(op) for op in logs])
         return created, updates
 
     def _flush_updates(self, connection: Connection) -> None:
@@ -222,7 +228,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             }
             for node in nodes
         ]
-        result = connection.execute(sa.insert(DbNode).returning(DbNode.uuid, DbNode.id), rows)
+        result = connection.execute(_INSERT_NODES, rows)
         created = {row[0]: row[1] for row in result}
         self._remember(created)
         return created
@@ -232,7 +238,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             connection, {link.source_uuid for link in links} | {link.target_uuid for link in links}
         )
         connection.execute(
-            sa.insert(DbLink),
+            _INSERT_LINKS,
             [
                 {
                     "input_id": pks[link.source_uuid],
