@@ -340,6 +340,17 @@ def get_runtime() -> Runtime:
         return Runtime()
 
 
+def runtime_holding(pid: int) -> Runtime | None:
+    """The open runtime of this Python process in which process ``pid`` is live, if any."""
+    with _runtimes_lock:
+        runtimes = list(_open_runtimes)
+    for runtime in runtimes:
+        with runtime._lock:
+            if pid in runtime._live:
+                return runtime
+    return None
+
+
 def _shutdown_all() -> None:
     with _runtimes_lock:
         runtimes = list(reversed(_open_runtimes))

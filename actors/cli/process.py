@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 
 from actors.cli import jsonout, queries, render
-from actors.cli.context import read_session
+from actors.cli.context import fail, read_session
+from actors.runtime import runtime_holding
 from provenance import ProcessState
 
 DEFAULT_LIMIT = 50
 
 app = typer.Typer(
-    help="Inspect processes: what ran, how it ended, and what it reported.",
+    help="Inspect processes (what ran, how it ended, what it reported) and kill them.",
     no_args_is_help=True,
 )
 
@@ -68,3 +69,38 @@ def report_command(ctx: typer.Context, pk: PkArgument, as_json: JsonFlag = False
         jsonout.emit(jsonout.process_report(tree))
     else:
         render.stdout_console().print(render.process_report(tree))
+
+
+@app.command("kill")
+def kill_command(
+    ctx: typer.Context,
+    pk: PkArgument,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Why; it goes into the report.")
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", "-t", min=0, help="Seconds to wait for it to end; 0: do not."),
+    ] = 30.0,
+) -> None:
+    """Kill a running process and its running children before their next step.
+
+    The process must be run by a runtime in this Python process (for example a notebook that
+    calls the CLI); a step that is running is not interrupted.
+    """
+    holder = runtime_holding(pk)
+    if holder is not None and holder.kill(pk, message):
+        if timeout and not holder.wait(pk, timeout):
+            fail(f"process {pk} was asked to stop but has not ended within {timeout:g} s")
+        console = render.stdout_console()
+        console.print(f"Process {pk} killed" if timeout else f"Process {pk} asked to stop")
+        return
+    with read_session(ctx) as session:
+        detail = queries.process_detail(session, pk)
+    state = detail.node.state
+    if state is not None and state.is_terminal:
+        fail(f"process {pk} has already ended: it is {state.name}; there is nothing to kill")
+    fail(
+        f"process {pk} is {state.name if state else 'not started'} but no runtime in this "
+        "Python process runs it, so it cannot be reached from here"
+    )
