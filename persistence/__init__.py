@@ -1,3 +1,71 @@
-"""Durable processes: checkpoints and reentrant file locks (see the durable-processes issue)."""
+"""Durable processes: reentrant file locks, signed checkpoints and the persistence actor."""
 
-__all__: list[str] = []
+from persistence.actor import (
+    CheckpointStore,
+    MarkFailed,
+    PersistenceActor,
+    Release,
+    SaveCheckpoint,
+    Sync,
+)
+from persistence.atomic import WriteHook, WriteStage, atomic_move, atomic_write
+from persistence.classes import import_class
+from persistence.codec import Checkpoint, CheckpointCodec, load_or_create_key
+from persistence.errors import (
+    CheckpointCorruptError,
+    CheckpointEncodeError,
+    CheckpointError,
+    CheckpointKeyError,
+    CheckpointLoadError,
+    CheckpointMissingError,
+    CheckpointSignatureError,
+    CheckpointVersionError,
+    CheckpointWriteError,
+    LockedError,
+    LockError,
+    LockNotHeldError,
+    LockTimeoutError,
+    PersistenceError,
+)
+from persistence.folders import CheckpointFolders
+from persistence.lock import LOCK_EX, LOCK_NB, LOCK_SH, RLock
+from persistence.pickle_persistence import PersistableProcess, PicklePersistence, UnreadableHook
+
+__all__ = [
+    "LOCK_EX",
+    "LOCK_NB",
+    "LOCK_SH",
+    "Checkpoint",
+    "CheckpointCodec",
+    "CheckpointCorruptError",
+    "CheckpointEncodeError",
+    "CheckpointError",
+    "CheckpointFolders",
+    "CheckpointKeyError",
+    "CheckpointLoadError",
+    "CheckpointMissingError",
+    "CheckpointSignatureError",
+    "CheckpointStore",
+    "CheckpointVersionError",
+    "CheckpointWriteError",
+    "LockError",
+    "LockNotHeldError",
+    "LockTimeoutError",
+    "LockedError",
+    "MarkFailed",
+    "PersistableProcess",
+    "PersistenceActor",
+    "PersistenceError",
+    "PicklePersistence",
+    "RLock",
+    "Release",
+    "SaveCheckpoint",
+    "Sync",
+    "UnreadableHook",
+    "WriteHook",
+    "WriteStage",
+    "atomic_move",
+    "atomic_write",
+    "import_class",
+    "load_or_create_key",
+]

@@ -1,0 +1,183 @@
+"""The persistence actor: the single writer of checkpoints.
+
+Process actors ``tell`` it a ``SaveCheckpoint`` after each step. Checkpoints of one pid that wait
+in its mailbox together are coalesced: only the newest is written, and the reply of every one of
+them is resolved with that write's outcome (a later state supersedes an earlier one). It writes
+what it has gathered as soon as its mailbox is empty, or after ``MAX_COALESCED`` messages, so a
+busy mailbox delays a checkpoint by a bounded amount. Errors of one write go to the replies of
+that pid only (or to the log when nobody waits); the actor keeps serving other processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+import pykka
+import structlog
+
+from persistence.errors import PersistenceError
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+#: Messages absorbed into pending checkpoints before they are written even if more wait.
+MAX_COALESCED = 100
+
+
+class CheckpointStore(Protocol):
+    """Where the actor writes (``PicklePersistence``, or a database-backed store)."""
+
+    def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
+        """Write a checkpoint; retire it if its state is terminal; return where it is."""
+
+    def release(self, pid: int) -> bool:
+        """Release the lock held for ``pid``, leaving its checkpoint for another worker."""
+
+    def mark_failed(self, pid: int, reason: str) -> str:
+        """Retire the running checkpoint of ``pid`` as failed, with ``reason``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCheckpoint:
+    """Write the checkpoint of ``pid``; reply the path it is at.
+
+    ``state`` is pickled later, on the actor's thread: send a snapshot the sender will not
+    change (``save_instance_state`` builds new containers; copy mutable values it shares).
+    A terminal state retires the checkpoint to ``finished/`` or ``failed/``.
+    """
+
+    pid: int
+    class_path: str
+    state: Mapping[str, Any]
+    reply: Future[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Write what is pending, then release the lock of ``pid``; reply whether it was held."""
+
+    pid: int
+    reply: Future[bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkFailed:
+    """Write what is pending, then retire ``pid``'s checkpoint to ``failed/`` with ``reason``."""
+
+    pid: int
+    reason: str
+    reply: Future[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """Reply once every checkpoint sent before this message is written."""
+
+    reply: Future[None]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """The newest state of one pid and everyone waiting for it to be written."""
+
+    class_path: str
+    state: Mapping[str, Any]
+    replies: list[Future[str]] = field(default_factory=list)
+
+
+class PersistenceActor(pykka.ThreadingActor):
+    """Writes checkpoints into one ``CheckpointStore``, coalescing them per pid."""
+
+    #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
+    use_daemon_thread = True
+
+    def __init__(self, store: CheckpointStore) -> None:
+        super().__init__()
+        self._store = store
+        self._pending: dict[int, _Pending] = {}
+        self._absorbed = 0
+
+    def on_stop(self) -> None:
+        """Write what is pending (runs on the actor's thread)."""
+        self._write_pending()
+
+    def on_failure(self, *_exc_info: object) -> None:
+        """Fail every waiting caller rather than leave it hanging (runs on the actor's thread)."""
+        pending, self._pending = self._pending, {}
+        error = PersistenceError("the persistence actor stopped after an unexpected error")
+        for entry in pending.values():
+            for reply in entry.replies:
+                _fail(reply, error)
+
+    def on_receive(self, message: Any) -> None:
+        """Gather checkpoints; write them when the mailbox is empty or enough have gathered."""
+        match message:
+            case SaveCheckpoint(pid=pid, class_path=class_path, state=state, reply=reply):
+                self._gather(pid, class_path, state, reply)
+            case Release(pid=pid, reply=reply):
+                self._write_pending()
+                _deliver(_replies(reply), partial(self._store.release, pid), pid, "release")
+            case MarkFailed(pid=pid, reason=reason, reply=reply):
+                self._write_pending()
+                _deliver(
+                    _replies(reply), partial(self._store.mark_failed, pid, reason), pid, "fail"
+                )
+            case Sync(reply=reply):
+                self._write_pending()
+                _succeed(reply, None)
+            case _:
+                log.warning("persistence.unknown_message", message=repr(message))
+        if self._pending and (self.actor_inbox.empty() or self._absorbed >= MAX_COALESCED):
+            self._write_pending()
+
+    def _gather(
+        self, pid: int, class_path: str, state: Mapping[str, Any], reply: Future[str] | None
+    ) -> None:
+        entry = self._pending.get(pid)
+        if entry is None:
+            entry = self._pending[pid] = _Pending(class_path, state)
+        else:
+            entry.class_path, entry.state = class_path, state
+        if reply is not None:
+            entry.replies.append(reply)
+        self._absorbed += 1
+
+    def _write_pending(self) -> None:
+        pending, self._pending = self._pending, {}
+        self._absorbed = 0
+        for pid, entry in pending.items():
+            save = partial(self._store.save_state, pid, entry.class_path, entry.state)
+            _deliver(entry.replies, save, pid, "save")
+
+
+def _replies(reply: Future[T] | None) -> list[Future[T]]:
+    return [] if reply is None else [reply]
+
+
+def _deliver(replies: Sequence[Future[T]], call: Callable[[], T], pid: int, action: str) -> None:
+    """Run ``call`` and give its result or error to ``replies``; log the error if none waits."""
+    try:
+        value = call()
+    except Exception as exc:
+        if not replies:
+            log.error("persistence.action_failed", pid=pid, action=action, error=str(exc))
+        for reply in replies:
+            _fail(reply, exc)
+        return
+    for reply in replies:
+        _succeed(reply, value)
+
+
+def _succeed(reply: Future[T], value: T) -> None:
+    if not reply.done():
+        reply.set_result(value)
+
+
+def _fail(reply: Future[Any], error: BaseException) -> None:
+    if not reply.done():
+        reply.set_exception(error)

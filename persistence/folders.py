@@ -1,0 +1,126 @@
+"""``CheckpointFolders``: where checkpoints, their locks and the reasons of failures live.
+
+``running/<pid>.pickle`` is the checkpoint of a process that has not terminated, guarded by
+``running/<pid>.pickle.lock``. The lock sits beside the checkpoint rather than on it: a write
+replaces the checkpoint file by a new one, and an ``flock`` on the old file would no longer guard
+the name. Retired checkpoints move to ``finished/`` or ``failed/``, the latter beside a
+``<pid>.reason.txt``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+from persistence.atomic import (
+    TEMP_SUFFIX,
+    atomic_move,
+    atomic_write,
+    make_private_directory,
+    temp_prefix,
+)
+from persistence.errors import CheckpointMissingError, LockedError
+from persistence.lock import RLock
+
+CHECKPOINT_SUFFIX = ".pickle"
+LOCK_SUFFIX = ".lock"
+REASON_SUFFIX = ".reason.txt"
+
+
+def lock_path_of(checkpoint: str | os.PathLike[str]) -> Path:
+    """The lock file that guards the checkpoint at ``checkpoint``."""
+    path = Path(checkpoint)
+    return path.with_name(path.name + LOCK_SUFFIX)
+
+
+def stem_of(checkpoint: Path) -> str:
+    """The name of a checkpoint without its suffix: the pid, for checkpoints we wrote."""
+    return checkpoint.name.removesuffix(CHECKPOINT_SUFFIX)
+
+
+class CheckpointFolders:
+    """The running, finished and failed folders, created 0700 whatever the umask.
+
+    Raises:
+        PersistenceError: if a folder cannot be created or belongs to another user.
+    """
+
+    def __init__(
+        self,
+        running: str | os.PathLike[str],
+        finished: str | os.PathLike[str],
+        failed: str | os.PathLike[str],
+    ) -> None:
+        self.running = make_private_directory(running)
+        self.finished = make_private_directory(finished)
+        self.failed = make_private_directory(failed)
+
+    def running_path(self, pid: int) -> Path:
+        """The checkpoint of process ``pid`` while it runs."""
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            raise TypeError(f"a pid is an int, got {pid!r}")
+        return self.running / f"{pid}{CHECKPOINT_SUFFIX}"
+
+    def require_running(self, pid: int) -> Path:
+        """The running checkpoint of ``pid``.
+
+        Raises:
+            CheckpointMissingError: if there is none.
+        """
+        path = self.running_path(pid)
+        if not path.is_file():
+            raise CheckpointMissingError(
+                f"there is no running checkpoint of process {pid} at {path}; "
+                "it terminated already or was never saved"
+            )
+        return path
+
+    def running_checkpoints(self) -> list[Path]:
+        """The checkpoints in ``running/``, by pid (oldest process first)."""
+        paths = [path for path in self.running.glob(f"*{CHECKPOINT_SUFFIX}") if path.is_file()]
+        return sorted(paths, key=lambda path: (not stem_of(path).isdigit(), len(path.name), path))
+
+    def move_out(self, source: Path, folder: Path, reason: str | None = None) -> Path:
+        """Move ``source`` into ``folder`` (with ``reason`` beside it); the caller holds its lock.
+
+        Raises:
+            CheckpointWriteError: if the move fails; the checkpoint is then still in place.
+        """
+        if reason is not None:
+            # The reason first: no checkpoint ever lies in failed/ without one.
+            atomic_write(folder / f"{stem_of(source)}{REASON_SUFFIX}", f"{reason}\n".encode())
+        destination = folder / source.name
+        atomic_move(source, destination)
+        # Safe while locked: a waiter that then gets the old lock file sees it gone and retries.
+        lock_path_of(source).unlink(missing_ok=True)
+        return destination
+
+    def remove_stale_temps(self, checkpoint: Path) -> None:
+        """Remove the temporary files of dead writers of ``checkpoint``; the caller holds its lock.
+
+        Every write of a checkpoint happens under its lock, so while we hold it a temporary
+        file can only be a crashed writer's.
+        """
+        if checkpoint.parent != self.running:
+            return
+        pattern = glob.escape(temp_prefix(checkpoint)) + "*" + TEMP_SUFFIX
+        for temp in checkpoint.parent.glob(pattern):
+            temp.unlink(missing_ok=True)
+
+    def remove_orphan_locks(self) -> None:
+        """Remove lock files whose checkpoint is gone (a crash between retiring and unlinking)."""
+        for lock_file in self.running.glob(f"*{CHECKPOINT_SUFFIX}{LOCK_SUFFIX}"):
+            checkpoint = lock_file.with_name(lock_file.name.removesuffix(LOCK_SUFFIX))
+            if checkpoint.exists():
+                continue
+            lock = RLock(lock_file, timeout=0, fail_when_locked=True)
+            try:
+                lock.acquire(owner=self)
+            except LockedError:
+                continue  # someone holds it: they are about to write that checkpoint
+            try:
+                if not checkpoint.exists():
+                    lock_file.unlink(missing_ok=True)
+            finally:
+                lock.release(owner=self)

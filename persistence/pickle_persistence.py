@@ -1,0 +1,433 @@
+"""``PicklePersistence``: process checkpoints as signed pickle files in three folders.
+
+A process's checkpoint lives in ``running/`` until it terminates; then it moves to ``finished/``
+(finished, killed) or ``failed/`` (excepted), and so does a checkpoint refused on load, with the
+reason beside it (``CheckpointFolders``). Every write is atomic (``atomic_write``) and made under
+the process's ``RLock``.
+
+A loaded process's lock is held, with this persistence as its owner, until its terminal
+checkpoint is saved or ``release(pid)`` is called: no other worker or thread loads it meanwhile,
+and any thread of this runtime (the persistence actor) may save its checkpoints. Use one
+``PicklePersistence`` per folder in an OS process.
+
+This package does not import ``actors``: a checkpoint records its class path, and the class is
+imported by path (``import_class``) and asked to ``load_instance_state(state)``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, Self
+
+import structlog
+
+from persistence.atomic import WriteHook, atomic_write
+from persistence.classes import import_class
+from persistence.codec import Checkpoint, CheckpointCodec
+from persistence.errors import (
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointLoadError,
+    CheckpointMissingError,
+    CheckpointWriteError,
+    LockedError,
+)
+from persistence.folders import CheckpointFolders, lock_path_of, stem_of
+from persistence.lock import RLock
+from provenance.errors import NotExistentError, ProvenanceError
+from provenance.process_state import ProcessState
+
+log = structlog.get_logger(__name__)
+
+KEY_FILE_NAME = "checkpoint.key"
+#: The key of a saved state that holds the ``ProcessState`` value (``Process.SaveKeys.STATE``).
+STATE_KEY = "state"
+
+#: Called with the pid and the reason when a checkpoint is refused on load (e.g. to mark the node).
+UnreadableHook = Callable[[int, str], None]
+
+
+class PersistableProcess(Protocol):
+    """What ``save_checkpoint`` needs of a process (``actors.Process`` has it)."""
+
+    @property
+    def pid(self) -> int | None:
+        """The process id, None until launched."""
+
+    def save_instance_state(self) -> dict[str, Any]:
+        """The picklable state to record."""
+
+
+class PicklePersistence:
+    """Saves, loads and retires process checkpoints; holds the locks of the processes it loaded.
+
+    Args:
+        running_directory: checkpoints of processes that have not terminated.
+        finished_directory: checkpoints of processes that finished or were killed.
+        failed_directory: checkpoints of processes that excepted, and refused checkpoints.
+        key_file: the HMAC key; default ``<parent of running_directory>/checkpoint.key``,
+            created (0600) if missing.
+        lock_timeout: seconds a save waits for a process's lock held by another owner.
+        on_unreadable: called as ``on_unreadable(pid, reason)`` after a refused checkpoint was
+            moved to ``failed_directory``, on the thread that ran ``load_all_processes``.
+        write_hook: passed to ``atomic_write`` for every checkpoint write (fault tests).
+        pickle_protocol: the pickle protocol checkpoints are written with.
+
+    Folders are created 0700 and checkpoint files are 0600, whatever the umask.
+
+    Raises:
+        PersistenceError: if a folder cannot be created or belongs to another user.
+        CheckpointKeyError: if the key file is not private, or damaged.
+    """
+
+    def __init__(
+        self,
+        running_directory: str | os.PathLike[str] = "/tmp/running",
+        finished_directory: str | os.PathLike[str] = "/tmp/running/finished",
+        failed_directory: str | os.PathLike[str] = "/tmp/running/failed",
+        *,
+        key_file: str | os.PathLike[str] | None = None,
+        lock_timeout: float = 5,
+        on_unreadable: UnreadableHook | None = None,
+        write_hook: WriteHook | None = None,
+        pickle_protocol: int = pickle.HIGHEST_PROTOCOL,
+    ) -> None:
+        self.folders = CheckpointFolders(running_directory, finished_directory, failed_directory)
+        self.running_directory = self.folders.running
+        self.finished_directory = self.folders.finished
+        self.failed_directory = self.folders.failed
+        self.key_file = (
+            Path(os.path.abspath(key_file))
+            if key_file is not None
+            else self.running_directory.parent / KEY_FILE_NAME
+        )
+        self.codec = CheckpointCodec.from_key_file(self.key_file)
+        self.lock_timeout = lock_timeout
+        self.on_unreadable = on_unreadable
+        self.pickle_protocol = pickle_protocol
+        self._write_hook = write_hook
+        # Serialises this object's file changes; the RLocks keep other objects and processes out.
+        self._mutex = threading.RLock()
+        self._held: dict[int, RLock] = {}
+
+    @classmethod
+    def create_from_basedir(cls, basedir: str | os.PathLike[str], **kwargs: Any) -> Self:
+        """A persistence with ``basedir``/running, ``basedir``/finished and ``basedir``/failed."""
+        base = Path(basedir)
+        return cls(base / "running", base / "finished", base / "failed", **kwargs)
+
+    def __getstate__(self) -> Any:
+        raise TypeError("a PicklePersistence holds file locks and is not pickled")
+
+    def __repr__(self) -> str:
+        return f"<PicklePersistence {str(self.running_directory)!r} held={sorted(self._held)}>"
+
+    @property
+    def held_pids(self) -> frozenset[int]:
+        """The pids of the processes this persistence loaded and still holds the lock of."""
+        with self._mutex:
+            return frozenset(self._held)
+
+    def get_running_path(self, pid: int) -> str:
+        """The absolute path of the checkpoint of process ``pid`` while it runs."""
+        return str(self.folders.running_path(pid))
+
+    # Saving.
+
+    def save_checkpoint(self, process: PersistableProcess) -> str:
+        """Write the checkpoint of ``process``; return where it now is.
+
+        A terminal state (finished, killed, excepted) retires the checkpoint at once, as
+        ``save_state`` describes.
+
+        Raises:
+            CheckpointError: if the process has no pid yet, or as ``save_state``.
+        """
+        pid = process.pid
+        if pid is None:
+            raise CheckpointError(
+                f"cannot checkpoint {type(process).__name__}: it has no pid yet; launch it first"
+            )
+        cls = type(process)
+        return self.save_state(
+            pid, f"{cls.__module__}.{cls.__qualname__}", process.save_instance_state()
+        )
+
+    def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
+        """Write a checkpoint of process ``pid`` into the running folder; return where it is.
+
+        The write happens under the process's lock: re-entered if this persistence holds it,
+        otherwise taken for the write (waiting up to ``lock_timeout``). If ``state[STATE_KEY]``
+        is terminal the checkpoint then moves to ``finished/`` (finished, killed) or
+        ``failed/`` (excepted), its lock file is removed and the lock released.
+
+        Raises:
+            CheckpointEncodeError: if the state is not picklable.
+            CheckpointWriteError: if the write failed; the previous checkpoint is intact.
+            LockTimeoutError: if another owner held the process's lock for ``lock_timeout``.
+        """
+        data = self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
+        end = _terminal_state(state)
+        path = self.folders.running_path(pid)
+        with self._mutex, self._pid_locked(pid):
+            atomic_write(path, data, hook=self._write_hook)
+            return str(path) if end is None else self._retire_as(pid, end)
+
+    def mark_finished(self, pid: int) -> str:
+        """Move the running checkpoint of ``pid`` to ``finished/`` and release its lock.
+
+        Raises:
+            CheckpointMissingError: if there is no running checkpoint of ``pid``.
+        """
+        with self._mutex, self._pid_locked(pid):
+            self.folders.require_running(pid)
+            return self._retire(pid, self.finished_directory)
+
+    def mark_failed(self, pid: int, reason: str) -> str:
+        """Move the running checkpoint of ``pid`` to ``failed/`` with ``reason``; release its lock.
+
+        Raises:
+            CheckpointMissingError: if there is no running checkpoint of ``pid``.
+        """
+        with self._mutex, self._pid_locked(pid):
+            self.folders.require_running(pid)
+            return self._retire(pid, self.failed_directory, reason)
+
+    def hold(self, pid: int) -> None:
+        """Take and keep the lock of process ``pid``, launched here, as if it had been loaded.
+
+        Held, its running checkpoint is not loaded by another worker meanwhile; it is released
+        like a loaded one.
+
+        Raises:
+            LockedError: if another owner (thread, process, or this persistence) holds it.
+        """
+        lock = self._lock_checkpoint(self.folders.running_path(pid))
+        try:
+            self._hold(pid, lock)
+        except BaseException:
+            lock.release(owner=self)
+            raise
+
+    def release(self, pid: int) -> bool:
+        """Release the lock held for process ``pid``, leaving its checkpoint in ``running/``.
+
+        Another worker may then load it. Returns False if this persistence did not hold it.
+        """
+        with self._mutex:
+            return self._drop_hold(pid)
+
+    def release_all(self) -> None:
+        """Release every lock this persistence holds (a worker shutting down)."""
+        with self._mutex:
+            for pid in list(self._held):
+                self._drop_hold(pid)
+
+    # Loading.
+
+    def create_from_file(self, filepath: str | os.PathLike[str]) -> Any:
+        """Load the checkpoint at ``filepath`` and recreate its process, keeping it locked.
+
+        The lock is taken before the file is read and is held until the process's terminal
+        checkpoint is saved or ``release(pid)`` is called. The process is recreated by
+        ``load_instance_state`` of its class, which is not started.
+
+        Raises:
+            LockedError: if another owner (thread, process, or this persistence) holds it.
+            CheckpointMissingError: if there is no file at ``filepath``.
+            CheckpointError: if the checkpoint is refused (corrupt, forged, of another
+                version) or cannot be restored (``CheckpointLoadError``); the file stays put.
+        """
+        path = Path(os.path.abspath(filepath))
+        lock = self._lock_checkpoint(path)
+        try:
+            return self._restore_and_hold(self._read_locked(path), path, lock)
+        except BaseException:
+            lock.release(owner=self)
+            raise
+
+    def load_all_processes(self) -> list[Any]:
+        """Recreate the process of every checkpoint in ``running/`` that no one else holds.
+
+        Locked checkpoints are skipped. Refused ones are moved to ``failed/`` with a
+        ``<pid>.reason.txt``, logged (``persistence.checkpoint_refused``) and reported to
+        ``on_unreadable``. Checkpoints that fail on a database error stay for a later attempt.
+        A terminal checkpoint left in ``running/`` by a crash is retired, not returned. Each
+        process returned stays locked as ``create_from_file`` describes.
+        """
+        self.folders.remove_orphan_locks()
+        loaded: list[tuple[int, Any]] = []
+        try:
+            for path in self.folders.running_checkpoints():
+                if (found := self._load_or_refuse(path)) is not None:
+                    loaded.append(found)
+        except BaseException:
+            for pid, _process in loaded:
+                self.release(pid)
+            raise
+        return [process for _pid, process in loaded]
+
+    # Internals.
+
+    @contextmanager
+    def _pid_locked(self, pid: int) -> Iterator[None]:
+        """Hold the lock of ``pid``: the held one re-entered, else a new one for this block."""
+        lock = self._held.get(pid)
+        if lock is None:
+            lock = RLock(lock_path_of(self.folders.running_path(pid)), timeout=self.lock_timeout)
+        lock.acquire(owner=self)
+        try:
+            yield
+        finally:
+            lock.release(owner=self)
+
+    def _lock_checkpoint(self, path: Path) -> RLock:
+        lock = RLock(lock_path_of(path), timeout=0, fail_when_locked=True)
+        lock.acquire(owner=self)
+        return lock
+
+    def _hold(self, pid: int, lock: RLock) -> None:
+        with self._mutex:
+            if pid in self._held:
+                raise LockedError(
+                    f"process {pid} is already loaded and held by this persistence "
+                    f"({lock.filename} is a second checkpoint of it); release it first"
+                )
+            self._held[pid] = lock
+
+    def _drop_hold(self, pid: int) -> bool:
+        lock = self._held.pop(pid, None)
+        if lock is None:
+            return False
+        lock.release(owner=self)
+        return True
+
+    def _retire_as(self, pid: int, end: ProcessState) -> str:
+        """Retire ``pid`` by how it ended: excepted to ``failed/``, the rest to ``finished/``."""
+        if end is ProcessState.EXCEPTED:
+            reason = f"process {pid} excepted; its traceback is on its process node"
+            return self._retire(pid, self.failed_directory, reason)
+        return self._retire(pid, self.finished_directory)
+
+    def _retire(self, pid: int, folder: Path, reason: str | None = None) -> str:
+        """Move the running checkpoint of ``pid`` into ``folder``; the caller holds its lock."""
+        source = self.folders.running_path(pid)
+        destination = self.folders.move_out(source, folder, reason)
+        self._drop_hold(pid)
+        log.info("persistence.checkpoint_retired", pid=pid, destination=str(destination))
+        return str(destination)
+
+    def _read_locked(self, path: Path) -> Checkpoint:
+        self.folders.remove_stale_temps(path)
+        try:
+            checkpoint = self.codec.read(path)
+        except FileNotFoundError as exc:
+            lock_path_of(path).unlink(missing_ok=True)
+            raise CheckpointMissingError(
+                f"there is no checkpoint at {path}; it terminated, moved or was never saved"
+            ) from exc
+        stem = stem_of(path)
+        if stem.isdigit() and int(stem) != checkpoint.pid:
+            raise CheckpointCorruptError(
+                f"checkpoint {path} is named for process {stem} but holds process "
+                f"{checkpoint.pid}; it was renamed or copied: discard it"
+            )
+        return checkpoint
+
+    def _restore(self, checkpoint: Checkpoint, path: Path) -> Any:
+        cls = import_class(checkpoint.class_path)
+        loader = getattr(cls, "load_instance_state", None)
+        if not callable(loader):
+            raise CheckpointLoadError(
+                f"checkpoint {path}: {checkpoint.class_path} has no load_instance_state; "
+                "only processes can be restored from checkpoints"
+            )
+        try:
+            return loader(checkpoint.state)
+        except NotExistentError as exc:
+            raise CheckpointLoadError(
+                f"checkpoint {path} of process {checkpoint.pid} refers to nodes that are not in "
+                f"the provenance database: {exc}; it belongs to another database"
+            ) from exc
+        except ProvenanceError:
+            raise  # the database is unreachable or busy: worth another attempt later
+        except Exception as exc:
+            raise CheckpointLoadError(
+                f"checkpoint {path} of process {checkpoint.pid} ({checkpoint.class_path}) could "
+                f"not be restored: {exc!r}; the class may have changed since it was written"
+            ) from exc
+
+    def _restore_and_hold(self, checkpoint: Checkpoint, path: Path, lock: RLock) -> Any:
+        process = self._restore(checkpoint, path)
+        self._hold(checkpoint.pid, lock)
+        return process
+
+    def _retire_if_terminal(self, checkpoint: Checkpoint, path: Path) -> bool:
+        """Retire a terminal checkpoint a crash left in ``running/``; the caller holds its lock."""
+        end = _terminal_state(checkpoint.state)
+        if end is None or path != self.folders.running_path(checkpoint.pid):
+            return False
+        with self._mutex:
+            self._retire_as(checkpoint.pid, end)
+        return True
+
+    def _load_or_refuse(self, path: Path) -> tuple[int, Any] | None:
+        """The pid and process of ``path``, or None if it is locked, gone, refused or deferred."""
+        try:
+            lock = self._lock_checkpoint(path)
+        except LockedError:
+            log.debug("persistence.checkpoint_locked", path=str(path))
+            return None
+        try:
+            checkpoint = self._read_locked(path)
+            if not self._retire_if_terminal(checkpoint, path):
+                return checkpoint.pid, self._restore_and_hold(checkpoint, path, lock)
+        except CheckpointMissingError:
+            pass
+        except CheckpointWriteError as exc:  # retiring a terminal checkpoint failed: try later
+            log.error("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+        except CheckpointError as exc:
+            self._refuse(path, str(exc))
+        except (ProvenanceError, LockedError) as exc:
+            log.warning("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+        except BaseException:
+            lock.release(owner=self)
+            raise
+        lock.release(owner=self)
+        return None
+
+    def _refuse(self, path: Path, reason: str) -> None:
+        """Move a refused checkpoint to ``failed/``; the caller holds its lock."""
+        try:
+            with self._mutex:
+                destination = self.folders.move_out(path, self.failed_directory, reason)
+        except CheckpointWriteError as exc:
+            log.error("persistence.refuse_failed", path=str(path), reason=reason, error=str(exc))
+            return
+        stem = stem_of(path)
+        pid = int(stem) if stem.isdigit() else None
+        log.warning(
+            "persistence.checkpoint_refused",
+            path=str(path),
+            moved_to=str(destination),
+            pid=pid,
+            reason=reason,
+        )
+        if pid is not None and self.on_unreadable is not None:
+            try:
+                self.on_unreadable(pid, reason)
+            except Exception as exc:
+                log.error("persistence.on_unreadable_failed", pid=pid, error=repr(exc))
+
+
+def _terminal_state(state: Mapping[str, Any]) -> ProcessState | None:
+    try:
+        process_state = ProcessState(state.get(STATE_KEY))
+    except (ValueError, TypeError):
+        return None
+    return process_state if process_state.is_terminal else None

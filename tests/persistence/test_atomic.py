@@ -1,0 +1,163 @@
+"""Atomic writes and moves: the file is the old one or the new one, never torn."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from persistence import (
+    Checkpoint,
+    CheckpointCodec,
+    CheckpointWriteError,
+    PersistenceError,
+    WriteStage,
+    atomic_move,
+    atomic_write,
+)
+from persistence.atomic import make_private_directory
+from tests.persistence import children
+from tests.persistence.helpers import mode_of
+
+
+@pytest.fixture
+def target(tmp_path: Path) -> Path:
+    """A file that holds the old content."""
+    path = tmp_path / "7.pickle"
+    path.write_bytes(b"old content")
+    return path
+
+
+def test_a_write_replaces_the_file_and_leaves_no_temporary_file(target: Path) -> None:
+    atomic_write(target, b"new content")
+    assert target.read_bytes() == b"new content"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_a_written_file_is_private_whatever_the_umask(target: Path, no_umask: None) -> None:
+    target.chmod(0o644)
+    atomic_write(target, b"new content")
+    assert mode_of(target) == 0o600
+
+
+def test_the_hook_sees_every_stage_in_order(target: Path) -> None:
+    seen: list[tuple[WriteStage, Path, bytes]] = []
+    atomic_write(
+        target, b"new", hook=lambda stage, path: seen.append((stage, path, path.read_bytes()))
+    )
+    assert [stage for stage, _path, _content in seen] == list(WriteStage)
+    assert {path for _stage, path, _content in seen} == {target}
+    # Before the rename the target still holds the old content; after, the new.
+    assert [content for _stage, _path, content in seen] == [b"old content"] * 2 + [b"new"] * 2
+
+
+@pytest.mark.parametrize("stage", [WriteStage.TEMP_WRITTEN, WriteStage.FSYNCED])
+def test_an_error_before_the_rename_leaves_the_old_file_and_no_temporary_file(
+    target: Path, stage: WriteStage
+) -> None:
+    def fail(done: WriteStage, _path: Path) -> None:
+        if done == stage:
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        atomic_write(target, b"new content", hook=fail)
+    assert target.read_bytes() == b"old content"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_a_write_into_a_missing_folder_raises_a_clear_write_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointWriteError, match=r"could not write .*missing/7\.pickle.*ENOENT"):
+        atomic_write(tmp_path / "missing" / "7.pickle", b"data")
+
+
+def test_a_move_replaces_the_destination(target: Path, tmp_path: Path) -> None:
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    (finished / target.name).write_bytes(b"stale")
+    atomic_move(target, finished / target.name)
+    assert (finished / target.name).read_bytes() == b"old content"
+    assert not target.exists()
+
+
+def test_a_move_to_another_file_system_copies_then_removes(target: Path) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == target.parent.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    destination = shm / f"workactors-test-{os.getpid()}-{target.name}"
+    try:
+        atomic_move(target, destination)
+        assert destination.read_bytes() == b"old content"
+        assert not target.exists()
+    finally:
+        destination.unlink(missing_ok=True)
+
+
+def test_a_failed_move_leaves_the_source_in_place(target: Path, tmp_path: Path) -> None:
+    with pytest.raises(CheckpointWriteError, match="the file is still at"):
+        atomic_move(target, tmp_path / "missing" / target.name)
+    assert target.read_bytes() == b"old content"
+
+
+def test_private_folders_are_created_0700_with_their_parents_whatever_the_umask(
+    tmp_path: Path, no_umask: None
+) -> None:
+    made = make_private_directory(tmp_path / "a" / "b")
+    assert made == tmp_path / "a" / "b"
+    assert mode_of(tmp_path / "a") == 0o700
+    assert mode_of(tmp_path / "a" / "b") == 0o700
+
+
+def test_a_file_in_the_place_of_a_folder_is_refused(target: Path) -> None:
+    with pytest.raises(PersistenceError, match="is not a folder"):
+        make_private_directory(target)
+
+
+def test_a_folder_that_belongs_to_another_user_is_refused(tmp_path: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("only root can give a folder to another user")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chown(theirs, 4242, 4242)
+    with pytest.raises(PersistenceError, match="belongs to user id 4242"):
+        make_private_directory(theirs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", list(WriteStage))
+def test_a_process_killed_after_any_stage_leaves_the_old_or_the_new_checkpoint(
+    tmp_path: Path, stage: WriteStage
+) -> None:
+    codec = CheckpointCodec.from_key_file(tmp_path / "checkpoint.key")
+    target = tmp_path / "7.pickle"
+    old = codec.encode(Checkpoint(7, "a.B", {"step": 1, "blob": b"o" * 100_000}))
+    new = codec.encode(Checkpoint(7, "a.B", {"step": 2, "blob": b"n" * 100_000}))
+    atomic_write(target, old)
+
+    outcome = children.run_in_child(children.kill_at_stage, str(target), new, stage.value)
+
+    assert outcome.kind == "died"
+    assert outcome.exitcode == -signal.SIGKILL
+    before_rename = stage in {WriteStage.TEMP_WRITTEN, WriteStage.FSYNCED}
+    assert target.read_bytes() == (old if before_rename else new)
+    assert codec.read(target).state["step"] == (1 if before_rename else 2)
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_a_write_leaves_the_old_checkpoint_and_says_so(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "7.pickle"
+    target.write_bytes(b"old checkpoint")
+
+    outcome = children.run_in_child(
+        children.write_beyond_file_size_limit, str(target), b"x" * 1_000_000, 64 * 1024
+    )
+
+    assert outcome.kind == "raised"
+    assert outcome.value.startswith("CheckpointWriteError: could not write")
+    assert "File too large [EFBIG]" in outcome.value
+    assert "previous file there is intact" in outcome.value
+    assert target.read_bytes() == b"old checkpoint"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
