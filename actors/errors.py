@@ -47,3 +47,7 @@ class ContextError(ActorError, TypeError):
 
 class WaitError(ActorError, RuntimeError):
     """A work chain was asked to wait on something it cannot wait on."""
+
+
+class ProcessSuspendedError(ActorError, RuntimeError):
+    """A durable runtime shut down and left the process to its checkpoint, to be resumed."""

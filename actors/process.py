@@ -283,6 +283,11 @@ class Process:
         """Run the next step; a plain process has one, ``run``."""
         return StepDone(as_exit_code(self.run(), f"{type(self).__name__}.run"))
 
+    @property
+    def waiting_on(self) -> frozenset[int]:
+        """The pids the process waits for before its next step (none for a plain process)."""
+        return frozenset()
+
     def child_terminated(self, pid: int, state: ProcessState) -> bool:
         """Note that an awaited child terminated; True if the process may continue now."""
         del pid, state

@@ -63,6 +63,19 @@ class Play:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Go on from a checkpoint: begin, run the next step, or wait again for what was awaited."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suspend:
+    """Stop after the step in progress and leave the process to its checkpoint (a durable
+    runtime shutting down); ``reply`` resolves once the actor stops."""
+
+    reply: Future[None]
+
+
+@dataclass(frozen=True, slots=True)
 class Kill:
     """End the process KILLED before its next step."""
 
@@ -134,16 +147,50 @@ class ProcessActor(pykka.ThreadingActor):
                 if self._process.child_terminated(child, state):
                     self._transition(ProcessState.RUNNING)
                     self._request_step()
+            case Resume():
+                self._resume()
+            case Suspend(reply=reply):
+                self.stop()
+                reply.set_result(None)
             case Pause():
-                self._paused = True
+                self._set_paused(True)
             case Play():
-                self._paused = False
+                self._set_paused(False)
                 if self._step_pending:
                     self._request_step()
             case Kill(message=text):
                 self._kill(text)
             case _:
                 log.warning("process.unknown_message", pid=self._pid, message=repr(message))
+
+    def _resume(self) -> None:
+        state = self._process.state
+        if state is ProcessState.CREATED:
+            self.on_receive(Start())
+        elif state is ProcessState.WAITING:
+            self._wait(self._process.waiting_on)
+        else:
+            self._request_step()
+
+    def _set_paused(self, paused: bool) -> None:
+        if self._paused == paused:
+            return
+        self._paused = paused
+        update = self._process.node.set_process_attributes(paused=paused or None)
+        self._runtime.backend.write_nowait([update])
+
+    def _checkpoint(self) -> bool:
+        """In a durable runtime, write the checkpoint and wait for it; False if that failed
+        (the process then ended EXCEPTED)."""
+        if not self._runtime.durable:
+            return True
+        try:
+            self._runtime.save_checkpoint(self._process)
+        except Exception as exc:
+            log.error("process.checkpoint_failed", pid=self._pid, error=str(exc))
+            self._except(exc, checkpoint=False)
+            return False
+        return True
 
     def _request_step(self) -> None:
         if self._paused:
@@ -176,32 +223,45 @@ class ProcessActor(pykka.ThreadingActor):
             registry.tell(ClearStack(context))
         match outcome:
             case StepContinue():
-                self._request_step()
+                if self._checkpoint():
+                    self._request_step()
             case StepWait(on=pids):
                 self._wait(pids)
             case StepDone(exit_code=exit_code):
                 self._finish(exit_code)
 
     def _wait(self, pids: frozenset[int]) -> None:
-        """Subscribe to the termination of ``pids``; passivate if still waiting after that."""
+        """Subscribe to the termination of ``pids``; checkpoint and passivate if still waiting.
+
+        In a durable runtime a target that is neither live here nor terminated runs in another
+        worker: the registry keeps the subscription until that worker's notice arrives.
+        """
         self._transition(ProcessState.WAITING)
+        durable = self._runtime.durable
         gone: dict[int, ProcessState | None] = ask(
-            self._runtime.registry, Subscribe(self._pid, pids)
+            self._runtime.registry, Subscribe(self._pid, pids, remote=durable)
         )
         for pid, seen_state in sorted(gone.items()):
             try:
                 state = seen_state or self._stored_state(pid)
+                if state is None and not durable:
+                    raise WaitError(
+                        f"cannot wait on process {pid}: it has not ended but is not running in "
+                        "this runtime, so its end would never be seen here"
+                    )
             except WaitError as exc:
                 self._except(exc)
                 return
-            if self._process.child_terminated(pid, state):
+            if state is not None and self._process.child_terminated(pid, state):
                 self._transition(ProcessState.RUNNING)
-                self._request_step()
+                if self._checkpoint():
+                    self._request_step()
                 return
-        self._passivate(pids - gone.keys())
+        if self._checkpoint():
+            self._passivate(self._process.waiting_on or pids)
 
-    def _stored_state(self, pid: int) -> ProcessState:
-        """The state of a process that is not live here, which must be terminal."""
+    def _stored_state(self, pid: int) -> ProcessState | None:
+        """The stored state of a process that is not live here if it ended, else None."""
         token = self._runtime._enter_step()  # reads go to this runtime's database
         try:
             node = load_node(pid)
@@ -212,12 +272,7 @@ class ProcessActor(pykka.ThreadingActor):
         state = node.process_state if isinstance(node, ProcessNode) else None
         if state is None:
             raise WaitError(f"cannot wait on node {pid}: {node!r} is not a process")
-        if not state.is_terminal:
-            raise WaitError(
-                f"cannot wait on process {pid}: it is {state.name} but not running in this "
-                "runtime, so its end would never be seen here"
-            )
-        return state
+        return state if state.is_terminal else None
 
     def _passivate(self, waiting_on: frozenset[int]) -> None:
         """Write the waiting process out and stop this actor, if the registry agrees; the
@@ -253,11 +308,11 @@ class ProcessActor(pykka.ThreadingActor):
         process.on_finish(exit_code)
         self._terminate(ProcessState.FINISHED, None)
 
-    def _except(self, exc: BaseException) -> None:
+    def _except(self, exc: BaseException, *, checkpoint: bool = True) -> None:
         process = self._process
         process._machine.transition_to(ProcessState.EXCEPTED)
         process.on_except("".join(traceback.format_exception(exc)))
-        self._terminate(ProcessState.EXCEPTED, exc)
+        self._terminate(ProcessState.EXCEPTED, exc, checkpoint=checkpoint)
 
     def _kill(self, text: str | None) -> None:
         process = self._process
@@ -269,8 +324,10 @@ class ProcessActor(pykka.ThreadingActor):
         process.on_kill(text)
         self._terminate(ProcessState.KILLED, ProcessKilledError(f"process {self._pid} {message}"))
 
-    def _terminate(self, state: ProcessState, error: BaseException | None) -> None:
-        """Store the end, publish it once, stop."""
+    def _terminate(
+        self, state: ProcessState, error: BaseException | None, *, checkpoint: bool = True
+    ) -> None:
+        """Store the end, retire the checkpoint, publish the end once, stop."""
         process = self._process
         try:
             pks = self._runtime.backend.write(process.termination_ops())
@@ -278,6 +335,16 @@ class ProcessActor(pykka.ThreadingActor):
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
+        if checkpoint and self._runtime.durable:
+            # After the end is committed: a crash in between leaves a running checkpoint whose
+            # node has ended, which adoption retires instead of running again.
+            try:
+                self._runtime.save_checkpoint(process)
+            except Exception as exc:
+                log.error("process.final_checkpoint_failed", pid=self._pid, error=str(exc))
+                self._runtime.release_checkpoint(self._pid)
+        elif self._runtime.durable:
+            self._runtime.release_checkpoint(self._pid)
         self._runtime.registry.tell(Terminated(self._pid, state))
         self._runtime._forget(self._pid)
         if error is not None:
@@ -290,4 +357,4 @@ class ProcessActor(pykka.ThreadingActor):
         self.stop()
 
 
-__all__ = ["Continue", "Kill", "Pause", "Play", "ProcessActor", "Start"]
+__all__ = ["Continue", "Kill", "Pause", "Play", "ProcessActor", "Resume", "Start", "Suspend"]

@@ -61,6 +61,33 @@ class Subscribe:
 
     waiter: int
     targets: frozenset[int]
+    #: Also hold subscriptions to targets that are not live here (a durable runtime: they may
+    #: run in another worker, whose notice arrives as ``ExternalTerminated``).
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTerminated:
+    """Process ``pid``, run elsewhere (another worker), ended in ``state``."""
+
+    pid: int
+    state: ProcessState
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """Pause (``pause=True``) or play ``pid``, reviving it if passivated; reply False if not
+    live here."""
+
+    pid: int
+    pause: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """``pid``'s actor stopped without ending the process (a durable runtime suspending it)."""
+
+    pid: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +249,9 @@ class RegistryActor(pykka.ThreadingActor):
         self._processes: dict[int, Process] = {}
         self._actors: dict[int, pykka.ActorRef[Any]] = {}
         self._passivated: dict[int, PassivatedProcess] = {}
-        self._kill_sent: set[int] = set()
+        self._control_sent: set[int] = set()
         self._listeners: list[Listener] = []
+        self._remote_waits: dict[int, set[int]] = {}
         self._parents: dict[int, int | None] = {}
         self._children: dict[int, set[int]] = {}
         # Children that ended while their parent lives, kept until the parent next subscribes:
@@ -249,8 +277,14 @@ class RegistryActor(pykka.ThreadingActor):
                 self._register(message)
             case Terminated(pid=pid, state=state):
                 self._terminated(pid, state)
-            case Subscribe(waiter=waiter, targets=targets):
-                return self._subscribe(waiter, targets)
+            case Subscribe(waiter=waiter, targets=targets, remote=remote):
+                return self._subscribe(waiter, targets, remote=remote)
+            case ExternalTerminated(pid=pid, state=state):
+                self._notify_waiters(pid, state)
+            case Control(pid=pid, pause=pause):
+                return self._control(pid, pause=pause)
+            case Forget(pid=pid):
+                self._forget(pid)
             case Passivate(entry=entry, waiting_on=waiting_on):
                 return self._passivate(entry, waiting_on)
             case KillProcess(pid=pid, message=text):
@@ -295,23 +329,71 @@ class RegistryActor(pykka.ThreadingActor):
     def _is_live(self, pid: int) -> bool:
         return pid in self._actors or pid in self._passivated
 
-    def _subscribe(self, waiter: int, targets: frozenset[int]) -> dict[int, ProcessState | None]:
+    def _subscribe(
+        self, waiter: int, targets: frozenset[int], *, remote: bool
+    ) -> dict[int, ProcessState | None]:
         ended = self._ended_children.pop(waiter, {})
         gone: dict[int, ProcessState | None] = {}
         for target in targets:
             if self._is_live(target):
                 self._subscribers.setdefault(target, set()).add(waiter)
-            else:
-                gone[target] = ended.get(target)
+                continue
+            gone[target] = ended.get(target)
+            if remote and gone[target] is None:
+                self._subscribers.setdefault(target, set()).add(waiter)
+                self._remote_waits.setdefault(waiter, set()).add(target)
         return gone
+
+    def _control(self, pid: int, *, pause: bool) -> bool:
+        from actors.process_actor import Pause, Play  # the process actor imports this module
+
+        actor = self._actor_for(pid)
+        if actor is None:
+            return False
+        if pause:
+            self._control_sent.add(pid)  # a control message is on its way: do not passivate
+        return _tell(actor, Pause() if pause else Play())
+
+    def _forget(self, pid: int) -> None:
+        """Drop what the registry holds of ``pid`` without publishing an end."""
+        self._processes.pop(pid, None)
+        self._actors.pop(pid, None)
+        self._passivated.pop(pid, None)
+        self._control_sent.discard(pid)
+        self._parents.pop(pid, None)
+        self._children.pop(pid, None)
+        self._ended_children.pop(pid, None)
+        self._drop_remote_waits(pid)
+
+    def _drop_remote_waits(self, waiter: int) -> None:
+        for target in self._remote_waits.pop(waiter, ()):
+            waiters = self._subscribers.get(target)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._subscribers[target]
+
+    def _notify_waiters(self, pid: int, state: ProcessState) -> None:
+        for waiter in self._subscribers.pop(pid, ()):
+            if (remote := self._remote_waits.get(waiter)) is not None:
+                remote.discard(pid)
+                if not remote:
+                    del self._remote_waits[waiter]
+            actor = self._actor_for(waiter)
+            if actor is None:
+                # The waiter ended first (it was killed, or stopped waiting): nothing to tell.
+                log.debug("registry.waiter_gone", waiter=waiter, terminated=pid)
+                continue
+            _tell(actor, ChildTerminated(pid, state))
 
     def _passivate(self, entry: PassivatedProcess, waiting_on: frozenset[int]) -> bool:
         pid = entry.pid
+        remote = self._remote_waits.get(pid, set())
         if (
             self._reviver is None
             or pid not in self._actors
-            or pid in self._kill_sent
-            or not all(self._is_live(target) for target in waiting_on)
+            or pid in self._control_sent
+            or not all(self._is_live(target) or target in remote for target in waiting_on)
         ):
             return False
         del self._actors[pid]
@@ -347,7 +429,7 @@ class RegistryActor(pykka.ThreadingActor):
         actor = self._actor_for(pid)
         if actor is None:
             return False
-        self._kill_sent.add(pid)
+        self._control_sent.add(pid)
         return _tell(actor, Kill(message))
 
     def _register(self, message: Register) -> None:
@@ -363,7 +445,7 @@ class RegistryActor(pykka.ThreadingActor):
         self._processes.pop(pid, None)
         self._actors.pop(pid, None)
         self._passivated.pop(pid, None)
-        self._kill_sent.discard(pid)
+        self._control_sent.discard(pid)
         self._children.pop(pid, None)
         self._ended_children.pop(pid, None)
         parent = self._parents.pop(pid, None)
@@ -373,15 +455,10 @@ class RegistryActor(pykka.ThreadingActor):
                 del self._children[parent]
         if parent is not None and self._is_live(parent):
             self._ended_children.setdefault(parent, {})[pid] = state
+        self._drop_remote_waits(pid)
         if self._listeners:
             self._publish(LifecycleEvent(pid, "terminated", state))
-        for waiter in self._subscribers.pop(pid, ()):
-            actor = self._actor_for(waiter)
-            if actor is None:
-                # The waiter ended first (it was killed, or stopped waiting): nothing to tell.
-                log.debug("registry.waiter_gone", waiter=waiter, terminated=pid)
-                continue
-            _tell(actor, ChildTerminated(pid, state))
+        self._notify_waiters(pid, state)
 
     def sizes(self) -> dict[str, int]:
         """How many entries each table holds (for leak checks)."""
@@ -389,11 +466,12 @@ class RegistryActor(pykka.ThreadingActor):
             "processes": len(self._processes),
             "actors": len(self._actors),
             "passivated": len(self._passivated),
-            "kills": len(self._kill_sent),
+            "controls": len(self._control_sent),
             "parents": len(self._parents),
             "children": len(self._children),
             "ended_children": len(self._ended_children),
             "subscribers": len(self._subscribers),
+            "remote_waits": len(self._remote_waits),
             "stacks": len(self._stacks),
         }
 

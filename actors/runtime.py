@@ -22,11 +22,17 @@ from types import TracebackType
 from typing import Any, Self
 
 import structlog
+from pykka import ActorDeadError
 
-from actors.errors import RuntimeClosedError
+from actors.durable import Checkpoints, check_importable
+from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_actor import ProcessActor, Start
+from actors.process_actor import ProcessActor, Resume, Start, Suspend
 from actors.registry import (
+    Control,
+    ExternalTerminated,
+    Forget,
+    GetActor,
     GetStack,
     KillProcess,
     Listen,
@@ -41,7 +47,7 @@ from actors.registry import (
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend, set_backend_provider
 from provenance.logs import DbLogHandler
-from provenance.nodes import Node
+from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
 
@@ -90,6 +96,8 @@ class Runtime:
             default ``$WORKACTORS_DATABASE_URL``, else SQLite at ``<home>/provenance.sqlite``.
         passivation: write waiting processes out and stop their actors, so that waiting costs
             no thread; they are revived when what they wait for arrives.
+        durable: hold the lock of every process run here and checkpoint it after every step,
+            so that another worker or a restart resumes it (what a daemon worker runs).
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
@@ -101,6 +109,7 @@ class Runtime:
         *,
         database_url: str | None = None,
         passivation: bool = True,
+        durable: bool = False,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
         for folder in (
@@ -129,6 +138,8 @@ class Runtime:
         self._lock = threading.Lock()
         self._live: dict[int, tuple[ProcessNode, Future[Any]]] = {}
         self._closed = False
+        self.durable = durable
+        self._checkpoints: Checkpoints | None = Checkpoints(self, writer=True) if durable else None
         with _runtimes_lock:
             _open_runtimes.append(self)
 
@@ -146,6 +157,14 @@ class Runtime:
     def failed_directory(self) -> Path:
         """Checkpoints of processes that excepted, and unreadable ones."""
         return self.running_directory / "failed"
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """The checkpoint store of this home (created on first use)."""
+        with self._lock:
+            if self._checkpoints is None:
+                self._checkpoints = Checkpoints(self, writer=False)
+            return self._checkpoints
 
     @property
     def is_closed(self) -> bool:
@@ -195,15 +214,106 @@ class Runtime:
             caller_uuid = caller[0].uuid if caller else None
         pks = self.backend.write_applied(process.launch_ops(caller_uuid))
         process.mark_launched(pks)
+        if self.durable:
+            self.checkpoints.hold(process)
+        return process, self._start(process, (*caller_stack, process.pid), parent_pid, Start())
+
+    def _start(
+        self,
+        process: Process,
+        stack: tuple[int | None, ...],
+        parent_pid: int | None,
+        first: object,
+        *,
+        paused: bool = False,
+    ) -> Future[Any]:
         pid = process.pid
         assert pid is not None
         done: Future[Any] = Future()
-        actor = ProcessActor.start(process, self, (*caller_stack, pid), done)
+        actor = ProcessActor.start(process, self, stack, done, paused=paused)
         self.registry.tell(Register(pid, process, actor, parent_pid))
         with self._lock:
             self._live[pid] = (process.node, done)
-        actor.tell(Start())
-        return process, done
+        actor.tell(first)
+        return done
+
+    def submit(self, process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
+        """Store a new process and checkpoint it into the running folder for a daemon worker;
+        return its node at once.
+
+        Raises:
+            InputValidationError: if the inputs do not fit; nothing is stored then.
+            NotImportableError: if a worker could not import the class; nothing is stored.
+        """
+        process_class, resolved = self._resolve(process, args, inputs)
+        return self._queue(process_class, resolved).node
+
+    def queue_up(
+        self, process_class: ProcessLike, inputs: Mapping[str, Any], storage: Any = None
+    ) -> int:
+        """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is a
+        ``PicklePersistence`` to write the checkpoint with (default: this home's)."""
+        resolved_class, resolved = self._resolve(process_class, (), dict(inputs))
+        process = self._queue(resolved_class, resolved, storage)
+        assert process.pid is not None
+        return process.pid
+
+    def _queue(
+        self, process_class: type[Process], inputs: Mapping[str, Any], storage: Any = None
+    ) -> Process:
+        if self._closed:
+            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
+        check_importable(process_class)
+        process = process_class(inputs)
+        process._runtime = self
+        pks = self.backend.write(process.launch_ops(None))  # committed before a worker looks
+        process.mark_launched(pks)
+        if storage is None:
+            self.checkpoints.write_submitted(process)
+        else:
+            storage.save_checkpoint(process)
+        from actors.daemon.wake import notify_workers
+
+        notify_workers(self.home)
+        return process
+
+    def adopt_checkpoints(self) -> list[int]:
+        """Resume every checkpoint in the running folder that no other worker holds; return
+        the pids adopted. Each resumes where its last checkpoint left it.
+
+        Raises:
+            RuntimeClosedError: after ``shutdown``.
+            ActorError: unless the runtime is durable (it must hold what it runs).
+        """
+        if self._closed:
+            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
+        if not self.durable:
+            raise ActorError("only a durable runtime adopts checkpoints: Runtime(durable=True)")
+
+        def start(process: Process, paused: bool) -> None:
+            process._runtime = self
+            self._start(process, (process.pid,), None, Resume(), paused=paused)
+
+        return self.checkpoints.adopt(start)
+
+    def notice_terminated(self, pid: int) -> None:
+        """Process ``pid`` ended in another worker: release the work chains here waiting on it."""
+        token = self._enter_step()
+        try:
+            node = load_node(pid)
+        finally:
+            self._leave_step(token)
+        state = node.process_state if isinstance(node, ProcessNode) else None
+        if state is not None and state.is_terminal:
+            self.registry.tell(ExternalTerminated(pid, state))
+
+    def save_checkpoint(self, process: Process) -> None:
+        """Write the checkpoint of a process run here and wait for it (durable runtimes)."""
+        self.checkpoints.save(process)
+
+    def release_checkpoint(self, pid: int) -> None:
+        """Release the lock of ``pid``'s checkpoint without moving it."""
+        self.checkpoints.release(pid)
 
     def _resolve(
         self, process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]
@@ -250,6 +360,16 @@ class Runtime:
         children with it; False if it is not live here."""
         killed: bool = ask(self.registry, KillProcess(pid, message))
         return killed
+
+    def pause(self, pid: int) -> bool:
+        """Run no further step of live process ``pid`` until ``play``; False if not live here."""
+        paused: bool = ask(self.registry, Control(pid, pause=True))
+        return paused
+
+    def play(self, pid: int) -> bool:
+        """Let a paused process go on; False if it is not live here."""
+        played: bool = ask(self.registry, Control(pid, pause=False))
+        return played
 
     def wait(self, pid: int, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds (None: no limit) for live process ``pid`` to
@@ -301,6 +421,30 @@ class Runtime:
         actor = ProcessActor.start(process, self, entry.stack, done, paused=entry.paused)
         return process, actor
 
+    def _suspend_all(self, timeout: float) -> None:
+        """Stop every actor after its current step; the processes stay in their checkpoints."""
+        replies: list[Future[None]] = []
+        for pid in self.live_pids():
+            actor = ask(self.registry, GetActor(pid))
+            self.registry.tell(Forget(pid))
+            if actor is None:
+                continue  # passivated: its checkpoint was written before it was
+            reply: Future[None] = Future()
+            try:
+                actor.tell(Suspend(reply))
+            except ActorDeadError:
+                continue
+            replies.append(reply)
+        concurrent.futures.wait(replies, timeout=timeout)
+        with self._lock:
+            suspended = list(self._live.items())
+            self._live.clear()
+        for pid, (_node, done) in suspended:
+            if not done.done():
+                done.set_exception(
+                    ProcessSuspendedError(f"process {pid} was left to its checkpoint")
+                )
+
     def _forget(self, pid: int) -> None:
         with self._lock:
             self._live.pop(pid, None)
@@ -315,11 +459,16 @@ class Runtime:
                 return
             self._closed = True
             pending = [done for _process, done in self._live.values()]
-        _not_done = concurrent.futures.wait(pending, timeout=timeout).not_done
-        if _not_done:
-            for pid in list(self._live):
-                self.kill(pid, "the runtime shut down")
-            concurrent.futures.wait(_not_done)
+        if self.durable:
+            self._suspend_all(timeout)
+        else:
+            not_done = concurrent.futures.wait(pending, timeout=timeout).not_done
+            if not_done:
+                for pid in list(self._live):
+                    self.kill(pid, "the runtime shut down")
+                concurrent.futures.wait(not_done)
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.registry.stop(block=True)
         self._provenance_ref.stop(block=True)
         logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)

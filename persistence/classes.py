@@ -37,6 +37,9 @@ def import_class(class_path: str) -> type[Any]:
                 f"{class_path} cannot be imported: {exc}. Only classes defined at module level "
                 "(not in a function or __main__ script) can be resumed from a checkpoint"
             ) from exc
+        # A path may name a callable standing for its process class (a workfunction, a legacy
+        # workflow): restore with the class it carries.
+        found = getattr(found, "process_class", found)
         if not isinstance(found, type):
             raise CheckpointLoadError(f"{class_path} is not a class but {found!r}")
         return found

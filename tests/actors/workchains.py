@@ -240,3 +240,43 @@ class Returns(WorkChain):
 
     def never(self) -> None:
         raise AssertionError("return_ must stop the outline")
+
+
+#: Per tag: (reached, release) events; a ``TenSteps`` run with that tag stops in step
+#: ``stop_at`` until ``release`` is set, after setting ``reached``.
+HOLDS: dict[str, tuple[threading.Event, threading.Event]] = {}
+
+
+def hold(tag: str) -> tuple[threading.Event, threading.Event]:
+    """The (reached, release) pair for ``tag``."""
+    return HOLDS.setdefault(tag, (threading.Event(), threading.Event()))
+
+
+class TenSteps(WorkChain):
+    """Ten steps in a while_ loop, each recorded once in ctx; may hold in one step."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.input("tag", valid_type=Str, default=Str(""))
+        spec.input("stop_at", valid_type=Int, default=Int(0))
+        spec.output("trace", valid_type=List)
+        spec.outline(cls.setup, while_(cls.more)(cls.advance), cls.finish)
+
+    def setup(self) -> None:
+        self.ctx.trace = []
+
+    def more(self) -> bool:
+        return len(self.ctx.trace) < 10
+
+    def advance(self) -> None:
+        number = len(self.ctx.trace) + 1
+        self.ctx.trace.append(number)
+        if number == self.inputs.stop_at.value:
+            reached, release = hold(self.inputs.tag.value)
+            reached.set()
+            if not release.wait(GATE_TIMEOUT):
+                raise TimeoutError("never released")
+
+    def finish(self) -> None:
+        self.out("trace", List(list(self.ctx.trace)))

@@ -1,0 +1,198 @@
+"""The runtime's side of durable processes: checkpoints written after every step, submission
+into the running folder, and adoption of checkpoints by a worker.
+
+A durable runtime (a daemon worker) holds the lock of every process it runs, so that no other
+worker runs it too, and writes its checkpoint after every step through the persistence actor.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+import pykka
+import structlog
+
+from actors.control import Action, take_intent
+from actors.errors import ActorError
+from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
+from provenance.errors import NotExistentError
+from provenance.nodes import load_node
+from provenance.process_nodes import ProcessNode
+from provenance.process_state import ProcessState
+
+if TYPE_CHECKING:
+    from actors.process import Process
+    from actors.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+CHECKPOINT_TIMEOUT = 60.0
+
+
+class NotImportableError(ActorError, TypeError):
+    """A process class that a daemon worker could not import again was submitted."""
+
+
+def check_importable(process_class: type[Process]) -> None:
+    """Refuse a class that another OS process cannot import by its path.
+
+    Raises:
+        NotImportableError: for classes defined in a function, a notebook or ``__main__``.
+    """
+    from actors.utils import load_class  # utils imports the runtime, which imports this module
+
+    path = process_class.class_path()
+    problem = None
+    if "<locals>" in path:
+        problem = "it is defined inside a function"
+    elif process_class.__module__ == "__main__":
+        problem = "it is defined in the __main__ script (or a notebook)"
+    else:
+        try:
+            found = load_class(path)
+        except Exception as exc:
+            problem = f"importing {path} fails: {exc}"
+        else:
+            if getattr(found, "process_class", found) is not process_class:
+                problem = f"{path} names another object"
+    if problem is not None:
+        raise NotImportableError(
+            f"cannot submit {process_class.process_label()}: {problem}, so a daemon worker could "
+            "not load it. Move it to an importable module, or run it blockingly with run(...)"
+        )
+
+
+class Checkpoints:
+    """Checkpoint store and writer of one runtime (created on first use)."""
+
+    def __init__(self, runtime: Runtime, *, writer: bool) -> None:
+        self._runtime = runtime
+        self.persistence = PicklePersistence(
+            runtime.running_directory,
+            runtime.finished_directory,
+            runtime.failed_directory,
+            key_file=runtime.home / "checkpoint.key",
+            on_unreadable=self._mark_unreadable,
+        )
+        self._writer: pykka.ActorRef[Any] | None = (
+            PersistenceActor.start(self.persistence) if writer else None
+        )
+        self._adopting = threading.Lock()
+
+    # Writing.
+
+    def save(self, process: Process) -> None:
+        """Write the checkpoint of ``process`` and wait for it (a terminal one retires it).
+
+        Raises:
+            PersistenceError: if the write failed; the previous checkpoint is intact.
+        """
+        pid = process.pid
+        assert pid is not None
+        assert self._writer is not None
+        reply: Future[str] = Future()
+        state = process.save_instance_state()
+        self._writer.tell(SaveCheckpoint(pid, process.class_path(), state, reply))
+        reply.result(timeout=CHECKPOINT_TIMEOUT)
+
+    def hold(self, process: Process) -> None:
+        """Lock the checkpoint of a process launched here and write its first checkpoint."""
+        pid = process.pid
+        assert pid is not None
+        self.persistence.hold(pid)
+        self.save(process)
+
+    def release(self, pid: int) -> None:
+        """Release ``pid``'s lock, leaving its checkpoint for another worker (or a restart)."""
+        if self._writer is None:
+            self.persistence.release(pid)
+            return
+        reply: Future[bool] = Future()
+        self._writer.tell(Release(pid, reply))
+        reply.result(timeout=CHECKPOINT_TIMEOUT)
+
+    def write_submitted(self, process: Process) -> str:
+        """Write the first checkpoint of a submitted process, which a worker will adopt."""
+        pid = process.pid
+        assert pid is not None
+        return self.persistence.save_state(pid, process.class_path(), process.save_instance_state())
+
+    # Adopting.
+
+    def adopt(self, start: Callable[[Process, bool], None]) -> list[int]:
+        """Load every checkpoint nobody holds and start it with ``start(process, paused)``.
+
+        A checkpoint whose node already ended (a crash between the end and the checkpoint
+        move) is retired instead of run again; an intent recorded meanwhile is applied.
+        """
+        adopted: list[int] = []
+        with self._adopting:
+            for process in self.persistence.load_all_processes():
+                pid = process.pid
+                assert pid is not None
+                stored = self._stored_state(pid)
+                if stored is not None and stored.is_terminal:
+                    self._retire_ended(pid, stored)
+                    continue
+                intent = take_intent(self._runtime.running_directory, pid)
+                paused = intent is not None and intent.action is Action.PAUSE
+                start(process, paused)
+                if intent is not None and intent.action is Action.KILL:
+                    self._runtime.kill(pid, intent.message)
+                adopted.append(pid)
+        if adopted:
+            log.info("durable.adopted", pids=adopted)
+        return adopted
+
+    def _stored_state(self, pid: int) -> ProcessState | None:
+        token = self._runtime._enter_step()
+        try:
+            node = load_node(pid)
+        except NotExistentError:
+            return None
+        finally:
+            self._runtime._leave_step(token)
+        return node.process_state if isinstance(node, ProcessNode) else None
+
+    def _retire_ended(self, pid: int, state: ProcessState) -> None:
+        if state is ProcessState.EXCEPTED:
+            self.persistence.mark_failed(pid, f"process {pid} excepted before its checkpoint moved")
+        else:
+            self.persistence.mark_finished(pid)
+        log.info("durable.retired_ended", pid=pid, state=state.name)
+
+    def _mark_unreadable(self, pid: int, reason: str) -> None:
+        """Record on the node that its checkpoint was refused, so the process shows EXCEPTED."""
+        try:
+            token = self._runtime._enter_step()
+            try:
+                node = load_node(pid)
+            finally:
+                self._runtime._leave_step(token)
+        except NotExistentError:
+            return
+        if not isinstance(node, ProcessNode) or (
+            node.process_state is not None and node.process_state.is_terminal
+        ):
+            return
+        update = node.set_process_attributes(
+            process_state=ProcessState.EXCEPTED.value,
+            exception=f"its checkpoint was refused and moved to failed/: {reason}",
+        )
+        self._runtime.backend.write([update])
+
+    # Stopping.
+
+    def stop(self) -> None:
+        """Write what is pending, stop the writer and release every lock."""
+        if self._writer is not None:
+            reply: Future[None] = Future()
+            try:
+                self._writer.tell(Sync(reply))
+                reply.result(timeout=CHECKPOINT_TIMEOUT)
+            finally:
+                self._writer.stop(block=True)
+        self.persistence.release_all()

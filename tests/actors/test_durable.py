@@ -1,0 +1,141 @@
+"""Durable runtimes: a checkpoint after every step, retired at the end, resumed by another."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from actors import ProcessState, Runtime, WorkChain
+from actors.durable import NotImportableError
+from actors.workchain import WorkChainSpec
+from persistence import PicklePersistence
+from provenance import Int, ProcessNode, Str, load_node
+from tests.actors.workchains import Double, Fails, Loop, TenSteps, hold
+from tests.helpers import count_nodes
+
+TIMEOUT = 10.0
+
+
+def checkpoints(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob("*.pickle"))
+
+
+def test_a_finished_process_leaves_its_checkpoint_in_finished(home: Path) -> None:
+    with Runtime(home, durable=True) as rt:
+        _result, node = rt.run_get_node(Loop, n=Int(3))
+        assert checkpoints(rt.running_directory) == []
+        assert checkpoints(rt.finished_directory) == [f"{node.pk}.pickle"]
+
+
+def test_an_excepted_process_leaves_its_checkpoint_in_failed(home: Path) -> None:
+    with Runtime(home, durable=True) as rt:
+        with pytest.raises(ValueError, match="the child broke"):
+            rt.run(Fails)
+        assert checkpoints(rt.running_directory) == []
+        assert len(checkpoints(rt.failed_directory)) == 1
+
+
+def test_a_stopped_worker_leaves_its_process_to_another_that_resumes_it(home: Path) -> None:
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+    first = Runtime(home, durable=True)
+    process, _done = first.launch(TenSteps, {"tag": Str(tag), "stop_at": Int(5)})
+    pid = process.pid
+    assert pid is not None
+    assert reached.wait(TIMEOUT)
+    stopping = threading.Thread(target=first.shutdown)
+    stopping.start()  # asks the actor to stop after the step in progress
+    release.set()
+    stopping.join(TIMEOUT)
+    assert checkpoints(first.running_directory) == [f"{pid}.pickle"]
+
+    with Runtime(home, durable=True) as second:
+        assert second.adopt_checkpoints() == [pid]
+        assert second.wait(pid, TIMEOUT)
+        node = load_node(pid)
+        assert isinstance(node, ProcessNode)
+        assert node.process_state is ProcessState.FINISHED
+        assert node.get_outputs_dict()["trace"].value == list(range(1, 11))
+        assert second.adopt_checkpoints() == []
+
+
+def test_two_durable_runtimes_never_adopt_the_same_checkpoint(home: Path) -> None:
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+    first = Runtime(home, durable=True)
+    process, _done = first.launch(TenSteps, {"tag": Str(tag), "stop_at": Int(2)})
+    assert reached.wait(TIMEOUT)
+    with Runtime(home, durable=True) as second:
+        assert second.adopt_checkpoints() == []  # the first holds it
+    release.set()
+    assert first.wait(process.pid or 0, TIMEOUT)
+    first.shutdown()
+
+
+def test_a_checkpoint_whose_process_already_ended_is_retired_not_run(home: Path) -> None:
+    with Runtime(home) as rt:
+        _result, node = rt.run_get_node(Double, x=Int(2))
+        # A crash between the end and the checkpoint move leaves this behind:
+        persistence = PicklePersistence(
+            rt.running_directory,
+            rt.finished_directory,
+            rt.failed_directory,
+            key_file=rt.home / "checkpoint.key",
+        )
+        persistence.save_state(node.pk or 0, "tests.actors.workchains.Double", _stale_state(node))
+    with Runtime(home, durable=True) as worker:
+        assert worker.adopt_checkpoints() == []
+        assert checkpoints(worker.running_directory) == []
+        assert checkpoints(worker.finished_directory) == [f"{node.pk}.pickle"]
+
+
+def _stale_state(node: ProcessNode) -> dict[str, object]:
+    """The checkpoint a worker wrote before the node ended (state RUNNING)."""
+    keys = Double.SaveKeys
+    inputs = node.get_inputs_dict()
+    return {
+        keys.CLASS_NAME: "tests.actors.workchains.Double",
+        keys.PID: node.pk,
+        keys.NODE_UUID: node.uuid,
+        keys.INPUTS: {name: value.uuid for name, value in inputs.items()},
+        keys.OUTPUTS: {},
+        keys.STATE: ProcessState.RUNNING.value,
+    }
+
+
+def test_submit_refuses_a_class_defined_in_a_function_before_storing_anything(
+    runtime: Runtime,
+) -> None:
+    class Local(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.outline(cls.step_one)
+
+        def step_one(self) -> None:
+            pass
+
+    with pytest.raises(NotImportableError, match="it is defined inside a function"):
+        runtime.submit(Local)
+    assert count_nodes(runtime) == 0
+    assert checkpoints(runtime.running_directory) == []
+
+
+def test_pause_holds_the_next_step_until_play(home: Path) -> None:
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+    with Runtime(home) as rt:
+        process, done = rt.launch(TenSteps, {"tag": Str(tag), "stop_at": Int(3)})
+        pid = process.pid or 0
+        assert reached.wait(TIMEOUT)
+        assert rt.pause(pid) is True
+        release.set()
+        assert not rt.wait(pid, 0.2)  # paused after step 3: it cannot end
+        rt.backend.sync()
+        assert process.node.attributes.get("paused") is True
+        assert rt.play(pid) is True
+        assert done.result(TIMEOUT)["trace"].value == list(range(1, 11))
+        assert rt.pause(pid) is False
