@@ -8,6 +8,7 @@ from actors.errors import (
     InputValidationError,
     OutputValidationError,
     ProcessKilledError,
+    ProcessSuspendedError,
     RuntimeClosedError,
     SpecError,
     StackError,
@@ -16,7 +17,7 @@ from actors.errors import (
 )
 from actors.intersteps import Interstep, Outputs, ToContext, UpdateContext, append_, to_context
 from actors.knowledge import DefaultKnowledgeProvider
-from actors.launch import run, run_async, run_get_node
+from actors.launch import queue_up, run, run_async, run_get_node, submit
 from actors.outline import if_, return_, while_
 from actors.process import Process
 from actors.runtime import Runtime, get_runtime
@@ -47,6 +48,7 @@ __all__ = [
     "ProcessSpec",
     "ProcessStack",
     "ProcessState",
+    "ProcessSuspendedError",
     "Runtime",
     "RuntimeClosedError",
     "SpecError",
@@ -62,10 +64,12 @@ __all__ = [
     "get_runtime",
     "if_",
     "load_class",
+    "queue_up",
     "return_",
     "run",
     "run_async",
     "run_get_node",
+    "submit",
     "to_context",
     "while_",
     "workfunction",

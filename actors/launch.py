@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
 from actors.runtime import ProcessLike, get_runtime
 from provenance.nodes import Node
+from provenance.process_nodes import ProcessNode
 
 
 def run(process: ProcessLike, *args: Any, **inputs: Any) -> Any:
@@ -22,3 +24,13 @@ def run_get_node(process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, 
 def run_async(process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
     """Start a process; the future resolves to what ``run`` returns."""
     return get_runtime().run_async(process, *args, **inputs)
+
+
+def submit(process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
+    """Checkpoint a new process for the daemon and return its node; see ``Runtime.submit``."""
+    return get_runtime().submit(process, *args, **inputs)
+
+
+def queue_up(process_class: ProcessLike, inputs: Mapping[str, Any], storage: Any = None) -> int:
+    """Checkpoint a new process for the daemon and return its pid; see ``Runtime.queue_up``."""
+    return get_runtime().queue_up(process_class, inputs, storage)
