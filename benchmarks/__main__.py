@@ -2,7 +2,8 @@
 
 Examples:
     python -m benchmarks --quick --json /tmp/bench.json
-    python -m benchmarks --workload workfunction_add --workload pykka_ask --repeats 7
+    python -m benchmarks --peer aiida --json benchmarks/results/today.json
+    python -m benchmarks --workload scale_wait --scale-n 2000 --scale-n aiida=20
 """
 
 from __future__ import annotations
@@ -18,18 +19,27 @@ from pathlib import Path
 
 import structlog
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
-from benchmarks.harness import MemoryMeter, WorkloadResult, run_workload
+from benchmarks import compare
+from benchmarks.aiida_peer.client import AiidaPeer
+from benchmarks.figures import WorkloadResult
+from benchmarks.harness import run_group
+from benchmarks.machine import load_average, machine_facts
+from benchmarks.meters import MemoryMeter
 from benchmarks.peers import PEERS
-from benchmarks.report import load_average, machine_facts, print_table, write_json
-from benchmarks.workloads import WORKLOADS, select, workload_names
+from benchmarks.report import print_comparison, print_table, write_json
+from benchmarks.workloads import WORKLOADS, Workload, groups, select, workload_names
+from benchmarks.workloads.aiida_core import NOT_PORTED, NOTES
+from benchmarks.workloads.base import ProgressCallback
 
 QUICK_REPEATS = 3
 FULL_REPEATS = 5
@@ -45,10 +55,23 @@ def _configure_logging() -> None:
     )
 
 
+def _scale_size(text: str) -> tuple[str | None, int]:
+    peer, _, size = text.rpartition("=")
+    try:
+        value = int(size.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected N or PEER=N") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: N must be at least 1")
+    return (peer or None), value
+
+
 def _parser() -> argparse.ArgumentParser:
+    opt_in = sorted(name for name, peer in PEERS.items() if peer.opt_in)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time workactors (and its building blocks) on standard workloads.",
+        description="Time workactors (and its building blocks, and optionally aiida-core) on "
+        "the same workloads.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="small N and 3 repeats: well under a minute"
@@ -70,8 +93,32 @@ def _parser() -> argparse.ArgumentParser:
         "--peer",
         action="append",
         metavar="NAME",
+        choices=opt_in,
+        default=[],
+        help="also run this peer, interleaved with workactors (repeatable): " + ", ".join(opt_in),
+    )
+    parser.add_argument(
+        "--only-peer",
+        action="append",
+        metavar="NAME",
         choices=sorted(PEERS),
-        help="run only this peer's workloads (repeatable); default all: " + ", ".join(PEERS),
+        help="run only these peers' workloads (repeatable): " + ", ".join(PEERS),
+    )
+    parser.add_argument(
+        "--peer-venv",
+        type=Path,
+        metavar="DIR",
+        help="virtual environment for aiida-core, created if missing "
+        "(default $XDG_CACHE_HOME/workactors-bench/aiida-venv)",
+    )
+    parser.add_argument(
+        "--scale-n",
+        action="append",
+        type=_scale_size,
+        metavar="[PEER=]N",
+        default=[],
+        help="work chains per batch of scale_wait, for every peer or for PEER "
+        "(defaults: workactors 10,000, quick 200; aiida 50, quick 10)",
     )
     parser.add_argument(
         "-n",
@@ -95,10 +142,132 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list_workloads(console: Console) -> None:
     for workload in WORKLOADS:
+        missing = f" [yellow](unavailable: {escape(workload.unavailable or '')})[/yellow]"
         console.print(
-            f"[bold]{workload.name}[/bold] ({workload.peer}, {workload.kind}, "
-            f"N={workload.n}, quick N={workload.quick_n}): {workload.description}"
+            f"[bold]{workload.label}[/bold] ({workload.peer}, {workload.kind}, "
+            f"N={workload.n}, quick N={workload.quick_n}): {escape(workload.description)}"
+            + (missing if workload.unavailable else "")
         )
+
+
+def _sized(workload: Workload, quick: bool, scale_n: list[tuple[str | None, int]]) -> Workload:
+    """The workload with the batch size ``--quick`` or ``--scale-n`` asks for."""
+    if workload.resize is None:
+        return workload
+    batch = workload.quick_batch if quick else workload.batch
+    for peer, size in scale_n:
+        if peer is None or peer == workload.peer:
+            batch = size
+    if batch is None or batch == workload.batch:
+        return workload
+    return workload.resize(batch)
+
+
+def _peers_wanted(args: argparse.Namespace) -> list[str]:
+    if args.only_peer:
+        return list(dict.fromkeys(args.only_peer))
+    return [name for name, peer in PEERS.items() if not peer.opt_in or name in args.peer]
+
+
+def _prepare_peers(
+    workloads: list[Workload], err: Console
+) -> tuple[list[Workload], dict[str, str]]:
+    """Install what opt-in peers need; drop the workloads of a peer that cannot run."""
+    failed: dict[str, str] = {}
+    for name in dict.fromkeys(w.peer for w in workloads):
+        try:
+            PEERS[name].prepare(lambda text: err.print(f"[cyan]{escape(text)}[/cyan]"))
+        except Exception as exc:
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            err.print(f"[red]peer {name} cannot run: {escape(failed[name])}[/red]")
+    return [w for w in workloads if w.peer not in failed], failed
+
+
+def _warn_if_busy(err: Console) -> list[float] | None:
+    load = load_average()
+    cpus = os.cpu_count() or 1
+    if load is not None and load[0] > cpus / 2:
+        err.print(
+            f"[yellow]the machine is busy (load {load[0]:.2f} on {cpus} CPUs): "
+            "expect noisy figures[/yellow]"
+        )
+    return load
+
+
+def _run_all(
+    workloads: list[Workload],
+    args: argparse.Namespace,
+    *,
+    repeats: int,
+    memory: MemoryMeter,
+    base_dir: Path,
+    err: Console,
+) -> list[WorkloadResult]:
+    """Every group of same-named workloads in turn, under one progress display."""
+    results: list[WorkloadResult] = []
+
+    def iterations(workload: Workload) -> int:
+        return int(args.iterations or (workload.quick_n if args.quick else workload.n))
+
+    with Progress(
+        TextColumn("{task.description:<44}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        refresh_per_second=4,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def progress_for(workload: Workload) -> ProgressCallback:
+            effective = min(repeats, workload.max_repeats or repeats)
+            task = progress.add_task(
+                workload.key, total=workload.warmup + effective * iterations(workload)
+            )
+            tasks[workload.key] = task
+            return lambda done: progress.advance(task, done)
+
+        for group in groups(workloads):
+            group_results = run_group(
+                group,
+                PEERS,
+                iterations=iterations,
+                repeats=repeats,
+                seed=args.seed,
+                memory=memory,
+                base_dir=base_dir,
+                progress=progress_for,
+            )
+            for result in group_results:
+                if not result.ok:
+                    progress.stop_task(tasks[result.workload.key])
+                    err.print(
+                        f"[red]{result.workload.key} failed: {escape(result.error or '')}[/red]"
+                    )
+            results.extend(group_results)
+    return results
+
+
+def _workloads(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, err: Console
+) -> tuple[list[Workload], dict[str, str]]:
+    """What the arguments select and size, minus what cannot run here (and why)."""
+    aiida = PEERS["aiida"]
+    if isinstance(aiida, AiidaPeer):
+        aiida.configure(args.peer_venv)
+    wanted = _peers_wanted(args)
+    workloads = [
+        _sized(w, args.quick, args.scale_n) for w in select(args.workload, None) if w.peer in wanted
+    ]
+    skipped = {w.key: w.unavailable for w in workloads if w.unavailable is not None}
+    for key, reason in skipped.items():
+        err.print(f"[yellow]skipping {key}: {escape(reason)}[/yellow]")
+    workloads = [w for w in workloads if w.unavailable is None]
+    if not workloads:
+        parser.error("nothing to run")
+    workloads, peer_errors = _prepare_peers(workloads, err)
+    skipped.update({f"{peer}/*": reason for peer, reason in peer_errors.items()})
+    return workloads, skipped
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,52 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if repeats < 1 or (args.iterations is not None and args.iterations < 1):
         parser.error("--repeats and --iterations must be at least 1")
-    workloads = select(args.workload, args.peer)
-    skipped = sorted({w.peer for w in workloads if not PEERS[w.peer].is_available()})
-    if skipped:
-        err.print(f"[yellow]skipping peers not installed here: {', '.join(skipped)}[/yellow]")
-    workloads = [w for w in workloads if w.peer not in skipped]
-    if not workloads:
-        parser.error("nothing to run")
+    workloads, skipped = _workloads(args, parser, err)
     base_dir = (args.base_dir or Path(tempfile.gettempdir())).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
-
-    load_at_start = load_average()
-    cpus = os.cpu_count() or 1
-    if load_at_start is not None and load_at_start[0] > cpus / 2:
-        err.print(
-            f"[yellow]the machine is busy (load {load_at_start[0]:.2f} on {cpus} CPUs): "
-            "expect noisy figures[/yellow]"
-        )
+    load_at_start = _warn_if_busy(err)
     memory = MemoryMeter()
-    results: list[WorkloadResult] = []
     started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        refresh_per_second=4,
-    ) as progress:
-        for workload in workloads:
-            iterations = args.iterations or (workload.quick_n if args.quick else workload.n)
-            task = progress.add_task(
-                f"{workload.peer}/{workload.name}", total=workload.warmup + repeats * iterations
-            )
-            result = run_workload(
-                workload,
-                PEERS[workload.peer],
-                iterations=iterations,
-                repeats=repeats,
-                seed=args.seed,
-                memory=memory,
-                base_dir=base_dir,
-                progress=lambda done, task=task: progress.advance(task, done),
-            )
-            results.append(result)
-            if not result.ok:
-                err.print(f"[red]{workload.key} failed: {result.error}[/red]")
+    results = _run_all(workloads, args, repeats=repeats, memory=memory, base_dir=base_dir, err=err)
     duration = time.perf_counter() - started
 
     mode = "quick" if args.quick else "full"
@@ -171,15 +301,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"workactors benchmarks ({mode}, median of {repeats} repeats, {duration:.1f} s); "
         "p50/p95 = latency per process; x = per-process cost / primitive op cost",
     )
+    comparisons = {
+        peer: items
+        for peer in dict.fromkeys(r.workload.peer for r in results)
+        if PEERS[peer].opt_in and (items := compare.compare(results, peer, NOT_PORTED, NOTES))
+    }
+    for peer, items in comparisons.items():
+        print_comparison(items, peer)
     if args.json is not None:
+        used = dict.fromkeys(w.peer for w in workloads)
         write_json(
             args.json,
             results,
-            machine=machine_facts(base_dir, memory),
+            machine=machine_facts(base_dir, memory.method),
+            peers={
+                name: {"version": PEERS[name].version(), **PEERS[name].facts()} for name in used
+            },
+            comparisons=comparisons,
+            skipped=skipped,
             config={
                 "mode": mode,
                 "repeats": repeats,
                 "iterations_override": args.iterations,
+                "scale_n": [list(item) for item in args.scale_n],
                 "seed": args.seed,
                 "workloads": [w.key for w in workloads],
                 "argv": list(sys.argv[1:] if argv is None else argv),
@@ -188,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
         )
         err.print(f"wrote {args.json}")
-    return 0 if all(result.ok for result in results) else 1
+    failed = any(key.endswith("/*") for key in skipped) or not all(r.ok for r in results)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

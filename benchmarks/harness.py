@@ -1,203 +1,30 @@
-"""Timing, statistics and memory: what turns a ``Workload`` into measured figures.
+"""Timing: what turns ``Workload``\\ s into measured ``WorkloadResult``\\ s.
 
 Every figure in the report comes from here and from nothing else: iterations are timed one by
-one with ``time.perf_counter``, repeats are kept separate (their spread is the noise the
-reader needs to see) and summarised by the median, which one slow repeat cannot drag.
+one with ``time.perf_counter`` and repeats are kept separate. Workloads of the same name on
+several peers (workactors and aiida-core) run as a group whose repeats are interleaved: repeat
+1 on each peer, then repeat 2 on each, so that a burst of noise on the machine lands on both
+engines instead of on one of them.
 """
 
 from __future__ import annotations
 
 import gc
-import math
 import random
-import re
-import resource
-import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from benchmarks.figures import RepeatResult, WorkloadResult
+from benchmarks.meters import MemoryMeter, Meter, ThreadSampler
 from benchmarks.peers import Peer
-from benchmarks.workloads.base import Kind, Workload
+from benchmarks.workloads.base import ProgressCallback, Workload
 
-MB = 1024 * 1024
-
-ProgressCallback = Callable[[int], None]
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) with linear interpolation between closest ranks.
-
-    The same definition as numpy's default, written out so that the harness needs no numpy.
-
-    Raises:
-        ValueError: for no values, where any answer would be invented.
-    """
-    if not values:
-        raise ValueError("percentile of no values")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    lower = math.floor(position)
-    upper = math.ceil(position)
-    fraction = position - lower
-    return ordered[lower] + (ordered[upper] - ordered[lower]) * fraction
-
-
-class MemoryMeter:
-    """Resident set size of this OS process, with a peak that can be reset per workload.
-
-    On Linux, writing ``5`` to ``/proc/self/clear_refs`` resets the kernel's high-water mark
-    (``VmHWM``), so each workload gets its own exact peak without a sampling thread that would
-    compete for the GIL with the code being timed. Elsewhere the peak is ``ru_maxrss``, the
-    process's lifetime peak, and ``peak_is_per_workload`` says so.
-    """
-
-    _HWM = re.compile(r"^VmHWM:\s+(\d+)\s+kB", re.MULTILINE)
-
-    def __init__(self) -> None:
-        self._process = psutil.Process()
-        self.peak_is_per_workload = self._try_reset() and self._read_hwm() is not None
-
-    @property
-    def method(self) -> str:
-        """How the peak is measured, for the JSON report."""
-        if self.peak_is_per_workload:
-            return "VmHWM, reset per workload via /proc/self/clear_refs"
-        return "ru_maxrss, peak over the life of the benchmark process"
-
-    @staticmethod
-    def _try_reset() -> bool:
-        try:
-            with open("/proc/self/clear_refs", "w") as clear_refs:
-                clear_refs.write("5")
-        except OSError:
-            return False
-        return True
-
-    def _read_hwm(self) -> int | None:
-        try:
-            status = Path("/proc/self/status").read_text()
-        except OSError:
-            return None
-        match = self._HWM.search(status)
-        return int(match.group(1)) * 1024 if match else None
-
-    def rss(self) -> int:
-        """Current resident set size in bytes."""
-        return int(self._process.memory_info().rss)
-
-    def reset_peak(self) -> None:
-        """Start a new peak window (no-op where the kernel cannot do it)."""
-        if self.peak_is_per_workload:
-            self._try_reset()
-
-    def peak(self) -> int:
-        """Peak resident set size in bytes since ``reset_peak`` (or process start)."""
-        if self.peak_is_per_workload:
-            hwm = self._read_hwm()
-            if hwm is not None:
-                return hwm
-        return self.max_rss()
-
-    @staticmethod
-    def max_rss() -> int:
-        """``getrusage`` maxrss in bytes (kilobytes on Linux, bytes on macOS)."""
-        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return int(maxrss if sys.platform == "darwin" else maxrss * 1024)
-
-
-@dataclass(frozen=True, slots=True)
-class RepeatResult:
-    """One repeat: ``n`` timed iterations back to back.
-
-    Attributes:
-        wall_seconds: from before the first iteration to after the last one, so it includes
-            the loop itself; throughput is computed from it, not from the sum of latencies.
-        latencies: seconds per iteration, in order.
-    """
-
-    wall_seconds: float
-    latencies: tuple[float, ...]
-
-    @property
-    def iterations(self) -> int:
-        """Timed iterations."""
-        return len(self.latencies)
-
-
-@dataclass(slots=True)
-class WorkloadResult:
-    """Everything measured for one workload on one peer.
-
-    Attributes:
-        workload: what ran.
-        iterations: timed iterations per repeat.
-        repeat_results: one per repeat, in order.
-        rss_before: RSS in bytes just before the session opened (after a full collection).
-        rss_after: RSS in bytes after the session closed (after a full collection): what the
-            workload left behind.
-        peak_rss: peak RSS in bytes during the workload (see ``MemoryMeter``).
-        database_bytes: database size after the session closed, None if the peer has none.
-        duration_seconds: the whole workload, setup and shutdown included.
-        error: the exception text if the workload failed; figures are then incomplete.
-    """
-
-    workload: Workload
-    iterations: int
-    repeat_results: list[RepeatResult] = field(default_factory=list)
-    rss_before: int = 0
-    rss_after: int = 0
-    peak_rss: int = 0
-    database_bytes: int | None = None
-    duration_seconds: float = 0.0
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True if every repeat ran."""
-        return self.error is None and bool(self.repeat_results)
-
-    def throughputs(self) -> list[float]:
-        """Processes (or operations) per second of each repeat."""
-        per_iteration = self.workload.processes_per_iteration
-        return [
-            per_iteration * repeat.iterations / repeat.wall_seconds
-            for repeat in self.repeat_results
-        ]
-
-    @property
-    def median_throughput(self) -> float:
-        """Median over repeats of processes (operations) per second."""
-        return statistics.median(self.throughputs())
-
-    @property
-    def seconds_per_process(self) -> float:
-        """Cost of one process (operation): the inverse of the median throughput."""
-        return 1.0 / self.median_throughput
-
-    def latency_percentile_ms(self, q: float) -> float:
-        """Median over repeats of the ``q``-th percentile latency per process, in ms.
-
-        An iteration's latency is divided by ``processes_per_iteration`` so that the figure
-        is per process like the throughput, and workloads of different shapes compare.
-        """
-        per_iteration = self.workload.processes_per_iteration
-        return statistics.median(
-            percentile(repeat.latencies, q) * 1000 / per_iteration for repeat in self.repeat_results
-        )
-
-    @property
-    def processes_measured(self) -> int:
-        """Processes (operations) in all timed iterations of all repeats."""
-        return (
-            sum(r.iterations for r in self.repeat_results) * self.workload.processes_per_iteration
-        )
+ProgressFactory = Callable[[Workload], ProgressCallback | None]
 
 
 def database_size(peer: Peer, home: Path) -> int | None:
@@ -208,13 +35,72 @@ def database_size(peer: Peer, home: Path) -> int | None:
     return sum(path.stat().st_size for path in files if path.exists())
 
 
-def _full_collection() -> None:
-    # Twice: finalizers run by the first collection can free more in the second.
+def full_collection() -> None:
+    """Collect garbage twice: finalizers run by the first collection can free more."""
     gc.collect()
     gc.collect()
 
 
-def run_workload(
+def time_locally(
+    workload: Workload, state: Any, indices: range, progress: ProgressCallback | None
+) -> RepeatResult:
+    """Run ``workload.run_once`` for each index in this process and time each call."""
+    run_once = workload.run_once
+    if run_once is None:
+        raise TypeError(f"{workload.key} has no run_once")
+    full_collection()
+    clock = time.perf_counter
+    latencies: list[float] = []
+    append = latencies.append
+    sampler = ThreadSampler() if workload.sample_threads else None
+    with ExitStack() as stack:
+        if sampler is not None:
+            stack.enter_context(sampler)
+        repeat_start = clock()
+        for i in indices:
+            t0 = clock()
+            run_once(state, i)
+            append(clock() - t0)
+        wall = clock() - repeat_start
+    if progress is not None:
+        progress(len(indices))
+    return RepeatResult(wall, tuple(latencies), sampler.peak if sampler else None)
+
+
+@dataclass(slots=True)
+class Trial:
+    """One workload open on one peer: its home, session and state live between repeats."""
+
+    workload: Workload
+    peer: Peer
+    result: WorkloadResult
+    stack: ExitStack
+    repeats: int
+    progress: ProgressCallback | None
+    started: float
+    home: Path | None = None
+    state: Any = None
+    meter: Meter | None = None
+    next_index: int = 0
+
+    def fail(self, exc: BaseException) -> None:
+        """Record the error; the trial runs no more repeats, the others carry on."""
+        if self.result.error is None:
+            self.result.error = f"{type(exc).__name__}: {exc}"
+
+    def record_database_size(self) -> None:
+        """Read the database size: runs after the session closed, before the home goes."""
+        if self.home is not None:
+            self.result.database_bytes = database_size(self.peer, self.home)
+
+    def run_repeat(self, indices: range) -> RepeatResult:
+        """Time ``indices`` here or, for a remote engine, in its own OS process."""
+        if self.workload.run_repeat is not None:
+            return self.workload.run_repeat(self.state, indices, self.progress)
+        return time_locally(self.workload, self.state, indices, self.progress)
+
+
+def _open(
     workload: Workload,
     peer: Peer,
     *,
@@ -222,101 +108,133 @@ def run_workload(
     repeats: int,
     seed: int,
     memory: MemoryMeter,
-    base_dir: Path | None = None,
-    progress: ProgressCallback | None = None,
-) -> WorkloadResult:
-    """Run ``workload`` on ``peer`` in a fresh temporary home and measure it.
-
-    The home is new for every workload so that no workload pays for the database another one
-    filled. Warm-up iterations run once, unmeasured; then each repeat starts after a full
-    garbage collection (outside the timed loop) so that one repeat's garbage is not collected
-    on another's clock.
-
-    Args:
-        workload: what to run.
-        peer: the engine ``workload.peer`` names.
-        iterations: timed iterations per repeat.
-        repeats: how many repeats.
-        seed: seeds ``random`` before setup, and is passed to the peer's session.
-        memory: the meter shared by all workloads of the run.
-        base_dir: where temporary homes are created (the filesystem matters for fsync).
-        progress: called with the number of iterations just done (warm-up included).
-
-    Returns:
-        The result; on failure it carries ``error`` and whatever was measured before.
-    """
-    result = WorkloadResult(workload=workload, iterations=iterations)
+    base_dir: Path | None,
+    progress: ProgressCallback | None,
+) -> Trial:
+    """Fresh home, session, setup and warm-up; on error the trial comes back failed."""
+    trial = Trial(
+        workload=workload,
+        peer=peer,
+        result=WorkloadResult(workload=workload, iterations=iterations),
+        stack=ExitStack(),
+        repeats=min(repeats, workload.max_repeats or repeats),
+        progress=progress,
+        started=time.perf_counter(),
+    )
     random.seed(seed)
-    started = time.perf_counter()
-    _full_collection()
-    result.rss_before = memory.rss()
-    memory.reset_peak()
+    full_collection()
     try:
-        with tempfile.TemporaryDirectory(
-            prefix=f"bench-{workload.peer}-{workload.name}-", dir=base_dir
-        ) as tmp:
-            home = Path(tmp)
-            with peer.session(home, seed) as session:
-                _measure(
-                    workload,
-                    session,
-                    result,
-                    iterations=iterations,
-                    repeats=repeats,
-                    progress=progress,
-                )
-            result.database_bytes = database_size(peer, home)
+        # A fresh home per workload: no workload pays for the database another one filled.
+        tmp = trial.stack.enter_context(
+            tempfile.TemporaryDirectory(
+                prefix=f"bench-{workload.peer}-{workload.name}-", dir=base_dir
+            )
+        )
+        trial.home = Path(tmp)
+        # Callbacks run last-in first-out: this one after the session has closed (committed,
+        # WAL checkpointed) and before the temporary home is removed.
+        trial.stack.callback(trial.record_database_size)
+        if not peer.remote:
+            memory.reset_peak()
+            trial.result.rss_before = memory.rss()
+        session = trial.stack.enter_context(peer.session(trial.home, seed))
+        trial.meter = peer.meter(session, memory)
+        if peer.remote:
+            # The engine's own OS process starts with the session: measure from there.
+            trial.result.rss_before = trial.meter.rss()
+            trial.meter.reset_peak()
+        trial.state = workload.setup(session)
+        trial.stack.callback(workload.teardown, trial.state)
+        if workload.warmup:
+            # Warm-up indices come first, so timed inputs and files never repeat them.
+            trial.run_repeat(range(workload.warmup))
+        trial.next_index = workload.warmup
     except Exception as exc:  # a failing workload must not hide the others' figures
-        result.error = f"{type(exc).__name__}: {exc}"
-    result.peak_rss = memory.peak()
-    _full_collection()
-    result.rss_after = memory.rss()
-    result.duration_seconds = time.perf_counter() - started
+        trial.fail(exc)
+    return trial
+
+
+def _close(trial: Trial, memory: MemoryMeter) -> WorkloadResult:
+    """Memory figures, then teardown and session exit (always), then the local RSS left."""
+    result = trial.result
+    meter = trial.meter or (None if trial.peer.remote else memory)
+    try:
+        if meter is not None:
+            result.memory_method = meter.method
+            result.peak_rss = meter.peak()
+            if meter is not memory:
+                result.rss_after = meter.rss()  # the remote process ends with its session
+    except Exception as exc:
+        trial.fail(exc)
+    finally:
+        try:
+            trial.stack.close()
+        except Exception as exc:
+            trial.fail(exc)
+    if meter is memory:
+        full_collection()
+        result.rss_after = memory.rss()
+    result.duration_seconds = time.perf_counter() - trial.started
     return result
 
 
-def _measure(
-    workload: Workload,
-    session: Any,
-    result: WorkloadResult,
+def run_group(
+    workloads: Sequence[Workload],
+    peers: dict[str, Peer],
     *,
-    iterations: int,
+    iterations: Callable[[Workload], int],
     repeats: int,
-    progress: ProgressCallback | None,
-) -> None:
-    state = workload.setup(session)
+    seed: int,
+    memory: MemoryMeter,
+    base_dir: Path | None = None,
+    progress: ProgressFactory | None = None,
+) -> list[WorkloadResult]:
+    """Run workloads of one name on their peers, repeats interleaved, in the order given.
+
+    Each workload gets a fresh temporary home and session, its setup and its warm-up; then
+    repeat ``r`` runs on every peer before repeat ``r + 1`` runs on any. A peer that fails
+    stops; the others go on.
+
+    Args:
+        workloads: the same workload on several peers (or one workload alone).
+        peers: the peers by name.
+        iterations: timed iterations per repeat of each workload.
+        repeats: repeats per workload (a workload's ``max_repeats`` may lower it).
+        seed: seeds ``random`` before each setup, and is passed to the peers' sessions.
+        memory: the meter of this OS process, shared by the local workloads of the run; local
+            peers never share a workload name, so their peak windows never overlap.
+        base_dir: where temporary homes are created (the filesystem matters for fsync).
+        progress: gives each workload the callback its iterations are reported to.
+
+    Returns:
+        One result per workload, in the order given; a failed one carries ``error``.
+    """
+    trials: list[Trial] = []
     try:
-        run_once = workload.run_once
-        # Iteration indices are unique over the whole workload: inputs and files never repeat.
-        next_index = workload.warmup
-        for i in range(workload.warmup):
-            run_once(state, i)
-        if progress is not None:
-            progress(workload.warmup)
-        clock = time.perf_counter
-        for _ in range(repeats):
-            indices = range(next_index, next_index + iterations)
-            next_index += iterations
-            _full_collection()
-            latencies: list[float] = []
-            append = latencies.append
-            repeat_start = clock()
-            for i in indices:
-                t0 = clock()
-                run_once(state, i)
-                append(clock() - t0)
-            wall = clock() - repeat_start
-            result.repeat_results.append(RepeatResult(wall, tuple(latencies)))
-            if progress is not None:
-                progress(iterations)
+        for workload in workloads:
+            trials.append(
+                _open(
+                    workload,
+                    peers[workload.peer],
+                    iterations=iterations(workload),
+                    repeats=repeats,
+                    seed=seed,
+                    memory=memory,
+                    base_dir=base_dir,
+                    progress=progress(workload) if progress else None,
+                )
+            )
+        for repeat in range(max((trial.repeats for trial in trials), default=0)):
+            for trial in trials:
+                if trial.result.error is not None or repeat >= trial.repeats:
+                    continue
+                n = trial.result.iterations
+                indices = range(trial.next_index, trial.next_index + n)
+                trial.next_index += n
+                try:
+                    trial.result.repeat_results.append(trial.run_repeat(indices))
+                except Exception as exc:
+                    trial.fail(exc)
     finally:
-        workload.teardown(state)
-
-
-def engine_and_primitives(
-    results: Sequence[WorkloadResult],
-) -> tuple[list[WorkloadResult], list[WorkloadResult]]:
-    """Split successful results into engine workloads and primitives."""
-    engine = [r for r in results if r.ok and r.workload.kind is Kind.ENGINE]
-    primitive = [r for r in results if r.ok and r.workload.kind is Kind.PRIMITIVE]
-    return engine, primitive
+        results = [_close(trial, memory) for trial in trials]
+    return results

@@ -1,19 +1,20 @@
 """Peers: the engines (and the bare baseline) that workloads run on.
 
 A peer knows how to open a session in a fresh home, which files hold its database and which
-version it is. Everything engine-specific lives here and in the workload modules; the harness
-and the report only see the ``Peer`` protocol, so a peer for aiida-core can be added without
-changing them.
+version it is. Everything engine-specific lives here, in ``benchmarks.aiida_peer`` and in the
+workload modules; the harness and the report only see the ``Peer`` protocol.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from benchmarks.meters import Meter
 
 
 class Peer(Protocol):
@@ -24,8 +25,30 @@ class Peer(Protocol):
         """Identifier that workloads name in their ``peer`` field."""
         ...
 
+    @property
+    def remote(self) -> bool:
+        """True if the engine runs in another OS process (then ``meter`` measures that one)."""
+        ...
+
+    @property
+    def opt_in(self) -> bool:
+        """True if it runs only when asked for with ``--peer`` (it costs an install)."""
+        ...
+
     def is_available(self) -> bool:
-        """False if the engine is not installed here; its workloads are then skipped."""
+        """False if the engine cannot run here; its workloads are then skipped."""
+        ...
+
+    def prepare(self, say: Callable[[str], None]) -> None:
+        """Get ready before the progress bar starts (install what is missing), or raise."""
+        ...
+
+    def facts(self) -> dict[str, Any]:
+        """Settings and versions the figures depend on, for the JSON report."""
+        ...
+
+    def meter(self, session: Any, local: Meter) -> Meter:
+        """The memory meter of the OS process the engine runs in (``local`` if this one)."""
         ...
 
     def version(self) -> str | None:
@@ -48,7 +71,25 @@ def _distribution_version(name: str) -> str | None:
         return None
 
 
-class WorkactorsPeer:
+class LocalPeer:
+    """What peers running in this OS process share: nothing to install, this process's meter."""
+
+    remote = False
+    opt_in = False
+
+    def prepare(self, say: Callable[[str], None]) -> None:
+        """Nothing to install."""
+
+    def facts(self) -> dict[str, Any]:
+        """Nothing beyond the machine facts."""
+        return {}
+
+    def meter(self, session: Any, local: Meter) -> Meter:
+        """Runs in this OS process."""
+        return local
+
+
+class WorkactorsPeer(LocalPeer):
     """workactors with its embedded SQLite store: one ``actors.Runtime`` per session."""
 
     name = "workactors"
@@ -82,7 +123,7 @@ class BaselineSession:
     seed: int
 
 
-class BaselinePeer:
+class BaselinePeer(LocalPeer):
     """No engine at all: primitives run directly on the OS, pykka and sqlite3."""
 
     name = "baseline"
@@ -105,4 +146,11 @@ class BaselinePeer:
         return []
 
 
-PEERS: dict[str, Peer] = {peer.name: peer for peer in (BaselinePeer(), WorkactorsPeer())}
+def _all_peers() -> dict[str, Peer]:
+    from benchmarks.aiida_peer.client import AiidaPeer
+
+    return {peer.name: peer for peer in (BaselinePeer(), WorkactorsPeer(), AiidaPeer())}
+
+
+PEERS: dict[str, Peer] = _all_peers()
+"""Every peer by name; opt-in ones (aiida) run only when ``--peer`` names them."""

@@ -1,21 +1,39 @@
 """The workload registry: every workload of every peer, in the order the report lists them.
 
-Primitives run first so that the floor is known before the engine figures, and engine
-workloads keep their registration order so that tables of two runs line up.
+Primitives run first so that the floor is known before the engine figures. Engine workloads
+keep their registration order so that tables of two runs line up, and within one name the
+workactors entry comes before aiida-core's, which is the order their repeats interleave in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from benchmarks.workloads import primitives, process_plain, workfunction_add, workfunction_nested
+from benchmarks.workloads import (
+    aiida_core,
+    primitives,
+    process_plain,
+    workchains,
+    workfunction_add,
+    workfunction_nested,
+)
 from benchmarks.workloads.base import Kind, Workload
 
-WORKLOADS: tuple[Workload, ...] = (
-    *primitives.WORKLOADS,
-    workfunction_add.WORKLOAD,
-    workfunction_nested.WORKLOAD,
-    process_plain.WORKLOAD,
+
+def _interleaved(*groups: tuple[Workload, ...]) -> tuple[Workload, ...]:
+    """Workloads grouped by name, in the order names first appear."""
+    ordered: dict[str, list[Workload]] = {}
+    for group in groups:
+        for workload in group:
+            ordered.setdefault(workload.name, []).append(workload)
+    return tuple(workload for same_name in ordered.values() for workload in same_name)
+
+
+WORKLOADS: tuple[Workload, ...] = _interleaved(
+    primitives.WORKLOADS,
+    (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
+    workchains.WORKLOADS,
+    aiida_core.WORKLOADS,
 )
 
 
@@ -49,4 +67,12 @@ def select(
     ]
 
 
-__all__ = ["WORKLOADS", "Kind", "Workload", "select", "workload_names"]
+def groups(workloads: Iterable[Workload]) -> list[list[Workload]]:
+    """Consecutive workloads of the same name, which run with their repeats interleaved."""
+    grouped: dict[str, list[Workload]] = {}
+    for workload in workloads:
+        grouped.setdefault(workload.name, []).append(workload)
+    return list(grouped.values())
+
+
+__all__ = ["WORKLOADS", "Kind", "Workload", "groups", "select", "workload_names"]

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from benchmarks.figures import RepeatResult
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of iterations just done, so a progress bar can advance."""
+
+RepeatRunner = Callable[[Any, range, ProgressCallback | None], "RepeatResult"]
+"""Times a whole repeat elsewhere (in another OS process) and returns its figures."""
 
 
 class Kind(StrEnum):
@@ -31,9 +40,14 @@ class Workload:
     """One thing to time, for one peer.
 
     The harness opens a fresh session of ``peer`` per workload, calls ``setup`` once, runs
-    ``run_once`` ``warmup`` times unmeasured and then ``n`` times per repeat, each call timed,
-    and finally calls ``teardown``. Keeping the peer out of the callables' signatures (they get
-    whatever the peer's session yields) lets the same workload name exist for several engines.
+    ``warmup`` iterations unmeasured and then ``n`` per repeat, and finally calls ``teardown``.
+    Keeping the peer out of the callables' signatures (they get whatever the peer's session
+    yields) lets the same workload name exist for several engines.
+
+    An iteration is timed in one of two ways. ``run_once`` does one iteration in this process
+    and the harness times it. ``run_repeat`` is for engines that run in another OS process
+    (aiida-core in its own virtual environment): timing there, around the same loop, keeps the
+    pipe between the two processes off the clock. Exactly one of the two is set.
 
     Attributes:
         name: identifier used on the command line and in the report; the same name on two
@@ -43,17 +57,30 @@ class Workload:
         kind: engine workload or primitive.
         n: timed iterations per repeat in the full run.
         quick_n: timed iterations per repeat with ``--quick``.
-        setup: called with the peer's session object; returns the state that ``run_once``
-            and ``teardown`` receive (for engines usually the runtime itself).
         run_once: does one iteration; ``i`` is unique within the workload run, so inputs and
             file names never repeat. It should check its result cheaply, so that a fast but
             wrong engine cannot look good.
+        run_repeat: times iterations ``indices`` remotely (see above).
+        setup: called with the peer's session object; returns the state that ``run_once``
+            and ``teardown`` receive (for engines usually the runtime itself).
         teardown: releases what ``setup`` acquired (threads, connections).
-        processes_per_iteration: processes (or primitive operations) one iteration does;
+        processes_per_iteration: processes (or primitive operations) one iteration counts;
             throughput and per-process latency are scaled by it.
-        warmup: unmeasured iterations before the first repeat (imports, caches, JIT-like
-            first-call costs in SQLAlchemy and pykka would otherwise skew the first repeat).
+        warmup: unmeasured iterations before the first repeat (imports, caches, first-call
+            costs in SQLAlchemy and pykka would otherwise skew the first repeat).
         unit: what throughput counts, for the table header.
+        variant: tells apart two ways one engine does the same workload (aiida-core's
+            calcfunction and workfunction for ``workfunction_add``); empty if there is one.
+        batch: work chains launched together in one iteration, for the scale workload;
+            ``None`` for workloads that have no such size.
+        quick_batch: ``batch`` with ``--quick``.
+        resize: rebuilds the workload for another ``batch`` (``--quick``, ``--scale-n``).
+        max_repeats: caps the run's repeats for a workload whose one iteration takes long
+            (the 10,000 work chains); at least 3, as the rules ask.
+        sample_threads: sample the thread count while it runs (a sampler thread costs a
+            little GIL time, so only where threads are the question).
+        unavailable: why this workload cannot run with the code checked out (a missing API);
+            it is then listed as skipped, not failed.
     """
 
     name: str
@@ -62,14 +89,33 @@ class Workload:
     kind: Kind
     n: int
     quick_n: int
-    run_once: Callable[[Any, int], None]
+    run_once: Callable[[Any, int], None] | None = None
+    run_repeat: RepeatRunner | None = None
     setup: Callable[[Any], Any] = session_as_state
     teardown: Callable[[Any], None] = no_teardown
     processes_per_iteration: int = 1
     warmup: int = 20
     unit: str = "processes"
+    variant: str = ""
+    batch: int | None = None
+    quick_batch: int | None = None
+    resize: Callable[[int], Workload] | None = None
+    max_repeats: int | None = None
+    sample_threads: bool = False
+    unavailable: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run_once is None) == (self.run_repeat is None) and self.unavailable is None:
+            raise ValueError(f"workload {self.name}: set exactly one of run_once and run_repeat")
+        if self.max_repeats is not None and self.max_repeats < 3:
+            raise ValueError(f"workload {self.name}: max_repeats below 3 gives no honest median")
 
     @property
     def key(self) -> str:
-        """``peer/name``: unique across the registry."""
-        return f"{self.peer}/{self.name}"
+        """``peer/name`` (with ``:variant``): unique across the registry."""
+        return f"{self.peer}/{self.label}"
+
+    @property
+    def label(self) -> str:
+        """``name`` or ``name:variant``, as tables and the runner name it."""
+        return f"{self.name}:{self.variant}" if self.variant else self.name
