@@ -9,8 +9,8 @@ reply is given only after the commit, which is what lets ``run()`` promise read-
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from typing import Any
 import pykka
 import sqlalchemy as sa
 import structlog
+from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,6 +34,7 @@ from provenance.records import (
     WriteOp,
 )
 from provenance.storage import Storage
+from provenance.ticker import Ticker
 
 log = structlog.get_logger(__name__)
 
@@ -101,16 +103,17 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._waiting: list[tuple[Future[Any], Any]] = []
         self._uncommitted = False
         self._pending_updates: dict[int, dict[str, Any]] = {}
-        self._flush_timer: threading.Timer | None = None
+        self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         """Open the write connection (runs on the actor's thread)."""
         self._connection = self._storage.write_engine.connect()
+        self._ticker = Ticker(COMMIT_DELAY, self._tell_flush, "provenance-commit-delay")
 
     def on_stop(self) -> None:
         """Commit what is left and close the connection (runs on the actor's thread)."""
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
+        if self._ticker is not None:
+            self._ticker.close()
         self._commit()
         if self._connection is not None:
             self._connection.close()
@@ -129,7 +132,6 @@ class ProvenanceActor(pykka.ThreadingActor):
             case Sync(reply=reply):
                 self._waiting.append((reply, None))
             case _Flush():
-                self._flush_timer = None
                 self._commit()
             case _:
                 log.warning("provenance.unknown_message", message=repr(message))
@@ -137,10 +139,13 @@ class ProvenanceActor(pykka.ThreadingActor):
             return
         if self._waiting:
             self._commit()
-        elif self._uncommitted and self._flush_timer is None:
-            self._flush_timer = threading.Timer(COMMIT_DELAY, self.actor_ref.tell, (_Flush(),))
-            self._flush_timer.daemon = True
-            self._flush_timer.start()
+        elif self._uncommitted and self._ticker is not None:
+            self._ticker.arm()
+
+    def _tell_flush(self) -> None:
+        """Runs on the ticker's thread."""
+        with contextlib.suppress(ActorDeadError):  # stopped meanwhile: on_stop committed
+            self.actor_ref.tell(_Flush())
 
     def _apply_write(
         self, ops: Sequence[WriteOp], reply: Future[dict[str, int]] | None, *, durable: bool
