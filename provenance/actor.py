@@ -152,16 +152,11 @@ class ProvenanceActor(pykka.ThreadingActor):
     ) -> None:
         connection = self._require_connection()
         try:
-            # A raw savepoint: SQLAlchemy's nested-transaction bookkeeping costs more than the
-            # statements themselves on this hot path.
-            connection.exec_driver_sql("SAVEPOINT provenance_write")
-            try:
+            if all(isinstance(op, AttributeUpdate) for op in ops):
+                # State changes only queue updates for the commit: nothing to roll back.
                 created, updates = self._apply_ops(connection, ops)
-            except BaseException:
-                connection.exec_driver_sql("ROLLBACK TO SAVEPOINT provenance_write")
-                raise
-            finally:
-                connection.exec_driver_sql("RELEASE SAVEPOINT provenance_write")
+            else:
+                created, updates = self._apply_in_savepoint(connection, ops)
         except (SQLAlchemyError, NotExistentError, ValueError, TypeError) as exc:
             error = (
                 exc
@@ -181,6 +176,21 @@ class ProvenanceActor(pykka.ThreadingActor):
             self._waiting.append((reply, created))
         else:
             reply.set_result(created)
+
+    def _apply_in_savepoint(
+        self, connection: Connection, ops: Sequence[WriteOp]
+    ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+        """Apply ``ops`` so that a failure undoes all of them and nothing else."""
+        # A raw savepoint: SQLAlchemy's nested-transaction bookkeeping costs more than the
+        # statements themselves on this hot path.
+        connection.exec_driver_sql("SAVEPOINT provenance_write")
+        try:
+            return self._apply_ops(connection, ops)
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT provenance_write")
+            raise
+        finally:
+            connection.exec_driver_sql("RELEASE SAVEPOINT provenance_write")
 
     def _apply_ops(
         self, connection: Connection, ops: Sequence[WriteOp]
