@@ -38,7 +38,8 @@ def test_depth_zero_is_the_node_alone_and_more_depth_reaches_further(runtime: Ru
         alone = neighbourhood(session, outer.pk or 0, depth=0)
         near = neighbourhood(session, outer.pk or 0, depth=1)
         far = neighbourhood(session, outer.pk or 0, depth=3)
-    assert set(alone.nodes) == {outer.pk} and alone.edges == []
+    assert set(alone.nodes) == {outer.pk}
+    assert alone.edges == []
     assert len(near.nodes) < len(far.nodes)
     called = {child.pk for child in outer.called}
     assert called <= set(far.nodes)
@@ -52,7 +53,8 @@ def test_the_dot_text_draws_processes_as_boxes_and_data_as_ellipses(runtime: Run
     assert dot.startswith(f"digraph provenance_{node.pk} {{")
     assert f'N{node.pk} [label="add #{node.pk}\\nfinished", style=filled, shape=box' in dot
     assert "shape=ellipse" in dot
-    assert '"Int #' in dot and "\\n9" in dot
+    assert '"Int #' in dot
+    assert "\\n9" in dot
     assert '[label="INPUT\\na"]' in dot
     assert dot.rstrip().endswith("}")
 
