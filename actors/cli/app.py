@@ -7,18 +7,19 @@ from typing import Annotated
 
 import typer
 
-from actors.cli import node, process
+from actors.cli import daemon, node, process
 from actors.cli.context import CliSettings
 from actors.runtime import DATABASE_URL_ENV, HOME_ENV
 
 app = typer.Typer(
     name="workactors",
-    help="Scientific workflows as actors, with full provenance: inspect what ran.",
+    help="Scientific workflows as actors, with full provenance: inspect what ran, run the daemon.",
     no_args_is_help=True,
     add_completion=False,
 )
 app.add_typer(process.app, name="process")
 app.add_typer(node.app, name="node")
+app.add_typer(daemon.app, name="daemon")
 
 
 @app.callback()

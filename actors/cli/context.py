@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actors.cli.render import error_line, stderr_console
-from actors.runtime import Runtime
+from actors.runtime import Runtime, default_home
 from provenance import WorkactorsError
 
 
@@ -51,26 +51,41 @@ def _database_message(exc: SQLAlchemyError) -> str:
     return " ".join(str(reason).split())
 
 
+def home_of(ctx: typer.Context) -> Path:
+    """The home this invocation works on: ``--home``, else as the Runtime decides."""
+    settings = settings_of(ctx)
+    return settings.home if settings.home is not None else default_home()
+
+
 @contextmanager
-def read_session(ctx: typer.Context) -> Iterator[Session]:
-    """A read session on the database of the selected home, inside a Runtime shut down after.
+def open_runtime(ctx: typer.Context) -> Iterator[Runtime]:
+    """A Runtime on the selected home and database, shut down after the block.
 
     Opening the Runtime (rather than only an engine) brings the schema up to date and refuses a
-    corrupt or foreign database exactly as every other workactors program does.
+    corrupt or foreign database exactly as every other workactors program does. User and
+    database errors raised in the block end the command too.
 
     Raises:
         typer.Exit: with status 1 after printing the reason, on any user or database error.
     """
     settings = settings_of(ctx)
     try:
-        with (
-            Runtime(settings.home, database_url=settings.database_url) as runtime,
-            runtime.storage.read_session() as session,
-        ):
-            yield session
+        with Runtime(settings.home, database_url=settings.database_url) as runtime:
+            yield runtime
     except WorkactorsError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
         fail(f"cannot read the provenance database: {_database_message(exc)}")
     except OSError as exc:
         fail(f"cannot use the workactors home: {exc}")
+
+
+@contextmanager
+def read_session(ctx: typer.Context) -> Iterator[Session]:
+    """A read session on the database of the selected home (see ``open_runtime``).
+
+    Raises:
+        typer.Exit: with status 1 after printing the reason, on any user or database error.
+    """
+    with open_runtime(ctx) as runtime, runtime.storage.read_session() as session:
+        yield session

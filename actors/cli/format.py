@@ -23,6 +23,8 @@ STATE_STYLES: dict[ProcessState, str] = {
     ProcessState.EXCEPTED: "red",
     ProcessState.KILLED: "magenta",
 }
+#: A process paused from outside: it runs no step until played.
+PAUSED_STYLE = "cyan"
 #: FINISHED with a non-zero exit status: the process ran to its end but reports a failure.
 FAILED_STYLE = "dark_orange"
 LEVEL_STYLES: dict[str, str] = {
@@ -70,10 +72,32 @@ def state_style(node: NodeSummary) -> str:
     return STATE_STYLES[state]
 
 
-def state_text(node: NodeSummary) -> Text:
-    """The state name of a process, coloured."""
+def state_label(node: NodeSummary) -> str:
+    """The state name of a process, with ``(paused)`` while it is paused."""
     state = node.state
-    return Text(state.value if state is not None else MISSING, style=state_style(node))
+    if state is None:
+        return MISSING
+    return f"{state.value} (paused)" if node.paused and not state.is_terminal else state.value
+
+
+def state_text(node: NodeSummary) -> Text:
+    """The state name of a process, coloured; a paused one says so."""
+    style = PAUSED_STYLE if node.paused and node.state and not node.state.is_terminal else None
+    return Text(state_label(node), style=style or state_style(node))
+
+
+def format_elapsed(seconds: float) -> str:
+    """A duration in its two largest units: ``"0.4s"``, ``"12s"``, ``"3m05s"``, ``"2h07m"``."""
+    if seconds < 10:
+        return f"{max(0.0, seconds):.1f}s"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3_600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    if whole < 86_400:
+        return f"{whole // 3_600}h{whole % 3_600 // 60:02d}m"
+    return f"{whole // 86_400}d{whole % 86_400 // 3_600:02d}h"
 
 
 def exit_status_text(node: NodeSummary) -> Text:

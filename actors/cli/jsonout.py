@@ -32,6 +32,7 @@ def process_summary(node: NodeSummary) -> JsonObject:
         "node_type": node.node_type,
         "process_label": node.process_label,
         "state": state.value if state is not None else None,
+        "paused": node.paused,
         "exit_status": node.exit_status,
         "exit_message": node.exit_message,
         "ctime": iso_time(node.ctime),

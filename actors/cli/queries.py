@@ -8,7 +8,7 @@ works on plain, immutable values that no longer need a session.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,11 @@ class NodeSummary:
             return None if value is None else ProcessState(value)
         except ValueError:
             return None
+
+    @property
+    def paused(self) -> bool:
+        """True while the process is paused (a runtime sets the attribute, and clears it)."""
+        return bool(self.attributes.get("paused"))
 
     @property
     def exit_status(self) -> int | None:
@@ -259,12 +264,12 @@ def _called_by(session: Session, pks: Iterable[int]) -> list[tuple[int, NodeSumm
     return [(caller, NodeSummary.from_row(node)) for caller, node in session.execute(query)]
 
 
-def process_report(session: Session, pk: int) -> ReportTree:
-    """The logs of process ``pk`` and of every process it called, directly or not.
+def call_tree(session: Session, pk: int) -> ReportTree:
+    """Process ``pk`` and every process it called, directly or not, without their logs.
 
-    The CALL tree is walked one generation per query and the logs of the whole tree come in
-    one more, so a deep work chain costs its depth in queries, not its size. A process met twice
-    (which provenance should never record) is reported once.
+    The CALL tree is walked one generation per query, so a deep work chain costs its depth in
+    queries, not its size. A process met twice (which provenance should never record) appears
+    once.
 
     Raises:
         NotExistentError: if no node has that pk.
@@ -286,6 +291,25 @@ def process_report(session: Session, pk: int) -> ReportTree:
             trees[caller].children.append(trees[child.pk])
             next_generation.append(child.pk)
         generation = next_generation
+    return root
+
+
+def _walk(tree: ReportTree) -> Iterator[ReportTree]:
+    yield tree
+    for child in tree.children:
+        yield from _walk(child)
+
+
+def process_report(session: Session, pk: int) -> ReportTree:
+    """The logs of process ``pk`` and of every process it called, directly or not: the
+    ``call_tree`` and one more query for the logs of all of it.
+
+    Raises:
+        NotExistentError: if no node has that pk.
+        NotAProcessError: if node ``pk`` is not a process node.
+    """
+    root = call_tree(session, pk)
+    trees = {tree.process.pk: tree for tree in _walk(root)}
     logs = session.execute(
         sa.select(DbLog).where(DbLog.node_id.in_(list(trees))).order_by(DbLog.id)
     ).scalars()

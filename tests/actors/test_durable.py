@@ -139,3 +139,44 @@ def test_pause_holds_the_next_step_until_play(home: Path) -> None:
         assert rt.play(pid) is True
         assert done.result(TIMEOUT)["trace"].value == list(range(1, 11))
         assert rt.pause(pid) is False
+
+
+def test_a_submitted_process_waits_in_the_running_folder_until_a_worker_adopts_it(
+    home: Path,
+) -> None:
+    with Runtime(home) as submitter:
+        node = submitter.submit(Loop, n=Int(2))
+        assert node.pk is not None
+        assert node.process_state is ProcessState.CREATED
+        assert checkpoints(submitter.running_directory) == [f"{node.pk}.pickle"]
+        pid = submitter.queue_up(Double, {"x": Int(21)})
+    with Runtime(home, durable=True) as worker:
+        assert sorted(worker.adopt_checkpoints()) == sorted([node.pk, pid])
+        assert worker.wait(node.pk, TIMEOUT)
+        assert worker.wait(pid, TIMEOUT)
+        assert node.process_state is ProcessState.FINISHED
+        assert node.get_outputs_dict()["count"].value == 2
+        doubled = load_node(pid)
+        assert isinstance(doubled, ProcessNode)
+        assert doubled.get_outputs_dict()["y"].value == 42
+        assert checkpoints(worker.running_directory) == []
+
+
+def test_a_submitted_workfunction_is_adopted_by_its_function_path(home: Path) -> None:
+    from tests.actors.cli.conftest import add
+
+    with Runtime(home) as submitter:
+        node = submitter.submit(add, Int(2), Int(3))
+    with Runtime(home, durable=True) as worker:
+        assert worker.adopt_checkpoints() == [node.pk]
+        assert worker.wait(node.pk or 0, TIMEOUT)
+        assert node.get_outputs_dict()["_return"].value == 5
+
+
+def test_submit_with_bad_inputs_stores_nothing(runtime: Runtime) -> None:
+    from actors import InputValidationError
+
+    with pytest.raises(InputValidationError, match="wrap plain values"):
+        runtime.submit(Double, x=3)
+    assert count_nodes(runtime) == 0
+    assert checkpoints(runtime.running_directory) == []

@@ -1,0 +1,197 @@
+"""Starting and stopping the daemon of a home from another program (the CLI, a benchmark).
+
+``start_daemon`` launches the supervisor as a detached OS process (a new session, so that it
+outlives the terminal) and waits on a pipe for its word: ``ready`` once every worker is up, or
+``failed: <reason>``. ``stop_daemon`` sends it SIGTERM and waits for its lock to be released,
+which happens only when it has stopped its workers.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from actors.daemon import logfile, settings
+from actors.daemon.errors import (
+    DaemonError,
+    DaemonRunningError,
+    DaemonStartError,
+    DaemonStopTimeoutError,
+)
+from actors.daemon.paths import DaemonPaths
+from actors.daemon.settings import RESCAN_INTERVAL, SHUTDOWN_TIMEOUT
+from actors.daemon.status import DaemonState, supervisor_running
+from actors.runtime import DATABASE_URL_ENV
+from persistence.atomic import make_private_directory
+from persistence.errors import LockError
+from persistence.lock import RLock
+
+#: Seconds ``start_daemon`` waits for every worker to be ready.
+START_TIMEOUT = 60.0
+#: Seconds ``stop_daemon`` waits, by default, for running steps to finish.
+STOP_TIMEOUT = SHUTDOWN_TIMEOUT + 30.0
+LOG_TAIL_LINES = 15
+#: Seconds a supervisor that failed to start gets to stop its workers and exit.
+EXIT_TIMEOUT = 30.0
+
+
+def start_daemon(
+    home: str | os.PathLike[str],
+    workers: int = 1,
+    *,
+    database_url: str | None = None,
+    rescan_interval: float = RESCAN_INTERVAL,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    timeout: float = START_TIMEOUT,
+    cwd: str | os.PathLike[str] | None = None,
+) -> DaemonState:
+    """Start the daemon of ``home`` in the background; return once its workers are ready.
+
+    Workers import process classes by module path: start the daemon where (working directory,
+    virtual environment, ``PYTHONPATH``) those modules import.
+
+    Raises:
+        DaemonRunningError: if a daemon already runs on ``home``.
+        DaemonStartError: if the supervisor or a worker failed, or not all were ready in time.
+    """
+    paths = DaemonPaths.of(home)
+    make_private_directory(paths.folder)
+    if supervisor_running(paths):
+        raise _already_running(paths)
+    reader, writer = os.pipe()
+    command = settings.command(
+        settings.SUPERVISOR_MODULE,
+        paths.home,
+        "--workers",
+        str(workers),
+        "--ready-fd",
+        str(writer),
+        "--rescan-interval",
+        str(rescan_interval),
+        "--shutdown-timeout",
+        str(shutdown_timeout),
+    )
+    env = dict(os.environ)
+    if database_url is not None:
+        env[DATABASE_URL_ENV] = database_url
+    try:
+        with logfile.open_log(paths.supervisor_log) as log_file:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                pass_fds=(writer,),
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+    finally:
+        os.close(writer)
+    try:
+        word = _read_word(reader, timeout)
+    finally:
+        os.close(reader)
+    if word == "ready":
+        state = DaemonState.read(paths)
+        if state is not None:
+            return state
+        word = "failed: the supervisor said it was ready but wrote no state file"
+    if word is None:
+        process.poll()
+        if process.returncode is None:
+            process.terminate()
+            word = f"failed: not ready within {timeout:g} s"
+        else:
+            word = f"failed: the supervisor exited with status {process.returncode}"
+    # It exits right after saying why (stopping its workers, releasing its lock): let it.
+    try:
+        process.wait(EXIT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    reason = word.removeprefix("failed: ")
+    if "already runs" in reason:
+        raise DaemonRunningError(reason)
+    raise DaemonStartError(f"{reason}\n{_log_tail(paths.supervisor_log)}".rstrip())
+
+
+def _read_word(reader: int, timeout: float) -> str | None:
+    """The first line written on ``reader`` within ``timeout``; None on timeout or end."""
+    deadline = time.monotonic() + timeout
+    received = b""
+    while b"\n" not in received:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        readable, _, _ = select.select([reader], [], [], remaining)
+        if not readable:
+            return None
+        chunk = os.read(reader, 4096)
+        if not chunk:
+            break
+        received += chunk
+    line = received.decode(errors="replace").split("\n", 1)[0].strip()
+    return line or None
+
+
+def _log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    tail = text.splitlines()[-lines:]
+    return f"last lines of {path}:\n" + "\n".join(tail) if tail else ""
+
+
+def _already_running(paths: DaemonPaths) -> DaemonRunningError:
+    state = DaemonState.read(paths)
+    holder = f" (supervisor OS pid {state.os_pid}, {state.workers} workers)" if state else ""
+    return DaemonRunningError(
+        f"a daemon already runs on {paths.home}{holder}; `workactors daemon stop` stops it"
+    )
+
+
+def stop_daemon(home: str | os.PathLike[str], timeout: float = STOP_TIMEOUT) -> DaemonState | None:
+    """Stop the daemon of ``home`` gracefully and wait for it; None if none was running.
+
+    Running steps finish; processes stay checkpointed in ``running/`` and resume at the next
+    start.
+
+    Raises:
+        DaemonStopTimeoutError: if it is still stopping after ``timeout`` seconds.
+        DaemonError: if a daemon holds the home but its state file does not say which.
+    """
+    paths = DaemonPaths.of(home)
+    if not supervisor_running(paths):
+        return None
+    state = DaemonState.read(paths)
+    if state is None or not state.alive:
+        raise DaemonError(
+            f"a daemon holds {paths.supervisor_lock} but {paths.state_file} does not name a live "
+            "supervisor; find it with `fuser` and stop it by hand"
+        )
+    os.kill(state.os_pid, signal.SIGTERM)
+    wait_stopped(paths, timeout)
+    return state
+
+
+def wait_stopped(paths: DaemonPaths, timeout: float) -> None:
+    """Wait until no supervisor holds the home's lock.
+
+    Raises:
+        DaemonStopTimeoutError: if one still does after ``timeout`` seconds.
+    """
+    lock = RLock(paths.supervisor_lock, timeout=timeout, check_interval=0.05)
+    try:
+        lock.acquire(owner=lock)
+    except LockError as exc:
+        raise DaemonStopTimeoutError(
+            f"the daemon of {paths.home} is still stopping after {timeout:g} s: its workers "
+            "let running steps finish first. Wait and run `workactors daemon stop` again"
+        ) from exc
+    lock.release(owner=lock)

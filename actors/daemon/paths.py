@@ -1,0 +1,112 @@
+"""Where the daemon keeps its files: ``<home>/daemon/`` and, if that is too deep, sockets elsewhere.
+
+``<home>/daemon/`` holds the supervisor's lock and state file, one status file and one log per
+worker, and normally the workers' wake sockets. A Unix socket path must fit in 108 bytes
+(``sun_path``), so when the home is deep the sockets go to a private folder under ``/tmp`` named
+after a hash of the home instead; submitters and workers compute the same place from the home.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: ``sun_path`` is 108 bytes on Linux, one of them the terminating NUL.
+MAX_SOCKET_PATH = 107
+#: The longest socket name we make: ``worker-<index>.<os pid>.sock`` with large numbers.
+LONGEST_SOCKET_NAME = len("worker-9999.4194304.sock")
+SOCKET_FALLBACK_ROOT = Path("/tmp")
+
+
+def resolved_home(home: str | os.PathLike[str]) -> Path:
+    """The absolute, symlink-free form of ``home``, so that every program names it alike."""
+    return Path(home).expanduser().resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonPaths:
+    """The daemon's files for one home."""
+
+    home: Path
+
+    @classmethod
+    def of(cls, home: str | os.PathLike[str]) -> DaemonPaths:
+        """The paths of the daemon of ``home``."""
+        return cls(resolved_home(home))
+
+    @property
+    def folder(self) -> Path:
+        """``<home>/daemon``."""
+        return self.home / "daemon"
+
+    @property
+    def running(self) -> Path:
+        """The checkpoints the workers adopt (``<home>/running``)."""
+        return self.home / "running"
+
+    @property
+    def supervisor_lock(self) -> Path:
+        """Held by the supervisor for as long as it lives: one daemon per home."""
+        return self.folder / "supervisor.lock"
+
+    @property
+    def state_file(self) -> Path:
+        """What the supervisor says about itself (JSON)."""
+        return self.folder / "daemon.json"
+
+    @property
+    def supervisor_log(self) -> Path:
+        """The supervisor's log."""
+        return self.folder / "supervisor.log"
+
+    def worker_log(self, index: int) -> Path:
+        """The log of worker ``index`` (its structlog events, and its stderr)."""
+        return self.folder / f"worker-{index}.log"
+
+    def worker_status(self, index: int) -> Path:
+        """The status file worker ``index`` rewrites when the processes it holds change."""
+        return self.folder / f"worker-{index}.json"
+
+    def worker_statuses(self) -> list[Path]:
+        """Every worker status file there is, by index."""
+        found = self.folder.glob("worker-*.json") if self.folder.is_dir() else []
+        return sorted(found, key=lambda path: _index_of(path.name))
+
+    def worker_logs(self) -> list[Path]:
+        """Every worker log there is, by index."""
+        found = self.folder.glob("worker-*.log") if self.folder.is_dir() else []
+        return sorted(found, key=lambda path: _index_of(path.name))
+
+    @property
+    def sockets(self) -> Path:
+        """The folder of the wake sockets (see the module docstring)."""
+        if len(os.fsencode(self.folder)) + 1 + LONGEST_SOCKET_NAME <= MAX_SOCKET_PATH:
+            return self.folder
+        digest = hashlib.sha256(os.fsencode(self.home)).hexdigest()[:16]
+        return SOCKET_FALLBACK_ROOT / f"workactors-{os.getuid()}" / digest
+
+    def socket_of(self, index: int, os_pid: int) -> Path:
+        """The wake socket of worker ``index`` running as OS process ``os_pid``.
+
+        The OS pid is in the name so that a stale socket of a dead worker can be told from the
+        socket its restarted successor binds, and removed without a race.
+        """
+        return self.sockets / f"worker-{index}.{os_pid}.sock"
+
+
+def _index_of(name: str) -> int:
+    index = name.removeprefix("worker-").split(".", 1)[0]
+    return int(index) if index.isdigit() else -1
+
+
+def socket_owner(path: Path) -> tuple[int, int] | None:
+    """The worker index and OS pid a socket's name records, or None for other names."""
+    parts = path.name.split(".")
+    if len(parts) != 3 or parts[2] != "sock" or not parts[0].startswith("worker-"):
+        return None
+    index, os_pid = parts[0].removeprefix("worker-"), parts[1]
+    if not (index.isdigit() and os_pid.isdigit()):
+        return None
+    return int(index), int(os_pid)

@@ -1,0 +1,192 @@
+"""What the daemon says about itself: the supervisor's state file and one status file a worker.
+
+Each file is JSON, rewritten atomically by its owner, and records the owner's OS pid with the
+time that process started: a reader tells a live owner from a dead one whose pid was reused.
+The authority on whether a daemon runs is the supervisor's lock (``supervisor_running``); the
+files describe it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import psutil
+
+from actors.daemon.paths import DaemonPaths
+from persistence.atomic import atomic_write
+from persistence.errors import LockError
+from persistence.folders import CHECKPOINT_SUFFIX
+from persistence.lock import RLock
+
+
+def process_started(os_pid: int) -> float | None:
+    """When OS process ``os_pid`` started (seconds since the epoch), None if it is gone."""
+    try:
+        started: float = psutil.Process(os_pid).create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return None
+    except psutil.Error:
+        return None
+    return started
+
+
+def same_process_alive(os_pid: int, started: float) -> bool:
+    """True if ``os_pid`` is still the process that started at ``started`` (not a reuse)."""
+    now_started = process_started(os_pid)
+    if now_started is None:
+        return False
+    try:
+        if psutil.Process(os_pid).status() == psutil.STATUS_ZOMBIE:
+            return False
+    except psutil.Error:
+        return False
+    return abs(now_started - started) < 1.0
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    atomic_write(path, (json.dumps(document, indent=1) + "\n").encode())
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """One worker: who it is and which processes it holds (runs, or keeps waiting)."""
+
+    index: int
+    os_pid: int
+    started: float
+    held: tuple[int, ...] = ()
+    updated: float = field(default_factory=time.time)
+    supervisor_pid: int | None = None
+
+    @property
+    def alive(self) -> bool:
+        """True while the worker that wrote this runs."""
+        return same_process_alive(self.os_pid, self.started)
+
+    def write(self, paths: DaemonPaths) -> None:
+        """Replace this worker's status file."""
+        document = asdict(self)
+        document["held"] = list(self.held)
+        _write_json(paths.worker_status(self.index), document)
+
+    @classmethod
+    def read(cls, path: Path) -> Self | None:
+        """The status in ``path``; None if it is missing or unreadable (being replaced)."""
+        document = _read_json(path)
+        if document is None:
+            return None
+        try:
+            return cls(
+                index=int(document["index"]),
+                os_pid=int(document["os_pid"]),
+                started=float(document["started"]),
+                held=tuple(int(pid) for pid in document.get("held", ())),
+                updated=float(document.get("updated", 0.0)),
+                supervisor_pid=document.get("supervisor_pid"),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonState:
+    """The supervisor: its OS pid, when it started and how many workers it keeps."""
+
+    os_pid: int
+    started: float
+    workers: int
+    home: str
+
+    @property
+    def alive(self) -> bool:
+        """True while the supervisor that wrote this runs."""
+        return same_process_alive(self.os_pid, self.started)
+
+    def write(self, paths: DaemonPaths) -> None:
+        """Replace the state file."""
+        _write_json(paths.state_file, asdict(self))
+
+    @classmethod
+    def read(cls, paths: DaemonPaths) -> Self | None:
+        """The state file's content; None if there is none (or it is unreadable)."""
+        document = _read_json(paths.state_file)
+        if document is None:
+            return None
+        try:
+            return cls(
+                os_pid=int(document["os_pid"]),
+                started=float(document["started"]),
+                workers=int(document["workers"]),
+                home=str(document["home"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def supervisor_running(paths: DaemonPaths) -> bool:
+    """True if a supervisor holds the lock of this home (whatever its files say)."""
+    if not paths.supervisor_lock.exists():
+        return False
+    probe = RLock(paths.supervisor_lock, timeout=0, fail_when_locked=True)
+    try:
+        probe.acquire(owner=probe)
+    except LockError:
+        return True
+    probe.release(owner=probe)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonView:
+    """Everything ``daemon status`` shows."""
+
+    running: bool
+    state: DaemonState | None
+    workers: Sequence[WorkerStatus]
+    unheld_checkpoints: tuple[int, ...]
+
+    def holder_of(self, pid: int) -> WorkerStatus | None:
+        """The live worker whose status lists ``pid``, if any."""
+        for worker in self.workers:
+            if pid in worker.held and worker.alive:
+                return worker
+        return None
+
+
+def live_workers(paths: DaemonPaths) -> list[WorkerStatus]:
+    """The status of every worker whose status file names a live process, by index."""
+    found = (WorkerStatus.read(path) for path in paths.worker_statuses())
+    return [worker for worker in found if worker is not None and worker.alive]
+
+
+def view(home: str | os.PathLike[str]) -> DaemonView:
+    """Read the daemon of ``home`` from its lock, state and status files."""
+    paths = DaemonPaths.of(home)
+    running = supervisor_running(paths)
+    workers = [w for path in paths.worker_statuses() if (w := WorkerStatus.read(path))]
+    held = {pid for worker in workers if worker.alive for pid in worker.held}
+    waiting = sorted(
+        int(path.name.removesuffix(CHECKPOINT_SUFFIX))
+        for path in (paths.running.glob(f"*{CHECKPOINT_SUFFIX}") if paths.running.is_dir() else ())
+        if path.name.removesuffix(CHECKPOINT_SUFFIX).isdigit()
+    )
+    return DaemonView(
+        running=running,
+        state=DaemonState.read(paths),
+        workers=workers,
+        unheld_checkpoints=tuple(pid for pid in waiting if pid not in held),
+    )

@@ -1,0 +1,250 @@
+"""Daemon workloads for the benchmark harness: durable throughput and recovery after kill -9.
+
+``run_daemon_workload`` submits work chains of N steps to a daemon of W workers and times them
+until all have finished: each step is checkpointed (an fsynced file write) and recorded in the
+provenance database, so the figure is durable steps per second. ``measure_recovery`` kills the
+workers with SIGKILL while they hold waiting work chains and times until every chain is held
+again. The classes here are importable, as submitted processes must be.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
+from actors.daemon.paths import DaemonPaths
+from actors.daemon.status import live_workers
+from actors.outline import while_
+from actors.process import Process
+from actors.runtime import Runtime
+from actors.workchain import WorkChain, WorkChainSpec
+from provenance.data import Int
+from provenance.process_nodes import ProcessNode
+from provenance.process_state import ProcessState
+
+#: Seconds between two looks at the finished folder or the status files while waiting.
+POLL_INTERVAL = 0.01
+
+
+class CountingChain(WorkChain):
+    """``steps`` steps, each adding its index to a running total: the total is checkable."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        """Inputs ``steps`` and ``start``; output ``total`` = start + 0 + 1 + ... + steps-1."""
+        super().define(spec)
+        spec.input("steps", valid_type=Int)
+        spec.input("start", valid_type=Int, default=Int(0))
+        spec.output("total", valid_type=Int)
+        spec.outline(cls.setup, while_(cls.more)(cls.add_index), cls.finish)
+
+    def setup(self) -> None:
+        """Start counting."""
+        self.ctx.index = 0
+        self.ctx.total = self.inputs.start.value
+
+    def more(self) -> bool:
+        """True while steps remain."""
+        return bool(self.ctx.index < self.inputs.steps.value)
+
+    def add_index(self) -> None:
+        """One durable step."""
+        self.ctx.total += self.ctx.index
+        self.ctx.index += 1
+
+    def finish(self) -> None:
+        """Emit the total."""
+        self.out("total", Int(self.ctx.total))
+
+    @staticmethod
+    def expected(steps: int, start: int = 0) -> int:
+        """What ``total`` must be."""
+        return start + steps * (steps - 1) // 2
+
+
+class Never(Process):
+    """Queued without a checkpoint, so no worker ever runs it: something to wait on forever."""
+
+    def run(self) -> None:
+        """Never runs."""
+
+
+class WaitsOn(WorkChain):
+    """Waits for process ``on`` to end; until then it is held, passivated, by a worker."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        """Input ``on``: the pid to wait for."""
+        super().define(spec)
+        spec.input("on", valid_type=Int)
+        spec.outline(cls.wait_for_it, cls.after)
+
+    def wait_for_it(self) -> None:
+        """Wait."""
+        self.insert_barrier(self.inputs.on.value)
+
+    def after(self) -> None:
+        """Nothing left."""
+
+
+class _NoCheckpoint:
+    """A ``storage`` for ``queue_up`` that writes nothing: the process is stored, never run."""
+
+    def save_checkpoint(self, process: Any) -> str:
+        del process
+        return ""
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    """Poll ``condition`` until true; the moment it became so (``time.perf_counter``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(POLL_INTERVAL)
+    return time.perf_counter()
+
+
+def _retired(runtime: Runtime, pids: Iterable[int]) -> Callable[[], bool]:
+    wanted = {f"{pid}.pickle" for pid in pids}
+
+    def done() -> bool:
+        names = set(os.listdir(runtime.finished_directory)) | set(
+            os.listdir(runtime.failed_directory)
+        )
+        return wanted <= names
+
+    return done
+
+
+def _held(paths: DaemonPaths, pids: set[int], excluded: set[int]) -> Callable[[], bool]:
+    """True once live workers other than the OS pids ``excluded`` hold every one of ``pids``."""
+
+    def done() -> bool:
+        held: set[int] = set()
+        for worker in live_workers(paths):
+            if worker.os_pid not in excluded:
+                held.update(worker.held)
+        return pids <= held
+
+    return done
+
+
+def run_daemon_workload(
+    home: str | os.PathLike[str],
+    n_chains: int,
+    steps: int,
+    workers: int,
+    *,
+    database_url: str | None = None,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
+    """Submit ``n_chains`` work chains of ``steps`` steps to a new daemon of ``workers``
+    workers on ``home`` (an empty folder), time them to the end, stop the daemon.
+
+    Returns a dict: ``chains``, ``steps``, ``workers``, ``seconds`` (first submission to last
+    end), ``submit_seconds``, ``start_seconds`` (daemon start), ``stop_seconds``,
+    ``durable_steps_per_second`` and ``chains_per_second``. Only the ``steps`` loop steps are
+    counted; each chain also runs a setup and a final step, each checkpointed too.
+
+    Raises:
+        AssertionError: if a chain did not finish with the right total.
+        TimeoutError: if they did not all end within ``timeout`` seconds.
+    """
+    began = time.perf_counter()
+    start_daemon(home, workers, database_url=database_url, timeout=START_TIMEOUT)
+    started = time.perf_counter()
+    try:
+        with Runtime(home, database_url=database_url) as runtime:
+            first = time.perf_counter()
+            pids = [
+                runtime.queue_up(CountingChain, {"steps": Int(steps), "start": Int(index)})
+                for index in range(n_chains)
+            ]
+            submitted = time.perf_counter()
+            ended = _wait_until(_retired(runtime, pids), timeout, f"the end of {n_chains} chains")
+            _check_totals(runtime, pids, steps)
+    finally:
+        stopping = time.perf_counter()
+        stop_daemon(home)
+        stopped = time.perf_counter()
+    seconds = ended - first
+    return {
+        "chains": n_chains,
+        "steps": steps,
+        "workers": workers,
+        "seconds": seconds,
+        "submit_seconds": submitted - first,
+        "start_seconds": started - began,
+        "stop_seconds": stopped - stopping,
+        "durable_steps_per_second": n_chains * steps / seconds,
+        "chains_per_second": n_chains / seconds,
+    }
+
+
+def _check_totals(runtime: Runtime, pids: list[int], steps: int) -> None:
+    for index, pid in enumerate(pids):
+        node = _load(runtime, pid)
+        outputs = node.get_outputs_dict()
+        total = outputs.get("total")
+        if node.process_state is not ProcessState.FINISHED or not isinstance(total, Int):
+            raise AssertionError(f"chain {pid} ended {node.process_state}, not FINISHED")
+        if total.value != CountingChain.expected(steps, index):
+            raise AssertionError(f"chain {pid} has total {total.value!r}")
+
+
+def _load(runtime: Runtime, pid: int) -> ProcessNode:
+    from provenance.nodes import load_node
+
+    token = runtime._enter_step()
+    try:
+        node = load_node(pid)
+    finally:
+        runtime._leave_step(token)
+    assert isinstance(node, ProcessNode)
+    return node
+
+
+def measure_recovery(
+    home: str | os.PathLike[str],
+    n_chains: int,
+    workers: int,
+    *,
+    database_url: str | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Time from SIGKILL of every worker to every one of ``n_chains`` waiting work chains
+    being held again by the restarted workers. ``home`` should be an empty folder.
+
+    Returns a dict: ``chains``, ``workers``, ``hold_seconds`` (submission until all held),
+    ``recovery_seconds``. The status files that tell who holds what are rewritten at most
+    every 0.2 s, which bounds the resolution.
+
+    Raises:
+        TimeoutError: if the chains are not all held within ``timeout`` seconds.
+    """
+    start_daemon(home, workers, database_url=database_url, timeout=START_TIMEOUT)
+    paths = DaemonPaths.of(home)
+    try:
+        with Runtime(home, database_url=database_url) as runtime:
+            gate = runtime.queue_up(Never, {}, storage=_NoCheckpoint())
+            first = time.perf_counter()
+            pids = {runtime.queue_up(WaitsOn, {"on": Int(gate)}) for _ in range(n_chains)}
+        held = _wait_until(_held(paths, pids, set()), timeout, f"{n_chains} chains held")
+        victims = {worker.os_pid for worker in live_workers(paths)}
+        killed = time.perf_counter()
+        for os_pid in victims:
+            os.kill(os_pid, signal.SIGKILL)
+        again = _wait_until(_held(paths, pids, victims), timeout, "every chain held again")
+    finally:
+        stop_daemon(home)
+    return {
+        "chains": n_chains,
+        "workers": workers,
+        "hold_seconds": held - first,
+        "recovery_seconds": again - killed,
+    }
