@@ -76,6 +76,10 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: The PostgreSQL advisory lock held while the schema is created or upgraded ("wkactors").
+MIGRATION_LOCK_KEY = 0x776B6163746F7273
+
+
 class Storage:
     """One provenance database: a write engine for the provenance actor, a read engine for all.
 
@@ -138,10 +142,23 @@ class Storage:
                         "this version of workactors does not know (written by a newer version?); "
                         "upgrade workactors or use another database"
                     )
-                log.info("provenance.migrate", location=self.location, source=current, target=head)
                 connection.rollback()
                 with connection.begin():
-                    command.upgrade(_alembic_config(connection), "head")
+                    if connection.dialect.name == "postgresql":
+                        # Two programs opening a new database at once would both create the
+                        # schema; the second waits here and then finds it done.
+                        connection.exec_driver_sql(
+                            f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                        )
+                    current = MigrationContext.configure(connection).get_current_revision()
+                    if current != head:
+                        log.info(
+                            "provenance.migrate",
+                            location=self.location,
+                            source=current,
+                            target=head,
+                        )
+                        command.upgrade(_alembic_config(connection), "head")
         except DatabaseError as exc:
             if isinstance(exc, OperationalError) and "locked" in str(exc):
                 raise StorageError(

@@ -320,3 +320,33 @@ def test_the_model_comparison_notices_a_column_the_migrations_lack(db_path: Path
     finally:
         storage.dispose()
     assert [difference[0] for difference in differences] == ["add_column"]
+
+
+def test_programs_opening_a_new_postgresql_database_at_once_create_the_schema_once(
+    postgres_url: str,
+) -> None:
+    import threading
+
+    from provenance.storage import Storage
+
+    errors: list[Exception] = []
+    start = threading.Barrier(6)
+
+    def open_storage() -> None:
+        start.wait(timeout=30)
+        try:
+            Storage(postgres_url).dispose()
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_storage) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    storage = Storage(postgres_url)
+    try:
+        assert storage.current_revision() is not None
+    finally:
+        storage.dispose()
