@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pykka
 import structlog
 
-from actors.errors import OutputValidationError, ProcessKilledError, WaitError
+from actors.errors import (
+    OutputValidationError,
+    ProcessKilledError,
+    RuntimeClosedError,
+    WaitError,
+)
 from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
 from actors.registry import (
     ChildTerminated,
@@ -28,6 +33,7 @@ from actors.registry import (
     SetStack,
     Subscribe,
     Terminated,
+    Unsubscribe,
     ask,
 )
 from actors.spec import ExitCode
@@ -69,10 +75,9 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Suspend:
-    """Stop after the step in progress and leave the process to its checkpoint (a durable
-    runtime shutting down); ``reply`` resolves once the actor stops."""
-
-    reply: Future[None]
+    """Run no further step and stop, leaving the process to its last checkpoint (a durable
+    runtime shutting down). Sent with ``ask``: the answer comes once the step in progress (if
+    any) has ended and been checkpointed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,14 @@ class ProcessActor(pykka.ThreadingActor):
         self._done = done
         self._paused = paused
         self._step_pending = False
+        self._suspended = False
+
+    def on_start(self) -> None:
+        """Show a process that starts paused (an intent applied on adoption) as paused (runs on
+        the actor's thread)."""
+        if self._paused:
+            update = self._process.node.set_process_attributes(paused=True)
+            self._runtime.backend.write_nowait([update])
 
     def on_failure(
         self,
@@ -127,7 +140,7 @@ class ProcessActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> None:  # noqa: PLR0912 - a branch per message
         """Handle one message (runs on the actor's thread)."""
-        if self._process.state.is_terminal:
+        if self._process.state.is_terminal or self._suspended:
             log.debug("process.message_after_end", pid=self._pid, message=repr(message))
             return
         match message:
@@ -149,9 +162,8 @@ class ProcessActor(pykka.ThreadingActor):
                     self._request_step()
             case Resume():
                 self._resume()
-            case Suspend(reply=reply):
-                self.stop()
-                reply.set_result(None)
+            case Suspend():
+                self._suspend()
             case Pause():
                 self._set_paused(True)
             case Play():
@@ -171,6 +183,12 @@ class ProcessActor(pykka.ThreadingActor):
             self._wait(self._process.waiting_on)
         else:
             self._request_step()
+
+    def _suspend(self) -> None:
+        """Leave the process to its last checkpoint: later messages (a ``Continue`` already
+        queued) are ignored, and the actor stops."""
+        self._suspended = True
+        self.stop()
 
     def _set_paused(self, paused: bool) -> None:
         if self._paused == paused:
@@ -216,7 +234,13 @@ class ProcessActor(pykka.ThreadingActor):
             ):
                 outcome: StepOutcome = self._process.step()
         except Exception as exc:
-            self._except(exc)
+            if isinstance(exc, RuntimeClosedError) and self._runtime.durable:
+                # The step launched a child while the durable runtime was shutting down: it is
+                # cut off, and runs again from the last checkpoint when the process is resumed.
+                log.info("process.step_cut_off", pid=self._pid)
+                self._suspend()
+            else:
+                self._except(exc)
             return
         finally:
             self._runtime._leave_step(token)
@@ -252,6 +276,9 @@ class ProcessActor(pykka.ThreadingActor):
             except WaitError as exc:
                 self._except(exc)
                 return
+            if state is not None and seen_state is None and durable:
+                # Subscribed in case it ran elsewhere; it has ended, so drop that subscription.
+                self._runtime.registry.tell(Unsubscribe(self._pid, pid))
             if state is not None and self._process.child_terminated(pid, state):
                 self._transition(ProcessState.RUNNING)
                 if self._checkpoint():

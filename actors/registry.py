@@ -37,6 +37,7 @@ from actors.registry_messages import (
     Sizes,
     Subscribe,
     Terminated,
+    Unsubscribe,
 )
 from provenance.process_state import ProcessState
 
@@ -114,6 +115,8 @@ class RegistryActor(pykka.ThreadingActor):
                 self._terminated(pid, state)
             case Subscribe(waiter=waiter, targets=targets, remote=remote):
                 return self._subscribe(waiter, targets, remote=remote)
+            case Unsubscribe(waiter=waiter, target=target):
+                self._unsubscribe(waiter, target)
             case ExternalTerminated(pid=pid, state=state):
                 self._notify_waiters(pid, state)
             case Control(pid=pid, pause=pause):
@@ -199,6 +202,18 @@ class RegistryActor(pykka.ThreadingActor):
         self._children.pop(pid, None)
         self._ended_children.pop(pid, None)
         self._drop_remote_waits(pid)
+
+    def _unsubscribe(self, waiter: int, target: int) -> None:
+        waiters = self._subscribers.get(target)
+        if waiters is not None:
+            waiters.discard(waiter)
+            if not waiters:
+                del self._subscribers[target]
+        remote = self._remote_waits.get(waiter)
+        if remote is not None:
+            remote.discard(target)
+            if not remote:
+                del self._remote_waits[waiter]
 
     def _drop_remote_waits(self, waiter: int) -> None:
         for target in self._remote_waits.pop(waiter, ()):
@@ -338,5 +353,6 @@ __all__ = [
     "Sizes",
     "Subscribe",
     "Terminated",
+    "Unsubscribe",
     "ask",
 ]

@@ -52,6 +52,14 @@ class Subscribe:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    """``waiter`` no longer waits for ``target`` (it found ``target`` ended in the database)."""
+
+    waiter: int
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalTerminated:
     """Process ``pid``, run elsewhere (another worker), ended in ``state``."""
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import contextvars
 import logging
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import pykka
 import structlog
 from pykka import ActorDeadError
 
@@ -196,7 +199,9 @@ class Runtime:
             InputValidationError: if the inputs do not fit; nothing is stored then.
             RuntimeClosedError: after ``shutdown``.
         """
-        if self._closed:
+        # While a runtime shuts down, its running processes may still launch children (it waits
+        # for them to end), unless it is durable: it then stops them after their current step.
+        if self._closed and (self.durable or _step_runtime.get() is not self):
             raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
         process = process_class(inputs)
         process._runtime = self
@@ -423,19 +428,21 @@ class Runtime:
 
     def _suspend_all(self, timeout: float) -> None:
         """Stop every actor after its current step; the processes stay in their checkpoints."""
-        replies: list[Future[None]] = []
+        answers: list[pykka.Future[Any]] = []
         for pid in self.live_pids():
             actor = ask(self.registry, GetActor(pid))
             self.registry.tell(Forget(pid))
             if actor is None:
                 continue  # passivated: its checkpoint was written before it was
-            reply: Future[None] = Future()
             try:
-                actor.tell(Suspend(reply))
+                answers.append(actor.ask(Suspend(), block=False))
             except ActorDeadError:
-                continue
-            replies.append(reply)
-        concurrent.futures.wait(replies, timeout=timeout)
+                continue  # it ended meanwhile
+        deadline = time.monotonic() + timeout
+        for answer in answers:
+            # An actor that stops before it reads Suspend fails the answer: that is fine too.
+            with contextlib.suppress(ActorDeadError, pykka.Timeout):
+                answer.get(timeout=max(0.0, deadline - time.monotonic()))
         with self._lock:
             suspended = list(self._live.items())
             self._live.clear()

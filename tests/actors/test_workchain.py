@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from actors import (
     ProcessStack,
     ProcessState,
     Runtime,
+    RuntimeClosedError,
     SpecError,
     ToContext,
     UpdateContext,
@@ -429,3 +432,38 @@ def test_work_chains_run_on_postgresql(pg_runtime: Runtime) -> None:
 
 def test_list_inputs_are_plain_data_nodes(runtime: Runtime) -> None:
     assert isinstance(runtime.run(FanOut, n=Int(0))["values"], List)
+
+
+def test_a_work_chain_may_still_launch_children_while_its_runtime_shuts_down(home: Path) -> None:
+    from tests.actors.workchains import hold
+
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+
+    class LateLauncher(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.output("y", valid_type=Int)
+            spec.outline(cls.wait_for_shutdown, cls.launch, cls.collect)
+
+        def wait_for_shutdown(self) -> None:
+            reached.set()
+            assert release.wait(10)
+
+        def launch(self) -> ToContext:
+            return ToContext(child=self.submit(Double, x=Int(5)))
+
+        def collect(self) -> None:
+            self.out("y", self.ctx.child.get_outputs_dict()["y"])
+
+    rt = Runtime(home)
+    _process, done = rt.launch(LateLauncher, {})
+    assert reached.wait(10)
+    stopping = threading.Thread(target=rt.shutdown)
+    stopping.start()  # waits for the running work chain, which launches a child meanwhile
+    release.set()
+    stopping.join(30)
+    assert done.result(timeout=10)["y"].value == 10
+    with pytest.raises(RuntimeClosedError):
+        rt.launch(Double, {"x": Int(1)})

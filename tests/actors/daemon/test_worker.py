@@ -35,20 +35,6 @@ TIMEOUT = 30.0
 #: No safety rescan during a test unless it asks for one: what it checks must come from wakes.
 #: A stop that hangs costs 15 s, not the default minute.
 NO_RESCAN = ("--rescan-interval", "600", "--shutdown-timeout", "15")
-#: Runtime-side faults these tests found (actors/process_actor.py, actors/runtime.py); the
-#: marks come off when they are mended (strict: a pass then fails, as a reminder).
-SUSPEND_STARTS_NEXT_STEP = pytest.mark.xfail(
-    strict=True,
-    reason="ProcessActor handles Suspend with self.stop(), which pykka queues behind the "
-    "Continue already in the mailbox: the next step starts while the worker exits, and runs "
-    "again after the restart",
-)
-LAUNCH_IN_SHUTDOWN_EXCEPTS = pytest.mark.xfail(
-    strict=True,
-    reason="a step that submits a child after a durable shutdown began gets RuntimeClosedError "
-    "and its process ends EXCEPTED (checkpoint moved to failed/) instead of being left to its "
-    "checkpoint; shutdown then waits its whole timeout for a Suspend reply that never comes",
-)
 
 
 def test_a_worker_adopts_what_was_queued_before_it_started_and_runs_it_to_the_end(
@@ -82,7 +68,6 @@ def _stop_a_worker_during(runtime: Runtime, marks: Path, pid: int, steps_begun: 
 
 
 @pytest.mark.slow
-@SUSPEND_STARTS_NEXT_STEP
 def test_sigterm_lets_the_step_finish_leaves_the_process_checkpointed_and_exits_0(
     runtime: Runtime, marks: Path
 ) -> None:
@@ -106,7 +91,6 @@ def test_sigterm_lets_the_step_finish_leaves_the_process_checkpointed_and_exits_
 
 
 @pytest.mark.slow
-@LAUNCH_IN_SHUTDOWN_EXCEPTS
 def test_a_step_that_submits_a_child_while_its_worker_stops_is_resumed_not_failed(
     runtime: Runtime, marks: Path
 ) -> None:
