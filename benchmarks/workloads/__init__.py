@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from benchmarks.workloads import (
     aiida_core,
+    daemon,
     primitives,
     process_plain,
     workchains,
@@ -33,6 +34,7 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     primitives.WORKLOADS,
     (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
     workchains.WORKLOADS,
+    daemon.WORKLOADS,
     aiida_core.WORKLOADS,
 )
 
