@@ -7,8 +7,10 @@ worker runs it too, and writes its checkpoint after every step through the persi
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,9 @@ import pykka
 import structlog
 
 from actors.control import Action, take_intent
-from actors.errors import ActorError
+from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
+from actors.process_actor import Suspend
+from actors.registry import Forget, GetActor, ask
 from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
 from provenance.errors import NotExistentError
 from provenance.nodes import load_node
@@ -133,7 +137,7 @@ class Checkpoints:
             for process in self.persistence.load_all_processes():
                 pid = process.pid
                 assert pid is not None
-                stored = self._stored_state(pid)
+                stored = self.stored_state(pid)
                 if stored is not None and stored.is_terminal:
                     self._retire_ended(pid, stored)
                     continue
@@ -147,7 +151,8 @@ class Checkpoints:
             log.info("durable.adopted", pids=adopted)
         return adopted
 
-    def _stored_state(self, pid: int) -> ProcessState | None:
+    def stored_state(self, pid: int) -> ProcessState | None:
+        """The state recorded on process ``pid``'s node; None if there is no such process."""
         token = self._runtime._enter_step()
         try:
             node = load_node(pid)
@@ -196,3 +201,51 @@ class Checkpoints:
             finally:
                 self._writer.stop(block=True)
         self.persistence.release_all()
+
+
+def queue(
+    runtime: Runtime,
+    process_class: type[Process],
+    inputs: Mapping[str, Any],
+    storage: PicklePersistence | None = None,
+) -> Process:
+    """Store a new process, write its first checkpoint into the running folder and wake the
+    daemon's workers (``Runtime.submit``/``queue_up``)."""
+    from actors.daemon.wake import notify_workers  # the daemon imports the runtime
+
+    if runtime.is_closed:
+        raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
+    check_importable(process_class)
+    process = process_class(inputs)
+    process._runtime = runtime
+    pks = runtime.backend.write(process.launch_ops(None))  # committed before a worker looks
+    process.mark_launched(pks)
+    if storage is None:
+        runtime.checkpoints.write_submitted(process)
+    else:
+        storage.save_checkpoint(process)
+    notify_workers(runtime.home)
+    return process
+
+
+def suspend_all(runtime: Runtime, timeout: float) -> None:
+    """Stop every process actor of ``runtime`` after its current step, leaving the processes
+    to their checkpoints (a durable runtime shutting down)."""
+    answers: list[pykka.Future[Any]] = []
+    for pid in runtime.live_pids():
+        actor = ask(runtime.registry, GetActor(pid))
+        runtime.registry.tell(Forget(pid))
+        if actor is None:
+            continue  # passivated: its checkpoint was written before it was
+        try:
+            answers.append(actor.ask(Suspend(), block=False))
+        except pykka.ActorDeadError:
+            continue  # it ended meanwhile
+    deadline = time.monotonic() + timeout
+    for answer in answers:
+        # An actor that stops before it reads Suspend fails the answer: that is fine too.
+        with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout):
+            answer.get(timeout=max(0.0, deadline - time.monotonic()))
+    for pid, done in runtime._forget_all():
+        if not done.done():
+            done.set_exception(ProcessSuspendedError(f"process {pid} was left to its checkpoint"))

@@ -10,32 +10,26 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import contextlib
 import contextvars
 import logging
 import os
 import pickle
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import pykka
 import structlog
-from pykka import ActorDeadError
 
-from actors.durable import Checkpoints, check_importable
-from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
+from actors.durable import Checkpoints, queue, suspend_all
+from actors.errors import ActorError, RuntimeClosedError
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_actor import ProcessActor, Resume, Start, Suspend
+from actors.process_actor import ProcessActor, Resume, Start
 from actors.registry import (
     Control,
     ExternalTerminated,
-    Forget,
-    GetActor,
     GetStack,
     KillProcess,
     Listen,
@@ -49,8 +43,8 @@ from actors.registry import (
 )
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend, set_backend_provider
-from provenance.logs import DbLogHandler
-from provenance.nodes import Node, load_node
+from provenance.logs import DbLogHandler, RuntimeFilter
+from provenance.nodes import Node
 from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
 
@@ -71,20 +65,6 @@ def default_home() -> Path:
     """``$WORKACTORS_HOME``, else ``~/.workactors``."""
     env = os.environ.get(HOME_ENV)
     return Path(env).expanduser() if env else Path.home() / ".workactors"
-
-
-class _ThisRuntimeOnly(logging.Filter):
-    """Lets through only report records of processes of one runtime."""
-
-    def __init__(self, runtime_id: int) -> None:
-        super().__init__()
-        self._runtime_id = runtime_id
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        owner = getattr(record, "workactors_runtime", None)
-        if owner is None:
-            owner = structlog.contextvars.get_contextvars().get("workactors_runtime")
-        return owner == self._runtime_id
 
 
 ProcessLike = type[Process] | Callable[..., Any]
@@ -133,7 +113,7 @@ class Runtime:
         self.passivation = passivation
         self.registry = RegistryActor.start(reviver=self._revive)
         self._log_handler = DbLogHandler(self.backend)
-        self._log_handler.addFilter(_ThisRuntimeOnly(id(self)))
+        self._log_handler.addFilter(RuntimeFilter(id(self)))
         report_logger = logging.getLogger(REPORT_LOGGER_NAME)
         report_logger.addHandler(self._log_handler)
         if report_logger.level == logging.NOTSET:
@@ -251,7 +231,7 @@ class Runtime:
             NotImportableError: if a worker could not import the class; nothing is stored.
         """
         process_class, resolved = self._resolve(process, args, inputs)
-        return self._queue(process_class, resolved).node
+        return queue(self, process_class, resolved).node
 
     def queue_up(
         self, process_class: ProcessLike, inputs: Mapping[str, Any], storage: Any = None
@@ -259,28 +239,9 @@ class Runtime:
         """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is a
         ``PicklePersistence`` to write the checkpoint with (default: this home's)."""
         resolved_class, resolved = self._resolve(process_class, (), dict(inputs))
-        process = self._queue(resolved_class, resolved, storage)
+        process = queue(self, resolved_class, resolved, storage)
         assert process.pid is not None
         return process.pid
-
-    def _queue(
-        self, process_class: type[Process], inputs: Mapping[str, Any], storage: Any = None
-    ) -> Process:
-        if self._closed:
-            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
-        check_importable(process_class)
-        process = process_class(inputs)
-        process._runtime = self
-        pks = self.backend.write(process.launch_ops(None))  # committed before a worker looks
-        process.mark_launched(pks)
-        if storage is None:
-            self.checkpoints.write_submitted(process)
-        else:
-            storage.save_checkpoint(process)
-        from actors.daemon.wake import notify_workers
-
-        notify_workers(self.home)
-        return process
 
     def adopt_checkpoints(self) -> list[int]:
         """Resume every checkpoint in the running folder that no other worker holds; return
@@ -303,12 +264,7 @@ class Runtime:
 
     def notice_terminated(self, pid: int) -> None:
         """Process ``pid`` ended in another worker: release the work chains here waiting on it."""
-        token = self._enter_step()
-        try:
-            node = load_node(pid)
-        finally:
-            self._leave_step(token)
-        state = node.process_state if isinstance(node, ProcessNode) else None
+        state = self.checkpoints.stored_state(pid)
         if state is not None and state.is_terminal:
             self.registry.tell(ExternalTerminated(pid, state))
 
@@ -426,31 +382,12 @@ class Runtime:
         actor = ProcessActor.start(process, self, entry.stack, done, paused=entry.paused)
         return process, actor
 
-    def _suspend_all(self, timeout: float) -> None:
-        """Stop every actor after its current step; the processes stay in their checkpoints."""
-        answers: list[pykka.Future[Any]] = []
-        for pid in self.live_pids():
-            actor = ask(self.registry, GetActor(pid))
-            self.registry.tell(Forget(pid))
-            if actor is None:
-                continue  # passivated: its checkpoint was written before it was
-            try:
-                answers.append(actor.ask(Suspend(), block=False))
-            except ActorDeadError:
-                continue  # it ended meanwhile
-        deadline = time.monotonic() + timeout
-        for answer in answers:
-            # An actor that stops before it reads Suspend fails the answer: that is fine too.
-            with contextlib.suppress(ActorDeadError, pykka.Timeout):
-                answer.get(timeout=max(0.0, deadline - time.monotonic()))
+    def _forget_all(self) -> list[tuple[int, Future[Any]]]:
+        """Drop every live entry; return their pids and result futures."""
         with self._lock:
-            suspended = list(self._live.items())
+            entries = [(pid, done) for pid, (_node, done) in self._live.items()]
             self._live.clear()
-        for pid, (_node, done) in suspended:
-            if not done.done():
-                done.set_exception(
-                    ProcessSuspendedError(f"process {pid} was left to its checkpoint")
-                )
+        return entries
 
     def _forget(self, pid: int) -> None:
         with self._lock:
@@ -467,7 +404,7 @@ class Runtime:
             self._closed = True
             pending = [done for _process, done in self._live.values()]
         if self.durable:
-            self._suspend_all(timeout)
+            suspend_all(self, timeout)
         else:
             not_done = concurrent.futures.wait(pending, timeout=timeout).not_done
             if not_done:

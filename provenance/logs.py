@@ -66,3 +66,19 @@ class DbLogHandler(logging.Handler):
 
 def _is_plain(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
+
+
+class RuntimeFilter(logging.Filter):
+    """Lets through only the report records of processes of one runtime, so that two runtimes
+    in one Python process each store their own processes' lines."""
+
+    def __init__(self, runtime_id: int) -> None:
+        super().__init__()
+        self._runtime_id = runtime_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True if ``record`` was logged by a process of this filter's runtime."""
+        owner = getattr(record, "workactors_runtime", None)
+        if owner is None:
+            owner = structlog.contextvars.get_contextvars().get("workactors_runtime")
+        return bool(owner == self._runtime_id)
