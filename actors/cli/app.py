@@ -46,3 +46,15 @@ def root(
 ) -> None:
     """Keep the global options for the verbs; they open the database only when they run."""
     ctx.obj = CliSettings(home=home, database_url=database_url)
+
+
+@app.command(
+    "bench",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Run the throughput benchmarks: the same as ``python -m benchmarks`` (try ``--help``)."""
+    from benchmarks.__main__ import main as bench_main  # heavy imports only when asked
+
+    raise typer.Exit(bench_main(ctx.args))

@@ -81,3 +81,14 @@ def test_the_console_script_without_arguments_prints_help() -> None:
     assert "process" in result.stdout
     assert "node" in result.stdout
     assert "--home" in result.stdout
+
+
+def test_workactors_bench_is_the_benchmark_harness() -> None:
+    from typer.testing import CliRunner
+
+    from actors.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--list"])
+    assert result.exit_code == 0, result.output
+    assert "workfunction_add" in result.stdout
+    assert "daemon_steps" in result.stdout
