@@ -7,6 +7,7 @@ termination to the registry exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import threading
 import traceback
@@ -112,11 +113,19 @@ class ProcessActor(pykka.ThreadingActor):
         self._suspended = False
 
     def on_start(self) -> None:
-        """Show a process that starts paused (an intent applied on adoption) as paused (runs on
-        the actor's thread)."""
+        """Tell the registry this thread's call stack, once: every step of this process runs on
+        this thread. Show a process that starts paused (an intent applied on adoption) as
+        paused. Runs on the actor's thread."""
+        self._runtime.registry.tell(SetStack(threading.get_ident(), self._stack))
         if self._paused:
             update = self._process.node.set_process_attributes(paused=True)
             self._runtime.backend.write_nowait([update])
+
+    def on_stop(self) -> None:
+        """Drop this thread's call stack: the thread ends, and its id may be reused by another
+        thread that must not inherit it. Runs on the actor's thread."""
+        with contextlib.suppress(pykka.ActorDeadError):  # the runtime already shut down
+            self._runtime.registry.tell(ClearStack(threading.get_ident()))
 
     def on_failure(
         self,
@@ -220,13 +229,13 @@ class ProcessActor(pykka.ThreadingActor):
         if self._process.state is state:
             return
         self._process._machine.transition_to(state)
-        update = self._process.node.set_process_attributes(process_state=state.value)
+        node = self._process.node
+        if node.attributes.get("process_state") == state.value:
+            return  # stored so already (a launched process is stored RUNNING)
+        update = node.set_process_attributes(process_state=state.value)
         self._runtime.backend.write_nowait([update])
 
     def _run_step(self) -> None:
-        context = threading.get_ident()
-        registry = self._runtime.registry
-        registry.tell(SetStack(context, self._stack))
         token = self._runtime._enter_step()
         try:
             with structlog.contextvars.bound_contextvars(
@@ -244,7 +253,6 @@ class ProcessActor(pykka.ThreadingActor):
             return
         finally:
             self._runtime._leave_step(token)
-            registry.tell(ClearStack(context))
         match outcome:
             case StepContinue():
                 if self._checkpoint():
@@ -372,6 +380,9 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
+        # The stack goes before the end is published, so nothing of this process is left in
+        # the registry once a blocking run returns.
+        self._runtime.registry.tell(ClearStack(threading.get_ident()))
         self._runtime.registry.tell(Terminated(self._pid, state))
         self._runtime._forget(self._pid)
         if error is not None:

@@ -46,6 +46,7 @@ from provenance.backend import ActorBackend, set_backend_provider
 from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node
 from provenance.process_nodes import ProcessNode
+from provenance.process_state import ProcessState
 from provenance.storage import Storage, sqlite_url
 
 log = structlog.get_logger(__name__)
@@ -197,6 +198,9 @@ class Runtime:
             with self._lock:
                 caller = self._live.get(parent_pid)
             caller_uuid = caller[0].uuid if caller else None
+        # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
+        # RUNNING a moment later.
+        process.node.set_process_attributes(process_state=ProcessState.RUNNING.value)
         pks = self.backend.write_applied(process.launch_ops(caller_uuid))
         process.mark_launched(pks)
         if self.durable:

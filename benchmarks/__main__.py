@@ -272,7 +272,6 @@ def _workloads(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads; return 0 if all succeeded, 1 if any failed, 2 on bad usage."""
-    _configure_logging()
     parser = _parser()
     args = parser.parse_args(argv)
     err = Console(stderr=True)
@@ -337,4 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Configured by the program, not by main(): `workactors bench` calls main() under the CLI,
+    # which has configured logging for its own process already.
+    _configure_logging()
     sys.exit(main())
