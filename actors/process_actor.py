@@ -380,10 +380,9 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
-        # The stack goes before the end is published, so nothing of this process is left in
-        # the registry once a blocking run returns.
-        self._runtime.registry.tell(ClearStack(threading.get_ident()))
-        self._runtime.registry.tell(Terminated(self._pid, state))
+        # The thread's call stack goes with the end, so nothing of this process is left in the
+        # registry once a blocking run returns.
+        self._runtime.registry.tell(Terminated(self._pid, state, threading.get_ident()))
         self._runtime._forget(self._pid)
         if error is not None:
             self._done.set_exception(error)

@@ -111,7 +111,9 @@ class RegistryActor(pykka.ThreadingActor):
                 return self._pop(context, pid)
             case Register():
                 self._register(message)
-            case Terminated(pid=pid, state=state):
+            case Terminated(pid=pid, state=state, context=context):
+                if context is not None:
+                    self._stacks.pop(context, None)
                 self._terminated(pid, state)
             case Subscribe(waiter=waiter, targets=targets, remote=remote):
                 return self._subscribe(waiter, targets, remote=remote)

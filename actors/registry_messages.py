@@ -29,10 +29,12 @@ class Register:
 
 @dataclass(frozen=True, slots=True)
 class Terminated:
-    """A process reached a terminal state; tell its subscribers and forget it."""
+    """A process reached a terminal state; tell its subscribers and forget it, and the call
+    stack of ``context`` (the thread that ran its steps) with it."""
 
     pid: int
     state: ProcessState
+    context: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
