@@ -11,8 +11,17 @@ import sys
 
 import structlog
 
-from actors import Process, ProcessSpec, Runtime, workfunction
-from provenance import Data, Int, LinkType, ProcessNode
+from actors import (
+    Process,
+    ProcessSpec,
+    Runtime,
+    WorkChain,
+    append_,
+    while_,
+    workfunction,
+)
+from actors.workchain import WorkChainSpec
+from provenance import Data, Int, LinkType, List, ProcessNode
 
 
 @workfunction
@@ -44,6 +53,38 @@ class Square(Process):
         self.out("square", self.inputs.x * self.inputs.x)
 
 
+class SquareAll(WorkChain):
+    """A work chain: squares each number in a child process, two at a time, then sums them."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        """A list of integers in, the sum of their squares out."""
+        super().define(spec)
+        spec.input("numbers", valid_type=List)
+        spec.output("total", valid_type=Int)
+        spec.outline(cls.setup, while_(cls.has_more)(cls.launch_pair), cls.add_up)
+
+    def setup(self) -> None:
+        """Keep the numbers still to square in ctx."""
+        self.ctx.todo = list(self.inputs.numbers.value)
+
+    def has_more(self) -> bool:
+        """True while numbers are left."""
+        return bool(self.ctx.todo)
+
+    def launch_pair(self) -> None:
+        """Two children at a time; the next step runs when both have ended."""
+        pair, self.ctx.todo = self.ctx.todo[:2], self.ctx.todo[2:]
+        for number in pair:
+            self.to_context(squares=append_(self.submit(Square, x=Int(number))))
+        self.report("squaring %s in child processes", pair)
+
+    def add_up(self) -> None:
+        """Sum the children's outputs, in submission order."""
+        total = sum(child.get_outputs_dict()["square"].value for child in self.ctx.squares)
+        self.out("total", Int(total))
+
+
 def _describe(node: ProcessNode, indent: str = "") -> None:
     state = node.process_state.name if node.process_state else "?"
     print(f"{indent}{node.process_label} <pk {node.pk}> {state} exit {node.exit_status}")
@@ -69,12 +110,16 @@ def main() -> None:
         result, node = add_and_double.run_get_node(Int(4), Int(5))
         print(f"add_and_double(4, 5) = {result}")
         outputs, square_node = runtime.run_get_node(Square, x=Int(7))
-        print(f"Square(x=7) = {outputs['square']}\n")
+        print(f"Square(x=7) = {outputs['square']}")
+        chain_outputs, chain_node = runtime.run_get_node(SquareAll, numbers=List([1, 2, 3]))
+        print(f"SquareAll([1, 2, 3]) = {chain_outputs['total']}\n")
         runtime.backend.sync()
         print("provenance:")
         assert isinstance(square_node, ProcessNode)
+        assert isinstance(chain_node, ProcessNode)
         _describe(node)
         _describe(square_node)
+        _describe(chain_node)
         print(f"\nsee it again with: workactors process show {node.pk}")
 
 
