@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 ASK_TIMEOUT = 30.0
+#: Ended children remembered per parent until it awaits them (oldest dropped first).
+ENDED_CHILDREN_LIMIT = 10_000
 
 
 def ask(registry: pykka.ActorRef[Any], message: object, timeout: float = ASK_TIMEOUT) -> Any:
@@ -90,8 +92,8 @@ class RegistryActor(pykka.ThreadingActor):
         self._remote_waits: dict[int, set[int]] = {}
         self._parents: dict[int, int | None] = {}
         self._children: dict[int, set[int]] = {}
-        # Children that ended while their parent lives, kept until the parent next subscribes:
-        # most children of a fan-out end before the parent's step does.
+        # Children that ended while their parent lives, kept (up to a limit) until the parent
+        # awaits them: most children of a fan-out end before the parent's step does.
         self._ended_children: dict[int, dict[int, ProcessState]] = {}
         self._subscribers: dict[int, set[int]] = {}
         self._stacks: dict[int, tuple[int, ...]] = {}
@@ -172,16 +174,18 @@ class RegistryActor(pykka.ThreadingActor):
     def _subscribe(
         self, waiter: int, targets: frozenset[int], *, remote: bool
     ) -> dict[int, ProcessState | None]:
-        ended = self._ended_children.pop(waiter, {})
+        ended = self._ended_children.get(waiter, {})
         gone: dict[int, ProcessState | None] = {}
         for target in targets:
             if self._is_live(target):
                 self._subscribers.setdefault(target, set()).add(waiter)
                 continue
-            gone[target] = ended.get(target)
+            gone[target] = ended.pop(target, None)
             if remote and gone[target] is None:
                 self._subscribers.setdefault(target, set()).add(waiter)
                 self._remote_waits.setdefault(waiter, set()).add(target)
+        if not ended:
+            self._ended_children.pop(waiter, None)
         return gone
 
     def _control(self, pid: int, *, pause: bool) -> bool:
@@ -306,7 +310,12 @@ class RegistryActor(pykka.ThreadingActor):
             if not siblings:
                 del self._children[parent]
         if parent is not None and self._is_live(parent):
-            self._ended_children.setdefault(parent, {})[pid] = state
+            ended = self._ended_children.setdefault(parent, {})
+            ended[pid] = state
+            if len(ended) > ENDED_CHILDREN_LIMIT:
+                # A parent that never waits must not grow this without bound; a child dropped
+                # here is read from the database if it is awaited after all.
+                del ended[next(iter(ended))]
         self._drop_remote_waits(pid)
         if self._listeners:
             self._publish(LifecycleEvent(pid, "terminated", state))
@@ -321,7 +330,7 @@ class RegistryActor(pykka.ThreadingActor):
             "controls": len(self._control_sent),
             "parents": len(self._parents),
             "children": len(self._children),
-            "ended_children": len(self._ended_children),
+            "ended_children": sum(map(len, self._ended_children.values())),
             "subscribers": len(self._subscribers),
             "remote_waits": len(self._remote_waits),
             "stacks": len(self._stacks),
