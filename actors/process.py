@@ -134,6 +134,8 @@ class Process:
         self._node = self.create_db_record()
         self._machine = StateMachine()
         self._runtime: Runtime | None = None
+        #: The pids from the outermost caller down to this process, set by its actor.
+        self._call_stack: tuple[int, ...] = ()
 
     @property
     def inputs(self) -> FrozenAttributeDict:
@@ -254,6 +256,7 @@ class Process:
         self._outputs = {name: node_of(ref) for name, ref in state[keys.OUTPUTS].items()}
         self._machine = StateMachine(ProcessState(state[keys.STATE]))
         self._runtime = None
+        self._call_stack = ()
 
     # Hooks the actor calls; overriders call super().
 

@@ -107,6 +107,7 @@ class ProcessActor(pykka.ThreadingActor):
         self._process = process
         self._runtime = runtime
         self._stack = stack
+        process._call_stack = stack
         self._done = done
         self._paused = paused
         self._step_pending = False

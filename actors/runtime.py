@@ -172,9 +172,17 @@ class Runtime:
     # Launching.
 
     def launch(
-        self, process_class: type[Process], inputs: Mapping[str, Any]
+        self,
+        process_class: type[Process],
+        inputs: Mapping[str, Any],
+        *,
+        caller: Process | None = None,
     ) -> tuple[Process, Future[Any]]:
         """Validate, store and start a process; return it and the future of its result.
+
+        The new process is linked (CALL) from ``caller`` if given (a work chain's
+        ``self.submit``), else from whatever process's step is running in this context, as
+        the registry's call stack says.
 
         Raises:
             InputValidationError: if the inputs do not fit; nothing is stored then.
@@ -186,18 +194,8 @@ class Runtime:
             raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
         process = process_class(inputs)
         process._runtime = self
-        # Outside any step (no runtime bound to this context) the caller's stack is empty.
-        caller_stack: tuple[int, ...] = (
-            ask(self.registry, GetStack(threading.get_ident()))
-            if _step_runtime.get() is not None
-            else ()
-        )
-        caller_uuid = None
+        caller_stack, caller_uuid = self._caller_of(caller)
         parent_pid = caller_stack[-1] if caller_stack else None
-        if parent_pid is not None:
-            with self._lock:
-                caller = self._live.get(parent_pid)
-            caller_uuid = caller[0].uuid if caller else None
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
         process.node.set_process_attributes(process_state=ProcessState.RUNNING.value)
@@ -206,6 +204,20 @@ class Runtime:
         if self.durable:
             self.checkpoints.hold(process)
         return process, self._start(process, (*caller_stack, process.pid), parent_pid, Start())
+
+    def _caller_of(self, caller: Process | None) -> tuple[tuple[int, ...], str | None]:
+        """The call stack a new process continues, and the uuid of the node that calls it."""
+        if caller is not None and caller._call_stack:
+            return caller._call_stack, caller.node.uuid
+        # Outside any step (no runtime bound to this context) the caller's stack is empty.
+        if _step_runtime.get() is None:
+            return (), None
+        stack: tuple[int, ...] = ask(self.registry, GetStack(threading.get_ident()))
+        if not stack:
+            return (), None
+        with self._lock:
+            entry = self._live.get(stack[-1])
+        return stack, entry[0].uuid if entry else None
 
     def _start(
         self,

@@ -106,7 +106,7 @@ class WorkChain(Process):
         ``ToContext``/``to_context`` to get it in ctx when it has terminated."""
         runtime = self.runtime
         process_class, resolved = runtime._resolve(process, args, inputs)
-        child, _done = runtime.launch(process_class, resolved)
+        child, _done = runtime.launch(process_class, resolved, caller=self)
         return child.node
 
     def insert_barrier(self, wait_on: Any) -> None:
