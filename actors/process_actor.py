@@ -38,6 +38,7 @@ from actors.registry import (
     ask,
 )
 from actors.spec import ExitCode
+from actors.threads import ReusableThreads
 from provenance.errors import NotExistentError, StorageError
 from provenance.nodes import load_node
 from provenance.process_nodes import ProcessNode
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from actors.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+
+_THREADS = ReusableThreads("ProcessActor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,10 @@ class ProcessActor(pykka.ThreadingActor):
 
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
+
+    def _start_actor_loop(self) -> None:
+        """Run the actor loop on a reused thread (pykka starts a new one per actor)."""
+        _THREADS.run(self._actor_loop)
 
     def __init__(
         self,

@@ -1,0 +1,77 @@
+"""Reusable threads: a finished task's thread runs the next one; idle ones beyond the limit end."""
+
+from __future__ import annotations
+
+import threading
+
+from actors import Process, Runtime
+from actors.threads import ReusableThreads
+
+TIMEOUT = 10.0
+
+
+def test_a_thread_that_finished_its_task_runs_the_next_one() -> None:
+    pool = ReusableThreads("test")
+    threads: list[threading.Thread] = []
+    done = threading.Semaphore(0)
+
+    def task() -> None:
+        threads.append(threading.current_thread())
+        done.release()
+
+    pool.run(task)
+    assert done.acquire(timeout=TIMEOUT)
+    assert pool.wait_idle(1, TIMEOUT)
+    pool.run(task)
+    assert done.acquire(timeout=TIMEOUT)
+    assert threads[0] is threads[1]
+
+
+def test_tasks_that_run_at_once_get_threads_of_their_own() -> None:
+    pool = ReusableThreads("test")
+    barrier = threading.Barrier(4, timeout=TIMEOUT)
+    idents: set[int] = set()
+    finished = threading.Semaphore(0)
+
+    def task() -> None:
+        idents.add(threading.get_ident())
+        barrier.wait()  # passes only if all four run at the same time
+        finished.release()
+
+    for _ in range(4):
+        pool.run(task)
+    for _ in range(4):
+        assert finished.acquire(timeout=TIMEOUT)
+    assert len(idents) == 4
+
+
+def test_threads_beyond_the_idle_limit_end() -> None:
+    pool = ReusableThreads("test", idle_limit=2)
+    barrier = threading.Barrier(5, timeout=TIMEOUT)
+    threads: list[threading.Thread] = []
+
+    def task() -> None:
+        threads.append(threading.current_thread())
+        barrier.wait()
+
+    for _ in range(5):
+        pool.run(task)
+    assert pool.wait_idle(2, TIMEOUT)
+    for thread in threads:
+        thread.join(0.2)  # the three beyond the limit end; the two idle ones stay
+    assert sum(thread.is_alive() for thread in threads) == 2
+    assert pool.idle == 2
+
+
+def test_process_actors_run_on_reused_threads(runtime: Runtime) -> None:
+    names: list[str] = []
+
+    class NotesItsThread(Process):
+        def run(self) -> None:
+            names.append(threading.current_thread().name)
+
+    for _ in range(200):
+        runtime.run(NotesItsThread)
+    # 200 processes one after another: a few threads (each named once when it starts), reused.
+    assert len(names) == 200
+    assert len(set(names)) < 10
