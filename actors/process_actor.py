@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_THREADS = ReusableThreads("ProcessActor")
+#: The threads every process actor runs on, in this Python process.
+THREADS = ReusableThreads("ProcessActor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class ProcessActor(pykka.ThreadingActor):
 
     def _start_actor_loop(self) -> None:
         """Run the actor loop on a reused thread (pykka starts a new one per actor)."""
-        _THREADS.run(self._actor_loop)
+        THREADS.run(self._actor_loop)
 
     def __init__(
         self,

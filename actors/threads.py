@@ -18,6 +18,10 @@ log = structlog.get_logger(__name__)
 
 #: Idle threads kept: enough for the bursts of children a fan-out starts.
 IDLE_LIMIT = 64
+#: Busy threads above which a work chain launching children waits for room (briefly).
+ROOM = 48
+#: The longest such a wait lasts: backpressure must never turn into a deadlock.
+ROOM_TIMEOUT = 0.1
 
 _names = itertools.count(1)
 
@@ -59,11 +63,13 @@ class ReusableThreads:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._parked = threading.Condition(self._lock)
+        self._busy = 0
 
     def run(self, task: Callable[[], None]) -> None:
         """Run ``task`` on a thread of its own until it returns."""
         with self._lock:
             worker = self._idle.pop() if self._idle else None
+            self._busy += 1
         if worker is None:
             _Worker(self).start(task)
         else:
@@ -75,6 +81,22 @@ class ReusableThreads:
         with self._lock:
             return len(self._idle)
 
+    @property
+    def busy(self) -> int:
+        """Threads running a task."""
+        with self._lock:
+            return self._busy
+
+    def wait_for_room(self, limit: int, timeout: float) -> bool:
+        """Wait until fewer than ``limit`` threads are busy, at most ``timeout`` seconds.
+
+        Backpressure, not a hard limit: a caller that launches many processes from one step
+        lets the ones already running get to their first wait (where they stop holding a
+        thread), so threads stay bounded. The timeout keeps it from ever becoming a deadlock.
+        """
+        with self._parked:
+            return self._parked.wait_for(lambda: self._busy < limit, timeout)
+
     def wait_idle(self, count: int, timeout: float) -> bool:
         """Wait until at least ``count`` threads are idle; False on timeout."""
         with self._parked:
@@ -83,8 +105,9 @@ class ReusableThreads:
     def _park(self, worker: _Worker) -> bool:
         """Keep ``worker`` for the next task; False if enough are kept already (it ends)."""
         with self._parked:
+            self._busy -= 1
+            self._parked.notify_all()
             if len(self._idle) >= self._idle_limit:
                 return False
             self._idle.append(worker)
-            self._parked.notify_all()
             return True

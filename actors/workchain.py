@@ -25,7 +25,9 @@ from actors.process import (
     StepWait,
     as_exit_code,
 )
+from actors.process_actor import THREADS
 from actors.spec import ExitCode, ProcessSpec
+from actors.threads import ROOM, ROOM_TIMEOUT
 from provenance.process_nodes import ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
 
@@ -106,6 +108,8 @@ class WorkChain(Process):
         ``ToContext``/``to_context`` to get it in ctx when it has terminated."""
         runtime = self.runtime
         process_class, resolved = runtime._resolve(process, args, inputs)
+        # Launching thousands in one step: let those already running reach their first wait.
+        THREADS.wait_for_room(ROOM, ROOM_TIMEOUT)
         child, _done = runtime.launch(process_class, resolved, caller=self)
         return child.node
 

@@ -75,3 +75,21 @@ def test_process_actors_run_on_reused_threads(runtime: Runtime) -> None:
     # 200 processes one after another: a few threads (each named once when it starts), reused.
     assert len(names) == 200
     assert len(set(names)) < 10
+
+
+def test_waiting_for_room_returns_at_once_below_the_limit_and_times_out_at_it() -> None:
+    pool = ReusableThreads("test")
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def task() -> None:
+        started.release()
+        release.wait(TIMEOUT)
+
+    assert pool.wait_for_room(1, timeout=0)
+    pool.run(task)
+    assert started.acquire(timeout=TIMEOUT)
+    assert pool.busy == 1
+    assert not pool.wait_for_room(1, timeout=0)
+    release.set()
+    assert pool.wait_for_room(1, timeout=TIMEOUT)
