@@ -1,14 +1,12 @@
 """``Runtime``: one actor system and the database it records into.
 
 A runtime starts the registry and provenance actors, one ``ProcessActor`` per launched process,
-and stops them all on ``shutdown``. ``get_runtime()`` returns the runtime in use: the one running
-the current step, else the most recently started one still open, else a default one created on
-first use under ``$WORKACTORS_HOME``.
+and stops them all on ``shutdown``. Which runtime is in use is ``actors.runtimes``' business
+(``get_runtime`` is re-exported here).
 """
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
 import contextvars
 import logging
@@ -41,8 +39,9 @@ from actors.registry import (
     Sizes,
     ask,
 )
+from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from provenance.actor import ProvenanceActor
-from provenance.backend import ActorBackend, set_backend_provider
+from provenance.backend import ActorBackend
 from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node
 from provenance.process_nodes import ProcessNode
@@ -53,13 +52,6 @@ log = structlog.get_logger(__name__)
 
 HOME_ENV = "WORKACTORS_HOME"
 DATABASE_URL_ENV = "WORKACTORS_DATABASE_URL"
-ASK_TIMEOUT = 30.0
-
-_step_runtime: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
-    "workactors_step_runtime", default=None
-)
-_open_runtimes: list[Runtime] = []
-_runtimes_lock = threading.RLock()
 
 
 def default_home() -> Path:
@@ -110,7 +102,7 @@ class Runtime:
         )
         self.storage = Storage(url)
         self._provenance_ref = ProvenanceActor.start(self.storage)
-        self.backend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
+        self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
         self.passivation = passivation
         self.registry = RegistryActor.start(reviver=self._revive)
         self._log_handler = DbLogHandler(self.backend)
@@ -124,8 +116,7 @@ class Runtime:
         self._closed = False
         self.durable = durable
         self._checkpoints: Checkpoints | None = Checkpoints(self, writer=True) if durable else None
-        with _runtimes_lock:
-            _open_runtimes.append(self)
+        opened(self)
 
     @property
     def running_directory(self) -> Path:
@@ -190,7 +181,7 @@ class Runtime:
         """
         # While a runtime shuts down, its running processes may still launch children (it waits
         # for them to end), unless it is durable: it then stops them after their current step.
-        if self._closed and (self.durable or _step_runtime.get() is not self):
+        if self._closed and (self.durable or step_runtime.get() is not self):
             raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
         process = process_class(inputs)
         process._runtime = self
@@ -210,7 +201,7 @@ class Runtime:
         if caller is not None and caller._call_stack:
             return caller._call_stack, caller.node.uuid
         # Outside any step (no runtime bound to this context) the caller's stack is empty.
-        if _step_runtime.get() is None:
+        if step_runtime.get() is None:
             return (), None
         stack: tuple[int, ...] = ask(self.registry, GetStack(threading.get_ident()))
         if not stack:
@@ -380,10 +371,10 @@ class Runtime:
     # Engine hooks.
 
     def _enter_step(self) -> contextvars.Token[Runtime | None]:
-        return _step_runtime.set(self)
+        return step_runtime.set(self)
 
     def _leave_step(self, token: contextvars.Token[Runtime | None]) -> None:
-        _step_runtime.reset(token)
+        step_runtime.reset(token)
 
     def _revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
         """Recreate a passivated process and start its actor (runs on the registry's thread)."""
@@ -397,6 +388,11 @@ class Runtime:
             done = self._live[entry.pid][1]
         actor = ProcessActor.start(process, self, entry.stack, done, paused=entry.paused)
         return process, actor
+
+    def holds(self, pid: int) -> bool:
+        """True if process ``pid`` is live in this runtime."""
+        with self._lock:
+            return pid in self._live
 
     def _forget_all(self) -> list[tuple[int, Future[Any]]]:
         """Drop every live entry; return their pids and result futures."""
@@ -433,39 +429,15 @@ class Runtime:
         self._provenance_ref.stop(block=True)
         logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)
         self.storage.dispose()
-        with _runtimes_lock:
-            if self in _open_runtimes:
-                _open_runtimes.remove(self)
+        closed(self)
 
 
-def get_runtime() -> Runtime:
-    """The runtime in use (see the module docstring); creates the default one if needed."""
-    in_step = _step_runtime.get()
-    if in_step is not None:
-        return in_step
-    with _runtimes_lock:
-        if _open_runtimes:
-            return _open_runtimes[-1]
-        return Runtime()
-
-
-def runtime_holding(pid: int) -> Runtime | None:
-    """The open runtime of this Python process in which process ``pid`` is live, if any."""
-    with _runtimes_lock:
-        runtimes = list(_open_runtimes)
-    for runtime in runtimes:
-        with runtime._lock:
-            if pid in runtime._live:
-                return runtime
-    return None
-
-
-def _shutdown_all() -> None:
-    with _runtimes_lock:
-        runtimes = list(reversed(_open_runtimes))
-    for runtime in runtimes:
-        runtime.shutdown(timeout=ASK_TIMEOUT)
-
-
-atexit.register(_shutdown_all)
-set_backend_provider(lambda: get_runtime().backend)
+__all__ = [
+    "DATABASE_URL_ENV",
+    "HOME_ENV",
+    "ProcessLike",
+    "Runtime",
+    "default_home",
+    "get_runtime",
+    "runtime_holding",
+]

@@ -31,9 +31,9 @@ def _isolated_home(
 def _no_actor_left_running() -> Iterator[None]:
     """Every test must leave no actor behind; stop stragglers so the next test starts clean."""
     yield
-    from actors.runtime import _shutdown_all
+    from actors.runtimes import shutdown_all
 
-    _shutdown_all()
+    shutdown_all()
     leftovers = pykka.ActorRegistry.get_all()
     pykka.ActorRegistry.stop_all(block=True, timeout=10)
     assert not leftovers, f"actors left running after the test: {leftovers}"

@@ -1,0 +1,73 @@
+"""The runtimes open in this Python process, and which one is in use.
+
+``get_runtime()`` returns the runtime running the current step, else the most recently started
+one still open, else a default one created on first use under ``$WORKACTORS_HOME``. Every open
+runtime is shut down cleanly when the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import threading
+from typing import TYPE_CHECKING
+
+from provenance.backend import set_backend_provider
+
+if TYPE_CHECKING:
+    from actors.runtime import Runtime
+
+#: Seconds each runtime gets to let its processes end when the interpreter exits.
+EXIT_TIMEOUT = 30.0
+
+#: The runtime whose process step runs in this context (set by the process actor around steps).
+step_runtime: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
+    "workactors_step_runtime", default=None
+)
+_open: list[Runtime] = []
+_lock = threading.RLock()
+
+
+def opened(runtime: Runtime) -> None:
+    """``runtime`` started: it is the one in use from now on outside steps."""
+    with _lock:
+        _open.append(runtime)
+
+
+def closed(runtime: Runtime) -> None:
+    """``runtime`` shut down."""
+    with _lock:
+        if runtime in _open:
+            _open.remove(runtime)
+
+
+def get_runtime() -> Runtime:
+    """The runtime in use (see the module docstring); creates the default one if needed."""
+    in_step = step_runtime.get()
+    if in_step is not None:
+        return in_step
+    with _lock:
+        if _open:
+            return _open[-1]
+        from actors.runtime import Runtime  # the runtime module imports this one
+
+        return Runtime()
+
+
+def runtime_holding(pid: int) -> Runtime | None:
+    """The open runtime of this Python process in which process ``pid`` is live, if any."""
+    with _lock:
+        runtimes = list(_open)
+    return next((runtime for runtime in runtimes if runtime.holds(pid)), None)
+
+
+def shutdown_all() -> None:
+    """Shut every open runtime down, the newest first."""
+    with _lock:
+        runtimes = list(reversed(_open))
+    for runtime in runtimes:
+        runtime.shutdown(timeout=EXIT_TIMEOUT)
+
+
+atexit.register(shutdown_all)
+set_backend_provider(lambda: get_runtime().backend)
