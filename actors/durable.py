@@ -23,7 +23,6 @@ from actors.process_actor import Suspend
 from actors.registry import Forget, GetActor, ask
 from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
 from provenance.errors import NotExistentError
-from provenance.nodes import load_node
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
@@ -153,13 +152,10 @@ class Checkpoints:
 
     def stored_state(self, pid: int) -> ProcessState | None:
         """The state recorded on process ``pid``'s node; None if there is no such process."""
-        token = self._runtime._enter_step()
         try:
-            node = load_node(pid)
+            node = self._runtime.load_node(pid)
         except NotExistentError:
             return None
-        finally:
-            self._runtime._leave_step(token)
         return node.process_state if isinstance(node, ProcessNode) else None
 
     def _retire_ended(self, pid: int, state: ProcessState) -> None:
@@ -172,11 +168,7 @@ class Checkpoints:
     def _mark_unreadable(self, pid: int, reason: str) -> None:
         """Record on the node that its checkpoint was refused, so the process shows EXCEPTED."""
         try:
-            token = self._runtime._enter_step()
-            try:
-                node = load_node(pid)
-            finally:
-                self._runtime._leave_step(token)
+            node = self._runtime.load_node(pid)
         except NotExistentError:
             return
         if not isinstance(node, ProcessNode) or (

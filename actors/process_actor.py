@@ -40,7 +40,6 @@ from actors.registry import (
 from actors.spec import ExitCode
 from actors.threads import ReusableThreads
 from provenance.errors import NotExistentError, StorageError
-from provenance.nodes import load_node
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
@@ -306,13 +305,10 @@ class ProcessActor(pykka.ThreadingActor):
 
     def _stored_state(self, pid: int) -> ProcessState | None:
         """The stored state of a process that is not live here if it ended, else None."""
-        token = self._runtime._enter_step()  # reads go to this runtime's database
         try:
-            node = load_node(pid)
+            node = self._runtime.load_node(pid)
         except NotExistentError as exc:
             raise WaitError(f"cannot wait on process {pid}: {exc}") from exc
-        finally:
-            self._runtime._leave_step(token)
         state = node.process_state if isinstance(node, ProcessNode) else None
         if state is None:
             raise WaitError(f"cannot wait on node {pid}: {node!r} is not a process")

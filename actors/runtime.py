@@ -8,12 +8,13 @@ and stops them all on ``shutdown``. Which runtime is in use is ``actors.runtimes
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import logging
 import os
 import pickle
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -43,7 +44,7 @@ from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_r
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend
 from provenance.logs import DbLogHandler, RuntimeFilter
-from provenance.nodes import Node
+from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 from provenance.storage import Storage, sqlite_url
@@ -376,13 +377,29 @@ class Runtime:
     def _leave_step(self, token: contextvars.Token[Runtime | None]) -> None:
         step_runtime.reset(token)
 
-    def _revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
-        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
-        token = self._enter_step()  # node reads, if any, go to this runtime's database
+    @contextlib.contextmanager
+    def bound(self) -> Iterator[None]:
+        """Make this the runtime in use in this context, so that node reads (``load_node``)
+        go to its database even on threads that serve no step (actor hooks, the registry)."""
+        token = self._enter_step()
         try:
-            process = entry.process_class.load_instance_state(pickle.loads(entry.state))
+            yield
         finally:
             self._leave_step(token)
+
+    def load_node(self, pk: int) -> Node:
+        """``load_node(pk)`` from this runtime's database.
+
+        Raises:
+            NotExistentError: if no node has that pk.
+        """
+        with self.bound():
+            return load_node(pk)
+
+    def _revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
+        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
+        with self.bound():  # node reads, if any, go to this runtime's database
+            process = entry.process_class.load_instance_state(pickle.loads(entry.state))
         process._runtime = self
         with self._lock:
             done = self._live[entry.pid][1]

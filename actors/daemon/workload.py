@@ -198,13 +198,7 @@ def _check_totals(runtime: Runtime, pids: list[int], steps: int) -> None:
 
 
 def _load(runtime: Runtime, pid: int) -> ProcessNode:
-    from provenance.nodes import load_node
-
-    token = runtime._enter_step()
-    try:
-        node = load_node(pid)
-    finally:
-        runtime._leave_step(token)
+    node = runtime.load_node(pid)
     assert isinstance(node, ProcessNode)
     return node
 

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 from actors import ProcessKilledError, ProcessState, Runtime, ToContext, WorkChain
 from actors.workchain import WorkChainSpec
 from provenance import Int, ProcessNode, Str
-from tests.actors.test_passivation import EVENT_TIMEOUT, Events
+from tests.actors.events import EVENT_TIMEOUT, Events
 from tests.actors.workchains import AwaitsGated, Double, gate
-
-
-@pytest.fixture
-def events(runtime: Runtime) -> Iterator[Events]:
-    listener = Events()
-    runtime.add_listener(listener)
-    yield listener
-    runtime.remove_listener(listener)
-
-
-@pytest.fixture
-def gate_name() -> Iterator[str]:
-    name = f"gate-{uuid.uuid4().hex[:8]}"
-    yield name
-    gate(name).set()
 
 
 class Supervisor(WorkChain):

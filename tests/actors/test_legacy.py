@@ -49,7 +49,7 @@ from provenance import (
     Str,
     load_node,
 )
-from tests.actors.test_passivation import EVENT_TIMEOUT, Events
+from tests.actors.events import EVENT_TIMEOUT, Events
 from tests.actors.workchains import Gated, gate
 from tests.helpers import count_links, count_nodes
 

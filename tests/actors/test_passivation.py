@@ -2,64 +2,14 @@
 
 from __future__ import annotations
 
-import queue
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from actors import ProcessState, Runtime, WorkChain
-from actors.registry import GetActor, LifecycleEvent, ask
+from actors.registry import GetActor, ask
 from actors.workchain import WorkChainSpec
 from provenance import Int, Str
+from tests.actors.events import EVENT_TIMEOUT, Events
 from tests.actors.workchains import AwaitsGated, gate
-
-EVENT_TIMEOUT = 10.0
-
-
-class Events:
-    """Lifecycle events of a runtime, to wait on one without polling."""
-
-    def __init__(self) -> None:
-        self._queue: queue.Queue[LifecycleEvent] = queue.Queue()
-        self.seen: list[LifecycleEvent] = []
-
-    def __call__(self, event: LifecycleEvent) -> None:
-        self._queue.put(event)
-
-    def wait_for(self, pid: int | None, kind: str) -> LifecycleEvent:
-        """Block until ``pid`` (None: any) has an event of ``kind``; fail after a timeout."""
-        for event in self.seen:
-            if event.kind == kind and pid in (None, event.pid):
-                return event
-        while True:
-            try:
-                event = self._queue.get(timeout=EVENT_TIMEOUT)
-            except queue.Empty:
-                pytest.fail(f"no {kind!r} event for process {pid} within {EVENT_TIMEOUT} s")
-            self.seen.append(event)
-            if event.kind == kind and pid in (None, event.pid):
-                return event
-
-    def kinds(self, pid: int) -> list[str]:
-        while not self._queue.empty():
-            self.seen.append(self._queue.get_nowait())
-        return [event.kind for event in self.seen if event.pid == pid]
-
-
-@pytest.fixture
-def events(runtime: Runtime) -> Iterator[Events]:
-    listener = Events()
-    runtime.add_listener(listener)
-    yield listener
-    runtime.remove_listener(listener)
-
-
-@pytest.fixture
-def gate_name() -> Iterator[str]:
-    name = f"gate-{uuid.uuid4().hex[:8]}"
-    yield name
-    gate(name).set()  # never leave a child blocked
 
 
 def test_a_waiting_work_chain_holds_no_actor_until_its_child_ends(

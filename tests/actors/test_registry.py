@@ -10,7 +10,7 @@ import pytest
 from actors import Runtime, ToContext, WorkChain
 from actors.workchain import WorkChainSpec
 from provenance import Int, List, Str
-from tests.actors.test_passivation import Events
+from tests.actors.events import Events
 from tests.actors.workchains import Double, Gated, gate
 
 

@@ -25,7 +25,7 @@ from provenance import Float, Int, Str
 from tests.actors.cli.conftest import Cli
 from tests.actors.daemon.helpers import REPOSITORY, ended, held_by, state_of, wait_for
 from tests.actors.daemon.processes import Marked
-from tests.actors.test_passivation import Events
+from tests.actors.events import Events
 from tests.actors.workchains import AwaitsGated, Double, gate
 from tests.persistence.children import lock_held_by_child
 

@@ -12,7 +12,7 @@ from actors import ProcessKilledError, ProcessState, Runtime, ToContext, WorkCha
 from actors.workchain import WorkChainSpec
 from provenance import Int, Str
 from tests.actors.cli.conftest import Cli
-from tests.actors.test_passivation import EVENT_TIMEOUT, Events
+from tests.actors.events import EVENT_TIMEOUT, Events
 from tests.actors.workchains import AwaitsGated, Double, gate
 
 
