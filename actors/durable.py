@@ -19,8 +19,9 @@ import structlog
 
 from actors.control import Action, take_intent
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
-from actors.process_actor import Suspend
+from actors.process_actor import THREADS, Suspend
 from actors.registry import Forget, GetActor, ask
+from actors.threads import ROOM
 from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
 from provenance.errors import NotExistentError
 from provenance.process_nodes import ProcessNode
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 CHECKPOINT_TIMEOUT = 60.0
+#: The longest adoption waits for a thread to come free before it starts a process anyway.
+ADOPTION_ROOM_TIMEOUT = 1.0
 
 
 class NotImportableError(ActorError, TypeError):
@@ -142,6 +145,9 @@ class Checkpoints:
                     continue
                 intent = take_intent(self._runtime.running_directory, pid)
                 paused = intent is not None and intent.action is Action.PAUSE
+                # Thousands adopted at once must not take a thread each: let those started
+                # reach their first wait (where they stop holding one) before starting more.
+                THREADS.wait_for_room(ROOM, ADOPTION_ROOM_TIMEOUT)
                 start(process, paused)
                 if intent is not None and intent.action is Action.KILL:
                     self._runtime.kill(pid, intent.message)
@@ -210,12 +216,22 @@ def queue(
     check_importable(process_class)
     process = process_class(inputs)
     process._runtime = runtime
-    pks = runtime.backend.write(process.launch_ops(None))  # committed before a worker looks
-    process.mark_launched(pks)
-    if storage is None:
-        runtime.checkpoints.write_submitted(process)
-    else:
-        storage.save_checkpoint(process)
+    pks = runtime.backend.write(process._launch_ops(None))  # committed before a worker looks
+    process._mark_launched(pks)
+    try:
+        if storage is None:
+            runtime.checkpoints.write_submitted(process)
+        else:
+            storage.save_checkpoint(process)
+    except BaseException as exc:
+        # Without its checkpoint no worker will ever run it: say so on the node, never leave
+        # it CREATED forever.
+        failed = process.node.set_process_attributes(
+            process_state=ProcessState.EXCEPTED.value,
+            exception=f"its first checkpoint could not be written, so it never ran: {exc!r}",
+        )
+        runtime.backend.write([failed])
+        raise
     notify_workers(runtime.home)
     return process
 

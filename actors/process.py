@@ -65,11 +65,52 @@ def as_exit_code(result: Any, owner: str) -> ExitCode:
     )
 
 
+#: Engine attributes that subclasses are meant to override; every other engine name is the
+#: engine's own, and a subclass that defines it (a step named ``submit``) is refused.
+OVERRIDABLE = frozenset(
+    {
+        "SaveKeys",
+        "define",
+        "load_instance_state",
+        "node_class",
+        "on_except",
+        "on_finish",
+        "on_kill",
+        "process_label",
+        "run",
+        "save_instance_state",
+        "spec_class",
+    }
+)
+_ENGINE_PACKAGE = "actors."
+
+
 class Process:
     """A unit of work with full provenance.
 
     Subclass, override ``define`` (call ``super().define(spec)`` first) and ``run``.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a user class that shadows an engine attribute, at its definition: a step
+        named like an engine method would silently replace it and fail deep inside."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith(_ENGINE_PACKAGE):
+            return
+        engine = {
+            name
+            for base in cls.__mro__[1:]
+            if base.__module__.startswith(_ENGINE_PACKAGE)
+            for name in vars(base)
+            if not (name.startswith("__") and name.endswith("__"))
+        }
+        clashes = sorted(name for name in vars(cls) if name in engine - OVERRIDABLE)
+        if clashes:
+            raise SpecError(
+                f"{cls.__qualname__} defines {', '.join(clashes)}, which the engine's "
+                f"{cls.__mro__[1].__name__} uses itself; rename "
+                f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
+            )
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
     spec_class: ClassVar[type[ProcessSpec]] = ProcessSpec
@@ -83,6 +124,7 @@ class Process:
         INPUTS = "inputs"
         OUTPUTS = "outputs"
         STATE = "state"
+        STEP_INDEX = "step_index"
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -136,6 +178,18 @@ class Process:
         self._runtime: Runtime | None = None
         #: The pids from the outermost caller down to this process, set by its actor.
         self._call_stack: tuple[int, ...] = ()
+        self._init_step_counters(0)
+
+    def _init_step_counters(self, step_index: int) -> None:
+        #: Steps begun, saved in checkpoints: a child is known by (this process, step index,
+        #: launch index within the step), so a step run again after a crash finds the children
+        #: it had launched instead of launching them twice.
+        self._step_index = step_index
+        self._launches = 0
+        #: The step index of the checkpoint this process was resumed from, if it was: its next
+        #: step may have begun before (a crash cut it off), so its launches are looked up.
+        self._resumed_at: int | None = None
+        self._launched_before: dict[str, ProcessNode] | None = None
 
     @property
     def inputs(self) -> FrozenAttributeDict:
@@ -219,6 +273,7 @@ class Process:
             keys.INPUTS: {name: ref(node) for name, node in self._inputs.items()},
             keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
             keys.STATE: self.state.value,
+            keys.STEP_INDEX: self._step_index,
         }
 
     @classmethod
@@ -257,6 +312,7 @@ class Process:
         self._machine = StateMachine(ProcessState(state[keys.STATE]))
         self._runtime = None
         self._call_stack = ()
+        self._init_step_counters(state.get(keys.STEP_INDEX, 0))
 
     # Hooks the actor calls; overriders call super().
 
@@ -282,25 +338,54 @@ class Process:
 
     # Engine side.
 
-    def step(self) -> StepOutcome:
+    def _begin_step(self) -> None:
+        """A step begins: count it, and its launches from zero."""
+        self._step_index += 1
+        self._launches = 0
+
+    def _next_call_key(self) -> str:
+        """The identity of the next child launched in this step: ``<step>.<launch>``."""
+        self._launches += 1
+        return f"{self._step_index}.{self._launches}"
+
+    def _mark_resumed(self) -> None:
+        """This process was loaded from a checkpoint that a crash may have left behind."""
+        self._resumed_at = self._step_index
+        self._launched_before = None
+
+    @property
+    def _replaying(self) -> bool:
+        """True during the first step after a resume: it may have run (in part) before."""
+        return self._resumed_at is not None and self._step_index == self._resumed_at + 1
+
+    @classmethod
+    def _stored_result(cls, node: ProcessNode) -> Any:
+        """What a blocking ``run`` returned, read back from the node of a finished process."""
+        return {
+            label: value
+            for label, value in node.get_outputs_dict().items()
+            if isinstance(value, Data)
+        }
+
+    def _step(self) -> StepOutcome:
         """Run the next step; a plain process has one, ``run``."""
         return StepDone(as_exit_code(self.run(), f"{type(self).__name__}.run"))
 
     @property
-    def waiting_on(self) -> frozenset[int]:
+    def _waiting_on(self) -> frozenset[int]:
         """The pids the process waits for before its next step (none for a plain process)."""
         return frozenset()
 
-    def child_terminated(self, pid: int, state: ProcessState) -> bool:
+    def _child_terminated(self, pid: int, state: ProcessState) -> bool:
         """Note that an awaited child terminated; True if the process may continue now."""
         del pid, state
         return True
 
-    def result(self) -> Any:
+    def _result(self) -> Any:
         """What a blocking ``run`` returns: the outputs."""
         return dict(self._outputs)
 
-    def launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
+    def _launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
         """Writes that store the new process: its inputs, its node, its links."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
@@ -317,14 +402,14 @@ class Process:
             ops.append(LinkRecord(caller_uuid, self._node.uuid, LinkType.CALL, "CALL"))
         return ops
 
-    def mark_launched(self, pks: Mapping[str, int]) -> None:
+    def _mark_launched(self, pks: Mapping[str, int]) -> None:
         """Give the node and the new inputs their pks."""
         for value in self._inputs.values():
             if isinstance(value, Data) and not value.is_stored:
                 value._mark_stored(pks)
         self._node._mark_stored(pks)
 
-    def termination_ops(self) -> list[WriteOp]:
+    def _termination_ops(self) -> list[WriteOp]:
         """Writes that record the end: outputs, their links, the final node attributes."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
@@ -337,7 +422,7 @@ class Process:
         ops.append(self._node.set_process_attributes())
         return ops
 
-    def mark_terminated(self, pks: Mapping[str, int]) -> None:
+    def _mark_terminated(self, pks: Mapping[str, int]) -> None:
         """Give the new outputs their pks."""
         for value in self._outputs.values():
             if not value.is_stored and value.uuid in pks:

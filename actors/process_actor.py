@@ -7,9 +7,7 @@ termination to the registry exactly once.
 
 from __future__ import annotations
 
-import contextlib
 import pickle
-import threading
 import traceback
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 import structlog
 
+from actors import call_stack
 from actors.errors import (
     OutputValidationError,
     ProcessKilledError,
@@ -27,11 +26,9 @@ from actors.errors import (
 from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
 from actors.registry import (
     ChildTerminated,
-    ClearStack,
     KillChildren,
     Passivate,
     PassivatedProcess,
-    SetStack,
     Subscribe,
     Terminated,
     Unsubscribe,
@@ -121,19 +118,11 @@ class ProcessActor(pykka.ThreadingActor):
         self._suspended = False
 
     def on_start(self) -> None:
-        """Tell the registry this thread's call stack, once: every step of this process runs on
-        this thread. Show a process that starts paused (an intent applied on adoption) as
-        paused. Runs on the actor's thread."""
-        self._runtime.registry.tell(SetStack(threading.get_ident(), self._stack))
+        """Show a process that starts paused (an intent applied on adoption) as paused. Runs
+        on the actor's thread."""
         if self._paused:
             update = self._process.node.set_process_attributes(paused=True)
             self._runtime.backend.write_nowait([update])
-
-    def on_stop(self) -> None:
-        """Drop this thread's call stack: the thread ends, and its id may be reused by another
-        thread that must not inherit it. Runs on the actor's thread."""
-        with contextlib.suppress(pykka.ActorDeadError):  # the runtime already shut down
-            self._runtime.registry.tell(ClearStack(threading.get_ident()))
 
     def on_failure(
         self,
@@ -174,7 +163,7 @@ class ProcessActor(pykka.ThreadingActor):
                 else:
                     self._step_pending = True
             case ChildTerminated(pid=child, state=state):
-                if self._process.child_terminated(child, state):
+                if self._process._child_terminated(child, state):
                     self._transition(ProcessState.RUNNING)
                     self._request_step()
             case Resume():
@@ -197,7 +186,7 @@ class ProcessActor(pykka.ThreadingActor):
         if state is ProcessState.CREATED:
             self.on_receive(Start())
         elif state is ProcessState.WAITING:
-            self._wait(self._process.waiting_on)
+            self._wait(self._process._waiting_on)
         else:
             self._request_step()
 
@@ -220,6 +209,9 @@ class ProcessActor(pykka.ThreadingActor):
         if not self._runtime.durable:
             return True
         try:
+            # Provenance committed, then the checkpoint fsynced: a checkpoint never refers to a
+            # state or a row that a crash could still undo.
+            self._runtime.backend.sync()
             self._runtime.save_checkpoint(self._process)
         except Exception as exc:
             log.error("process.checkpoint_failed", pid=self._pid, error=str(exc))
@@ -246,10 +238,14 @@ class ProcessActor(pykka.ThreadingActor):
     def _run_step(self) -> None:
         token = self._runtime._enter_step()
         try:
-            with structlog.contextvars.bound_contextvars(
-                pid=self._pid, workactors_runtime=id(self._runtime)
+            with (
+                call_stack.running(self._process, self._stack),
+                structlog.contextvars.bound_contextvars(
+                    pid=self._pid, workactors_runtime=id(self._runtime)
+                ),
             ):
-                outcome: StepOutcome = self._process.step()
+                self._process._begin_step()
+                outcome: StepOutcome = self._process._step()
         except Exception as exc:
             if isinstance(exc, RuntimeClosedError) and self._runtime.durable:
                 # The step launched a child while the durable runtime was shutting down: it is
@@ -295,13 +291,13 @@ class ProcessActor(pykka.ThreadingActor):
             if state is not None and seen_state is None and durable:
                 # Subscribed in case it ran elsewhere; it has ended, so drop that subscription.
                 self._runtime.registry.tell(Unsubscribe(self._pid, pid))
-            if state is not None and self._process.child_terminated(pid, state):
+            if state is not None and self._process._child_terminated(pid, state):
                 self._transition(ProcessState.RUNNING)
                 if self._checkpoint():
                     self._request_step()
                 return
         if self._checkpoint():
-            self._passivate(self._process.waiting_on or pids)
+            self._passivate(self._process._waiting_on or pids)
 
     def _stored_state(self, pid: int) -> ProcessState | None:
         """The stored state of a process that is not live here if it ended, else None."""
@@ -370,8 +366,8 @@ class ProcessActor(pykka.ThreadingActor):
         """Store the end, retire the checkpoint, publish the end once, stop."""
         process = self._process
         try:
-            pks = self._runtime.backend.write(process.termination_ops())
-            process.mark_terminated(pks)
+            pks = self._runtime.backend.write(process._termination_ops())
+            process._mark_terminated(pks)
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
@@ -385,15 +381,13 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
-        # The thread's call stack goes with the end, so nothing of this process is left in the
-        # registry once a blocking run returns.
-        self._runtime.registry.tell(Terminated(self._pid, state, threading.get_ident()))
+        self._runtime.registry.tell(Terminated(self._pid, state))
         self._runtime._forget(self._pid)
         if error is not None:
             self._done.set_exception(error)
         else:
             try:
-                self._done.set_result(process.result())
+                self._done.set_result(process._result())
             except Exception as exc:
                 self._done.set_exception(exc)
         self.stop()

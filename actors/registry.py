@@ -1,7 +1,7 @@
-"""The registry actor: live processes, their call stacks, and who waits on whom.
+"""The registry actor: live processes, passivated ones, and who waits on whom.
 
-It replaces plumpy's thread-local call stack: stacks are keyed by the execution context (the
-thread running a step), and a process's termination is published here once, to every subscriber.
+A process's termination is published here once, to every subscriber. (The call stack is a
+context variable: ``actors.call_stack``.)
 """
 
 from __future__ import annotations
@@ -11,17 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pykka
 import structlog
 
-from actors.errors import StackError
 from actors.registry_messages import (
     ChildrenOf,
     ChildTerminated,
-    ClearStack,
     Control,
     ExternalTerminated,
     Forget,
     GetActor,
     GetProcess,
-    GetStack,
     KillChildren,
     KillProcess,
     LifecycleEvent,
@@ -30,10 +27,7 @@ from actors.registry_messages import (
     LivePids,
     Passivate,
     PassivatedProcess,
-    Pop,
-    Push,
     Register,
-    SetStack,
     Sizes,
     Subscribe,
     Terminated,
@@ -96,26 +90,17 @@ class RegistryActor(pykka.ThreadingActor):
         # awaits them: most children of a fan-out end before the parent's step does.
         self._ended_children: dict[int, dict[int, ProcessState]] = {}
         self._subscribers: dict[int, set[int]] = {}
-        self._stacks: dict[int, tuple[int, ...]] = {}
+        # What each passivated waiter still awaits, and the ends it was not woken for yet: it
+        # is revived when the last one comes (or a control message does), not at the first.
+        self._awaited: dict[int, set[int]] = {}
+        self._held_ends: dict[int, list[tuple[int, ProcessState]]] = {}
 
     def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - a branch per message
         """Dispatch one message (runs on the registry's thread)."""
         match message:
-            case SetStack(context=context, stack=stack):
-                self._stacks[context] = stack
-            case ClearStack(context=context):
-                self._stacks.pop(context, None)
-            case GetStack(context=context):
-                return self._stacks.get(context, ())
-            case Push(context=context, pid=pid):
-                self._stacks[context] = (*self._stacks.get(context, ()), pid)
-            case Pop(context=context, pid=pid):
-                return self._pop(context, pid)
             case Register():
                 self._register(message)
-            case Terminated(pid=pid, state=state, context=context):
-                if context is not None:
-                    self._stacks.pop(context, None)
+            case Terminated(pid=pid, state=state):
                 self._terminated(pid, state)
             case Subscribe(waiter=waiter, targets=targets, remote=remote):
                 return self._subscribe(waiter, targets, remote=remote)
@@ -153,21 +138,6 @@ class RegistryActor(pykka.ThreadingActor):
                 log.warning("registry.unknown_message", message=repr(message))
         return None
 
-    def _pop(self, context: int, pid: int | None) -> int:
-        stack = self._stacks.get(context, ())
-        if not stack:
-            raise StackError("the process stack is empty: nothing to pop")
-        if pid is not None and stack[-1] != pid:
-            raise StackError(
-                f"cannot pop process {pid}: the top of the stack is process {stack[-1]}"
-            )
-        rest = stack[:-1]
-        if rest:
-            self._stacks[context] = rest
-        else:
-            del self._stacks[context]
-        return stack[-1]
-
     def _is_live(self, pid: int) -> bool:
         return pid in self._actors or pid in self._passivated
 
@@ -203,6 +173,8 @@ class RegistryActor(pykka.ThreadingActor):
         self._processes.pop(pid, None)
         self._actors.pop(pid, None)
         self._passivated.pop(pid, None)
+        self._awaited.pop(pid, None)
+        self._held_ends.pop(pid, None)
         self._control_sent.discard(pid)
         self._parents.pop(pid, None)
         self._children.pop(pid, None)
@@ -235,12 +207,23 @@ class RegistryActor(pykka.ThreadingActor):
                 remote.discard(pid)
                 if not remote:
                     del self._remote_waits[waiter]
+            if waiter in self._passivated and waiter in self._awaited:
+                if not self._hold_end(waiter, pid, state):
+                    self._actor_for(waiter)  # revived with every end held for it, this one last
+                continue
             actor = self._actor_for(waiter)
             if actor is None:
                 # The waiter ended first (it was killed, or stopped waiting): nothing to tell.
                 log.debug("registry.waiter_gone", waiter=waiter, terminated=pid)
                 continue
             _tell(actor, ChildTerminated(pid, state))
+
+    def _hold_end(self, waiter: int, pid: int, state: ProcessState) -> bool:
+        """Keep the end of ``pid`` for passivated ``waiter``; True while it awaits more."""
+        awaited = self._awaited[waiter]
+        awaited.discard(pid)
+        self._held_ends.setdefault(waiter, []).append((pid, state))
+        return bool(awaited)
 
     def _passivate(self, entry: PassivatedProcess, waiting_on: frozenset[int]) -> bool:
         pid = entry.pid
@@ -255,6 +238,7 @@ class RegistryActor(pykka.ThreadingActor):
         del self._actors[pid]
         self._processes.pop(pid, None)
         self._passivated[pid] = entry
+        self._awaited[pid] = set(waiting_on)
         self._publish(LifecycleEvent(pid, "passivated"))
         return True
 
@@ -276,6 +260,9 @@ class RegistryActor(pykka.ThreadingActor):
         process, actor = self._reviver(entry)
         self._processes[pid] = process
         self._actors[pid] = actor
+        self._awaited.pop(pid, None)
+        for child, state in self._held_ends.pop(pid, ()):
+            _tell(actor, ChildTerminated(child, state))
         self._publish(LifecycleEvent(pid, "revived"))
         return actor
 
@@ -301,6 +288,8 @@ class RegistryActor(pykka.ThreadingActor):
         self._processes.pop(pid, None)
         self._actors.pop(pid, None)
         self._passivated.pop(pid, None)
+        self._awaited.pop(pid, None)
+        self._held_ends.pop(pid, None)
         self._control_sent.discard(pid)
         self._children.pop(pid, None)
         self._ended_children.pop(pid, None)
@@ -333,7 +322,8 @@ class RegistryActor(pykka.ThreadingActor):
             "ended_children": sum(map(len, self._ended_children.values())),
             "subscribers": len(self._subscribers),
             "remote_waits": len(self._remote_waits),
-            "stacks": len(self._stacks),
+            "awaited": len(self._awaited),
+            "held_ends": sum(map(len, self._held_ends.values())),
         }
 
 
@@ -341,13 +331,11 @@ __all__ = [
     "ASK_TIMEOUT",
     "ChildTerminated",
     "ChildrenOf",
-    "ClearStack",
     "Control",
     "ExternalTerminated",
     "Forget",
     "GetActor",
     "GetProcess",
-    "GetStack",
     "KillChildren",
     "KillProcess",
     "LifecycleEvent",
@@ -356,11 +344,8 @@ __all__ = [
     "LivePids",
     "Passivate",
     "PassivatedProcess",
-    "Pop",
-    "Push",
     "Register",
     "RegistryActor",
-    "SetStack",
     "Sizes",
     "Subscribe",
     "Terminated",

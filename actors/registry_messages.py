@@ -29,12 +29,10 @@ class Register:
 
 @dataclass(frozen=True, slots=True)
 class Terminated:
-    """A process reached a terminal state; tell its subscribers and forget it, and the call
-    stack of ``context`` (the thread that ran its steps) with it."""
+    """A process reached a terminal state; tell its subscribers and forget it."""
 
     pid: int
     state: ProcessState
-    context: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,44 +121,6 @@ class KillChildren:
 
     pid: int
     message: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetStack:
-    """The step running in ``context`` belongs to the last pid of ``stack``."""
-
-    context: int
-    stack: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ClearStack:
-    """The step running in ``context`` is over."""
-
-    context: int
-
-
-@dataclass(frozen=True, slots=True)
-class GetStack:
-    """Reply the stack of ``context`` (empty outside any step)."""
-
-    context: int
-
-
-@dataclass(frozen=True, slots=True)
-class Push:
-    """Push ``pid`` on the stack of ``context``."""
-
-    context: int
-    pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class Pop:
-    """Pop ``pid`` (or whatever is on top if None) from the stack of ``context``; reply it."""
-
-    context: int
-    pid: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,14 +22,16 @@ from typing import Any, Self
 
 import structlog
 
+from actors import call_stack, holders
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
+from actors.holders import HOLDER, Holder
 from actors.process import REPORT_LOGGER_NAME, Process
 from actors.process_actor import ProcessActor, Resume, Start
+from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import (
     Control,
     ExternalTerminated,
-    GetStack,
     KillProcess,
     Listen,
     Listener,
@@ -117,7 +119,19 @@ class Runtime:
         self._closed = False
         self.durable = durable
         self._checkpoints: Checkpoints | None = Checkpoints(self, writer=True) if durable else None
+        self._holder = Holder.of_this_process(self.home).as_attribute()
         opened(self)
+        #: The processes this runtime ended at open because their runtime had died.
+        self.repaired: tuple[int, ...] = ()
+        try:
+            self.repaired = tuple(self.repair())
+        except Exception as exc:  # a busy or read-only database must not stop a runtime opening
+            log.warning("runtime.repair_failed", error=repr(exc))
+
+    def repair(self) -> list[int]:
+        """End KILLED every process of this home whose runtime died without ending it (and
+        that left no checkpoint to resume from); return their pids. Runs at every open."""
+        return holders.repair(self)
 
     @property
     def running_directory(self) -> Path:
@@ -169,12 +183,14 @@ class Runtime:
         inputs: Mapping[str, Any],
         *,
         caller: Process | None = None,
+        detached: bool = False,
     ) -> tuple[Process, Future[Any]]:
         """Validate, store and start a process; return it and the future of its result.
 
         The new process is linked (CALL) from ``caller`` if given (a work chain's
-        ``self.submit``), else from whatever process's step is running in this context, as
-        the registry's call stack says.
+        ``self.submit``, which does not wait: ``detached``), else from the process whose step
+        runs in this context. A caller replaying a step after a crash gets the child it had
+        launched there instead of a second one (``actors.reattach``).
 
         Raises:
             InputValidationError: if the inputs do not fit; nothing is stored then.
@@ -184,32 +200,39 @@ class Runtime:
         # for them to end), unless it is durable: it then stops them after their current step.
         if self._closed and (self.durable or step_runtime.get() is not self):
             raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
+        frame = call_stack.current()
+        if caller is None and frame is not None and frame.process._runtime is self:
+            caller = frame.process
+        caller_stack = (
+            caller._call_stack or (frame.pids if frame is not None else ())
+            if caller is not None
+            else ()
+        )
+        key = caller._next_call_key() if caller is not None else None
+        if caller is not None and key is not None:
+            found = launched_before(caller, key)
+            if found is not None:
+                return reattach(self, process_class, caller, found, detached=detached)
         process = process_class(inputs)
         process._runtime = self
-        caller_stack, caller_uuid = self._caller_of(caller)
-        parent_pid = caller_stack[-1] if caller_stack else None
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
-        process.node.set_process_attributes(process_state=ProcessState.RUNNING.value)
-        pks = self.backend.write_applied(process.launch_ops(caller_uuid))
-        process.mark_launched(pks)
+        process.node.set_process_attributes(
+            process_state=ProcessState.RUNNING.value, **{HOLDER: self._holder}
+        )
+        if key is not None:
+            process.node.set_process_attributes(**{CALL_KEY: key})
+        ops = process._launch_ops(caller.node.uuid if caller is not None else None)
         if self.durable:
+            # Committed before its checkpoint is written: a checkpoint never names a row that a
+            # crash could still roll back.
+            process._mark_launched(self.backend.write(ops))
             self.checkpoints.hold(process)
+        else:
+            process._mark_launched(self.backend.write_applied(ops))
+        parent_pid = caller.pid if caller is not None else None
+        assert process.pid is not None
         return process, self._start(process, (*caller_stack, process.pid), parent_pid, Start())
-
-    def _caller_of(self, caller: Process | None) -> tuple[tuple[int, ...], str | None]:
-        """The call stack a new process continues, and the uuid of the node that calls it."""
-        if caller is not None and caller._call_stack:
-            return caller._call_stack, caller.node.uuid
-        # Outside any step (no runtime bound to this context) the caller's stack is empty.
-        if step_runtime.get() is None:
-            return (), None
-        stack: tuple[int, ...] = ask(self.registry, GetStack(threading.get_ident()))
-        if not stack:
-            return (), None
-        with self._lock:
-            entry = self._live.get(stack[-1])
-        return stack, entry[0].uuid if entry else None
 
     def _start(
         self,
@@ -266,6 +289,10 @@ class Runtime:
 
         def start(process: Process, paused: bool) -> None:
             process._runtime = self
+            process._mark_resumed()
+            self.backend.write_nowait(
+                [process.node.set_process_attributes(**{HOLDER: self._holder})]
+            )
             self._start(process, (process.pid,), None, Resume(), paused=paused)
 
         return self.checkpoints.adopt(start)

@@ -1,40 +1,33 @@
-"""``ProcessStack``: the process whose step runs in the caller's context, asked of the registry."""
+"""``ProcessStack``: the seed's call-stack API over the context's stack (``actors.call_stack``)."""
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import pykka
-
-from actors.registry import GetProcess, GetStack, Pop, Push, ask
+from actors import call_stack
 from provenance.process_nodes import ProcessNode
 
 if TYPE_CHECKING:
     from actors.process import Process
 
 
-def _registry() -> pykka.ActorRef[Any]:
-    from actors.runtime import get_runtime
-
-    return get_runtime().registry
-
-
 class ProcessStack:
-    """The call stack of processes, per execution context, kept by the registry actor."""
+    """The call stack of processes in the caller's execution context."""
 
     @classmethod
     def stack(cls) -> tuple[int, ...]:
-        """The pids on the caller's stack, bottom first."""
-        stack: tuple[int, ...] = ask(_registry(), GetStack(threading.get_ident()))
-        return stack
+        """The pids on the caller's stack, the outermost caller first."""
+        frame = call_stack.current()
+        return () if frame is None else frame.pids
 
     @classmethod
     def push(cls, process: Process) -> None:
-        """Put a launched process on top of the caller's stack."""
-        if process.pid is None:
-            raise ValueError(f"{process.process_label()} has no pid: launch it first")
-        ask(_registry(), Push(threading.get_ident(), process.pid))
+        """Put a launched process on top of the caller's stack.
+
+        Raises:
+            ValueError: if the process was never launched (it has no pid).
+        """
+        call_stack.push(process)
 
     @classmethod
     def pop(cls, process: Process | None = None, pid: int | None = None) -> int:
@@ -45,8 +38,7 @@ class ProcessStack:
         """
         if process is not None:
             pid = process.pid
-        popped: int = ask(_registry(), Pop(threading.get_ident(), pid))
-        return popped
+        return call_stack.pop(pid)
 
     @classmethod
     def get_active_process_id(cls) -> int | None:
@@ -56,12 +48,8 @@ class ProcessStack:
 
     @classmethod
     def top(cls) -> Process | None:
-        """The live process on top of the caller's stack, or None."""
-        pid = cls.get_active_process_id()
-        if pid is None:
-            return None
-        process: Process | None = ask(_registry(), GetProcess(pid))
-        return process
+        """The process on top of the caller's stack, or None."""
+        return call_stack.current_process()
 
     @classmethod
     def get_active_process_calc_node(cls) -> ProcessNode | None:

@@ -110,7 +110,7 @@ class WorkChain(Process):
         process_class, resolved = runtime._resolve(process, args, inputs)
         # Launching thousands in one step: let those already running reach their first wait.
         THREADS.wait_for_room(ROOM, ROOM_TIMEOUT)
-        child, _done = runtime.launch(process_class, resolved, caller=self)
+        child, _done = runtime.launch(process_class, resolved, caller=self, detached=True)
         return child.node
 
     def insert_barrier(self, wait_on: Any) -> None:
@@ -148,7 +148,7 @@ class WorkChain(Process):
         for key, value in kwargs.items():
             self.insert_intersteps(UpdateContext(key, value))
 
-    def child_terminated(self, pid: int, state: ProcessState) -> bool:
+    def _child_terminated(self, pid: int, state: ProcessState) -> bool:
         """Drop the barrier on ``pid``; True once no barrier is left."""
         del state
         if pid not in self._barriers:
@@ -157,7 +157,7 @@ class WorkChain(Process):
         return not self._barriers
 
     @property
-    def waiting_on(self) -> frozenset[int]:
+    def _waiting_on(self) -> frozenset[int]:
         """The pids the work chain waits for before its next step."""
         return frozenset(self._barriers)
 
@@ -192,15 +192,15 @@ class WorkChain(Process):
 
     # Stepping.
 
-    def step(self) -> StepOutcome:
+    def _step(self) -> StepOutcome:
         """Run the next step of the outline (after the intersteps of the previous one)."""
         self._step_thread = threading.get_ident()
         try:
-            return self._step()
+            return self._advance()
         finally:
             self._step_thread = None
 
-    def _step(self) -> StepOutcome:
+    def _advance(self) -> StepOutcome:
         self._act_on_awaited()
         if self._outline_done:
             return StepDone(ExitCode())
@@ -273,7 +273,7 @@ class WorkChain(Process):
         self._awaiting = list(state[keys.AWAITING])
         self._step_thread = None
 
-    def result(self) -> Any:
+    def _result(self) -> Any:
         """What a blocking ``run`` returns: the outputs."""
         return dict(self._outputs)
 

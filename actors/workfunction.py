@@ -103,7 +103,7 @@ class FunctionProcess(Process):
         kwargs.update({name: value for name, value in self.inputs.items() if name not in consumed})
         return args, kwargs
 
-    def step(self) -> StepOutcome:
+    def _step(self) -> StepOutcome:
         """Call the function and emit what it returned."""
         args, kwargs = self._call_arguments()
         returned = type(self).func(*args, **kwargs)
@@ -125,9 +125,17 @@ class FunctionProcess(Process):
         self._returned = returned
         return StepDone(ExitCode())
 
-    def result(self) -> Any:
+    def _result(self) -> Any:
         """What the function returned."""
         return self._returned
+
+    @classmethod
+    def _stored_result(cls, node: ProcessNode) -> Any:
+        """What the function returned, read back from the node of a finished call."""
+        outputs = super()._stored_result(node)
+        if RETURN_LABEL in outputs:
+            return outputs[RETURN_LABEL]
+        return outputs or None
 
 
 class Workfunction(Protocol):

@@ -63,6 +63,14 @@ class PersistableProcess(Protocol):
         """The picklable state to record."""
 
 
+def class_path_of(process: PersistableProcess) -> str:
+    """Where ``import_class`` finds the class of ``process`` again: what it says itself (a
+    workfunction's process class is reached through its function), else module and name."""
+    cls = type(process)
+    own = getattr(cls, "class_path", None)
+    return str(own()) if callable(own) else f"{cls.__module__}.{cls.__qualname__}"
+
+
 class PicklePersistence:
     """Saves, loads and retires process checkpoints; holds the locks of the processes it loaded.
 
@@ -153,10 +161,7 @@ class PicklePersistence:
             raise CheckpointError(
                 f"cannot checkpoint {type(process).__name__}: it has no pid yet; launch it first"
             )
-        cls = type(process)
-        return self.save_state(
-            pid, f"{cls.__module__}.{cls.__qualname__}", process.save_instance_state()
-        )
+        return self.save_state(pid, class_path_of(process), process.save_instance_state())
 
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
         """Write a checkpoint of process ``pid`` into the running folder; return where it is.
@@ -202,12 +207,19 @@ class PicklePersistence:
         """Take and keep the lock of process ``pid``, launched here, as if it had been loaded.
 
         Held, its running checkpoint is not loaded by another worker meanwhile; it is released
-        like a loaded one.
+        like a loaded one. A new pid's lock is held by nobody for long: at most a worker that
+        is removing orphan lock files holds it for a moment, so this waits for it briefly
+        instead of failing.
 
         Raises:
-            LockedError: if another owner (thread, process, or this persistence) holds it.
+            LockedError: if this persistence holds it already.
+            LockTimeoutError: if another owner still holds it after ``lock_timeout`` seconds.
         """
-        lock = self._lock_checkpoint(self.folders.running_path(pid))
+        with self._mutex:
+            if pid in self._held:
+                raise LockedError(f"process {pid} is already held by this persistence")
+        lock = RLock(lock_path_of(self.folders.running_path(pid)), timeout=self.lock_timeout)
+        lock.acquire(owner=self)
         try:
             self._hold(pid, lock)
         except BaseException:

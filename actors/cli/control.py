@@ -17,9 +17,13 @@ from actors.cli import queries, render
 from actors.cli.context import fail, open_runtime
 from actors.control import Action
 from actors.daemon import ControlError, Delivery, Route, request
+from actors.holders import end_orphan
 from actors.runtime import Runtime, runtime_holding
 from provenance import ProcessState
+from provenance.errors import NotExistentError
 
+#: Why ``process kill`` ended a process whose runtime died.
+BY_CLI = "marked killed by `workactors process kill`"
 #: Seconds between two reads of a process's state while waiting for a kill to take effect.
 POLL_INTERVAL = 0.1
 
@@ -41,6 +45,9 @@ def control(
         console.print(_done_here(pk, action, timeout))
         return
     with open_runtime(ctx) as runtime:
+        if action is Action.KILL and (pk in runtime.repaired or _end_orphan(runtime, pk)):
+            console.print(f"process {pk} was left running by a runtime that died: marked KILLED")
+            return
         state = _stored_state(runtime, pk)
         if state is not None and state.is_terminal:
             fail(
@@ -93,6 +100,13 @@ def _delivered(pk: int, action: Action, delivery: Delivery, runtime: Runtime) ->
         f"Process {pk}: {action.value} recorded; it is applied when the daemon loads the process, "
         f"but no daemon runs on {runtime.home}: `workactors daemon start` starts one"
     )
+
+
+def _end_orphan(runtime: Runtime, pk: int) -> bool:
+    try:
+        return end_orphan(runtime, pk, by=BY_CLI)
+    except NotExistentError:
+        return False  # said below, as for every verb
 
 
 def _stored_state(runtime: Runtime, pk: int) -> ProcessState | None:

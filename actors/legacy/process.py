@@ -111,7 +111,7 @@ class LegacyWorkflowProcess(Process):
 
     # Engine side.
 
-    def step(self) -> StepOutcome:
+    def _step(self) -> StepOutcome:
         """Run the workflow's next step; go on, wait for what it attached, or end at exit."""
         if self._awaiting:  # restored from a checkpoint taken while waiting
             return StepWait(frozenset(self._awaiting))
@@ -136,7 +136,7 @@ class LegacyWorkflowProcess(Process):
             return StepWait(frozenset(self._awaiting))
         return StepDone(ExitCode()) if self._next_step == EXIT else StepContinue()
 
-    def child_terminated(self, pid: int, state: ProcessState) -> bool:
+    def _child_terminated(self, pid: int, state: ProcessState) -> bool:
         """Tick off an attached calculation; True once none is left."""
         del state
         if pid not in self._awaiting:

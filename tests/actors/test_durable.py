@@ -180,3 +180,37 @@ def test_submit_with_bad_inputs_stores_nothing(runtime: Runtime) -> None:
         runtime.submit(Double, x=3)
     assert count_nodes(runtime) == 0
     assert checkpoints(runtime.running_directory) == []
+
+
+def test_a_submission_whose_first_checkpoint_fails_is_stored_excepted_not_created(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from persistence import PersistenceError
+
+    elsewhere = PicklePersistence.create_from_basedir(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").rename(tmp_path / "gone")  # the folder vanished: the write fails
+
+    with pytest.raises(PersistenceError):
+        runtime.queue_up(Double, {"x": Int(1)}, storage=elsewhere)
+
+    (node,) = [
+        node
+        for node in map(load_node, range(1, count_nodes(runtime) + 1))
+        if isinstance(node, ProcessNode)
+    ]
+    assert node.process_state is ProcessState.EXCEPTED
+    assert "its first checkpoint could not be written, so it never ran" in (node.exception or "")
+
+
+def test_a_workfunction_queued_into_a_given_storage_is_loadable_by_a_worker(
+    tmp_path: Path,
+) -> None:
+    from tests.actors.cli.conftest import add
+
+    with Runtime(tmp_path / "home", durable=True) as runtime:
+        storage = PicklePersistence.create_from_basedir(tmp_path / "queue")
+        pid = runtime.queue_up(add, {"a": Int(1), "b": Int(2)}, storage=storage)
+        (process,) = storage.load_all_processes()
+        assert process.pid == pid
+        assert type(process) is add.process_class
+        storage.release_all()

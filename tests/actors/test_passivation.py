@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from actors import ProcessState, Runtime, WorkChain
-from actors.registry import GetActor, ask
+from actors.registry import ChildrenOf, GetActor, ask
 from actors.workchain import WorkChainSpec
 from provenance import Int, Str
 from tests.actors.events import EVENT_TIMEOUT, Events
-from tests.actors.workchains import AwaitsGated, gate
+from tests.actors.workchains import AwaitsGated, Gated, gate
 
 
 def test_a_waiting_work_chain_holds_no_actor_until_its_child_ends(
@@ -83,36 +83,45 @@ def test_a_work_chain_of_a_local_class_is_passivated_and_revived(
     assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 7
 
 
-def test_a_waiting_work_chain_is_revived_once_per_child_that_ends(
+class AwaitsTwoGated(WorkChain):
+    """Waits on two ``Gated`` children with gates of their own."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.input("first", valid_type=Str)
+        spec.input("second", valid_type=Str)
+        spec.output("value", valid_type=Int)
+        spec.outline(cls.launch, cls.collect)
+
+    def launch(self) -> None:
+        self.to_context(first=self.submit(Gated, gate=self.inputs.first, value=Int(3)))
+        self.to_context(second=self.submit(Gated, gate=self.inputs.second, value=Int(4)))
+
+    def collect(self) -> None:
+        first = self.ctx.first.get_outputs_dict()["value"].value
+        second = self.ctx.second.get_outputs_dict()["value"].value
+        self.out("value", Int(first * 10 + second))
+
+
+def test_a_waiter_is_revived_by_the_end_of_its_last_child_not_its_first(
     runtime: Runtime, events: Events
 ) -> None:
     first, second = (f"gate-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    process, done = runtime.launch(AwaitsTwoGated, {"first": Str(first), "second": Str(second)})
+    pid = process.pid
+    assert pid is not None
+    events.wait_for(pid, "passivated")
+    first_child = min(ask(runtime.registry, ChildrenOf(pid)))  # launched first
 
-    class TwoChildren(WorkChain):
-        @classmethod
-        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
-            super().define(spec)
-            spec.output("total", valid_type=Int)
-            spec.outline(cls.launch, cls.collect)
+    gate(first).set()
+    events.wait_for(first_child, "terminated")
+    assert ask(runtime.registry, GetActor(pid)) is None  # still passivated: one child is left
+    assert runtime.registry_sizes()["held_ends"] == 1
+    assert "revived" not in events.kinds(pid)
 
-        def launch(self) -> None:
-            from tests.actors.workchains import Gated
-
-            self.to_context(a=self.submit(Gated, gate=Str(first), value=Int(1)))
-            self.to_context(b=self.submit(Gated, gate=Str(second), value=Int(2)))
-
-        def collect(self) -> None:
-            a, b = (self.ctx[key].get_outputs_dict()["value"].value for key in "ab")
-            self.out("total", Int(a + b))
-
-    try:
-        process, done = runtime.launch(TwoChildren, {})
-        pid = process.pid
-        events.wait_for(pid, "passivated")
-        gate(first).set()
-        events.wait_for(pid, "revived")
-        gate(second).set()
-        assert done.result(timeout=EVENT_TIMEOUT)["total"].value == 3
-    finally:
-        gate(first).set()
-        gate(second).set()
+    gate(second).set()
+    assert done.result(timeout=EVENT_TIMEOUT)["value"].value == 34
+    events.wait_for(pid, "terminated")
+    assert events.kinds(pid) == ["registered", "passivated", "revived", "terminated"]
+    assert set(runtime.registry_sizes().values()) == {0}

@@ -467,3 +467,44 @@ def test_a_work_chain_may_still_launch_children_while_its_runtime_shuts_down(hom
     assert done.result(timeout=10)["y"].value == 10
     with pytest.raises(RuntimeClosedError):
         rt.launch(Double, {"x": Int(1)})
+
+
+def test_a_step_may_be_named_step(runtime: Runtime) -> None:
+    class Stepper(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.output("n", valid_type=Int)
+            spec.outline(cls.step, cls.result)
+
+        def step(self) -> None:
+            self.ctx.n = 41
+
+        def result(self) -> None:
+            self.out("n", Int(self.ctx.n + 1))
+
+    assert runtime.run(Stepper)["n"].value == 42
+
+
+def test_a_step_named_like_an_engine_method_is_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(SpecError, match=r"Clashing defines ctx, submit, which the engine's "):
+
+        class Clashing(WorkChain):
+            @classmethod
+            def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+                super().define(spec)
+                spec.outline(cls.submit)
+
+            def submit(self) -> None:  # type: ignore[override]
+                pass
+
+            def ctx(self) -> None:  # type: ignore[override]
+                pass
+
+
+def test_an_engine_internal_shadowed_by_a_user_method_is_refused_too() -> None:
+    with pytest.raises(SpecError, match="_advance"):
+
+        class Internal(WorkChain):
+            def _advance(self) -> None:  # type: ignore[override]
+                pass

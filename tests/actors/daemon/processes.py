@@ -26,6 +26,17 @@ def marks_of(marks: Path, pid: int) -> list[tuple[int, int]]:
     return [(int(index), int(os_pid)) for index, os_pid in pairs]
 
 
+def leave_mark(marks: Path, pid: int | None, index: int, nap: float) -> None:
+    """Append the mark of step ``index`` of ``pid``, then nap: the work a kill may cut off."""
+    fd = os.open(marks / f"{pid}.marks", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, f"{index} {os.getpid()}\n".encode())
+    finally:
+        os.close(fd)
+    if nap:
+        time.sleep(nap)
+
+
 class Marked(WorkChain):
     """``steps`` steps folding ``x`` into a total in an order-sensitive way.
 
@@ -54,17 +65,7 @@ class Marked(WorkChain):
 
     def work(self) -> ToContext | None:
         index = self.ctx.index
-        fd = os.open(
-            Path(self.inputs.marks.value) / f"{self.pid}.marks",
-            os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-            0o600,
-        )
-        try:
-            os.write(fd, f"{index} {os.getpid()}\n".encode())
-        finally:
-            os.close(fd)
-        if self.inputs.nap.value:
-            time.sleep(self.inputs.nap.value)  # the work a kill may cut off
+        leave_mark(Path(self.inputs.marks.value), self.pid, index, self.inputs.nap.value)
         if "child" in self.ctx:
             self.ctx.total += self.ctx.child.get_outputs_dict()["y"].value
             del self.ctx["child"]
@@ -75,4 +76,51 @@ class Marked(WorkChain):
         return None
 
     def finish(self) -> None:
+        self.out("total", Int(self.ctx.total))
+
+
+class Forked(WorkChain):
+    """Six steps; the third launches two ``Double`` children that the fourth folds in.
+
+    Every step leaves a mark, so a test counts how often each step ran and where.
+    """
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.input("marks", valid_type=Str)
+        spec.input("nap", valid_type=Float, default=Float(0.0))
+        spec.output("total", valid_type=Int)
+        spec.outline(cls.one, cls.two, cls.fork, cls.join, cls.five, cls.six)
+
+    def _mark(self, index: int) -> None:
+        leave_mark(Path(self.inputs.marks.value), self.pid, index, self.inputs.nap.value)
+
+    def one(self) -> None:
+        self._mark(0)
+        self.ctx.total = self.inputs.x.value * 7 + 1
+
+    def two(self) -> None:
+        self._mark(1)
+        self.ctx.total = self.ctx.total * 3 + 2
+
+    def fork(self) -> ToContext:
+        self._mark(2)
+        first = self.submit(Double, x=Int(self.ctx.total))
+        second = self.submit(Double, x=Int(self.ctx.total + 1))
+        return ToContext(first=first, second=second)
+
+    def join(self) -> None:
+        self._mark(3)
+        first = self.ctx.first.get_outputs_dict()["y"].value
+        second = self.ctx.second.get_outputs_dict()["y"].value
+        self.ctx.total = self.ctx.total * 5 + first - second
+
+    def five(self) -> None:
+        self._mark(4)
+        self.ctx.total = (self.ctx.total * 31) % 1_000_003
+
+    def six(self) -> None:
+        self._mark(5)
         self.out("total", Int(self.ctx.total))

@@ -1,0 +1,135 @@
+"""Nothing stays RUNNING forever: a process whose runtime died without ending it is ended KILLED
+at the next runtime open on its home (or by ``repair``), while resumable and live ones are not.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from actors import Runtime
+from actors.holders import HOLDER, Holder
+from provenance import ProcessNode, ProcessState, load_node
+from tests.actors.daemon.helpers import REPOSITORY, wait_for
+
+STARTED_TIMEOUT = 60.0
+
+#: A script that runs, blockingly, a work chain whose child never ends, and is killed meanwhile.
+_STUCK = textwrap.dedent(
+    """
+    import sys, threading
+    from pathlib import Path
+    from actors import Process, ProcessStack, Runtime, ToContext, WorkChain
+
+    class Stuck(Process):
+        def run(self):
+            self.runtime.backend.sync()  # both nodes committed before the kill comes
+            Path(sys.argv[2]).write_text(" ".join(map(str, ProcessStack.stack())))
+            threading.Event().wait()
+
+    class Parent(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.outline(cls.launch, cls.done)
+
+        def launch(self):
+            return ToContext(child=self.submit(Stuck))
+
+        def done(self):
+            pass
+
+    with Runtime(sys.argv[1]) as runtime:
+        runtime.run(Parent)
+    """
+)
+
+
+def _run_and_kill(home: Path, tmp_path: Path) -> tuple[int, int, int]:
+    """Run the stuck chain in a new Python, SIGKILL it mid-run; its OS pid and both pks."""
+    started = tmp_path / "started"
+    script = subprocess.Popen(
+        [sys.executable, "-c", _STUCK, str(home), str(started)],
+        cwd=REPOSITORY,
+        env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
+    )
+    try:
+        wait_for(started.exists, STARTED_TIMEOUT, "the child's start")
+        wait_for(started.read_text, STARTED_TIMEOUT, "the child's pks")
+    finally:
+        script.send_signal(signal.SIGKILL)
+        script.wait(timeout=STARTED_TIMEOUT)
+    parent, child = map(int, started.read_text().split())
+    return script.pid, parent, child
+
+
+def test_processes_of_a_killed_runtime_are_ended_killed_at_the_next_open(
+    home: Path, tmp_path: Path
+) -> None:
+    os_pid, parent, child = _run_and_kill(home, tmp_path)
+
+    with Runtime(home) as runtime:
+        assert sorted(runtime.repaired) == [parent, child]
+        for pk in (parent, child):
+            node = load_node(pk)
+            assert isinstance(node, ProcessNode)
+            assert node.process_state is ProcessState.KILLED
+            assert f"OS process {os_pid}" in (node.exit_message or "")
+        assert runtime.repair() == []  # once is enough
+
+
+def test_a_process_with_a_running_checkpoint_is_left_to_the_daemon(home: Path) -> None:
+    from provenance import Int
+    from tests.actors.workchains import Double
+
+    with Runtime(home) as runtime:
+        node = runtime.submit(Double, x=Int(2))
+        assert runtime.repair() == []
+        assert node.process_state is ProcessState.CREATED
+
+
+def test_the_processes_of_a_live_runtime_are_not_touched(runtime: Runtime) -> None:
+    from actors.test_utils import DummyProcess
+
+    _result, node = runtime.run_get_node(DummyProcess)
+    holder = Holder.from_attribute(node.attributes[HOLDER])
+
+    assert holder is not None
+    assert holder.os_pid == os.getpid()
+    assert holder.is_alive() is True
+    assert runtime.repair() == []
+
+
+def test_a_holder_on_another_host_is_never_judged_dead() -> None:
+    holder = Holder("some-other-host", 1, 0.0, "/nowhere")
+
+    assert holder.is_alive() is None
+
+
+def test_process_kill_ends_a_process_that_nothing_will_ever_run(home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from actors.cli import app
+    from provenance import Int
+    from tests.actors.cli.conftest import PLAIN_ENV
+    from tests.actors.workchains import Double
+
+    with Runtime(home) as runtime:
+        pid = runtime.queue_up(Double, {"x": Int(1)})
+    (home / "running" / f"{pid}.pickle").unlink()  # its checkpoint is lost: no daemon can run it
+
+    result = CliRunner().invoke(
+        app, ["--home", str(home), "process", "kill", str(pid)], env=PLAIN_ENV
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"process {pid} was left running by a runtime that died: marked KILLED" in result.stdout
+    with Runtime(home):
+        node = load_node(pid)
+        assert isinstance(node, ProcessNode)
+        assert node.process_state is ProcessState.KILLED
+        assert "no runtime holds it, and it has no checkpoint" in (node.exit_message or "")

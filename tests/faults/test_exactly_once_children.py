@@ -1,0 +1,124 @@
+"""Exactly-once children under SIGKILL: work chains whose third step launches two children,
+run by a daemon whose workers are killed at random moments.
+
+Counted, not just "it finished": the totals of an uninterrupted run, exactly two children per
+chain, every process (parents and children) terminal, no checkpoint refused, and each step run
+again only where the worker running it was killed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from actors import Runtime
+from actors.daemon import start_daemon
+from actors.daemon.paths import DaemonPaths
+from actors.daemon.status import live_workers
+from provenance import Float, Int, ProcessNode, ProcessState, Str
+from provenance.models import DbNode
+from tests.actors.daemon.helpers import REPOSITORY, ended, stored, wait_for
+from tests.actors.daemon.processes import Forked, marks_of
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+SEED = int(os.environ.get("WORKACTORS_FAULT_SEED", "20261202"))
+CHAINS = 40
+KILLS = 25
+STEP_NAP = 0.02
+TIMEOUT = 180.0
+
+
+def _inputs(x: int, marks: Path, nap: float) -> dict[str, object]:
+    return {"x": Int(x), "marks": Str(str(marks)), "nap": Float(nap)}
+
+
+def _uninterrupted_totals(xs: list[int], folder: Path) -> dict[int, int]:
+    folder.mkdir()
+    with Runtime(folder / "home") as runtime:
+        return {
+            x: runtime.run(Forked, **_inputs(x, folder, 0.0))["total"].value  # type: ignore[arg-type]
+            for x in xs
+        }
+
+
+def _open(home: Path, pids: list[int]) -> list[tuple[int, str | None]]:
+    """The pids not ended yet, with their stored states (for the failure message)."""
+    return [(pid, str(stored(pid).process_state)) for pid in pids if not ended(home, pid)]
+
+
+def _every_process_state(runtime: Runtime) -> dict[int, str]:
+    """The stored state of every process node in the database, by pk."""
+    query = sa.select(DbNode.id, DbNode.attributes["process_state"].as_string()).where(
+        DbNode.node_type.startswith(ProcessNode.node_type)
+    )
+    with runtime.storage.read_session() as session:
+        return {row[0]: row[1] for row in session.execute(query)}
+
+
+def _kill_workers_at_random(home: Path, pids: list[int], rng: random.Random) -> set[int]:
+    """SIGKILL one random live worker ``KILLS`` times while the chains run."""
+    paths = DaemonPaths.of(home)
+    moment = threading.Event()  # never set: its timed waits are the random moments
+    killed: set[int] = set()
+    kills = 0
+    while kills < KILLS and not ended(home, *pids):
+        moment.wait(rng.uniform(0.02, 0.25))
+        workers = live_workers(paths)
+        if not workers:
+            continue
+        victim = rng.choice(workers)
+        try:
+            os.kill(victim.os_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.add(victim.os_pid)
+        kills += 1
+    return killed
+
+
+def test_chains_launching_children_keep_exactly_their_children_under_random_kills(
+    daemon_home: Path, marks: Path, tmp_path: Path
+) -> None:
+    rng = random.Random(SEED)
+    xs = list(range(CHAINS))
+    expected = _uninterrupted_totals(xs, tmp_path / "reference")
+    start_daemon(daemon_home, 2, cwd=REPOSITORY)
+    with Runtime(daemon_home) as runtime:
+        by_x = {x: runtime.queue_up(Forked, _inputs(x, marks, STEP_NAP)) for x in xs}
+        pids = list(by_x.values())
+        killed = _kill_workers_at_random(daemon_home, pids, rng)
+        try:
+            wait_for(lambda: ended(daemon_home, *pids), TIMEOUT, "the end of every chain")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (seed {SEED}; open: {_open(daemon_home, pids)})") from exc
+        children: list[int] = []
+        for x, pid in by_x.items():
+            node = stored(pid)
+            assert node.process_state is ProcessState.FINISHED, (SEED, pid, node.exception)
+            assert node.get_outputs_dict()["total"].value == expected[x], (SEED, pid)
+            called = node.called
+            assert len(called) == 2, (SEED, pid, [child.pk for child in called])
+            children.extend(child.pk for child in called if child.pk is not None)
+            steps = [step for step, _worker in marks_of(marks, pid)]
+            assert sorted(set(steps)) == list(range(6)), (SEED, pid, steps)
+            repeated = [step for step in set(steps) if steps.count(step) > 1]
+            assert len(repeated) <= len(killed), (SEED, pid, steps)
+        wait_for(lambda: ended(daemon_home, *children), TIMEOUT, "the end of every child")
+        for child in children:
+            node = stored(child)
+            assert isinstance(node, ProcessNode)
+            assert node.process_state is ProcessState.FINISHED, (SEED, child, node.exception)
+            assert len(node.get_outputs_dict()) == 1, (SEED, child)
+        refused = sorted(runtime.failed_directory.glob("*.reason.txt"))
+        assert not refused, (SEED, [path.read_text() for path in refused])
+        states = _every_process_state(runtime)
+        assert len(states) == CHAINS * 3, (SEED, len(states))  # no orphan, no duplicate
+        assert set(states.values()) == {ProcessState.FINISHED.value}, (SEED, states)
+    assert killed, SEED
