@@ -19,9 +19,9 @@ import structlog
 
 from actors.control import Action, take_intent
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
-from actors.process_actor import THREADS, Suspend
+from actors.process_messages import Suspend
 from actors.registry import Forget, GetActor, ask
-from actors.threads import ROOM
+from actors.threads import ROOM, THREADS
 from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
 from provenance.errors import NotExistentError
 from provenance.process_nodes import ProcessNode

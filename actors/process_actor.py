@@ -1,41 +1,46 @@
-"""``ProcessActor``: one per live process; it advances its process one step per message.
+"""``ProcessActor``: one per live process, the thin I/O shell around its ``ProcessDriver``.
 
-Between two steps the mailbox is read, so kill, pause and child notifications interleave with
-the work. The actor writes provenance through the provenance actor and publishes the
-termination to the registry exactly once.
+Each message is handed to the driver, and the commands it answers with are carried out here in
+order (``actors.driver`` says why that order). Between two messages the mailbox is read, so
+kill, pause and child notifications interleave with the steps.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pickle
-import traceback
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pykka
 import structlog
 
 from actors import call_stack
-from actors.errors import (
-    OutputValidationError,
-    ProcessKilledError,
-    RuntimeClosedError,
-    WaitError,
-)
-from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
-from actors.registry import (
-    ChildTerminated,
+from actors import registry_messages as to_registry
+from actors.driver import (
+    Checkpoint,
+    CheckpointFailed,
+    Command,
+    End,
+    Event,
     KillChildren,
     Passivate,
-    PassivatedProcess,
+    ProcessDriver,
+    Record,
+    RequestStep,
+    Stop,
     Subscribe,
-    Terminated,
+    Subscribed,
     Unsubscribe,
-    ask,
+    gone_entry,
 )
-from actors.spec import ExitCode
-from actors.threads import ReusableThreads
+from actors.errors import WaitError
+from actors.process import Process
+from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
+from actors.registry import ask
+from actors.threads import THREADS
 from provenance.errors import NotExistentError, StorageError
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -45,51 +50,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: The threads every process actor runs on, in this Python process.
-THREADS = ReusableThreads("ProcessActor")
-
-
-@dataclass(frozen=True, slots=True)
-class Start:
-    """Begin: CREATED -> RUNNING and run the first step."""
-
-
-@dataclass(frozen=True, slots=True)
-class Continue:
-    """Run the next step."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """Run no further step until ``Play``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Play:
-    """Resume after ``Pause``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Resume:
-    """Go on from a checkpoint: begin, run the next step, or wait again for what was awaited."""
-
-
-@dataclass(frozen=True, slots=True)
-class Suspend:
-    """Run no further step and stop, leaving the process to its last checkpoint (a durable
-    runtime shutting down). Sent with ``ask``: the answer comes once the step in progress (if
-    any) has ended and been checkpointed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Kill:
-    """End the process KILLED before its next step."""
-
-    message: str | None = None
-
 
 class ProcessActor(pykka.ThreadingActor):
-    """Drives one ``Process``."""
+    """Carries out what the driver of one process decides."""
 
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
@@ -113,16 +76,13 @@ class ProcessActor(pykka.ThreadingActor):
         self._stack = stack
         process._call_stack = stack
         self._done = done
-        self._paused = paused
-        self._step_pending = False
-        self._suspended = False
+        self._driver = ProcessDriver(
+            process, self._step_context, durable=runtime.durable, paused=paused
+        )
 
     def on_start(self) -> None:
-        """Show a process that starts paused (an intent applied on adoption) as paused. Runs
-        on the actor's thread."""
-        if self._paused:
-            update = self._process.node.set_process_attributes(paused=True)
-            self._runtime.backend.write_nowait([update])
+        """Carry out what a start calls for (runs on the actor's thread)."""
+        self._execute(self._driver.started())
 
     def on_failure(
         self,
@@ -144,98 +104,15 @@ class ProcessActor(pykka.ThreadingActor):
         assert pid is not None, "a process actor only ever holds a launched process"
         return pid
 
-    def on_receive(self, message: Any) -> None:  # noqa: PLR0912 - a branch per message
-        """Handle one message (runs on the actor's thread)."""
-        if self._process.state.is_terminal or self._suspended:
-            log.debug("process.message_after_end", pid=self._pid, message=repr(message))
-            return
-        match message:
-            case Start():
-                self._transition(ProcessState.RUNNING)
-                if self._paused:
-                    self._step_pending = True
-                else:
-                    self._run_step()
-            case Continue():
-                self._step_pending = False
-                if not self._paused:
-                    self._run_step()
-                else:
-                    self._step_pending = True
-            case ChildTerminated(pid=child, state=state):
-                if self._process._child_terminated(child, state):
-                    self._transition(ProcessState.RUNNING)
-                    self._request_step()
-            case Resume():
-                self._resume()
-            case Suspend():
-                self._suspend()
-            case Pause():
-                self._set_paused(True)
-            case Play():
-                self._set_paused(False)
-                if self._step_pending:
-                    self._request_step()
-            case Kill(message=text):
-                self._kill(text)
-            case _:
-                log.warning("process.unknown_message", pid=self._pid, message=repr(message))
+    def on_receive(self, message: Any) -> None:
+        """Hand one message to the driver and carry out its answer (runs on the actor's
+        thread)."""
+        self._execute(self._driver.handle(message))
 
-    def _resume(self) -> None:
-        state = self._process.state
-        if state is ProcessState.CREATED:
-            self.on_receive(Start())
-        elif state is ProcessState.WAITING:
-            self._wait(self._process._waiting_on)
-        else:
-            self._request_step()
-
-    def _suspend(self) -> None:
-        """Leave the process to its last checkpoint: later messages (a ``Continue`` already
-        queued) are ignored, and the actor stops."""
-        self._suspended = True
-        self.stop()
-
-    def _set_paused(self, paused: bool) -> None:
-        if self._paused == paused:
-            return
-        self._paused = paused
-        update = self._process.node.set_process_attributes(paused=paused or None)
-        self._runtime.backend.write_nowait([update])
-
-    def _checkpoint(self) -> bool:
-        """In a durable runtime, write the checkpoint and wait for it; False if that failed
-        (the process then ended EXCEPTED)."""
-        if not self._runtime.durable:
-            return True
-        try:
-            # Provenance committed, then the checkpoint fsynced: a checkpoint never refers to a
-            # state or a row that a crash could still undo.
-            self._runtime.backend.sync()
-            self._runtime.save_checkpoint(self._process)
-        except Exception as exc:
-            log.error("process.checkpoint_failed", pid=self._pid, error=str(exc))
-            self._except(exc, checkpoint=False)
-            return False
-        return True
-
-    def _request_step(self) -> None:
-        if self._paused:
-            self._step_pending = True
-        else:
-            self.actor_ref.tell(Continue())
-
-    def _transition(self, state: ProcessState) -> None:
-        if self._process.state is state:
-            return
-        self._process._machine.transition_to(state)
-        node = self._process.node
-        if node.attributes.get("process_state") == state.value:
-            return  # stored so already (a launched process is stored RUNNING)
-        update = node.set_process_attributes(process_state=state.value)
-        self._runtime.backend.write_nowait([update])
-
-    def _run_step(self) -> None:
+    @contextlib.contextmanager
+    def _step_context(self) -> Iterator[None]:
+        """What a step runs inside: this runtime in use, this process on the call stack, and
+        its pid bound to every log line."""
         token = self._runtime._enter_step()
         try:
             with (
@@ -244,63 +121,69 @@ class ProcessActor(pykka.ThreadingActor):
                     pid=self._pid, workactors_runtime=id(self._runtime)
                 ),
             ):
-                self._process._begin_step()
-                outcome: StepOutcome = self._process._step()
-        except Exception as exc:
-            if isinstance(exc, RuntimeClosedError) and self._runtime.durable:
-                # The step launched a child while the durable runtime was shutting down: it is
-                # cut off, and runs again from the last checkpoint when the process is resumed.
-                log.info("process.step_cut_off", pid=self._pid)
-                self._suspend()
-            else:
-                self._except(exc)
-            return
+                yield
         finally:
             self._runtime._leave_step(token)
-        match outcome:
-            case StepContinue():
-                if self._checkpoint():
-                    self._request_step()
-            case StepWait(on=pids):
-                self._wait(pids)
-            case StepDone(exit_code=exit_code):
-                self._finish(exit_code)
 
-    def _wait(self, pids: frozenset[int]) -> None:
-        """Subscribe to the termination of ``pids``; checkpoint and passivate if still waiting.
+    # Carrying out commands.
 
-        In a durable runtime a target that is neither live here nor terminated runs in another
-        worker: the registry keeps the subscription until that worker's notice arrives.
-        """
-        self._transition(ProcessState.WAITING)
-        durable = self._runtime.durable
+    def _execute(self, commands: list[Command]) -> None:
+        """Carry out ``commands`` in order; a command's outcome goes back to the driver, whose
+        answer replaces the rest."""
+        pending = deque(commands)
+        while pending:
+            outcome = self._carry_out(pending.popleft())
+            if outcome is not None:
+                pending = deque(self._driver.handle(outcome))
+
+    def _carry_out(self, command: Command) -> Event | None:
+        match command:
+            case Record(ops=ops):
+                self._runtime.backend.write_nowait(ops)
+            case Checkpoint():
+                return self._checkpoint()
+            case Subscribe(pids=pids, remote=remote):
+                return self._subscribe(pids, remote=remote)
+            case Unsubscribe(pid=target):
+                self._runtime.registry.tell(to_registry.Unsubscribe(self._pid, target))
+            case Passivate(waiting_on=waiting_on):
+                self._passivate(waiting_on)
+            case RequestStep():
+                self.actor_ref.tell(Continue())
+            case KillChildren(message=text):
+                self._runtime.registry.tell(to_registry.KillChildren(self._pid, text))
+            case End(state=state, error=error, checkpoint=checkpoint):
+                self._end(state, error, checkpoint=checkpoint)
+            case Stop():
+                self.stop()
+        return None
+
+    def _checkpoint(self) -> Event | None:
+        """Durable runtimes: provenance committed, then the checkpoint fsynced, so that a
+        checkpoint never refers to a state or a row that a crash could still undo."""
+        if not self._runtime.durable:
+            return None
+        try:
+            self._runtime.backend.sync()
+            self._runtime.save_checkpoint(self._process)
+        except Exception as exc:
+            return CheckpointFailed(exc)
+        return None
+
+    def _subscribe(self, pids: frozenset[int], *, remote: bool) -> Event:
         gone: dict[int, ProcessState | None] = ask(
-            self._runtime.registry, Subscribe(self._pid, pids, remote=durable)
+            self._runtime.registry, to_registry.Subscribe(self._pid, pids, remote=remote)
         )
-        for pid, seen_state in sorted(gone.items()):
-            try:
-                state = seen_state or self._stored_state(pid)
-                if state is None and not durable:
-                    raise WaitError(
-                        f"cannot wait on process {pid}: it has not ended but is not running in "
-                        "this runtime, so its end would never be seen here"
-                    )
-            except WaitError as exc:
-                self._except(exc)
-                return
-            if state is not None and seen_state is None and durable:
-                # Subscribed in case it ran elsewhere; it has ended, so drop that subscription.
-                self._runtime.registry.tell(Unsubscribe(self._pid, pid))
-            if state is not None and self._process._child_terminated(pid, state):
-                self._transition(ProcessState.RUNNING)
-                if self._checkpoint():
-                    self._request_step()
-                return
-        if self._checkpoint():
-            self._passivate(self._process._waiting_on or pids)
+        return Subscribed(
+            tuple(gone_entry(pid, seen, self._stored_end) for pid, seen in gone.items())
+        )
 
-    def _stored_state(self, pid: int) -> ProcessState | None:
-        """The stored state of a process that is not live here if it ended, else None."""
+    def _stored_end(self, pid: int) -> ProcessState | None:
+        """The stored state of a process that is not live here if it ended, else None.
+
+        Raises:
+            WaitError: if there is no such process.
+        """
         try:
             node = self._runtime.load_node(pid)
         except NotExistentError as exc:
@@ -312,7 +195,7 @@ class ProcessActor(pykka.ThreadingActor):
 
     def _passivate(self, waiting_on: frozenset[int]) -> None:
         """Write the waiting process out and stop this actor, if the registry agrees; the
-        registry revives the process when a message for it comes."""
+        registry revives the process when its last awaited child ends (or a control comes)."""
         if not self._runtime.passivation:
             return
         process = self._process
@@ -324,46 +207,14 @@ class ProcessActor(pykka.ThreadingActor):
             # Best effort: a process that cannot be written out keeps its actor and its thread.
             log.info("process.not_passivated", pid=self._pid, reason=repr(exc))
             return
-        entry = PassivatedProcess(self._pid, type(process), state, self._stack, self._paused)
-        if ask(self._runtime.registry, Passivate(entry, waiting_on)):
+        paused = self._driver.paused
+        entry = to_registry.PassivatedProcess(self._pid, type(process), state, self._stack, paused)
+        if ask(self._runtime.registry, to_registry.Passivate(entry, waiting_on)):
             self.stop()
 
-    def _finish(self, exit_code: ExitCode) -> None:
-        process = self._process
-        if exit_code.status == 0:
-            missing = process.spec().missing_outputs(process.outputs)
-            if missing:
-                self._except(
-                    OutputValidationError(
-                        f"{process.process_label()} finished without its required outputs "
-                        f"{', '.join(missing)}"
-                    )
-                )
-                return
-        process._machine.transition_to(ProcessState.FINISHED)
-        process.on_finish(exit_code)
-        self._terminate(ProcessState.FINISHED, None)
-
-    def _except(self, exc: BaseException, *, checkpoint: bool = True) -> None:
-        process = self._process
-        process._machine.transition_to(ProcessState.EXCEPTED)
-        process.on_except("".join(traceback.format_exception(exc)))
-        self._terminate(ProcessState.EXCEPTED, exc, checkpoint=checkpoint)
-
-    def _kill(self, text: str | None) -> None:
-        process = self._process
-        process._machine.transition_to(ProcessState.KILLED)
-        message = f"killed: {text}" if text else "killed"
-        self._runtime.registry.tell(
-            KillChildren(self._pid, f"its caller, process {self._pid}, was {message}")
-        )
-        process.on_kill(text)
-        self._terminate(ProcessState.KILLED, ProcessKilledError(f"process {self._pid} {message}"))
-
-    def _terminate(
-        self, state: ProcessState, error: BaseException | None, *, checkpoint: bool = True
-    ) -> None:
-        """Store the end, retire the checkpoint, publish the end once, stop."""
+    def _end(self, state: ProcessState, error: BaseException | None, *, checkpoint: bool) -> None:
+        """Store the end (committed), retire or release the checkpoint, then tell: the
+        registry (subscribers, other workers) and the caller's future. Then stop."""
         process = self._process
         try:
             pks = self._runtime.backend.write(process._termination_ops())
@@ -381,7 +232,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
-        self._runtime.registry.tell(Terminated(self._pid, state))
+        self._runtime.registry.tell(to_registry.Terminated(self._pid, state))
         self._runtime._forget(self._pid)
         if error is not None:
             self._done.set_exception(error)
@@ -393,4 +244,14 @@ class ProcessActor(pykka.ThreadingActor):
         self.stop()
 
 
-__all__ = ["Continue", "Kill", "Pause", "Play", "ProcessActor", "Resume", "Start", "Suspend"]
+__all__ = [
+    "THREADS",
+    "Continue",
+    "Kill",
+    "Pause",
+    "Play",
+    "ProcessActor",
+    "Resume",
+    "Start",
+    "Suspend",
+]

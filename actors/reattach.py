@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from actors.errors import ActorError, ProcessKilledError
+from actors.process_messages import Resume, Start
 from persistence import CheckpointMissingError, LockedError
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -98,8 +99,6 @@ def reattach(
             continue
         process._runtime = runtime
         process._mark_resumed()
-        from actors.process_actor import Resume  # the process actor imports the runtime
-
         done = runtime._start(process, (*caller._call_stack, pid), caller.pid, Resume())
         return process, done
 
@@ -144,8 +143,6 @@ def _start_on_node(
     assert pid is not None
     if runtime.durable:
         runtime.checkpoints.hold(process)
-    from actors.process_actor import Start  # the process actor imports the runtime
-
     done = runtime._start(process, (*caller._call_stack, pid), caller.pid, Start())
     return process, done
 

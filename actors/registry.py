@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 import structlog
 
+from actors.process_messages import Kill, Pause, Play
 from actors.registry_messages import (
     ChildrenOf,
     ChildTerminated,
@@ -159,7 +160,6 @@ class RegistryActor(pykka.ThreadingActor):
         return gone
 
     def _control(self, pid: int, *, pause: bool) -> bool:
-        from actors.process_actor import Pause, Play  # the process actor imports this module
 
         actor = self._actor_for(pid)
         if actor is None:
@@ -230,6 +230,7 @@ class RegistryActor(pykka.ThreadingActor):
         remote = self._remote_waits.get(pid, set())
         if (
             self._reviver is None
+            or not waiting_on  # nothing to be woken by: its next message may be queued now
             or pid not in self._actors
             or pid in self._control_sent
             or not all(self._is_live(target) or target in remote for target in waiting_on)
@@ -267,7 +268,6 @@ class RegistryActor(pykka.ThreadingActor):
         return actor
 
     def _kill(self, pid: int, message: str | None) -> bool:
-        from actors.process_actor import Kill  # the process actor imports this module
 
         actor = self._actor_for(pid)
         if actor is None:

@@ -27,7 +27,8 @@ from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
 from actors.holders import HOLDER, Holder
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_actor import ProcessActor, Resume, Start
+from actors.process_actor import ProcessActor
+from actors.process_messages import Resume, Start
 from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import (
     Control,

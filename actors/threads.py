@@ -111,3 +111,7 @@ class ReusableThreads:
                 return False
             self._idle.append(worker)
             return True
+
+
+#: The threads every process actor runs on, in this Python process.
+THREADS = ReusableThreads("ProcessActor")

@@ -25,9 +25,8 @@ from actors.process import (
     StepWait,
     as_exit_code,
 )
-from actors.process_actor import THREADS
 from actors.spec import ExitCode, ProcessSpec
-from actors.threads import ROOM, ROOM_TIMEOUT
+from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
 from provenance.process_nodes import ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
 

@@ -136,6 +136,11 @@ class LegacyWorkflowProcess(Process):
             return StepWait(frozenset(self._awaiting))
         return StepDone(ExitCode()) if self._next_step == EXIT else StepContinue()
 
+    @property
+    def _waiting_on(self) -> frozenset[int]:
+        """The attached calculations that have not ended yet."""
+        return frozenset(self._awaiting)
+
     def _child_terminated(self, pid: int, state: ProcessState) -> bool:
         """Tick off an attached calculation; True once none is left."""
         del state

@@ -83,14 +83,24 @@ def _kill_workers_at_random(home: Path, pids: list[int], rng: random.Random) -> 
     return killed
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for the embedded SQLite default, else a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return None
+    request.applymarker(pytest.mark.postgres)
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def test_chains_launching_children_keep_exactly_their_children_under_random_kills(
-    daemon_home: Path, marks: Path, tmp_path: Path
+    daemon_home: Path, marks: Path, tmp_path: Path, database_url: str | None
 ) -> None:
     rng = random.Random(SEED)
     xs = list(range(CHAINS))
     expected = _uninterrupted_totals(xs, tmp_path / "reference")
-    start_daemon(daemon_home, 2, cwd=REPOSITORY)
-    with Runtime(daemon_home) as runtime:
+    start_daemon(daemon_home, 2, database_url=database_url, cwd=REPOSITORY)
+    with Runtime(daemon_home, database_url=database_url) as runtime:
         by_x = {x: runtime.queue_up(Forked, _inputs(x, marks, STEP_NAP)) for x in xs}
         pids = list(by_x.values())
         killed = _kill_workers_at_random(daemon_home, pids, rng)
