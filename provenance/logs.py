@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from typing import Any
 
 import structlog
 
 from provenance.backend import ProvenanceBackend
 from provenance.records import LogRecord
+from provenance.values import INT_MAX, INT_MIN, LABEL_MAX_LENGTH, encode_text
 
 #: Attributes every ``logging.LogRecord`` has; anything else was passed through ``extra``.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -44,7 +46,7 @@ class DbLogHandler(logging.Handler):
             return
         try:
             metadata: dict[str, Any] = {
-                key: value
+                encode_text(key): _storable(value)
                 for key, value in vars(record).items()
                 if key not in _STANDARD_ATTRIBUTES and _is_plain(value)
             }
@@ -52,9 +54,10 @@ class DbLogHandler(logging.Handler):
                 [
                     LogRecord(
                         node_pk=pid,
-                        levelname=record.levelname,
-                        loggername=record.name,
-                        message=record.getMessage(),
+                        levelname=encode_text(record.levelname)[:50],
+                        loggername=encode_text(record.name)[:LABEL_MAX_LENGTH],
+                        # A log line is stored whatever it holds, escaped where needed.
+                        message=encode_text(record.getMessage()),
                         time=dt.datetime.fromtimestamp(record.created, dt.UTC),
                         metadata=metadata,
                     )
@@ -66,6 +69,19 @@ class DbLogHandler(logging.Handler):
 
 def _is_plain(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
+
+
+def _storable(value: Any) -> Any:
+    """A plain ``extra`` value as the database stores it on every backend."""
+    if isinstance(value, str):
+        return encode_text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        return f"<int of {value.bit_length()} bits>"
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
 
 
 class RuntimeFilter(logging.Filter):
