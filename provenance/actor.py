@@ -24,11 +24,11 @@ from typing import Any
 
 import pykka
 import sqlalchemy as sa
-import structlog
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
 from provenance.errors import InvalidValueError, NotExistentError, StorageError
+from provenance.log import get_logger
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate, savepoint
 from provenance.record_checks import check_ops, describe_error
@@ -43,7 +43,7 @@ from provenance.records import (
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PK_CACHE_LIMIT = 200_000
 #: How long writes that nobody waits for may stay uncommitted, gathering company.

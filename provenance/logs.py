@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import sys
 from typing import Any
-
-import structlog
 
 from provenance.backend import ProvenanceBackend
 from provenance.records import LogRecord
@@ -21,11 +20,21 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 }
 
 
+def _structlog_context() -> dict[str, Any]:
+    """What is bound in structlog's context; nothing can be unless structlog was imported (this
+    module does not import it: that costs a cold start)."""
+    contextvars = sys.modules.get("structlog.contextvars")
+    if contextvars is None:
+        return {}
+    context: dict[str, Any] = contextvars.get_contextvars()
+    return context
+
+
 def bound_pid(record: logging.LogRecord) -> int | None:
     """The pid a record is about: passed as ``extra={'pid': ...}`` or bound in structlog context."""
     pid = getattr(record, "pid", None)
     if pid is None:
-        pid = structlog.contextvars.get_contextvars().get("pid")
+        pid = _structlog_context().get("pid")
     return pid if isinstance(pid, int) else None
 
 
@@ -96,5 +105,5 @@ class RuntimeFilter(logging.Filter):
         """True if ``record`` was logged by a process of this filter's runtime."""
         owner = getattr(record, "workactors_runtime", None)
         if owner is None:
-            owner = structlog.contextvars.get_contextvars().get("workactors_runtime")
+            owner = _structlog_context().get("workactors_runtime")
         return bool(owner == self._runtime_id)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.engine import Connection
 
 from provenance.errors import StorageError
+from provenance.log import get_logger
 from provenance.models import DbNode, utcnow
 from provenance.record_checks import describe_error
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 _node_columns = DbNode.__table__.c
 # Built once: a statement object memoizes its cache key, which SQLAlchemy otherwise recomputes
