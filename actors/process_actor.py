@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pykka
-import structlog
 
 from actors.errors import (
     OutputValidationError,
@@ -40,13 +39,15 @@ from actors.registry import (
 from actors.spec import ExitCode
 from actors.threads import ReusableThreads
 from provenance.errors import NotExistentError, StorageError
+from provenance.log import get_logger
+from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The threads every process actor runs on, in this Python process.
 THREADS = ReusableThreads("ProcessActor")
@@ -246,9 +247,7 @@ class ProcessActor(pykka.ThreadingActor):
     def _run_step(self) -> None:
         token = self._runtime._enter_step()
         try:
-            with structlog.contextvars.bound_contextvars(
-                pid=self._pid, workactors_runtime=id(self._runtime)
-            ):
+            with bound_process(self._pid, id(self._runtime)):
                 outcome: StepOutcome = self._process.step()
         except Exception as exc:
             if isinstance(exc, RuntimeClosedError) and self._runtime.durable:

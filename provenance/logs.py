@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import math
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from provenance.backend import ProvenanceBackend
@@ -20,21 +23,52 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 }
 
 
-def _structlog_context() -> dict[str, Any]:
-    """What is bound in structlog's context; nothing can be unless structlog was imported (this
-    module does not import it: that costs a cold start)."""
-    contextvars = sys.modules.get("structlog.contextvars")
-    if contextvars is None:
+#: The process whose step runs in this context: ``{"pid": ..., "workactors_runtime": ...}``.
+_bound: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "workactors_process", default=None
+)
+
+
+@contextlib.contextmanager
+def bound_process(pid: int | None, runtime_id: int) -> Iterator[None]:
+    """Bind ``pid`` (and its runtime) to every log record made in the block.
+
+    Records reach ``DbLogHandler`` with the pid whether they were made with ``logging`` or with
+    structlog; if the program uses structlog (it is imported), its context carries ``pid`` and
+    ``workactors_runtime`` too. structlog is not imported here: that costs a cold start more than
+    a short run does.
+    """
+    fields = {"pid": pid, "workactors_runtime": runtime_id}
+    token = _bound.set(fields)
+    structlog_contextvars = sys.modules.get("structlog.contextvars")
+    try:
+        if structlog_contextvars is None:
+            yield
+        else:
+            with structlog_contextvars.bound_contextvars(**fields):
+                yield
+    finally:
+        _bound.reset(token)
+
+
+def _context() -> dict[str, Any]:
+    """What is bound to this context: by ``bound_process``, else in structlog's context."""
+    fields = _bound.get()
+    if fields is not None:
+        return fields
+    structlog_contextvars = sys.modules.get("structlog.contextvars")
+    if structlog_contextvars is None:
         return {}
-    context: dict[str, Any] = contextvars.get_contextvars()
+    context: dict[str, Any] = structlog_contextvars.get_contextvars()
     return context
 
 
 def bound_pid(record: logging.LogRecord) -> int | None:
-    """The pid a record is about: passed as ``extra={'pid': ...}`` or bound in structlog context."""
+    """The pid a record is about: passed as ``extra={'pid': ...}``, bound by ``bound_process``
+    or in structlog's context."""
     pid = getattr(record, "pid", None)
     if pid is None:
-        pid = _structlog_context().get("pid")
+        pid = _context().get("pid")
     return pid if isinstance(pid, int) else None
 
 
@@ -105,5 +139,5 @@ class RuntimeFilter(logging.Filter):
         """True if ``record`` was logged by a process of this filter's runtime."""
         owner = getattr(record, "workactors_runtime", None)
         if owner is None:
-            owner = _structlog_context().get("workactors_runtime")
+            owner = _context().get("workactors_runtime")
         return bool(owner == self._runtime_id)
