@@ -130,8 +130,9 @@ class Storage:
                     f"{self.location}; create it (`createdb {database}`, or CREATE DATABASE "
                     f"in psql) or check the database name in the URL"
                 )
+            reason = " ".join(str(exc.orig).split())
             return StorageError(
-                f"cannot use the PostgreSQL database at {self.location}: {exc.orig}. Check the "
+                f"cannot use the database at {self.location} (PostgreSQL): {reason}. Check the "
                 "URL (user, password, host, port, database) and that the server is running "
                 "and accepts this user"
             )
