@@ -20,6 +20,7 @@ class EventLogger:
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._structlog: Any = None  # structlog's lazy proxy, made on first use
 
     def debug(self, event: str, **fields: Any) -> None:
         """Log ``event`` at DEBUG."""
@@ -40,7 +41,9 @@ class EventLogger:
     def _log(self, level: int, method: str, event: str, fields: dict[str, Any]) -> None:
         structlog = sys.modules.get("structlog")
         if structlog is not None and structlog.is_configured():
-            getattr(structlog.get_logger(self._name), method)(event, **fields)
+            if self._structlog is None:
+                self._structlog = structlog.get_logger(self._name)
+            getattr(self._structlog, method)(event, **fields)
             return
         logger = logging.getLogger(self._name)
         if logger.isEnabledFor(level):

@@ -14,7 +14,7 @@ from provenance.backend import get_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
 from provenance.models import DbLink, DbNode
 from provenance.records import LinkType, NodeRecord
-from provenance.values import check_label, check_text
+from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
 
 class Node:
@@ -35,8 +35,12 @@ class Node:
     def __init__(self, *, label: str = "", description: str = "") -> None:
         self._uuid = str(uuid_module.uuid4())
         self._pk: int | None = None
-        self._label = check_label(label, f"the label of a {type(self).__name__}")
-        self._description = _check_description(description, type(self).__name__)
+        if not label_is_storable(label):
+            check_label(label, f"the label of a {type(self).__name__}")
+        if not text_is_storable(description):
+            _check_description(description, type(self).__name__)
+        self._label = label
+        self._description = description
         self._attributes: dict[str, Any] = {}
         self._ctime: dt.datetime | None = None
 

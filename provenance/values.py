@@ -108,6 +108,44 @@ def check_float(value: float, where: str) -> float:
     )
 
 
+def is_storable(value: Any, depth: int = 0) -> bool:  # noqa: PLR0911 - a return per JSON type
+    """True if ``value`` is JSON data that the rule lets through: the fast path of every check.
+
+    Most values are small dicts of ASCII text and small numbers; this answers for them without
+    building any message. False means "look closer" (``check_json`` says what is wrong, or
+    accepts what this does not prove, such as a structure nested more than 32 levels deep).
+    """
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value if value.isascii() else text_problem(value) is None
+    if kind is int:
+        return bool(INT_MIN <= value <= INT_MAX)
+    if value is None or kind is bool:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if depth > 32:
+        return False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not is_storable(key) or not is_storable(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(is_storable(item, depth + 1) for item in value)
+    return False
+
+
+def text_is_storable(text: Any) -> bool:
+    """True if ``text`` is a str that may be stored (the fast path of ``check_text``)."""
+    return type(text) is str and is_storable(text)
+
+
+def label_is_storable(label: Any) -> bool:
+    """True if ``label`` may be stored as a label (the fast path of ``check_label``)."""
+    return type(label) is str and len(label) <= LABEL_MAX_LENGTH and is_storable(label)
+
+
 class _RefusedError(Exception):
     """Raised deep in a JSON value; carries the path to the bad item up to the caller."""
 
@@ -125,6 +163,8 @@ def check_json(value: Any, where: str) -> None:
             str keys (or a structure that contains itself).
         InvalidValueError: for values JSON holds but the rule refuses, naming the item.
     """
+    if is_storable(value):
+        return
     try:
         _walk(value, set())
     except _RefusedError as refused:
@@ -198,6 +238,8 @@ def encode_json(value: Any, where: str) -> Any:
     Raises:
         TypeError, InvalidValueError: as ``check_json`` for what encoding cannot fix.
     """
+    if is_storable(value):
+        return value
     try:
         encoded = _encode(value)
     except RecursionError:
