@@ -56,6 +56,14 @@ def _looks_fine(op: WriteOp) -> bool:
     if kind is AttributeUpdate:
         assert isinstance(op, AttributeUpdate)
         return is_storable(op.attributes)
+    if kind is LogRecord:
+        assert isinstance(op, LogRecord)
+        return (
+            text_is_storable(op.message)
+            and label_is_storable(op.loggername)
+            and text_is_storable(op.levelname)
+            and is_storable(op.metadata)
+        )
     return False
 
 
