@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,19 @@ def savepoint(connection: Connection, name: str) -> Iterator[None]:
         connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
 
 
+def _statement_guard(connection: Connection, name: str) -> AbstractContextManager[None]:
+    """What keeps a failed update from spoiling the transaction.
+
+    PostgreSQL aborts the whole transaction on a failed statement, so the updates run in a
+    savepoint there. SQLite rolls back only the failed statement; updates replace whole
+    attribute sets, so running one again in the fallback is harmless, and the two statements a
+    savepoint costs are saved on every commit.
+    """
+    if connection.dialect.name == "sqlite":
+        return nullcontext()
+    return savepoint(connection, name)
+
+
 @dataclass(frozen=True, slots=True)
 class QueuedUpdate:
     """An attribute update waiting for the commit, and who to tell if it cannot be stored."""
@@ -91,7 +104,7 @@ class PendingUpdates:
         now = utcnow()
         rows = [_row(pk, queue[-1], now) for pk, queue in queues.items()]
         try:
-            with savepoint(connection, "provenance_updates"):
+            with _statement_guard(connection, "provenance_updates"):
                 connection.execute(_UPDATE_ATTRIBUTES, rows)
         except Exception:  # find the culprit, one node at a time
             for pk, queue in queues.items():
@@ -108,7 +121,7 @@ def _flush_one(
     """Store the newest update of ``queue`` that can be stored; tell the writers of the others."""
     for update in reversed(queue):
         try:
-            with savepoint(connection, "provenance_update"):
+            with _statement_guard(connection, "provenance_update"):
                 connection.execute(_UPDATE_ATTRIBUTES, [_row(pk, update, now)])
         except Exception as exc:  # charged to this update's writer alone
             _fail(update, pk, exc)
