@@ -210,3 +210,15 @@ def _now() -> Any:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC)
+
+
+def test_an_input_name_with_a_nul_is_refused_at_launch_and_the_runtime_keeps_working(
+    any_runtime: Runtime,
+) -> None:
+    @workfunction
+    def total(**values: Int) -> Int:
+        return Int(sum(value.value for value in values.values()))
+
+    with pytest.raises(InvalidValueError, match=r"the label of the link .*NUL character"):
+        any_runtime.run(total, **{"a\x00b": Int(1)})
+    assert any_runtime.run(total, a=Int(1), b=Int(2)) == 3
