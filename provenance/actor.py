@@ -208,8 +208,16 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
-        with savepoint(connection, "provenance_write"):
-            return self._apply_ops(connection, ops)
+        try:
+            with savepoint(connection, "provenance_write"):
+                return self._apply_ops(connection, ops)
+        except BaseException:
+            # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
+            # a rolled-back node would link to a stranger.
+            for op in ops:
+                if isinstance(op, NodeRecord):
+                    self._pk_by_uuid.pop(op.uuid, None)
+            raise
 
     def _apply_ops(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Execute inserts now; return new pks and the attribute updates to apply at commit."""

@@ -222,3 +222,24 @@ def test_an_input_name_with_a_nul_is_refused_at_launch_and_the_runtime_keeps_wor
     with pytest.raises(InvalidValueError, match=r"the label of the link .*NUL character"):
         any_runtime.run(total, **{"a\x00b": Int(1)})
     assert any_runtime.run(total, a=Int(1), b=Int(2)) == 3
+
+
+def test_a_rolled_back_node_is_forgotten_so_a_link_never_reaches_a_reused_pk(
+    any_runtime: Runtime,
+) -> None:
+    """SQLite gives a rolled-back pk to the next node: a stale cache entry would link to it."""
+    backend = any_runtime.backend
+    lost, missing = new_uuid(), new_uuid()
+    with pytest.raises(NotExistentError):
+        backend.write(
+            [
+                NodeRecord(lost, "data.int", {"value": 1}),
+                LinkRecord(lost, missing, LinkType.INPUT, "x"),
+            ]
+        )
+    bystander = Int(2).store()
+    target = Int(3).store()
+    with pytest.raises(NotExistentError, match=lost):
+        backend.write([LinkRecord(lost, target.uuid, LinkType.INPUT, "y")])
+    assert load_node(target.pk).get_inputs() == []  # type: ignore[arg-type]
+    assert bystander.is_stored
