@@ -6,9 +6,10 @@ import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+from provenance.errors import InvalidValueError
 from provenance.nodes import Node
 from provenance.records import NodeRecord
-from provenance.values import check_float, check_int, check_json, check_text
+from provenance.values import check_float, check_int, check_json, check_text, short_repr
 
 T = TypeVar("T")
 
@@ -36,9 +37,14 @@ class BaseType(Data, Generic[T]):
             raise TypeError(f"{cls.__name__} takes a {cls._python_type.__name__}, not a bool")
         try:
             return cls._python_type(value)
+        except OverflowError as exc:  # float(10**400)
+            raise InvalidValueError(
+                f"the value of a {cls.__name__} is an integer of {value.bit_length()} bits, "
+                "beyond the range of a float"
+            ) from exc
         except (TypeError, ValueError) as exc:
             raise TypeError(
-                f"{cls.__name__} takes a {cls._python_type.__name__}, not {value!r}"
+                f"{cls.__name__} takes a {cls._python_type.__name__}, not {short_repr(value)}"
             ) from exc
 
     def _init_loaded(self) -> None:

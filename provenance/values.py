@@ -186,7 +186,7 @@ def _walk(value: Any, open_containers: set[int]) -> None:
         elif isinstance(value, list | tuple | dict):
             _walk_container(value, open_containers)
         else:
-            raise TypeError(f"{type(value).__name__} {_short_repr(value)} is not JSON data")
+            raise TypeError(f"{type(value).__name__} {short_repr(value)} is not JSON data")
     except (TypeError, InvalidValueError) as exc:
         raise _RefusedError(exc) from None
 
@@ -198,9 +198,9 @@ def _walk_container(value: list[Any] | tuple[Any, ...] | dict[Any, Any], seen: s
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise TypeError(f"key {_short_repr(key)} is not a str")
-            check_text(key, f"the key {_short_repr(key)}")
-            _step(item, seen, f"[{_short_repr(key)}]")
+                raise TypeError(f"key {short_repr(key)} is not a str")
+            check_text(key, f"the key {short_repr(key)}")
+            _step(item, seen, f"[{short_repr(key)}]")
     else:
         for index, item in enumerate(value):
             _step(item, seen, f"[{index}]")
@@ -215,7 +215,7 @@ def _step(item: Any, seen: set[int], place: str) -> None:
         raise
 
 
-def _short_repr(value: Any) -> str:
+def short_repr(value: Any) -> str:
     """A repr that is safe for any value (a huge int's repr raises) and short enough to read."""
     try:
         text = repr(value)

@@ -58,6 +58,13 @@ def test_an_int_outside_64_bits_is_refused_naming_its_size_and_the_limit(
     assert "the value of an Int" in str(info.value)
 
 
+def test_an_int_too_large_for_a_float_is_a_clear_error_not_an_overflow() -> None:
+    with pytest.raises(InvalidValueError, match="integer of 1329 bits, beyond the range of a"):
+        Float(10**400)
+    with pytest.raises(TypeError, match="Float takes a float, not 'xxxxxxxxxx'"):
+        Float("x" * 10)
+
+
 def test_arithmetic_that_leaves_64_bits_is_refused_when_the_result_is_created() -> None:
     with pytest.raises(InvalidValueError, match="65 bits"):
         Int(INT_MAX) * 4
