@@ -30,8 +30,10 @@ _DRIVERS = {
 
 
 def sqlite_url(path: object) -> str:
-    """The SQLAlchemy URL of the SQLite file at ``path``."""
-    return f"sqlite+pysqlite:///{path}"
+    """The SQLAlchemy URL of the SQLite file at ``path`` (escaped: a folder may be named
+    ``50%`` or ``a?b``)."""
+    url = URL.create("sqlite+pysqlite", database=str(path))
+    return url.render_as_string(hide_password=False)
 
 
 def normalize_url(url: str) -> URL:

@@ -89,6 +89,16 @@ def test_a_postgresql_database_that_does_not_exist_is_reported_with_createdb(
     assert "move it away" not in message
 
 
+def test_a_home_whose_name_holds_url_characters_gets_its_database_there(tmp_path: Path) -> None:
+    home = tmp_path / "50% done? #1 @home"
+    with Runtime(home) as rt:
+        node = Int(3).store()
+        assert load_node(node.pk).value == 3  # type: ignore[arg-type]
+        assert rt.storage.url == sqlite_url(home / "provenance.sqlite")
+    assert (home / "provenance.sqlite").is_file()
+    assert [path.name for path in tmp_path.iterdir()] == [home.name]
+
+
 # Files.
 
 
