@@ -310,7 +310,7 @@ def test_an_unreachable_postgresql_server_is_a_storage_error_that_hides_the_pass
 # Models and migrations.
 
 
-def test_the_models_match_the_migrations(storage: Storage) -> None:
+def test_a_new_database_has_exactly_the_schema_of_the_models(storage: Storage) -> None:
     assert schema_differences(storage, Base.metadata) == []
 
 
