@@ -193,6 +193,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             check_ops(ops)
         except (InvalidValueError, TypeError) as exc:
             return exc
+        except Exception as exc:  # a record that even the check cannot read
+            return StorageError(f"provenance write refused: {describe_error(exc)}")
         connection = self._require_connection()
         try:
             if all(isinstance(op, AttributeUpdate) for op in ops):

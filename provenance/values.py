@@ -167,6 +167,8 @@ def check_json(value: Any, where: str) -> None:
         return
     try:
         _walk(value, set())
+    except RecursionError:
+        raise TypeError(f"{where}: the value is nested too deeply to be stored") from None
     except _RefusedError as refused:
         place = where + "".join(reversed(refused.path))
         error = refused.error

@@ -85,6 +85,14 @@ def test_ints_inside_lists_and_dicts_follow_the_same_limit_and_the_error_names_t
     assert mapping.value == {}
 
 
+def test_a_structure_nested_too_deeply_is_a_type_error_not_a_recursion_error() -> None:
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        List(deep)
+
+
 # Floats: refused on both backends (PostgreSQL's jsonb has no NaN, SQLite would store it).
 
 
