@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import structlog
-
 from persistence.atomic import atomic_write
+from provenance.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 INTENT_SUFFIX = ".intent"
 

@@ -26,8 +26,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from actors.errors import (
     OutputValidationError,
     ProcessKilledError,
@@ -38,13 +36,14 @@ from actors.process import StepContinue, StepDone, StepOutcome, StepWait
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry_messages import ChildTerminated
 from actors.spec import ExitCode
+from provenance.log import get_logger
 from provenance.process_state import ProcessState
 from provenance.records import WriteOp
 
 if TYPE_CHECKING:
     from actors.process import Process
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Events the driver gets back from commands.
 
@@ -326,8 +325,13 @@ class ProcessDriver:
                         f"{', '.join(missing)}"
                     )
                 )
+        try:
+            # Before the state moves: an end that cannot be recorded (an exit status the
+            # database refuses, a bug in an override) ends the process EXCEPTED instead.
+            process.on_finish(exit_code)
+        except Exception as exc:
+            return self._except(exc)
         self._enter(ProcessState.FINISHED)
-        process.on_finish(exit_code)
         return [End(ProcessState.FINISHED, None)]
 
     def _except(self, exc: BaseException, *, checkpoint: bool = True) -> list[Command]:

@@ -15,7 +15,6 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import pykka
-import structlog
 
 from actors.control import Action, take_intent
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
@@ -24,6 +23,7 @@ from actors.registry import Forget, GetActor, ask
 from actors.threads import ROOM, THREADS
 from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
 from provenance.errors import NotExistentError
+from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from actors.process import Process
     from actors.runtime import Runtime
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CHECKPOINT_TIMEOUT = 60.0
 #: The longest adoption waits for a thread to come free before it starts a process anyway.

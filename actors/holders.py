@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 import sqlalchemy as sa
-import structlog
 
 from provenance.errors import NotExistentError
+from provenance.log import get_logger
 from provenance.models import DbNode
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -29,7 +29,7 @@ from provenance.process_state import ProcessState
 if TYPE_CHECKING:
     from actors.runtime import Runtime
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The attribute of a process node that names its holder.
 HOLDER = "holder"

@@ -15,7 +15,6 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import pykka
-import structlog
 
 from actors import call_stack
 from actors import registry_messages as to_registry
@@ -42,13 +41,15 @@ from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, 
 from actors.registry import ask
 from actors.threads import THREADS
 from provenance.errors import NotExistentError, StorageError
+from provenance.log import get_logger
+from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class ProcessActor(pykka.ThreadingActor):
@@ -117,9 +118,7 @@ class ProcessActor(pykka.ThreadingActor):
         try:
             with (
                 call_stack.running(self._process, self._stack),
-                structlog.contextvars.bound_contextvars(
-                    pid=self._pid, workactors_runtime=id(self._runtime)
-                ),
+                bound_process(self._pid, id(self._runtime)),
             ):
                 yield
         finally:

@@ -21,11 +21,10 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from actors.errors import ActorError, ProcessKilledError
 from actors.process_messages import Resume, Start
 from persistence import CheckpointMissingError, LockedError
+from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 from provenance.records import LinkType
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from actors.process import Process
     from actors.runtime import Runtime
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: The attribute of a child's node that names it among its caller's launches.
 CALL_KEY = "call_key"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pykka
-import structlog
 
 from actors.process_messages import Kill, Pause, Play
 from actors.registry_messages import (
@@ -34,6 +33,7 @@ from actors.registry_messages import (
     Terminated,
     Unsubscribe,
 )
+from provenance.log import get_logger
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     #: Runs on the registry's thread: recreate a passivated process and start its actor.
     Reviver = Callable[[PassivatedProcess], tuple[Process, pykka.ActorRef[Any]]]
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 ASK_TIMEOUT = 30.0
 #: Ended children remembered per parent until it awaits them (oldest dropped first).

@@ -20,8 +20,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import structlog
-
 from actors import call_stack, holders
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
@@ -46,13 +44,14 @@ from actors.registry import (
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend
+from provenance.log import get_logger
 from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 from provenance.storage import Storage, sqlite_url
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 HOME_ENV = "WORKACTORS_HOME"
 DATABASE_URL_ENV = "WORKACTORS_DATABASE_URL"

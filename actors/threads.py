@@ -12,9 +12,9 @@ import queue
 import threading
 from collections.abc import Callable
 
-import structlog
+from provenance.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 #: Idle threads kept: enough for the bursts of children a fan-out starts.
 IDLE_LIMIT = 64

@@ -17,11 +17,11 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import pykka
-import structlog
 
 from persistence.errors import PersistenceError
+from provenance.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 T = TypeVar("T")
 

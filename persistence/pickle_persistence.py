@@ -24,8 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
 
-import structlog
-
 from persistence.atomic import WriteHook, atomic_write
 from persistence.classes import import_class
 from persistence.codec import Checkpoint, CheckpointCodec
@@ -40,9 +38,10 @@ from persistence.errors import (
 from persistence.folders import CheckpointFolders, lock_path_of, stem_of
 from persistence.lock import RLock
 from provenance.errors import NotExistentError, ProvenanceError
+from provenance.log import get_logger
 from provenance.process_state import ProcessState
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 KEY_FILE_NAME = "checkpoint.key"
 #: The key of a saved state that holds the ``ProcessState`` value (``Process.SaveKeys.STATE``).

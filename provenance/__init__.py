@@ -3,6 +3,7 @@
 from provenance.backend import ProvenanceBackend, get_backend, set_backend_provider
 from provenance.data import Bool, Data, Dict, Float, FrozenDict, Int, List, Str
 from provenance.errors import (
+    InvalidValueError,
     ModificationNotAllowedError,
     NoBackendError,
     NotExistentError,
@@ -29,6 +30,7 @@ __all__ = [
     "FrozenDict",
     "Group",
     "Int",
+    "InvalidValueError",
     "LegacyWorkflowNode",
     "LinkType",
     "List",

@@ -5,6 +5,12 @@ empty and someone waits for durability, so that a burst of writes from many proc
 commit; writes nobody waits for are committed at the latest ``COMMIT_DELAY`` later. A durable
 reply is given only after the commit, which is what lets ``run()`` promise read-your-writes; an
 ``applied`` reply (new pks) is given as soon as the savepoint is released.
+
+A bad value fails only its own write, never another's commit: every record is checked against
+the value rule (``provenance.values``) before anything is applied, inserts run in a savepoint
+per write, and the attribute updates queued for the commit run in a savepoint of their own with
+a fallback to one update at a time, so that a failure is charged to the write that queued it.
+The actor catches every ``Exception`` a message causes: bad data never stops it.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from typing import Any
 
 import pykka
 import sqlalchemy as sa
-import structlog
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
-from provenance.errors import NotExistentError, StorageError
+from provenance.errors import InvalidValueError, NotExistentError, StorageError
+from provenance.log import get_logger
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
+from provenance.pending_updates import PendingUpdates, QueuedUpdate, savepoint
+from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
     AttributeUpdate,
     GroupAddition,
@@ -36,7 +43,7 @@ from provenance.records import (
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PK_CACHE_LIMIT = 200_000
 #: How long writes that nobody waits for may stay uncommitted, gathering company.
@@ -50,18 +57,10 @@ _INSERT_NODES = sa.insert(DbNode).returning(DbNode.uuid, DbNode.id)
 _INSERT_LINKS = sa.insert(DbLink)
 _INSERT_LOGS = sa.insert(DbLog)
 
-_UPDATE_ATTRIBUTES = (
-    sa.update(DbNode)
-    .where(_node_columns.id == sa.bindparam("b_id"))
-    .values(
-        {
-            _node_columns.attributes: sa.bindparam(
-                "b_attributes", type_=_node_columns.attributes.type
-            ),
-            _node_columns.mtime: sa.bindparam("b_mtime", type_=_node_columns.mtime.type),
-        }
-    )
-)
+
+#: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
+#: of its update to run at commit.
+_Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +101,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._pk_by_uuid: dict[str, int] = {}
         self._waiting: list[tuple[Future[Any], Any]] = []
         self._uncommitted = False
-        self._pending_updates: dict[int, dict[str, Any]] = {}
+        self._pending_updates = PendingUpdates()
         self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
@@ -125,22 +124,41 @@ class ProvenanceActor(pykka.ThreadingActor):
             self._connection.close()
 
     def on_receive(self, message: Any) -> None:
-        """Apply one message; commit when nothing else waits in the mailbox."""
-        match message:
-            case Write(ops=ops, reply=reply, durable=durable):
-                self._apply_write(ops, reply, durable=durable)
-            case Sync(reply=reply):
-                self._waiting.append((reply, None))
-            case _Flush():
+        """Apply one message; commit when nothing else waits in the mailbox.
+
+        Whatever a message causes, the actor stays up: an unexpected error fails that
+        message's caller (or is logged) and the next message is served as usual.
+        """
+        try:
+            match message:
+                case Write(ops=ops, reply=reply, durable=durable):
+                    self._apply_write(ops, reply, durable=durable)
+                case Sync(reply=reply):
+                    self._waiting.append((reply, None))
+                case _Flush():
+                    self._commit()
+                case _:
+                    log.warning("provenance.unknown_message", message=type(message).__name__)
+            if not self.actor_inbox.empty():
+                return
+            if self._waiting:
                 self._commit()
-            case _:
-                log.warning("provenance.unknown_message", message=repr(message))
-        if not self.actor_inbox.empty():
-            return
-        if self._waiting:
-            self._commit()
-        elif self._uncommitted and self._ticker is not None:
-            self._ticker.arm()
+            elif self._uncommitted and self._ticker is not None:
+                self._ticker.arm()
+        except Exception as exc:  # the actor must outlive any message
+            self._recover(message, exc)
+
+    def _recover(self, message: Any, exc: Exception) -> None:
+        """After an error no path above expected: roll back what is uncommitted and say so."""
+        log.error("provenance.unexpected_error", error=describe_error(exc))
+        error = StorageError(
+            f"the provenance actor met an unexpected error and rolled back what was not yet "
+            f"committed: {describe_error(exc)}"
+        )
+        reply = getattr(message, "reply", None)
+        if isinstance(reply, Future) and not reply.done():
+            reply.set_exception(error)
+        self._rollback(error)
 
     def _tell_flush(self) -> None:
         """Runs on the ticker's thread."""
@@ -150,25 +168,16 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _apply_write(
         self, ops: Sequence[WriteOp], reply: Future[dict[str, int]] | None, *, durable: bool
     ) -> None:
-        connection = self._require_connection()
-        try:
-            if all(isinstance(op, AttributeUpdate) for op in ops):
-                # State changes only queue updates for the commit: nothing to roll back.
-                created, updates = self._apply_ops(connection, ops)
-            else:
-                created, updates = self._apply_in_savepoint(connection, ops)
-        except (SQLAlchemyError, NotExistentError, ValueError, TypeError) as exc:
-            error = (
-                exc
-                if isinstance(exc, NotExistentError)
-                else StorageError(f"provenance write failed and was rolled back: {exc}")
-            )
+        outcome = self._try_apply(ops)
+        if isinstance(outcome, Exception):
             if reply is not None:
-                reply.set_exception(error)
+                reply.set_exception(outcome)
             else:
-                log.error("provenance.write_failed", error=str(exc), ops=len(ops))
+                log.error("provenance.write_failed", error=describe_error(outcome), ops=len(ops))
             return
-        self._pending_updates.update(updates)
+        created, updates = outcome
+        for pk, (uuid, attributes) in updates.items():
+            self._pending_updates.add(pk, QueuedUpdate(uuid, attributes, reply))
         self._uncommitted = True
         if reply is None:
             return
@@ -177,27 +186,45 @@ class ProvenanceActor(pykka.ThreadingActor):
         else:
             reply.set_result(created)
 
-    def _apply_in_savepoint(
-        self, connection: Connection, ops: Sequence[WriteOp]
-    ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
-        """Apply ``ops`` so that a failure undoes all of them and nothing else."""
-        # A raw savepoint: SQLAlchemy's nested-transaction bookkeeping costs more than the
-        # statements themselves on this hot path.
-        connection.exec_driver_sql("SAVEPOINT provenance_write")
+    def _try_apply(self, ops: Sequence[WriteOp]) -> _Applied | Exception:
+        """Apply ``ops``; return what they did, or the error to give their writer."""
         try:
-            return self._apply_ops(connection, ops)
-        except BaseException:
-            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT provenance_write")
-            raise
-        finally:
-            connection.exec_driver_sql("RELEASE SAVEPOINT provenance_write")
+            # Refused before anything is applied: the error names the node and the field.
+            check_ops(ops)
+        except (InvalidValueError, TypeError) as exc:
+            return exc
+        except Exception as exc:  # a record that even the check cannot read
+            return StorageError(f"provenance write refused: {describe_error(exc)}")
+        connection = self._require_connection()
+        try:
+            if all(isinstance(op, AttributeUpdate) for op in ops):
+                # State changes only queue updates for the commit: nothing to roll back.
+                return self._apply_ops(connection, ops)
+            return self._apply_in_savepoint(connection, ops)
+        except NotExistentError as exc:
+            return exc
+        except Exception as exc:  # any failure is this write's alone
+            return StorageError(
+                f"provenance write failed and was rolled back: {describe_error(exc)}"
+            )
 
-    def _apply_ops(
-        self, connection: Connection, ops: Sequence[WriteOp]
-    ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+    def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
+        """Apply ``ops`` so that a failure undoes all of them and nothing else."""
+        try:
+            with savepoint(connection, "provenance_write"):
+                return self._apply_ops(connection, ops)
+        except BaseException:
+            # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
+            # a rolled-back node would link to a stranger.
+            for op in ops:
+                if isinstance(op, NodeRecord):
+                    self._pk_by_uuid.pop(op.uuid, None)
+            raise
+
+    def _apply_ops(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Execute inserts now; return new pks and the attribute updates to apply at commit."""
         created: dict[str, int] = {}
-        updates: dict[int, dict[str, Any]] = {}
+        updates: dict[int, tuple[str, dict[str, Any]]] = {}
         nodes = [op for op in ops if isinstance(op, NodeRecord)]
         if nodes:
             created = self._insert_nodes(connection, nodes)
@@ -208,26 +235,13 @@ class ProvenanceActor(pykka.ThreadingActor):
             match op:
                 case AttributeUpdate(uuid=uuid, attributes=attributes):
                     # Replacements of one node coalesce: only the last before a commit is run.
-                    updates[self._resolve(connection, [uuid])[uuid]] = dict(attributes)
+                    updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
                 case GroupAddition():
                     self._add_to_group(connection, op)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
             connection.execute(_INSERT_LOGS, [self._log_row(op) for op in logs])
         return created, updates
-
-    def _flush_updates(self, connection: Connection) -> None:
-        updates, self._pending_updates = self._pending_updates, {}
-        if not updates:
-            return
-        now = utcnow()
-        connection.execute(
-            _UPDATE_ATTRIBUTES,
-            [
-                {"b_id": pk, "b_attributes": attributes, "b_mtime": now}
-                for pk, attributes in updates.items()
-            ],
-        )
 
     def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
         now = utcnow()
@@ -334,18 +348,39 @@ class ProvenanceActor(pykka.ThreadingActor):
             return
         self._uncommitted = False
         try:
-            self._flush_updates(connection)
+            self._pending_updates.flush(connection)
             connection.commit()
-        except SQLAlchemyError as exc:
-            connection.rollback()
-            # Rolled back pks are gone: forget every cached uuid, not only this batch's.
-            self._pk_by_uuid.clear()
-            self._fail_waiting(StorageError(f"provenance commit failed and was rolled back: {exc}"))
-            log.error("provenance.commit_failed", error=str(exc))
+        except Exception as exc:  # the database itself failed: nobody's data
+            log.error("provenance.commit_failed", error=describe_error(exc))
+            self._rollback(
+                StorageError(f"provenance commit failed and was rolled back: {describe_error(exc)}")
+            )
             return
         waiting, self._waiting = self._waiting, []
         for reply, value in waiting:
-            reply.set_result(value)
+            if not reply.done():  # a write whose queued update failed was told already
+                reply.set_result(value)
+
+    def _rollback(self, error: StorageError) -> None:
+        """Undo everything uncommitted and fail whoever waits for it."""
+        self._pending_updates.clear()
+        self._uncommitted = False
+        # Rolled back pks are gone: forget every cached uuid, not only this batch's.
+        self._pk_by_uuid.clear()
+        if self._connection is not None:
+            try:
+                self._connection.rollback()
+            except Exception as exc:  # a dead connection: start a new one
+                log.error("provenance.rollback_failed", error=describe_error(exc))
+                self._reconnect()
+        self._fail_waiting(error)
+
+    def _reconnect(self) -> None:
+        """Drop a connection that cannot even roll back; the next write opens a new one."""
+        with contextlib.suppress(Exception):
+            if self._connection is not None:
+                self._connection.close()
+        self._connection = None
 
     def _fail_waiting(self, error: Exception) -> None:
         waiting, self._waiting = self._waiting, []
@@ -354,6 +389,6 @@ class ProvenanceActor(pykka.ThreadingActor):
                 reply.set_exception(error)
 
     def _require_connection(self) -> Connection:
-        if self._connection is None:  # pragma: no cover - on_start always runs first
-            raise StorageError("the provenance actor has no connection")
+        if self._connection is None:  # dropped by _reconnect after a failed rollback
+            self._connection = self._storage.write_engine.connect()
         return self._connection

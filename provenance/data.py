@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import math
 import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+from provenance.errors import InvalidValueError
 from provenance.nodes import Node
 from provenance.records import NodeRecord
+from provenance.values import check_float, check_int, check_json, check_text, short_repr
 
 T = TypeVar("T")
 
@@ -37,9 +37,14 @@ class BaseType(Data, Generic[T]):
             raise TypeError(f"{cls.__name__} takes a {cls._python_type.__name__}, not a bool")
         try:
             return cls._python_type(value)
+        except OverflowError as exc:  # float(10**400)
+            raise InvalidValueError(
+                f"the value of a {cls.__name__} is an integer of {value.bit_length()} bits, "
+                "beyond the range of a float"
+            ) from exc
         except (TypeError, ValueError) as exc:
             raise TypeError(
-                f"{cls.__name__} takes a {cls._python_type.__name__}, not {value!r}"
+                f"{cls.__name__} takes a {cls._python_type.__name__}, not {short_repr(value)}"
             ) from exc
 
     def _init_loaded(self) -> None:
@@ -148,6 +153,10 @@ class Int(NumericType[int]):
     node_type = "data.int"
     _python_type = int
 
+    @classmethod
+    def _coerce(cls, value: Any) -> Any:
+        return check_int(super()._coerce(value), "the value of an Int")
+
     def __int__(self) -> int:
         return self.value
 
@@ -163,11 +172,7 @@ class Float(NumericType[float]):
 
     @classmethod
     def _coerce(cls, value: Any) -> Any:
-        number = super()._coerce(value)
-        if not math.isfinite(number):
-            # JSON has no NaN or infinity, and PostgreSQL refuses them: fail here, on both.
-            raise TypeError(f"Float takes a finite number, not {number!r}")
-        return number
+        return check_float(super()._coerce(value), "the value of a Float")
 
 
 class Str(BaseType[str]):
@@ -181,7 +186,7 @@ class Str(BaseType[str]):
         value = _unwrap(value)
         if not isinstance(value, str):
             raise TypeError(f"Str takes a str, not {value!r}")
-        return value
+        return check_text(value, "the value of a Str")
 
 
 class Bool(BaseType[bool]):
@@ -195,26 +200,15 @@ class Bool(BaseType[bool]):
 
 
 def _check_json(value: Any, what: str) -> None:
+    """Refuse what is not JSON (keys that JSON would silently turn into strings, ``{1: x}``
+    loading as ``{"1": x}``, included) and what the value rule refuses (``provenance.values``)."""
     try:
-        json.dumps(value, allow_nan=False)
-        _check_str_keys(value)
-    except (TypeError, ValueError) as exc:
+        check_json(value, what)
+    except TypeError as exc:
         raise TypeError(
             f"{what} must hold JSON data (str, numbers, bools, None, lists, dicts with str keys): "
             f"{exc}"
-        ) from exc
-
-
-def _check_str_keys(value: Any) -> None:
-    """Refuse keys that JSON would silently turn into strings (``{1: x}`` loads as ``{"1": x}``)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"key {key!r} is not a str")
-            _check_str_keys(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_str_keys(item)
+        ) from None
 
 
 class List(Data):
@@ -339,6 +333,7 @@ class FrozenDict(Data):
         for key, item in content.items():
             if not isinstance(key, str) or not isinstance(item, Data):
                 raise TypeError(f"FrozenDict maps str keys to data nodes; {key!r} maps to {item!r}")
+            check_text(key, f"the FrozenDict key {key!r}")
         self._nodes: dict[str, Data] = content
         self._attributes["nodes"] = {key: item.uuid for key, item in content.items()}
 

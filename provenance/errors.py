@@ -31,5 +31,14 @@ class ModificationNotAllowedError(ProvenanceError):
     """A stored node was asked to change what provenance has frozen."""
 
 
+class InvalidValueError(ProvenanceError, ValueError):
+    """A value that the provenance database cannot store the same way on SQLite and PostgreSQL.
+
+    Raised when a node is created or changed, before anything reaches the database: an integer
+    outside 64 bits, a NUL character or a lone surrogate in text, a label over 255 characters, a
+    float that is not finite.
+    """
+
+
 class NoBackendError(ProvenanceError, RuntimeError):
     """A node was stored or loaded while no runtime provides a provenance backend."""

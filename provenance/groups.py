@@ -12,6 +12,7 @@ from provenance.errors import NotExistentError
 from provenance.models import DbGroup, DbNode, group_node
 from provenance.nodes import Node
 from provenance.records import GroupAddition
+from provenance.values import check_label
 
 
 class Group:
@@ -20,8 +21,8 @@ class Group:
     def __init__(self, label: str, type_string: str = "") -> None:
         if not label:
             raise ValueError("a group needs a non-empty label")
-        self.label = label
-        self.type_string = type_string
+        self.label = check_label(label, "the label of a Group")
+        self.type_string = check_label(type_string, "the type_string of a Group")
 
     @classmethod
     def get(cls, label: str, type_string: str = "") -> Group:

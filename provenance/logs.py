@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
+import math
+import sys
+from collections.abc import Iterator
 from typing import Any
-
-import structlog
 
 from provenance.backend import ProvenanceBackend
 from provenance.records import LogRecord
+from provenance.values import INT_MAX, INT_MIN, LABEL_MAX_LENGTH, encode_text
 
 #: Attributes every ``logging.LogRecord`` has; anything else was passed through ``extra``.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -19,11 +23,52 @@ _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, 
 }
 
 
+#: The process whose step runs in this context: ``{"pid": ..., "workactors_runtime": ...}``.
+_bound: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "workactors_process", default=None
+)
+
+
+@contextlib.contextmanager
+def bound_process(pid: int | None, runtime_id: int) -> Iterator[None]:
+    """Bind ``pid`` (and its runtime) to every log record made in the block.
+
+    Records reach ``DbLogHandler`` with the pid whether they were made with ``logging`` or with
+    structlog; if the program uses structlog (it is imported), its context carries ``pid`` and
+    ``workactors_runtime`` too. structlog is not imported here: that costs a cold start more than
+    a short run does.
+    """
+    fields = {"pid": pid, "workactors_runtime": runtime_id}
+    token = _bound.set(fields)
+    structlog_contextvars = sys.modules.get("structlog.contextvars")
+    try:
+        if structlog_contextvars is None:
+            yield
+        else:
+            with structlog_contextvars.bound_contextvars(**fields):
+                yield
+    finally:
+        _bound.reset(token)
+
+
+def _context() -> dict[str, Any]:
+    """What is bound to this context: by ``bound_process``, else in structlog's context."""
+    fields = _bound.get()
+    if fields is not None:
+        return fields
+    structlog_contextvars = sys.modules.get("structlog.contextvars")
+    if structlog_contextvars is None:
+        return {}
+    context: dict[str, Any] = structlog_contextvars.get_contextvars()
+    return context
+
+
 def bound_pid(record: logging.LogRecord) -> int | None:
-    """The pid a record is about: passed as ``extra={'pid': ...}`` or bound in structlog context."""
+    """The pid a record is about: passed as ``extra={'pid': ...}``, bound by ``bound_process``
+    or in structlog's context."""
     pid = getattr(record, "pid", None)
     if pid is None:
-        pid = structlog.contextvars.get_contextvars().get("pid")
+        pid = _context().get("pid")
     return pid if isinstance(pid, int) else None
 
 
@@ -44,7 +89,7 @@ class DbLogHandler(logging.Handler):
             return
         try:
             metadata: dict[str, Any] = {
-                key: value
+                encode_text(key): _storable(value)
                 for key, value in vars(record).items()
                 if key not in _STANDARD_ATTRIBUTES and _is_plain(value)
             }
@@ -52,9 +97,10 @@ class DbLogHandler(logging.Handler):
                 [
                     LogRecord(
                         node_pk=pid,
-                        levelname=record.levelname,
-                        loggername=record.name,
-                        message=record.getMessage(),
+                        levelname=encode_text(record.levelname)[:50],
+                        loggername=encode_text(record.name)[:LABEL_MAX_LENGTH],
+                        # A log line is stored whatever it holds, escaped where needed.
+                        message=encode_text(record.getMessage()),
                         time=dt.datetime.fromtimestamp(record.created, dt.UTC),
                         metadata=metadata,
                     )
@@ -66,6 +112,19 @@ class DbLogHandler(logging.Handler):
 
 def _is_plain(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) or value is None
+
+
+def _storable(value: Any) -> Any:
+    """A plain ``extra`` value as the database stores it on every backend."""
+    if isinstance(value, str):
+        return encode_text(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        return f"<int of {value.bit_length()} bits>"
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
 
 
 class RuntimeFilter(logging.Filter):
@@ -80,5 +139,5 @@ class RuntimeFilter(logging.Filter):
         """True if ``record`` was logged by a process of this filter's runtime."""
         owner = getattr(record, "workactors_runtime", None)
         if owner is None:
-            owner = structlog.contextvars.get_contextvars().get("workactors_runtime")
+            owner = _context().get("workactors_runtime")
         return bool(owner == self._runtime_id)

@@ -22,8 +22,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -33,7 +34,24 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+class JsonType(TypeDecorator[Any]):
+    """JSON, stored as ``jsonb`` on PostgreSQL.
+
+    The PostgreSQL dialect is imported only when a PostgreSQL engine compiles the type, so that
+    a program on the embedded SQLite database never loads it (``with_variant`` needs ``JSONB``
+    at import time).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 def utcnow() -> dt.datetime:
@@ -77,7 +95,7 @@ class DbNode(Base):
     node_type: Mapped[str] = mapped_column(String(255), index=True)
     label: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JsonType(), default=dict)
     ctime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     mtime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -105,7 +123,7 @@ class DbLog(Base):
     levelname: Mapped[str] = mapped_column(String(50))
     loggername: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
-    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType, default=dict)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType(), default=dict)
 
 
 group_node = Table(

@@ -14,6 +14,7 @@ from provenance.backend import get_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
 from provenance.models import DbLink, DbNode
 from provenance.records import LinkType, NodeRecord
+from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
 
 class Node:
@@ -34,6 +35,10 @@ class Node:
     def __init__(self, *, label: str = "", description: str = "") -> None:
         self._uuid = str(uuid_module.uuid4())
         self._pk: int | None = None
+        if not label_is_storable(label):
+            check_label(label, f"the label of a {type(self).__name__}")
+        if not text_is_storable(description):
+            _check_description(description, type(self).__name__)
         self._label = label
         self._description = description
         self._attributes: dict[str, Any] = {}
@@ -62,7 +67,7 @@ class Node:
     @label.setter
     def label(self, value: str) -> None:
         self._check_mutable()
-        self._label = value
+        self._label = check_label(value, f"the label of {self!r}")
 
     @property
     def description(self) -> str:
@@ -178,6 +183,12 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: uuid: {self._uuid} (pk: {self._pk})>"
+
+
+def _check_description(description: str, class_name: str) -> str:
+    if not isinstance(description, str):
+        raise TypeError(f"the description of a {class_name} must be a str")
+    return check_text(description, f"the description of a {class_name}")
 
 
 def load_node(pk_or_uuid: int | str) -> Node:

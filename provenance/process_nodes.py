@@ -13,6 +13,7 @@ from provenance.models import DbLog, DbNode
 from provenance.nodes import Node
 from provenance.process_state import ProcessState
 from provenance.records import AttributeUpdate, LinkType
+from provenance.values import encode_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +136,17 @@ class ProcessNode(Node):
         """Change process attributes in memory and return the update that stores them.
 
         Only the engine that runs the process calls this; the caller sends the update to the
-        provenance actor.
+        provenance actor. Text is encoded (``provenance.values.encode_text``): a traceback or
+        exit message is stored whatever characters it holds, the same on every backend.
+
+        Raises:
+            TypeError: for a value that is not JSON data.
+            InvalidValueError: for a number outside the value rule (an exit status beyond 64
+                bits); nothing is changed then.
         """
-        self._attributes.update(attributes)
+        self._attributes.update(
+            encode_json(attributes, f"the process attributes of {type(self).__name__}")
+        )
         return AttributeUpdate(self._uuid, dict(self._attributes))
 
 

@@ -7,51 +7,37 @@ that two writers queue on the busy timeout instead of failing on a lock upgrade.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from provenance.database_urls import normalize_url, sqlite_url
 from provenance.errors import StorageError
+from provenance.log import get_logger
+from provenance.schema import (
+    MIGRATION_LOCK_KEY,
+    MIGRATIONS_DIR,
+    OWN_TABLES,
+    ensure_schema,
+    head_revision,
+    stored_revision,
+)
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-OWN_TABLES = frozenset({"db_node", "db_link", "db_log", "db_group", "db_group_node"})
-
-
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of the SQLite file at ``path``."""
-    return f"sqlite+pysqlite:///{path}"
-
-
-def _alembic_config(connection: Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
-def head_revision() -> str:
-    """The newest schema revision this version of workactors knows."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_current_head()
-    if head is None:  # pragma: no cover - the package always ships migrations
-        raise StorageError("no schema migrations are installed with workactors")
-    return head
+#: Database files hold everything a user's processes saw: only their owner may read them.
+SQLITE_FILE_MODE = 0o600
 
 
 def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
@@ -76,24 +62,28 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-#: The PostgreSQL advisory lock held while the schema is created or upgraded ("wkactors").
-MIGRATION_LOCK_KEY = 0x776B6163746F7273
-
-
 class Storage:
     """One provenance database: a write engine for the provenance actor, a read engine for all.
 
-    Creating a ``Storage`` brings the schema to the newest revision by migration; a database of
-    another application, or of a newer workactors, is refused with ``StorageError`` and left as
-    it was.
+    Creating a ``Storage`` brings the schema to the newest revision; a database of another
+    application, or of a newer workactors, is refused with ``StorageError`` and left as it was.
+    A new SQLite file is created readable by its owner only.
 
     Args:
-        url: SQLAlchemy URL, ``sqlite+pysqlite:///path`` or ``postgresql+psycopg://...``.
+        url: ``sqlite:///PATH`` or ``postgresql://USER@HOST/DATABASE`` (``postgres://`` and
+            ``postgresql+psycopg://`` too); see ``provenance.database_urls``.
+
+    Raises:
+        StorageError: for an unsupported URL, or a database that cannot be used (with what to
+            do about it).
     """
 
     def __init__(self, url: str) -> None:
-        self.url = url
-        self.dialect = sa.make_url(url).get_backend_name()
+        parsed = normalize_url(url)
+        self.url = parsed.render_as_string(hide_password=False)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            _prepare_sqlite_file(parsed)
         self.write_engine = self._create_engine(immediate=True)
         self.read_engine = (
             self._create_engine(immediate=False) if self.dialect == "sqlite" else self.write_engine
@@ -119,61 +109,42 @@ class Storage:
         return sa.make_url(self.url).render_as_string(hide_password=True)
 
     def _ensure_schema(self) -> None:
-        head = head_revision()
         try:
             with self.write_engine.connect() as connection:
-                tables = set(sa.inspect(connection).get_table_names())
-                current = MigrationContext.configure(connection).get_current_revision()
-                if current == head:
-                    return
-                if current is None and tables - {"alembic_version"}:
-                    raise StorageError(
-                        f"the database at {self.location} holds tables of another application "
-                        f"({', '.join(sorted(tables)[:5])}) and no workactors schema version; "
-                        "point WORKACTORS_HOME or database_url at a new location, or move the "
-                        "file away"
-                    )
-                known = {
-                    rev.revision for rev in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()
-                }
-                if current is not None and current not in known:
-                    raise StorageError(
-                        f"the database at {self.location} has schema revision {current!r}, which "
-                        "this version of workactors does not know (written by a newer version?); "
-                        "upgrade workactors or use another database"
-                    )
-                connection.rollback()
-                with connection.begin():
-                    if connection.dialect.name == "postgresql":
-                        # Two programs opening a new database at once would both create the
-                        # schema; the second waits here and then finds it done.
-                        connection.exec_driver_sql(
-                            f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
-                        )
-                    current = MigrationContext.configure(connection).get_current_revision()
-                    if current != head:
-                        log.info(
-                            "provenance.migrate",
-                            location=self.location,
-                            source=current,
-                            target=head,
-                        )
-                        command.upgrade(_alembic_config(connection), "head")
+                ensure_schema(connection, self.location)
         except DatabaseError as exc:
-            if isinstance(exc, OperationalError) and "locked" in str(exc):
-                raise StorageError(
-                    f"the database at {self.location} stayed locked by another writer for "
-                    f"{SQLITE_BUSY_TIMEOUT_MS / 1000:.0f} s; stop the other program and retry"
-                ) from exc
-            raise StorageError(
-                f"cannot use the database at {self.location}: {exc.orig}. If it is a corrupt or "
-                "foreign file, move it away (workactors creates a new one) or restore a backup"
-            ) from exc
+            raise self._unusable(exc) from exc
+
+    def _unusable(self, exc: DatabaseError) -> StorageError:
+        """The error that says why the database cannot be used, and what to do."""
+        if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+            return StorageError(
+                f"the database at {self.location} stayed locked by another writer for "
+                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:.0f} s; stop the other program and retry"
+            )
+        if self.dialect == "postgresql":
+            database = sa.make_url(self.url).database or ""
+            if f'database "{database}" does not exist' in str(exc.orig):
+                return StorageError(
+                    f"the PostgreSQL database {database!r} does not exist on the server of "
+                    f"{self.location}; create it (`createdb {database}`, or CREATE DATABASE "
+                    f"in psql) or check the database name in the URL"
+                )
+            reason = " ".join(str(exc.orig).split())
+            return StorageError(
+                f"cannot use the database at {self.location} (PostgreSQL): {reason}. Check the "
+                "URL (user, password, host, port, database) and that the server is running "
+                "and accepts this user"
+            )
+        return StorageError(
+            f"cannot use the database at {self.location}: {exc.orig}. If it is a corrupt or "
+            "foreign file, move it away (workactors creates a new one) or restore a backup"
+        )
 
     def current_revision(self) -> str | None:
         """The schema revision recorded in the database."""
         with self.read_engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return stored_revision(connection)
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -190,3 +161,42 @@ class Storage:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and -shm
+    files the same mode), and warn if the folder lets other users in."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, SQLITE_FILE_MODE)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # a missing folder: SQLite says so, in the error of the first connection
+    else:
+        os.close(descriptor)
+        os.chmod(path, SQLITE_FILE_MODE)  # whatever the umask
+    folder = path.resolve().parent
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        log.warning(
+            "provenance.home_open_to_others",
+            folder=str(folder),
+            mode=oct(mode),
+            advice=f"the provenance database and checkpoints in it can be read by other users; "
+            f"run `chmod 700 {folder}`",
+        )
+
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "MIGRATION_LOCK_KEY",
+    "OWN_TABLES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Storage",
+    "head_revision",
+    "sqlite_url",
+]

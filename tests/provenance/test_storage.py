@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from structlog.testing import capture_logs
 
 from actors import Runtime
 from provenance import Int, List, StorageError, load_node
+from provenance.migrations import HEAD_REVISION
 from provenance.models import Base
+from provenance.schema import stored_revision, upgrade_schema
 from provenance.storage import (
     OWN_TABLES,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -78,9 +82,10 @@ def migration_events(logs: list[dict[str, object]]) -> list[dict[str, object]]:
     return [entry for entry in logs if entry["event"] == "provenance.migrate"]
 
 
-def schema_differences(storage: Storage, metadata: sa.MetaData) -> list[object]:
+def schema_differences(storage: Storage | sa.Engine, metadata: sa.MetaData) -> list[object]:
     """What autogenerate would change to make the database match ``metadata``."""
-    with storage.write_engine.connect() as connection:
+    engine = storage.write_engine if isinstance(storage, Storage) else storage
+    with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": True}
         )
@@ -305,8 +310,45 @@ def test_an_unreachable_postgresql_server_is_a_storage_error_that_hides_the_pass
 # Models and migrations.
 
 
-def test_the_models_match_the_migrations(storage: Storage) -> None:
+def test_a_new_database_has_exactly_the_schema_of_the_models(storage: Storage) -> None:
     assert schema_differences(storage, Base.metadata) == []
+
+
+def test_the_migrations_build_exactly_what_the_models_describe(database_url: str) -> None:
+    """A new database gets the models' tables directly (no Alembic on the way); an old one is
+    upgraded by the migrations: both must end up with the same schema."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            upgrade_schema(connection)
+        assert schema_differences(engine, Base.metadata) == []
+        with engine.connect() as connection:
+            assert stored_revision(connection) == HEAD_REVISION
+    finally:
+        engine.dispose()
+
+
+def test_the_head_revision_constant_is_the_newest_migration() -> None:
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_a_new_or_current_sqlite_database_imports_neither_alembic_nor_postgresql(
+    db_path: Path,
+) -> None:
+    """Alembic and the PostgreSQL dialect cost a cold start more than the work it does."""
+    script = (
+        "import sys\n"
+        "from provenance.storage import Storage, sqlite_url\n"
+        f"Storage(sqlite_url({str(db_path)!r})).dispose()\n"
+        f"Storage(sqlite_url({str(db_path)!r})).dispose()\n"
+        "heavy = ('alembic', 'sqlalchemy.dialects.postgresql', 'psycopg')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+    assert db_path.is_file()
 
 
 def test_the_model_comparison_notices_a_column_the_migrations_lack(db_path: Path) -> None:

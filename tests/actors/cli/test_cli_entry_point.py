@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 if TYPE_CHECKING:
     from tests.actors.cli.conftest import Cli
 
@@ -67,11 +69,18 @@ def test_a_corrupt_database_is_reported_as_a_storage_error_with_exit_1(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_an_unusable_database_url_is_reported_without_a_traceback(cli: Cli) -> None:
-    result = cli("--database-url", "nosuchdb://nowhere", "process", "list")
+@pytest.mark.parametrize(
+    ("url", "scheme"), [("nosuchdb://nowhere", "nosuchdb"), ("mysql://a@b/c", "mysql")]
+)
+def test_an_unusable_database_url_is_reported_without_a_traceback(
+    cli: Cli, url: str, scheme: str
+) -> None:
+    result = cli("--database-url", url, "process", "list")
 
     assert result.exit_code == 1
-    assert "cannot read the provenance database" in result.stderr
+    [line] = result.stderr.splitlines()
+    assert f"does not support the database URL scheme '{scheme}'" in line
+    assert "postgresql://USER@HOST" in line
     assert "Traceback" not in result.output
 
 
