@@ -297,3 +297,19 @@ def test_pid_is_the_pk_of_the_process_node(runtime: Runtime) -> None:
 
     assert process.pid == process.node.pk
     assert isinstance(process.pid, int)
+
+
+class HugeExitStatus(Process):
+    def run(self) -> ExitCode:
+        return ExitCode(10**30, "too big to store")
+
+
+def test_an_end_the_database_cannot_record_ends_the_process_excepted_not_running(
+    runtime: Runtime,
+) -> None:
+    with pytest.raises(ValueError, match="64 bits"):
+        runtime.run(HugeExitStatus)
+
+    node = last_process(runtime)
+    assert node.process_state is ProcessState.EXCEPTED
+    assert "64 bits" in (node.exception or "")
