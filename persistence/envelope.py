@@ -128,9 +128,9 @@ def unpack(data: bytes) -> Envelope:
     if body.get("version") != ENVELOPE_VERSION:
         raise EnvelopeError(f"its envelope has version {body.get('version')!r:.40}")
     if set(body) != _FIELDS:
-        unknown = sorted(map(repr, set(body) - _FIELDS))
-        missing = sorted(_FIELDS - set(body))
-        raise EnvelopeError(f"its envelope has unknown fields {unknown}, missing {missing}")
+        unknown = ", ".join(sorted(repr(key) for key in set(body) - _FIELDS))
+        missing = ", ".join(sorted(repr(key) for key in _FIELDS - set(body)))
+        raise EnvelopeError(f"its envelope has unknown fields [{unknown}], missing [{missing}]")
     pid, class_path, sizes = body["pid"], body["class"], body["sizes"]
     state, position = body["state"], body["position"]
     created, updated = body["created"], body["updated"]

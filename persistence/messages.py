@@ -177,10 +177,10 @@ def _record_of(body: Mapping[Any, Any]) -> Record:
     cls, fields = schema
     given = set(body) - {"v", "type"}
     if given != set(fields):
-        unknown = sorted(map(repr, given - set(fields)))
-        missing = sorted(set(fields) - given)
+        unknown = ", ".join(sorted(repr(key) for key in given - set(fields)))
+        missing = ", ".join(sorted(repr(key) for key in set(fields) - given))
         raise MessageError(
-            f"a {type_name} message with unknown fields {unknown} and missing fields {missing}"
+            f"a {type_name!r} message with unknown fields [{unknown}], missing fields [{missing}]"
         )
     return cls(**{name: check(body[name]) for name, check in fields.items()})  # type: ignore[no-any-return]
 
