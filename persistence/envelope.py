@@ -30,6 +30,7 @@ ENVELOPE_VERSION = 2
 STATE_KEY, POSITION_KEY = "state", "stepper"
 COUNTED_KEYS = {"inputs": "inputs", "outputs": "outputs", "context": "ctx"}
 _MAX_POSITION_DEPTH = 64
+_TEXT_ERRORS = "surrogatepass"  # any str round-trips, as in persistence.messages
 _FIELDS = frozenset({"version", "pid", "class", "state", "position", "sizes", "created", "updated"})
 
 
@@ -108,7 +109,8 @@ def pack(envelope: Envelope) -> bytes:
             "sizes": dict(envelope.sizes),
             "created": float(envelope.created),
             "updated": float(envelope.updated),
-        }
+        },
+        unicode_errors=_TEXT_ERRORS,
     )
     return data
 
@@ -120,7 +122,9 @@ def unpack(data: bytes) -> Envelope:
         EnvelopeError: if it is not exactly one envelope of ``ENVELOPE_VERSION``.
     """
     try:
-        body = msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=True)
+        body = msgpack.unpackb(
+            data, raw=False, use_list=False, strict_map_key=True, unicode_errors=_TEXT_ERRORS
+        )
     except Exception as exc:  # msgpack raises many types for bad bytes: all mean "not one"
         raise EnvelopeError(f"its envelope is not msgpack ({exc})") from None
     if not isinstance(body, dict):
