@@ -154,17 +154,23 @@ class CheckpointCodec:
         created = checkpoint.created
         if created is None:
             created = self._created.get(pid, now)
+        process_state, position, sizes = envelopes.summary_of(state, len(payload))
         try:
-            summary = envelopes.summarise(
-                pid, class_path, state, len(payload), created=created, updated=now
+            envelope = envelopes.pack_fields(
+                pid,
+                class_path,
+                process_state=process_state,
+                position=position,
+                sizes=sizes,
+                created=created,
+                updated=now,
             )
-            envelope = envelopes.pack(summary)
         except (TypeError, ValueError, OverflowError) as exc:
             raise CheckpointEncodeError(
                 f"cannot checkpoint process {pid!r:.40} ({class_path!r:.200}): {exc}; a pid is "
                 "a non-negative int and a class path is text"
             ) from exc
-        self._remember(summary)
+        self._remember(pid, process_state, created)
         header = _HEADER.pack(MAGIC, FRAME_VERSION, len(envelope), len(payload))
         return header + self._sign(header, envelope, payload) + envelope + payload
 
@@ -188,7 +194,7 @@ class CheckpointCodec:
                 f"checkpoint {source} is signed but its payload is a {type(state).__name__}, "
                 "not a saved state; discard it"
             )
-        self._remember(summary)
+        self._remember(summary.pid, summary.process_state, summary.created)
         return Checkpoint(summary.pid, summary.class_path, state, summary.created, summary.updated)
 
     def describe(self, data: bytes, *, source: str = "<bytes>") -> Envelope:
@@ -226,17 +232,14 @@ class CheckpointCodec:
         """
         return self.describe(Path(path).read_bytes(), source=os.fspath(path))
 
-    def _remember(self, summary: Envelope) -> None:
-        if summary.process_state in _TERMINAL:
-            self._created.pop(summary.pid, None)
+    def _remember(self, pid: int, process_state: str | None, created: float) -> None:
+        if process_state in _TERMINAL:
+            self._created.pop(pid, None)
         else:
-            self._created[summary.pid] = summary.created
+            self._created[pid] = created
 
     def _sign(self, *parts: bytes) -> bytes:
-        mac = hmac.new(self._key, parts[0], hashlib.sha256)
-        for part in parts[1:]:
-            mac.update(part)
-        return mac.digest()
+        return hmac.digest(self._key, b"".join(parts), "sha256")
 
     def _verify(self, digest: bytes, parts: tuple[bytes, ...], source: str) -> None:
         if not hmac.compare_digest(digest, self._sign(*parts)):

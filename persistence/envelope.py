@@ -31,6 +31,8 @@ STATE_KEY, POSITION_KEY = "state", "stepper"
 COUNTED_KEYS = {"inputs": "inputs", "outputs": "outputs", "context": "ctx"}
 _MAX_POSITION_DEPTH = 64
 _TEXT_ERRORS = "surrogatepass"  # any str round-trips, as in persistence.messages
+_SIZED = frozenset({dict, list, tuple})
+_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
 _FIELDS = frozenset({"version", "pid", "class", "state", "position", "sizes", "created", "updated"})
 
 
@@ -78,37 +80,69 @@ def summarise(
     updated: float,
 ) -> Envelope:
     """The envelope of a checkpoint of ``state`` whose pickle is ``payload_size`` bytes."""
+    process_state, position, sizes = summary_of(state, payload_size)
+    return Envelope(
+        ENVELOPE_VERSION, pid, class_path, process_state, position, sizes, created, updated
+    )
+
+
+def summary_of(
+    state: Mapping[str, Any], payload_size: int
+) -> tuple[str | None, Position, dict[str, int]]:
+    """The process state, outline position and sizes the envelope of ``state`` records."""
     process_state = state.get(STATE_KEY)
     position = state.get(POSITION_KEY)
     sizes = {"payload": payload_size}
     for name, key in COUNTED_KEYS.items():
         value = state.get(key)
-        if isinstance(value, Mapping | list | tuple):
+        if value is not None and (type(value) in _SIZED or isinstance(value, Mapping)):
             sizes[name] = len(value)
-    return Envelope(
-        version=ENVELOPE_VERSION,
-        pid=pid,
-        class_path=class_path,
-        process_state=process_state if isinstance(process_state, str) else None,
-        position=position if _is_position(position, 0) else None,
-        sizes=sizes,
-        created=created,
-        updated=updated,
+    return (
+        str(process_state) if isinstance(process_state, str) else None,
+        position if _is_position(position, 0) else None,
+        sizes,
     )
 
 
 def pack(envelope: Envelope) -> bytes:
     """The msgpack bytes of ``envelope``."""
+    return pack_fields(
+        envelope.pid,
+        envelope.class_path,
+        process_state=envelope.process_state,
+        position=envelope.position,
+        sizes=envelope.sizes,
+        created=envelope.created,
+        updated=envelope.updated,
+    )
+
+
+def pack_fields(
+    pid: int,
+    class_path: str,
+    *,
+    process_state: str | None,
+    position: Position,
+    sizes: Mapping[str, int],
+    created: float,
+    updated: float,
+) -> bytes:
+    """The msgpack bytes of the envelope with these fields (what ``pack`` writes, without
+    building an ``Envelope`` first: this runs once per checkpoint written).
+
+    Raises:
+        TypeError, ValueError, OverflowError: if a field cannot be packed.
+    """
     data: bytes = msgpack.packb(
         {
-            "version": envelope.version,
-            "pid": envelope.pid,
-            "class": envelope.class_path,
-            "state": envelope.process_state,
-            "position": envelope.position,
-            "sizes": dict(envelope.sizes),
-            "created": float(envelope.created),
-            "updated": float(envelope.updated),
+            "version": ENVELOPE_VERSION,
+            "pid": pid,
+            "class": class_path,
+            "state": process_state,
+            "position": position,
+            "sizes": dict(sizes),
+            "created": float(created),
+            "updated": float(updated),
         },
         unicode_errors=_TEXT_ERRORS,
     )
@@ -158,10 +192,13 @@ def _is_position(value: Any, depth: int) -> bool:
         return True
     if type(value) is not tuple or depth > _MAX_POSITION_DEPTH:
         return False
-    return all(
-        (type(item) is int and -(2**63) <= item < 2**63) or _is_position(item, depth + 1)
-        for item in value
-    )
+    for item in value:
+        if type(item) is int:
+            if not _MIN_INT <= item <= _MAX_INT:
+                return False
+        elif not _is_position(item, depth + 1):
+            return False
+    return True
 
 
 def _are_sizes(value: Any) -> bool:
