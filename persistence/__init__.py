@@ -10,7 +10,8 @@ from persistence.actor import (
 )
 from persistence.atomic import WriteHook, WriteStage, atomic_move, atomic_write
 from persistence.classes import import_class
-from persistence.codec import Checkpoint, CheckpointCodec, load_or_create_key
+from persistence.codec import Checkpoint, CheckpointCodec, describe_checkpoint, load_or_create_key
+from persistence.envelope import Envelope
 from persistence.errors import (
     CheckpointCorruptError,
     CheckpointEncodeError,
@@ -25,6 +26,7 @@ from persistence.errors import (
     LockError,
     LockNotHeldError,
     LockTimeoutError,
+    MessageError,
     PersistenceError,
 )
 from persistence.folders import CheckpointFolders
@@ -48,11 +50,13 @@ __all__ = [
     "CheckpointStore",
     "CheckpointVersionError",
     "CheckpointWriteError",
+    "Envelope",
     "LockError",
     "LockNotHeldError",
     "LockTimeoutError",
     "LockedError",
     "MarkFailed",
+    "MessageError",
     "PersistableProcess",
     "PersistenceActor",
     "PersistenceError",
@@ -66,6 +70,7 @@ __all__ = [
     "WriteStage",
     "atomic_move",
     "atomic_write",
+    "describe_checkpoint",
     "import_class",
     "load_or_create_key",
 ]

@@ -1,74 +1,111 @@
-"""The checkpoint codec: a versioned record, pickled, framed and signed with HMAC-SHA256.
+"""The checkpoint codec: a msgpack envelope and a pickled state, framed and signed (HMAC-SHA256).
 
-A checkpoint file is::
+A checkpoint file of format 2 (written since this version) is::
 
-    magic (8 bytes) | frame version (uint16) | payload length (uint64) | HMAC-SHA256 (32) | payload
+    magic (8) | format version (uint16) | envelope length (uint32) | payload length (uint64)
+    | HMAC-SHA256 (32) | envelope (msgpack) | payload (pickle)
 
-all integers big-endian. The HMAC covers the header (magic, version, length) and the payload;
-the key is 32 random bytes in a key file private to the user (0600). The payload is a pickled
-plain dict, ``{"format": "workactors-checkpoint", "version": 1, "class_path", "pid", "state"}``,
-so that reading it never depends on the layout of a class of ours.
+all integers big-endian. The HMAC covers the header, the envelope and the payload; the key is
+32 random bytes in a key file private to the user (``persistence.keys``). The envelope
+(``persistence.envelope``) says what the checkpoint is about: pid, class path, process state,
+outline position, sizes, created and updated times. The payload is the process's saved state,
+a pickled plain dict.
 
-``decode`` checks the magic, the frame version, the length and then the HMAC (with
-``hmac.compare_digest``) *before* it unpickles anything. A file that fails any check is refused
-with a ``CheckpointError`` naming the file, what was wrong and what to do; its bytes never reach
-``pickle``.
+Reading checks the magic, the version, the lengths and then the HMAC (``hmac.compare_digest``)
+before it looks at anything else. Then the envelope is read, which never unpickles or imports:
+``describe`` stops there. ``decode`` goes on to judge the class path (``persistence.loadable``:
+no standard-library or ``__main__`` class, before anything is imported) and only then unpickles
+the payload, refusing globals from modules whose import does something visible. A refused file
+raises a ``CheckpointError`` naming the file, what was wrong and what to do.
 
-Why no restricted ``Unpickler``: a valid HMAC proves that the payload was written by a holder of
-the key, that is by workactors itself running as this user. Whoever can read the key can already
-write checkpoints, and so run code as this user; an allow-list of classes would add no defence
-against them, while it would refuse legitimate state (unstored data nodes travel by value, and a
-work chain's ``ctx`` may hold any picklable object of the user's). The HMAC is the gate; it is
-checked first, in constant time.
+Format 1 (one signed pickle of ``{"format", "version", "class_path", "pid", "state"}``, written
+by earlier versions) is still read by ``decode``: its class path is only known once the pickle is
+loaded, so it is judged after; ``describe`` refuses it (it would have to unpickle). Any other
+format version is refused with its number.
+
+Why the payload is still a pickle with no allow-list of classes: a valid HMAC proves that the
+payload was written by a holder of the key, that is by workactors itself running as this user.
+Whoever can read the key can already write checkpoints, and so run code as this user; an
+allow-list would add no defence against them, while it would refuse legitimate state (unstored
+data nodes travel by value, and a work chain's ``ctx`` may hold any picklable object).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
+import io
 import os
 import pickle
-import secrets
-import stat
 import struct
-import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from persistence.atomic import PRIVATE_FILE_MODE, fsync_directory, make_private_directory
+from persistence import envelope as envelopes
+from persistence.envelope import ENVELOPE_VERSION, Envelope, EnvelopeError
 from persistence.errors import (
     CheckpointCorruptError,
     CheckpointEncodeError,
+    CheckpointError,
     CheckpointKeyError,
     CheckpointLoadError,
     CheckpointSignatureError,
     CheckpointVersionError,
 )
+from persistence.keys import KEY_SIZE, load_or_create_key, read_key
+from persistence.loadable import check_class_path, is_side_effect_module
+from provenance.process_state import ProcessState
+
+__all__ = [
+    "DIGEST_SIZE",
+    "FRAME_VERSION",
+    "KEY_SIZE",
+    "LEGACY_FRAME_VERSION",
+    "LEGACY_PREFIX_SIZE",
+    "MAGIC",
+    "PREFIX_SIZE",
+    "Checkpoint",
+    "CheckpointCodec",
+    "describe_checkpoint",
+    "load_or_create_key",
+]
 
 MAGIC = b"WACKPT\r\n"  # \r\n: a file mangled by newline conversion fails at the first check
-FRAME_VERSION = 1
+#: The format written: an envelope and a payload.
+FRAME_VERSION = ENVELOPE_VERSION
+#: The format of earlier versions, still read: one pickled record.
+LEGACY_FRAME_VERSION = 1
 RECORD_FORMAT = "workactors-checkpoint"
-RECORD_VERSION = 1
-KEY_SIZE = 32
 DIGEST_SIZE = hashlib.sha256().digest_size
-_HEADER = struct.Struct(">8sHQ")
+_VERSION = struct.Struct(">8sH")
+_HEADER = struct.Struct(">8sHIQ")
 PREFIX_SIZE = _HEADER.size + DIGEST_SIZE
+_LEGACY_HEADER = struct.Struct(">8sHQ")
+LEGACY_PREFIX_SIZE = _LEGACY_HEADER.size + DIGEST_SIZE
+_TERMINAL = frozenset(state.value for state in ProcessState if state.is_terminal)
 
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """What a checkpoint records: the process's pid, its class path and its saved state."""
+    """What a checkpoint records: the process's pid, its class path and its saved state.
+
+    ``created`` and ``updated`` (seconds since the epoch) are read from a checkpoint's
+    envelope (None for format 1). When encoding, ``created`` may be given; otherwise the codec
+    keeps the created time of a checkpoint it read or wrote before for this pid.
+    """
 
     pid: int
     class_path: str
     state: Mapping[str, Any]
+    created: float | None = None
+    updated: float | None = None
 
 
 class CheckpointCodec:
-    """Encodes and verifies checkpoints with one key.
+    """Encodes, verifies and describes checkpoints with one key.
 
     Args:
         key: the HMAC key, at least ``KEY_SIZE`` bytes.
@@ -84,6 +121,8 @@ class CheckpointCodec:
                 "use load_or_create_key(path) to make one"
             )
         self._key = bytes(key)
+        # pid -> created time of the checkpoints in flight, so a rewrite keeps its creation.
+        self._created: dict[int, float] = {}
 
     @classmethod
     def from_key_file(cls, path: str | os.PathLike[str]) -> CheckpointCodec:
@@ -97,51 +136,83 @@ class CheckpointCodec:
         return "<CheckpointCodec>"
 
     def encode(self, checkpoint: Checkpoint, *, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
-        """The signed bytes of ``checkpoint``.
+        """The signed bytes of ``checkpoint`` in format ``FRAME_VERSION``.
 
         Raises:
-            CheckpointEncodeError: if the state cannot be pickled.
+            CheckpointEncodeError: if the state cannot be pickled, or the pid or class path
+                cannot be recorded.
         """
-        record = {
-            "format": RECORD_FORMAT,
-            "version": RECORD_VERSION,
-            "class_path": checkpoint.class_path,
-            "pid": checkpoint.pid,
-            "state": dict(checkpoint.state),
-        }
+        pid, class_path, state = checkpoint.pid, checkpoint.class_path, checkpoint.state
         try:
-            payload = pickle.dumps(record, protocol=protocol)
+            payload = pickle.dumps(dict(state), protocol=protocol)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError) as exc:
             raise CheckpointEncodeError(
-                f"cannot checkpoint process {checkpoint.pid} ({checkpoint.class_path}): its state "
+                f"cannot checkpoint process {pid} ({class_path}): its state "
                 f"is not picklable: {exc}. Keep only picklable data in the state and context"
             ) from exc
-        header = _HEADER.pack(MAGIC, FRAME_VERSION, len(payload))
-        return header + self._sign(header, payload) + payload
+        now = time.time()
+        created = checkpoint.created
+        if created is None:
+            created = self._created.get(pid, now)
+        process_state, position, sizes = envelopes.summary_of(state, len(payload))
+        try:
+            envelope = envelopes.pack_fields(
+                pid,
+                class_path,
+                process_state=process_state,
+                position=position,
+                sizes=sizes,
+                created=created,
+                updated=now,
+            )
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise CheckpointEncodeError(
+                f"cannot checkpoint process {pid!r:.40} ({class_path!r:.200}): {exc}; a pid is "
+                "a non-negative int and a class path is text"
+            ) from exc
+        self._remember(pid, process_state, created)
+        header = _HEADER.pack(MAGIC, FRAME_VERSION, len(envelope), len(payload))
+        return header + self._sign(header, envelope, payload) + envelope + payload
 
     def decode(self, data: bytes, *, source: str = "<bytes>") -> Checkpoint:
         """Verify ``data`` and return the checkpoint it holds; ``source`` names it in errors.
 
         Raises:
-            CheckpointCorruptError: not a checkpoint, truncated, or a malformed record.
-            CheckpointVersionError: a frame or record version this code does not read.
+            CheckpointCorruptError: not a checkpoint, truncated, or a malformed envelope/record.
+            CheckpointVersionError: a format version this code does not read.
             CheckpointSignatureError: the HMAC does not match (changed, forged, another key).
-            CheckpointLoadError: a verified payload names code that no longer exists.
+            CheckpointLoadError: its class path is refused (nothing was imported for it), or
+                the payload names code that does not exist here or must not be imported.
         """
-        payload = self._verified_payload(data, source)
-        try:
-            record = pickle.loads(payload)  # verified by the HMAC above
-        except (ImportError, AttributeError) as exc:
-            raise CheckpointLoadError(
-                f"checkpoint {source} is authentic but refers to code that is missing here: "
-                f"{exc}. Install the version of the code that wrote it"
-            ) from exc
-        except Exception as exc:
+        if self._version_of(data, source) == LEGACY_FRAME_VERSION:
+            return self._decode_legacy(data, source)
+        summary, payload = self._envelope_and_payload(data, source)
+        _check_class_path(summary.class_path, source)
+        state = _unpickle(payload, source)
+        if not isinstance(state, dict):
             raise CheckpointCorruptError(
-                f"checkpoint {source} is signed but its payload does not unpickle: {exc}; "
-                "move it out of the running folder"
-            ) from exc
-        return _checkpoint_from_record(record, source)
+                f"checkpoint {source} is signed but its payload is a {type(state).__name__}, "
+                "not a saved state; discard it"
+            )
+        self._remember(summary.pid, summary.process_state, summary.created)
+        return Checkpoint(summary.pid, summary.class_path, state, summary.created, summary.updated)
+
+    def describe(self, data: bytes, *, source: str = "<bytes>") -> Envelope:
+        """What the checkpoint ``data`` is about, from its verified envelope alone: nothing is
+        unpickled or imported.
+
+        Raises:
+            CheckpointVersionError: for format 1 (it only describes itself once rewritten,
+                which happens at its next step) or an unknown version.
+            CheckpointError: as ``decode`` for a corrupt, truncated or forged file.
+        """
+        if self._version_of(data, source) == LEGACY_FRAME_VERSION:
+            raise CheckpointVersionError(
+                f"checkpoint {source} has format version {LEGACY_FRAME_VERSION}, written by an "
+                "earlier workactors: it has no envelope to describe it without unpickling. It "
+                f"still loads, and is rewritten in format {FRAME_VERSION} at its next step"
+            )
+        return self._envelope_and_payload(data, source)[0]
 
     def read(self, path: str | os.PathLike[str]) -> Checkpoint:
         """Read and ``decode`` the checkpoint file at ``path``.
@@ -152,12 +223,34 @@ class CheckpointCodec:
         """
         return self.decode(Path(path).read_bytes(), source=os.fspath(path))
 
-    def _sign(self, header: bytes, payload: bytes) -> bytes:
-        mac = hmac.new(self._key, header, hashlib.sha256)
-        mac.update(payload)
-        return mac.digest()
+    def describe_file(self, path: str | os.PathLike[str]) -> Envelope:
+        """``describe`` the checkpoint file at ``path``.
 
-    def _verified_payload(self, data: bytes, source: str) -> bytes:
+        Raises:
+            FileNotFoundError: if there is no file at ``path``.
+            CheckpointError: as ``describe``.
+        """
+        return self.describe(Path(path).read_bytes(), source=os.fspath(path))
+
+    def _remember(self, pid: int, process_state: str | None, created: float) -> None:
+        if process_state in _TERMINAL:
+            self._created.pop(pid, None)
+        else:
+            self._created[pid] = created
+
+    def _sign(self, *parts: bytes) -> bytes:
+        return hmac.digest(self._key, b"".join(parts), "sha256")
+
+    def _verify(self, digest: bytes, parts: tuple[bytes, ...], source: str) -> None:
+        if not hmac.compare_digest(digest, self._sign(*parts)):
+            raise CheckpointSignatureError(
+                f"checkpoint {source} failed its signature check: it was changed after it was "
+                "written, forged, or signed with another key file. It was not unpickled; "
+                "discard it, or resume it with the key that wrote it"
+            )
+
+    def _version_of(self, data: bytes, source: str) -> int:
+        """The format version in the header of ``data``, after the checks every format shares."""
         if not data:
             raise CheckpointCorruptError(
                 f"checkpoint {source} is empty; it cannot be resumed: restore it from a backup "
@@ -168,115 +261,124 @@ class CheckpointCodec:
                 f"{source} is not a workactors checkpoint (it does not start with the checkpoint "
                 "magic); it was not written by workactors: move it out of the running folder"
             )
-        if len(data) < PREFIX_SIZE:
-            raise CheckpointCorruptError(
-                f"checkpoint {source} is truncated ({len(data)} bytes, shorter than its header); "
-                "it cannot be resumed: restore it from a backup or discard it"
-            )
-        header = data[: _HEADER.size]
-        _magic, version, length = _HEADER.unpack(header)
-        if version != FRAME_VERSION:
+        if len(data) < _VERSION.size:
+            raise _truncated(source, len(data))
+        version: int = _VERSION.unpack_from(data)[1]
+        if version not in (FRAME_VERSION, LEGACY_FRAME_VERSION):
             raise CheckpointVersionError(
-                f"checkpoint {source} has frame version {version}; this workactors reads version "
-                f"{FRAME_VERSION}. Resume it with the workactors version that wrote it"
+                f"checkpoint {source} has format version {version}; this workactors reads "
+                f"versions {LEGACY_FRAME_VERSION} and {FRAME_VERSION}. Resume it with the "
+                "workactors version that wrote it"
             )
-        expected = PREFIX_SIZE + length
-        if len(data) != expected:
-            problem = "truncated" if len(data) < expected else "followed by extra bytes"
+        return version
+
+    def _envelope_and_payload(self, data: bytes, source: str) -> tuple[Envelope, bytes]:
+        if len(data) < PREFIX_SIZE:
+            raise _truncated(source, len(data))
+        header = data[: _HEADER.size]
+        _magic, _version, envelope_size, payload_size = _HEADER.unpack(header)
+        _check_length(data, PREFIX_SIZE + envelope_size + payload_size, source)
+        envelope = data[PREFIX_SIZE : PREFIX_SIZE + envelope_size]
+        payload = data[PREFIX_SIZE + envelope_size :]
+        self._verify(data[_HEADER.size : PREFIX_SIZE], (header, envelope, payload), source)
+        try:
+            return envelopes.unpack(envelope), payload
+        except EnvelopeError as exc:
             raise CheckpointCorruptError(
-                f"checkpoint {source} is {problem}: {len(data)} bytes where its header says "
-                f"{expected}; it cannot be resumed: restore it from a backup or discard it"
+                f"checkpoint {source} is signed but {exc}; discard it"
+            ) from None
+
+    def _decode_legacy(self, data: bytes, source: str) -> Checkpoint:
+        """A checkpoint of format 1: one signed pickle of a record."""
+        if len(data) < LEGACY_PREFIX_SIZE:
+            raise _truncated(source, len(data))
+        header = data[: _LEGACY_HEADER.size]
+        _check_length(data, LEGACY_PREFIX_SIZE + _LEGACY_HEADER.unpack(header)[2], source)
+        payload = data[LEGACY_PREFIX_SIZE:]
+        self._verify(data[_LEGACY_HEADER.size : LEGACY_PREFIX_SIZE], (header, payload), source)
+        record = _unpickle(payload, source)
+        if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+            raise CheckpointCorruptError(
+                f"checkpoint {source} is signed but holds no workactors checkpoint record; "
+                "discard it"
             )
-        digest = data[_HEADER.size : PREFIX_SIZE]
-        payload = data[PREFIX_SIZE:]
-        if not hmac.compare_digest(digest, self._sign(header, payload)):
-            raise CheckpointSignatureError(
-                f"checkpoint {source} failed its signature check: it was changed after it was "
-                "written, forged, or signed with another key file. It was not unpickled; "
-                "discard it, or resume it with the key that wrote it"
+        if record.get("version") != LEGACY_FRAME_VERSION:
+            raise CheckpointVersionError(
+                f"checkpoint {source} holds a record of version {record.get('version')!r}; this "
+                f"workactors reads version {LEGACY_FRAME_VERSION}. Resume it with the version "
+                "that wrote it"
             )
-        return payload
+        pid, class_path, state = record.get("pid"), record.get("class_path"), record.get("state")
+        if not (isinstance(pid, int) and isinstance(class_path, str) and isinstance(state, dict)):
+            raise CheckpointCorruptError(
+                f"checkpoint {source} has a malformed record (pid {pid!r}, class path "
+                f"{class_path!r}, state of type {type(state).__name__}); discard it"
+            )
+        _check_class_path(class_path, source)
+        return Checkpoint(pid=pid, class_path=class_path, state=state)
 
 
-def _checkpoint_from_record(record: Any, source: str) -> Checkpoint:
-    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise CheckpointCorruptError(
-            f"checkpoint {source} is signed but holds no workactors checkpoint record; discard it"
-        )
-    if record.get("version") != RECORD_VERSION:
-        raise CheckpointVersionError(
-            f"checkpoint {source} holds a record of version {record.get('version')!r}; this "
-            f"workactors reads version {RECORD_VERSION}. Resume it with the version that wrote it"
-        )
-    pid, class_path, state = record.get("pid"), record.get("class_path"), record.get("state")
-    if not (isinstance(pid, int) and isinstance(class_path, str) and isinstance(state, dict)):
-        raise CheckpointCorruptError(
-            f"checkpoint {source} has a malformed record (pid {pid!r}, class path "
-            f"{class_path!r}, state of type {type(state).__name__}); discard it"
-        )
-    return Checkpoint(pid=pid, class_path=class_path, state=state)
-
-
-def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
-    """The key in ``path``; if there is none, a new random key written there first.
-
-    The key file is created with its full content at once (a private temporary file, then
-    ``os.link``, which fails if another process created the key first), so that no reader ever
-    sees a partial key and concurrent creators agree on one key.
+def describe_checkpoint(path: str | os.PathLike[str], key_file: str | os.PathLike[str]) -> Envelope:
+    """What the checkpoint file at ``path`` is about (pid, class, process state, outline
+    position, sizes, times), verified with the key in ``key_file``, read without unpickling or
+    importing anything. The key file is never created here.
 
     Raises:
-        CheckpointKeyError: if the file is not a private regular file of this user holding
-            ``KEY_SIZE`` bytes.
+        FileNotFoundError: if there is no file at ``path``.
+        CheckpointKeyError: if the key file is missing or not private.
+        CheckpointError: as ``CheckpointCodec.describe``.
     """
-    key_path = Path(os.path.abspath(path))
-    try:
-        return _read_key(key_path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise CheckpointKeyError(
-            f"cannot read the checkpoint key {key_path}: {exc.strerror}; it must be a regular "
-            "file of yours (not a link): remove it and let workactors create a new one"
-        ) from exc
-    make_private_directory(key_path.parent)
-    fd, temp_name = tempfile.mkstemp(dir=key_path.parent, prefix=f".{key_path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), PRIVATE_FILE_MODE)
-            handle.write(secrets.token_bytes(KEY_SIZE))
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
-            os.link(temp_name, key_path)
-        fsync_directory(key_path.parent)
-    except OSError as exc:
-        raise CheckpointKeyError(
-            f"cannot create the checkpoint key {key_path}: {exc.strerror}; make its folder writable"
-        ) from exc
-    finally:
-        Path(temp_name).unlink(missing_ok=True)
-    return _read_key(key_path)
+    return CheckpointCodec(read_key(key_file)).describe_file(path)
 
 
-def _read_key(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
-            raise CheckpointKeyError(
-                f"the checkpoint key {path} is not a regular file of yours; anyone who can "
-                "write it can forge checkpoints: remove it and let workactors create a new one"
+class _PayloadUnpickler(pickle.Unpickler):
+    """Refuses globals from modules whose import does something visible (defence in depth:
+    the HMAC is the gate, and a signed pickle can call any callable)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if is_side_effect_module(module):
+            raise CheckpointLoadError(
+                f"its payload names {module}.{name}, a module that is never imported for a "
+                "checkpoint; it was not written by workactors for a process: discard it"
             )
-        if info.st_mode & 0o077:
-            raise CheckpointKeyError(
-                f"the checkpoint key {path} is readable or writable by others (mode "
-                f"{stat.S_IMODE(info.st_mode):o}); anyone who can read it can forge checkpoints: "
-                f"run chmod 600 {path}"
-            )
-        key = handle.read(KEY_SIZE + 1)
-    if len(key) != KEY_SIZE:
-        raise CheckpointKeyError(
-            f"the checkpoint key {path} holds {len(key)} bytes, not {KEY_SIZE}; it is damaged. "
-            "Remove it (checkpoints signed with it can then not be resumed) to make a new one"
+        return super().find_class(module, name)
+
+
+def _unpickle(payload: bytes, source: str) -> Any:
+    try:
+        return _PayloadUnpickler(io.BytesIO(payload)).load()  # verified by the HMAC
+    except CheckpointError as exc:
+        raise CheckpointLoadError(f"checkpoint {source}: {exc}") from None
+    except (ImportError, AttributeError) as exc:
+        raise CheckpointLoadError(
+            f"checkpoint {source} is authentic but refers to code that is missing here: "
+            f"{exc}. Install the version of the code that wrote it"
+        ) from exc
+    except Exception as exc:
+        raise CheckpointCorruptError(
+            f"checkpoint {source} is signed but its payload does not unpickle: {exc}; "
+            "move it out of the running folder"
+        ) from exc
+
+
+def _check_class_path(class_path: str, source: str) -> None:
+    try:
+        check_class_path(class_path)
+    except CheckpointLoadError as exc:
+        raise CheckpointLoadError(f"checkpoint {source}: {exc}") from None
+
+
+def _check_length(data: bytes, expected: int, source: str) -> None:
+    if len(data) != expected:
+        problem = "truncated" if len(data) < expected else "followed by extra bytes"
+        raise CheckpointCorruptError(
+            f"checkpoint {source} is {problem}: {len(data)} bytes where its header says "
+            f"{expected}; it cannot be resumed: restore it from a backup or discard it"
         )
-    return key
+
+
+def _truncated(source: str, size: int) -> CheckpointCorruptError:
+    return CheckpointCorruptError(
+        f"checkpoint {source} is truncated ({size} bytes, shorter than its header); "
+        "it cannot be resumed: restore it from a backup or discard it"
+    )

@@ -65,3 +65,8 @@ class CheckpointWriteError(CheckpointError, OSError):
 
 class CheckpointMissingError(CheckpointError, FileNotFoundError):
     """There is no checkpoint where one was expected (it finished, moved or was never saved)."""
+
+
+class MessageError(PersistenceError, ValueError):
+    """Bytes that are no inter-process message this workactors reads: foreign, damaged, of
+    another version, or of an unknown type or field. A receiver logs and drops them."""

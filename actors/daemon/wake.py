@@ -3,8 +3,10 @@
 Each worker binds one Unix datagram socket, ``worker-<index>.<os pid>.sock`` in
 ``DaemonPaths.sockets``, and sleeps in ``select`` on it. ``notify_workers`` sends one datagram to
 every socket there: a wake (``Runtime.queue_up`` wrote a checkpoint), a relayed end
-(``terminated <pid>``) or a control request (``pause|play|kill <pid> [message]``). When no daemon
-runs the folder is missing or empty and notifying costs one failed ``scandir``.
+(``Terminated``) or a control request (``ControlRequest``: pause, play or kill, with a message of
+any length), encoded by ``persistence.messages``. A datagram that is not one is logged and
+dropped. When no daemon runs the folder is missing or empty and notifying costs one failed
+``scandir``.
 
 Wakes are sent without blocking: if a worker's queue is full, wakes are already waiting there and
 one more adds nothing. Ends and control requests block for up to a timeout, because dropping them
@@ -18,85 +20,67 @@ import contextlib
 import errno
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import structlog
 
-from actors.control import Action
 from actors.daemon.paths import DaemonPaths, socket_owner
+from persistence import messages
 from persistence.atomic import PRIVATE_FILE_MODE, make_private_directory
+from persistence.errors import MessageError
+from persistence.messages import WAKE, ControlRequest, Terminated, Wake
+
+__all__ = [
+    "MAX_DATAGRAM",
+    "SEND_TIMEOUT",
+    "WAKE",
+    "ControlRequest",
+    "Inbox",
+    "Message",
+    "Terminated",
+    "Wake",
+    "decode",
+    "encode",
+    "notify_workers",
+    "pid_alive",
+]
 
 log = structlog.get_logger(__name__)
 
 #: Seconds a relayed end or a control request waits for room in a busy worker's queue.
 SEND_TIMEOUT = 5.0
-#: A kill message is cut to this many characters: datagrams are small, reports are read by people.
-MAX_MESSAGE_CHARS = 2000
+#: The largest datagram a worker reads; a longer kill message is cut to fit, with a note.
 MAX_DATAGRAM = 65_536
 
-
-@dataclass(frozen=True, slots=True)
-class Wake:
-    """Look for checkpoints to adopt."""
-
-
-@dataclass(frozen=True, slots=True)
-class Terminated:
-    """Process ``pid`` ended in another worker."""
-
-    pid: int
-
-
-@dataclass(frozen=True, slots=True)
-class ControlRequest:
-    """Pause, play or kill ``pid`` (with ``message`` for a kill), if this worker holds it."""
-
-    action: Action
-    pid: int
-    message: str | None = None
-
-
 Message = Wake | Terminated | ControlRequest
-WAKE = Wake()
+_KINDS = (Wake, Terminated, ControlRequest)
+_WAKE_DATAGRAM = messages.encode(WAKE)
 
 
 def encode(message: Message) -> bytes:
-    """The datagram of ``message``: ``wake``, ``terminated <pid>``, ``<action> <pid> [text]``."""
-    match message:
-        case Wake():
-            return b"wake"
-        case Terminated(pid=pid):
-            return f"terminated {pid}".encode()
-        case ControlRequest(action=action, pid=pid, message=text):
-            words = [action.value, str(pid)]
-            if text:
-                words.append(text[:MAX_MESSAGE_CHARS])
-            return " ".join(words).encode()
+    """The datagram of ``message`` (``persistence.messages``), at most ``MAX_DATAGRAM`` bytes.
+
+    Raises:
+        MessageError: if a field has the wrong type or range.
+    """
+    return messages.encode(message, limit=MAX_DATAGRAM)
 
 
 def decode(data: bytes) -> Message:
     """The message a datagram carries.
 
     Raises:
-        ValueError: if it is not one ``encode`` makes.
+        MessageError: (a ``ValueError``) if it is not one ``encode`` makes.
     """
-    words = data.decode("utf-8", errors="replace").split(" ", 2)
-    verb = words[0]
-    if verb == "wake" and len(words) == 1:
-        return WAKE
-    if len(words) < 2 or not words[1].isdigit():
-        raise ValueError(f"not a daemon message: {data[:80]!r}")
-    pid = int(words[1])
-    if verb == "terminated" and len(words) == 2:
-        return Terminated(pid)
     try:
-        action = Action(verb)
-    except ValueError:
-        raise ValueError(f"not a daemon message: {data[:80]!r}") from None
-    return ControlRequest(action, pid, words[2] if len(words) == 3 else None)
+        message = messages.decode(data)
+    except MessageError as exc:
+        raise MessageError(f"not a daemon message: {exc}") from None
+    if not isinstance(message, _KINDS):
+        raise MessageError(f"not a daemon message but a {type(message).__name__} record")
+    return message
 
 
 def notify_workers(
@@ -118,7 +102,7 @@ def notify_workers(
     except OSError:
         return 0
     data = message if isinstance(message, bytes) else encode(message)
-    blocking = data != b"wake"
+    blocking = data != _WAKE_DATAGRAM
     reached = 0
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
         sender.settimeout(timeout if blocking else 0.0)
@@ -138,7 +122,7 @@ def _send(sender: socket.socket, path: Path, data: bytes, *, blocking: bool) -> 
         return False
     except (BlockingIOError, TimeoutError):
         if blocking:
-            log.warning("daemon.notify_timed_out", socket=str(path), message=data[:80].decode())
+            log.warning("daemon.notify_timed_out", socket=str(path), message=data[:80])
             return False
         return True  # the worker's queue is full of wakes already
     except OSError as exc:
@@ -200,19 +184,19 @@ class Inbox:
 
     def drain(self) -> list[Message]:
         """Every message waiting, oldest first, without blocking; bad datagrams are logged."""
-        messages: list[Message] = []
+        received: list[Message] = []
         while True:
             try:
                 data = self._socket.recv(MAX_DATAGRAM)
             except BlockingIOError:
-                return messages
+                return received
             except OSError as exc:
                 if exc.errno == errno.EINTR:
                     continue
                 raise
             try:
-                messages.append(decode(data))
-            except ValueError as exc:
+                received.append(decode(data))
+            except MessageError as exc:
                 log.warning("daemon.bad_message", error=str(exc))
 
     def close(self) -> None:

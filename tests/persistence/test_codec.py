@@ -13,6 +13,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 
 from persistence import (
@@ -27,7 +28,13 @@ from persistence import (
     CheckpointVersionError,
     load_or_create_key,
 )
-from persistence.codec import FRAME_VERSION, KEY_SIZE, MAGIC, PREFIX_SIZE
+from persistence.codec import (
+    FRAME_VERSION,
+    KEY_SIZE,
+    LEGACY_FRAME_VERSION,
+    MAGIC,
+    PREFIX_SIZE,
+)
 from provenance import Dict, Int
 from tests.persistence.helpers import mode_of
 
@@ -69,14 +76,14 @@ class Exploit:
         return (os.system, (f"touch {self.marker}",))
 
 
-def frame(payload: bytes, digest: bytes, *, version: int = FRAME_VERSION) -> bytes:
-    """A checkpoint frame around ``payload`` with whatever ``digest`` the caller chose."""
+def frame(payload: bytes, digest: bytes, *, version: int = LEGACY_FRAME_VERSION) -> bytes:
+    """A format-1 checkpoint frame around ``payload`` with whatever ``digest`` the caller chose."""
     return struct.pack(">8sHQ", MAGIC, version, len(payload)) + digest + payload
 
 
 def signed(key: bytes, payload: bytes) -> bytes:
-    """A checkpoint frame around ``payload`` with a valid signature under ``key``."""
-    header = struct.pack(">8sHQ", MAGIC, FRAME_VERSION, len(payload))
+    """A format-1 checkpoint frame around a pickled record, validly signed under ``key``."""
+    header = struct.pack(">8sHQ", MAGIC, LEGACY_FRAME_VERSION, len(payload))
     return header + hmac.new(key, header + payload, hashlib.sha256).digest() + payload
 
 
@@ -93,16 +100,21 @@ def test_a_checkpoint_round_trips_over_every_pickle_protocol(
     assert decoded.state["inputs"] == STATE["inputs"]
 
 
-def test_the_record_is_a_versioned_plain_dict(codec: CheckpointCodec, encoded: bytes) -> None:
-    record = pickle.loads(encoded[PREFIX_SIZE:])
-    assert record == {
-        "format": "workactors-checkpoint",
-        "version": 1,
-        "class_path": "tests.Example",
+def test_a_checkpoint_is_a_signed_envelope_then_the_pickled_state(
+    codec: CheckpointCodec, encoded: bytes
+) -> None:
+    magic, version, envelope_size, payload_size = struct.unpack_from(">8sHIQ", encoded)
+    assert (magic, version) == (MAGIC, FRAME_VERSION)
+    envelope = msgpack.unpackb(encoded[PREFIX_SIZE : PREFIX_SIZE + envelope_size])
+    assert {key: envelope[key] for key in ("version", "pid", "class", "state", "sizes")} == {
+        "version": FRAME_VERSION,
         "pid": 7,
-        "state": {"state": "running", "n": 1},
+        "class": "tests.Example",
+        "state": "running",
+        "sizes": {"payload": payload_size},
     }
-    assert encoded.startswith(MAGIC)
+    assert pickle.loads(encoded[PREFIX_SIZE + envelope_size :]) == {"state": "running", "n": 1}
+    assert len(encoded) == PREFIX_SIZE + envelope_size + payload_size
 
 
 def test_every_single_flipped_bit_is_refused(codec: CheckpointCodec, encoded: bytes) -> None:
@@ -165,9 +177,9 @@ def test_a_checkpoint_signed_with_another_key_is_refused(encoded: bytes, tmp_pat
         other.decode(encoded)
 
 
-def test_an_unknown_frame_version_is_refused(codec: CheckpointCodec) -> None:
-    with pytest.raises(CheckpointVersionError, match=r"frame version 2.*reads version 1"):
-        codec.decode(frame(b"payload", b"\x00" * 32, version=2))
+def test_an_unknown_format_version_is_refused_naming_it(codec: CheckpointCodec) -> None:
+    with pytest.raises(CheckpointVersionError, match=r"format version 3.*reads versions 1 and 2"):
+        codec.decode(frame(b"payload", b"\x00" * 32, version=3))
 
 
 def test_an_unknown_record_version_is_refused(codec: CheckpointCodec, key_file: Path) -> None:

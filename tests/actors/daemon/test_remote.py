@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import select
 
+import msgpack
 import pytest
 
 from actors import Runtime
@@ -39,7 +39,12 @@ def test_a_request_for_a_process_no_one_holds_is_recorded_as_its_intent(
     assert delivery.route is Route.RECORDED
     assert delivery.workers == 0
     path = intent_path(runtime.running_directory, pid)
-    assert json.loads(path.read_text()) == {"action": "kill", "message": "not needed"}
+    assert msgpack.unpackb(path.read_bytes()) == {
+        "v": 1,
+        "type": "intent",
+        "action": "kill",
+        "message": "not needed",
+    }
     assert path.stat().st_mode & 0o777 == 0o600
     assert take_intent(runtime.running_directory, pid) == Intent(Action.KILL, "not needed")
 

@@ -11,10 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
-from actors.control import Action
+from actors.control import Action, Intent
 from actors.daemon.paths import MAX_SOCKET_PATH, DaemonPaths
 from actors.daemon.wake import (
+    MAX_DATAGRAM,
     WAKE,
     ControlRequest,
     Inbox,
@@ -24,6 +28,8 @@ from actors.daemon.wake import (
     encode,
     notify_workers,
 )
+from persistence import MessageError, messages
+from tests.persistence.strategies import FUZZ, actions, any_text, pids
 
 RECEIVE_TIMEOUT = 10.0
 
@@ -55,10 +61,68 @@ def test_every_message_survives_its_encoding(message: Message) -> None:
     assert decode(encode(message)) == message
 
 
-@pytest.mark.parametrize("data", [b"", b"wake 3", b"terminated", b"terminated x", b"frobnicate 3"])
+@FUZZ
+@given(actions, pids, st.none() | any_text)
+def test_every_control_request_survives_its_datagram_or_is_cut_with_a_note(
+    action: Action, pid: int, text: str | None
+) -> None:
+    data = encode(ControlRequest(action, pid, text))
+    assert len(data) <= MAX_DATAGRAM
+    received = decode(data)
+    assert isinstance(received, ControlRequest)
+    assert (received.action, received.pid) == (action, pid)
+    if received.message != text:
+        assert text is not None
+        assert received.message is not None
+        assert text.startswith(received.message[: received.message.rindex(" [")])
+        assert received.message.endswith(
+            f" of {len(text)} characters cut to fit {MAX_DATAGRAM} bytes]"
+        )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"wake", b"wake 3", b"terminated 3", b"kill 3 why", messages.encode(Intent(Action.KILL))],
+)
 def test_a_datagram_that_is_no_message_is_refused(data: bytes) -> None:
     with pytest.raises(ValueError, match="not a daemon message"):
         decode(data)
+
+
+@FUZZ
+@given(st.binary(max_size=1000))
+def test_any_datagram_is_a_message_or_a_message_error(data: bytes) -> None:
+    try:
+        message = decode(data)
+    except MessageError:
+        return
+    assert decode(encode(message)) == message
+
+
+def test_a_worker_drops_a_bad_datagram_with_a_log_and_reads_on(tmp_path: Path) -> None:
+    with Inbox(DaemonPaths.of(tmp_path), 0) as inbox:
+        assert notify_workers(tmp_path, b"terminated 5") == 1  # the old text protocol
+        assert notify_workers(tmp_path, messages.encode(Intent(Action.PAUSE))) == 1
+        assert notify_workers(tmp_path, Terminated(5)) == 1
+        with capture_logs() as logs:
+            assert receive(inbox, 1) == [Terminated(5)]
+    assert [log["event"] for log in logs] == ["daemon.bad_message"] * 2
+
+
+def test_a_kill_message_of_any_length_reaches_the_worker_cut_to_fit_a_datagram(
+    tmp_path: Path,
+) -> None:
+    text = "why: " + "ünïcode\x00 " * 100_000
+    with Inbox(DaemonPaths.of(tmp_path), 0) as inbox:
+        assert notify_workers(tmp_path, ControlRequest(Action.KILL, 8, text)) == 1
+        [received] = receive(inbox, 1)
+    assert isinstance(received, ControlRequest)
+    assert (received.action, received.pid) == (Action.KILL, 8)
+    assert received.message is not None
+    head, _, note = received.message.rpartition(" [")
+    assert text.startswith(head)
+    assert len(head) > 20_000
+    assert note == f"{len(text) - len(head)} of {len(text)} characters cut to fit 65536 bytes]"
 
 
 def test_notifying_a_home_without_a_daemon_reaches_no_one_and_creates_nothing(
