@@ -23,6 +23,11 @@ def emit(document: Any) -> None:
     typer.echo(json.dumps(document, indent=2, default=str, ensure_ascii=False))
 
 
+def one_or_many(documents: list[Any]) -> Any:
+    """One pk asked for: its object, as before; several: a list of them."""
+    return documents[0] if len(documents) == 1 else documents
+
+
 def process_summary(node: NodeSummary) -> JsonObject:
     """The fields of a process that every listing shows."""
     state = node.state
@@ -86,6 +91,7 @@ def process_report(tree: ReportTree) -> JsonObject:
             }
             for entry in tree.logs
         ],
+        "exception": tree.process.exception,
         "called": [process_report(child) for child in tree.children],
     }
 

@@ -251,6 +251,16 @@ def node_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
     )
 
 
+def separated(views: list[RenderableType]) -> RenderableType:
+    """Several views one after another, a blank line between two (``show 3 4 5``)."""
+    parts: list[RenderableType] = []
+    for index, view in enumerate(views):
+        if index:
+            parts.append(Text(""))
+        parts.append(view)
+    return Group(*parts)
+
+
 def error_line(message: str) -> Text:
     """An error message as one red line."""
     return Text(f"Error: {message}", style="red")
