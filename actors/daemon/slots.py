@@ -97,8 +97,9 @@ def spawn(slot: Slot, options: WorkerOptions, lifeline: int) -> None:
     if options.database_url is not None:
         env[DATABASE_URL_ENV] = options.database_url
     try:
-        if slot.log_file is None:
-            slot.log_file = logfile.open_log(options.paths.worker_log(slot.index))
+        if slot.log_file is not None:  # reopened: the log may have rotated since
+            slot.log_file.close()
+        slot.log_file = logfile.open_log(options.paths.worker_log(slot.index))
         slot.process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
