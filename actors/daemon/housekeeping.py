@@ -18,12 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import structlog
-
 from actors.daemon.paths import DaemonPaths
 from persistence.folders import CHECKPOINT_SUFFIX, REASON_SUFFIX
-
-log = structlog.get_logger(__name__)
 
 #: Environment variables that set how much of ``running/finished`` is kept.
 KEEP_DAYS_ENV = "WORKACTORS_FINISHED_KEEP_DAYS"
@@ -129,6 +125,4 @@ def prune_finished(folder: Path, retention: Retention, now: float | None = None)
             stem = path.name.removesuffix(CHECKPOINT_SUFFIX)
             (folder / f"{stem}{REASON_SUFFIX}").unlink(missing_ok=True)
             removed += 1
-    if removed:
-        log.info("daemon.pruned_finished", folder=str(folder), removed=removed)
     return removed

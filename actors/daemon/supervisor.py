@@ -266,9 +266,12 @@ class Supervisor:
 
     def _prune(self, retention: Retention) -> None:
         try:
-            prune_finished(self.paths.running / "finished", retention)
+            removed = prune_finished(self.paths.running / "finished", retention)
         except OSError as exc:
             log.warning("supervisor.prune_failed", error=str(exc))
+            return
+        if removed:
+            log.info("supervisor.pruned_finished", removed=removed)
 
     def _scale_to_target(self) -> None:
         """Reach the worker count ``target_file`` asks for (``daemon incr|decr``)."""

@@ -10,15 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import pytest
-
 from actors import ProcessState, Runtime
 from actors.control import intent_path
-from actors.daemon import stop_daemon
 from actors.daemon.paths import DaemonPaths
 from persistence.folders import lock_path_of
 from provenance import Float, Int, Str
@@ -30,13 +26,6 @@ from tests.actors.workchains import AwaitsGated, Double, gate
 from tests.persistence.children import lock_held_by_child
 
 TIMEOUT = 60.0
-
-
-@pytest.fixture
-def daemon_home(home: Path) -> Iterator[Path]:
-    """A home whose daemon, if the test starts one, is stopped after it."""
-    yield home
-    stop_daemon(home, timeout=TIMEOUT)
 
 
 def test_status_of_a_home_without_a_daemon_says_it_is_not_running_and_exits_3(
