@@ -13,6 +13,7 @@ import typer
 
 from actors.cli.format import iso_time
 from actors.cli.queries import Link, NodeDetail, NodeSummary, ProcessPage, ReportTree
+from actors.daemon.requeue import FailedCheckpoint
 from provenance import LinkType
 
 JsonObject = dict[str, Any]
@@ -120,4 +121,14 @@ def node_detail(detail: NodeDetail) -> JsonObject:
         "attributes": dict(node.attributes),
         "incoming": [_link(link) for link in detail.incoming],
         "outgoing": [_link(link) for link in detail.outgoing],
+    }
+
+
+def failed_checkpoint(checkpoint: FailedCheckpoint) -> JsonObject:
+    """``process requeue --list --json``: one checkpoint of ``running/failed``."""
+    return {
+        "pk": checkpoint.pid,
+        "reason": checkpoint.reason,
+        "moved": iso_time(checkpoint.moved),
+        "bytes": checkpoint.size,
     }

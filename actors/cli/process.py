@@ -1,5 +1,5 @@
-"""``workactors process ...``: inspect processes (list, show, report, watch) and control them
-(pause, play, kill)."""
+"""``workactors process ...``: inspect processes (list, show, report, watch), control them
+(pause, play, kill) and requeue checkpoints that failed to resume."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import typer
 from rich.console import RenderableType
 
 from actors.cli import jsonout, queries, render, report, watch
-from actors.cli.context import open_runtime, read_session
+from actors.cli.context import fail, open_runtime, read_session
 from actors.cli.control import run_control
 from actors.cli.guard import MAX_PK
 from actors.cli.options import JsonFlag, OptionalPksArgument, PkArgument, PksArgument
 from actors.cli.watch import DEFAULT_INTERVAL
 from actors.control import Action
-from provenance import ProcessState
+from actors.daemon.requeue import failed_checkpoints, requeue
+from actors.daemon.status import view
+from actors.runtime import Runtime
+from provenance import ProcessState, WorkactorsError
 
 DEFAULT_LIMIT = 50
 
@@ -221,3 +224,48 @@ def watch_command(
             console.print(snapshot()[0])
         else:
             watch.watch(console, snapshot, interval=interval)
+
+
+@app.command("requeue")
+def requeue_command(
+    ctx: typer.Context,
+    pks: OptionalPksArgument = None,
+    listing: Annotated[
+        bool, typer.Option("--list", "-l", help="List the checkpoints in running/failed.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put checkpoints from running/failed back in the queue, once the code that wrote them is
+    back; the daemon's workers resume them. --list shows what is there and why."""
+    if listing == bool(pks):
+        fail("give the pks to requeue, or --list (not both)", 2)
+    with open_runtime(ctx) as runtime:
+        if listing:
+            found = failed_checkpoints(runtime)
+            if as_json:
+                jsonout.emit([jsonout.failed_checkpoint(checkpoint) for checkpoint in found])
+            else:
+                render.stdout_console().print(render.failed_checkpoints(found))
+            return
+        outcomes = [_requeue_one(runtime, pk) for pk in pks or []]
+    if as_json:
+        jsonout.emit([{"pk": pk, "ok": ok, "message": text} for pk, ok, text in outcomes])
+    else:
+        console, errors = render.stdout_console(), render.stderr_console()
+        for _pk, ok, text in outcomes:
+            if ok:
+                console.print(text, soft_wrap=True, markup=False)
+            else:
+                errors.print(render.error_line(text), soft_wrap=True)
+    if not all(ok for _pk, ok, _text in outcomes):
+        raise typer.Exit(1)
+
+
+def _requeue_one(runtime: Runtime, pk: int) -> tuple[int, bool, str]:
+    try:
+        state = requeue(runtime, pk)
+    except WorkactorsError as exc:
+        return pk, False, str(exc)
+    workers = view(runtime.home).running
+    after = "the daemon resumes it now" if workers else "`workactors daemon start` resumes it"
+    return pk, True, f"Process {pk} requeued ({state.value}); {after}"
