@@ -205,7 +205,9 @@ def backup_command(
     require_sqlite_file(url)
     if destination.exists():
         fail(f"{destination} exists already; choose a new file or remove it first")
-    with _progress(transient=False, sized=True) as progress:
+    if not destination.parent.is_dir():
+        fail(f"cannot write {destination}: the folder {destination.parent} does not exist")
+    with _progress(transient=True, sized=True) as progress:
         task = progress.add_task(f"Backing up {source.name}", total=None)
 
         def advance(done: int, total: int) -> None:
