@@ -7,9 +7,6 @@ an unusable database or home) exit 1.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from typer.testing import CliRunner
 
 from actors.cli import app
 from tests.actors.cli.conftest import PLAIN_ENV, PopulatedHome
+from tests.actors.cli.test_cli_entry_point import run_console_script
 
 HUGE = "99999999999999999999999"
 #: Where each row's home is: the populated home, a regular file, or a path under a file.
@@ -112,8 +110,6 @@ def test_bad_input_is_one_line_on_stderr_with_exit_1_or_2(  # noqa: PLR0917 - pa
 
 
 def test_the_console_script_never_prints_a_traceback_for_bad_input(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WORKACTORS_")}
-    env["NO_COLOR"] = "1"
     regular = tmp_path / "a-file"
     regular.write_text("not a folder")
     runs = [
@@ -124,14 +120,7 @@ def test_the_console_script_never_prints_a_traceback_for_bad_input(tmp_path: Pat
         (("--home", str(tmp_path / "h"), "process", "kill", HUGE), 2),
     ]
     for arguments, status in runs:
-        completed = subprocess.run(
-            [sys.executable, "-m", "actors.cli", *arguments],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        completed = run_console_script(*arguments)
         assert completed.returncode == status, (arguments, completed.stderr)
         assert "Traceback" not in completed.stderr, completed.stderr
         [line] = completed.stderr.splitlines()
