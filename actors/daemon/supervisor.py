@@ -1,8 +1,9 @@
 """The supervisor: ``python -m actors.daemon.supervisor --home H --workers N``.
 
-It takes the home's supervisor lock for as long as it lives (so a second daemon on the same
-home is refused), writes ``daemon.json``, starts N worker OS processes with ``subprocess`` (never
-``fork``: a forked child would share the parent's file locks) and restarts any that dies. When a
+It takes the home's supervisor lock (outside the home, see ``DaemonPaths``) for as long as it
+lives (so a second daemon on the same home is refused), writes its state file beside it, starts
+N worker OS processes with ``subprocess`` (never ``fork``: a forked child would share the
+parent's file locks) and restarts any that dies. When a
 worker dies its locks die with it; the supervisor wakes the others at once so that they adopt its
 processes, and starts a new one. A worker that dies before it is ready is restarted after a
 growing delay, so a broken setup does not spin.
