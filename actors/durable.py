@@ -18,6 +18,7 @@ import pykka
 
 from actors.control import Action, take_intent
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
+from actors.home_identity import check_home
 from actors.process_messages import Suspend
 from actors.registry import Forget, GetActor, ask
 from actors.threads import ROOM, THREADS
@@ -214,6 +215,7 @@ def queue(
     if runtime.is_closed:
         raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
     check_importable(process_class)
+    check_home(runtime.home, runtime.storage.url)
     process = process_class(inputs)
     process._runtime = runtime
     pks = runtime.backend.write(process._launch_ops(None))  # committed before a worker looks

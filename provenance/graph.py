@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import graphviz
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -110,10 +111,6 @@ def _load(session: Session, pks: Iterable[int]) -> dict[int, GraphNode]:
     }
 
 
-def _quote(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a valid dot ID: quotes and escapes alike
-
-
 def _caption(node: GraphNode) -> str:
     kind = node.node_type.rsplit(".", 1)[-1] or node.node_type
     if node.is_process:
@@ -126,35 +123,55 @@ def _caption(node: GraphNode) -> str:
         (node.attributes[key] for key in ("value", "list", "dict") if key in node.attributes),
         None,
     )
-    shown = "" if value is None else json.dumps(value, default=str)
+    shown = "" if value is None else json.dumps(value, default=str, ensure_ascii=False)
     if len(shown) > _VALUE_CHARS:
         shown = shown[: _VALUE_CHARS - 1] + "…"
     return f"{kind.capitalize()} #{node.pk}" + (f"\n{shown}" if shown else "")
 
 
-def to_dot(graph: ProvenanceGraph) -> str:
-    """The graph in Graphviz ``dot``: processes as boxes coloured by state, data as ellipses."""
-    lines = [
-        f"digraph provenance_{graph.root} {{",
-        "  rankdir=TB;",
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [fontname="Helvetica", fontsize=8];',
-    ]
+def _dot_text(text: str) -> str:
+    """``text`` as a dot label that draws exactly these characters: backslashes and ``<...>``
+    are escaped (``graphviz.escape``), line breaks become dot's centred ``\\n``."""
+    lines = (graphviz.escape(line) for line in text.split("\n"))
+    label: str = graphviz.nohtml("\\n".join(lines))
+    return label
+
+
+def _edge_label(edge: GraphEdge) -> str:
+    """``INPUT\\na``; a link whose label only repeats its type (every CALL) says it once."""
+    kind = edge.link_type.upper()
+    return kind if edge.label.upper() in ("", kind) else f"{kind}\n{edge.label}"
+
+
+def to_digraph(graph: ProvenanceGraph) -> graphviz.Digraph:
+    """The graph as a ``graphviz.Digraph``: processes as boxes coloured by state, data as
+    ellipses. The ``graphviz`` package quotes every label, so any Unicode and any quote or
+    backslash in a label or value is drawn as it was stored."""
+    dot = graphviz.Digraph(
+        name=f"provenance_{graph.root}",
+        graph_attr={"rankdir": "TB"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "8"},
+    )
     for pk in sorted(graph.nodes):
         node = graph.nodes[pk]
-        style = ["style=filled"]
+        attributes = {"style": "filled"}
         if node.is_process:
             state = node.attributes.get("process_state")
             colour = next((c for s, c in _STATE_COLOURS.items() if s.value == state), "#eeeeee")
-            style += ["shape=box", f'fillcolor="{colour}"']
+            attributes |= {"shape": "box", "fillcolor": colour}
         else:
-            style += ["shape=ellipse", 'fillcolor="#e3f2fd"']
+            attributes |= {"shape": "ellipse", "fillcolor": "#e3f2fd"}
         if pk == graph.root:
-            style.append("penwidth=3")
-        lines.append(f"  N{pk} [label={_quote(_caption(node))}, {', '.join(style)}];")
+            attributes["penwidth"] = "3"
+        dot.node(f"N{pk}", label=_dot_text(_caption(node)), **attributes)
     for edge in graph.edges:
-        dashed = ", style=dashed" if edge.link_type == LinkType.CALL.value else ""
-        label = _quote(f"{edge.link_type.upper()}\n{edge.label}")
-        lines.append(f"  N{edge.source} -> N{edge.target} [label={label}{dashed}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        extra = {"style": "dashed"} if edge.link_type == LinkType.CALL.value else {}
+        dot.edge(f"N{edge.source}", f"N{edge.target}", label=_dot_text(_edge_label(edge)), **extra)
+    return dot
+
+
+def to_dot(graph: ProvenanceGraph) -> str:
+    """The graph in Graphviz ``dot`` text (see ``to_digraph``)."""
+    source: str = to_digraph(graph).source
+    return source

@@ -7,19 +7,23 @@ from typing import Annotated
 
 import typer
 
-from actors.cli import daemon, node, process
+from actors.cli import daemon, node, process, storage
 from actors.cli.context import CliSettings
+from actors.cli.guard import GuardedGroup
 from actors.runtime import DATABASE_URL_ENV, HOME_ENV
 
 app = typer.Typer(
     name="workactors",
     help="Scientific workflows as actors, with full provenance: inspect what ran, run the daemon.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    cls=GuardedGroup,
+    pretty_exceptions_show_locals=False,
 )
 app.add_typer(process.app, name="process")
 app.add_typer(node.app, name="node")
 app.add_typer(daemon.app, name="daemon")
+app.add_typer(storage.app, name="storage")
 
 
 @app.callback()

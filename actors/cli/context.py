@@ -1,7 +1,8 @@
 """What every verb shares: the global options, a read session on the database, and errors.
 
 User errors (a pk that is not there, a database that cannot be used) end the command with one
-red line on stderr and exit status 1; a Python traceback is kept for bugs.
+red line on stderr and exit status 1 (``actors.cli.guard`` catches them for every verb); a Python
+traceback is kept for bugs.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 import typer
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actors.cli.render import error_line, stderr_console
+from actors.cli.guard import database_message, fail
 from actors.runtime import Runtime, default_home
 from provenance import WorkactorsError
+
+__all__ = ["CliSettings", "fail", "home_of", "open_runtime", "read_session", "settings_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +39,6 @@ def settings_of(ctx: typer.Context) -> CliSettings:
     """The global options of this invocation (defaults if a sub-app runs on its own)."""
     settings = ctx.find_object(CliSettings)
     return settings if settings is not None else CliSettings()
-
-
-def fail(message: str) -> NoReturn:
-    """Print ``message`` as one red line on stderr and exit with status 1."""
-    stderr_console().print(error_line(message), soft_wrap=True)
-    raise typer.Exit(1)
-
-
-def _database_message(exc: SQLAlchemyError) -> str:
-    # The driver's own message says what is wrong; SQLAlchemy's wrapper adds the SQL and a URL.
-    reason = exc.orig if isinstance(exc, DBAPIError) else exc
-    return " ".join(str(reason).split())
 
 
 def home_of(ctx: typer.Context) -> Path:
@@ -75,7 +65,7 @@ def open_runtime(ctx: typer.Context) -> Iterator[Runtime]:
     except WorkactorsError as exc:
         fail(str(exc))
     except SQLAlchemyError as exc:
-        fail(f"cannot read the provenance database: {_database_message(exc)}")
+        fail(f"cannot read the provenance database: {database_message(exc)}")
     except OSError as exc:
         fail(f"cannot use the workactors home: {exc}")
 

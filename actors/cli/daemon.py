@@ -1,15 +1,17 @@
-"""``workactors daemon start|stop|status|logs``: the worker OS processes of a home.
+"""``workactors daemon start|stop|restart|incr|decr|status|logs``: the worker OS processes of a
+home.
 
 ``start`` launches the supervisor in the background (or runs it here with ``--foreground``),
-``stop`` stops it gracefully, ``status`` reads its lock, state and status files, ``logs`` shows
-the ends of its logs. None of them opens the provenance database.
+``stop`` stops it gracefully, ``restart`` does both, ``incr``/``decr`` change how many workers
+it keeps without stopping it, ``status`` reads its lock, state and status files, ``logs``
+(``actors.cli.daemon_logs``) shows the ends of its logs. None of them opens the provenance
+database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,7 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from actors.cli import jsonout, render
+from actors.cli import daemon_logs, jsonout, render
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
     DaemonError,
@@ -29,13 +31,13 @@ from actors.daemon import (
     stop_daemon,
     view,
 )
-from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT
-from actors.daemon.settings import SHUTDOWN_TIMEOUT
+from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
+from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
 
 #: Processes listed per worker in ``status`` before "and N more".
 SHOWN_PIDS = 8
-#: Seconds between two looks at the logs with ``logs --follow``.
-FOLLOW_INTERVAL = 0.5
+#: Exit status of ``daemon status`` when no daemon runs (systemctl's "not running").
+NOT_RUNNING_STATUS = 3
 
 app = typer.Typer(
     help="Run submitted processes: worker OS processes that resume every checkpoint of a home.",
@@ -47,7 +49,10 @@ app = typer.Typer(
 def start_command(
     ctx: typer.Context,
     workers: Annotated[
-        int, typer.Option("--workers", "-n", min=1, help="How many worker OS processes.")
+        int,
+        typer.Option(
+            "--workers", "-n", min=1, max=MAX_WORKERS, help="How many worker OS processes."
+        ),
     ] = 1,
     foreground: Annotated[
         bool,
@@ -155,12 +160,17 @@ def status_command(
         bool, typer.Option("--json", help="Print plain JSON for scripts instead of a table.")
     ] = False,
 ) -> None:
-    """Show the daemon: its supervisor, each worker, the processes each holds."""
+    """Show the daemon: its supervisor, each worker, the processes each holds.
+
+    Exits with status 3 when no daemon runs (as `systemctl status` does), so scripts can test.
+    """
     seen = view(home_of(ctx))
     if as_json:
         jsonout.emit(_status_json(seen))
     else:
         render.stdout_console().print(_status_view(seen))
+    if not seen.running:
+        raise typer.Exit(NOT_RUNNING_STATUS)
 
 
 def _since(started: float) -> str:
@@ -178,6 +188,9 @@ def _status_view(seen: DaemonView) -> RenderableType:
     state = seen.state
     if not seen.running:
         head = Text("The daemon is not running", style="bold")
+        if seen.last_stop is not None:
+            reason, when = seen.last_stop
+            head.append(f"; the last one stopped at {_since(when)} because {reason}", "")
     elif state is not None:
         head = Text.assemble(
             ("The daemon is running", "bold green"),
@@ -235,58 +248,93 @@ def _status_json(seen: DaemonView) -> dict[str, Any]:
             for worker in seen.workers
         ],
         "unheld_checkpoints": list(seen.unheld_checkpoints),
+        "last_stop": None
+        if seen.last_stop is None
+        else {"reason": seen.last_stop[0], "time": seen.last_stop[1]},
     }
 
 
-@app.command("logs")
-def logs_command(
+@app.command("restart")
+def restart_command(
     ctx: typer.Context,
-    lines: Annotated[
-        int, typer.Option("--lines", "-n", min=0, help="How many last lines of each log.")
-    ] = 20,
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new lines until Ctrl-C.")
-    ] = False,
-    worker: Annotated[
-        int | None, typer.Option("--worker", "-w", min=0, help="Only this worker's log.")
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-n",
+            min=1,
+            max=MAX_WORKERS,
+            help="How many workers (default: as many as the running daemon has, else 1).",
+        ),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", "-t", min=0, max=86_400, help="Seconds to wait for the stop."),
+    ] = STOP_TIMEOUT,
 ) -> None:
-    """Show the last lines of the supervisor's and the workers' logs."""
-    paths = DaemonPaths.of(home_of(ctx))
-    files = (
-        [paths.worker_log(worker)]
-        if worker is not None
-        else [paths.supervisor_log, *paths.worker_logs()]
-    )
-    files = [path for path in files if path.is_file()]
-    if not files:
-        fail(f"no daemon log in {paths.folder}: the daemon never ran on this home")
-    offsets: dict[Path, int] = {}
-    for path in files:
-        data = path.read_bytes()
-        offsets[path] = len(data)
-        tail = data.decode(errors="replace").splitlines()[-lines:] if lines else []
-        typer.echo(f"==> {path.name} <==")
-        for line in tail:
-            typer.echo(line)
-    if follow:
-        _follow(offsets)
-
-
-def _follow(offsets: dict[Path, int]) -> None:
-    """Print lines appended to the logs, each prefixed with its log's name, until Ctrl-C."""
-    pause = threading.Event()
-    partial = dict.fromkeys(offsets, b"")
+    """Stop the daemon gracefully (if one runs) and start it again, e.g. after a code change."""
+    home = home_of(ctx)
+    console = render.stdout_console()
     try:
-        while True:
-            for path, offset in offsets.items():
-                with path.open("rb") as handle:
-                    handle.seek(offset)
-                    data = partial[path] + handle.read()
-                    offsets[path] = handle.tell()
-                *complete, partial[path] = data.split(b"\n")
-                for line in complete:
-                    typer.echo(f"{path.stem}: {line.decode(errors='replace')}")
-            pause.wait(FOLLOW_INTERVAL)
-    except KeyboardInterrupt:
+        stopped = stop_daemon(home, timeout)
+        count = workers or (stopped.workers if stopped is not None else 1)
+        state = start_daemon(
+            home, count, database_url=settings_of(ctx).database_url, cwd=os.getcwd()
+        )
+    except DaemonError as exc:
+        fail(str(exc))
+    was = "restarted" if stopped is not None else "started (none was running)"
+    console.print(
+        f"Daemon {was} on {state.home}: supervisor OS pid {state.os_pid}, {count} worker(s)"
+    )
+
+
+CountArgument = Annotated[
+    int, typer.Argument(metavar="N", min=1, max=MAX_WORKERS, help="How many workers.")
+]
+
+
+def _scale(ctx: typer.Context, change: int, as_json: bool) -> None:
+    home = home_of(ctx)
+    state = DaemonState.read(DaemonPaths.of(home))
+    if not view(home).running or state is None:
+        fail(f"no daemon runs on {DaemonPaths.of(home).home}; `workactors daemon start` starts one")
+    target = state.workers + change
+    if not 1 <= target <= MAX_WORKERS:
+        fail(
+            f"the daemon has {state.workers} worker(s); it keeps 1 to {MAX_WORKERS}, not {target}",
+            2,
+        )
+    try:
+        scaled = scale_daemon(home, target)
+    except DaemonError as exc:
+        fail(str(exc))
+    if as_json:
+        jsonout.emit({"workers": scaled.workers, "was": state.workers, "os_pid": scaled.os_pid})
         return
+    render.stdout_console().print(
+        f"The daemon on {scaled.home} now runs {scaled.workers} worker(s) (was {state.workers})"
+    )
+
+
+@app.command("incr")
+def incr_command(
+    ctx: typer.Context,
+    count: CountArgument = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Add N workers to the running daemon, without stopping it."""
+    _scale(ctx, count, as_json)
+
+
+@app.command("decr")
+def decr_command(
+    ctx: typer.Context,
+    count: CountArgument = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Stop N of the daemon's workers gracefully; the others adopt what they held."""
+    _scale(ctx, -count, as_json)
+
+
+app.command("logs")(daemon_logs.logs_command)

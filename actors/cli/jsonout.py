@@ -13,6 +13,7 @@ import typer
 
 from actors.cli.format import iso_time
 from actors.cli.queries import Link, NodeDetail, NodeSummary, ProcessPage, ReportTree
+from actors.daemon.requeue import FailedCheckpoint
 from provenance import LinkType
 
 JsonObject = dict[str, Any]
@@ -21,6 +22,11 @@ JsonObject = dict[str, Any]
 def emit(document: Any) -> None:
     """Write ``document`` to stdout as indented JSON, with a final newline."""
     typer.echo(json.dumps(document, indent=2, default=str, ensure_ascii=False))
+
+
+def one_or_many(documents: list[Any]) -> Any:
+    """One pk asked for: its object, as before; several: a list of them."""
+    return documents[0] if len(documents) == 1 else documents
 
 
 def process_summary(node: NodeSummary) -> JsonObject:
@@ -86,6 +92,7 @@ def process_report(tree: ReportTree) -> JsonObject:
             }
             for entry in tree.logs
         ],
+        "exception": tree.process.exception,
         "called": [process_report(child) for child in tree.children],
     }
 
@@ -114,4 +121,14 @@ def node_detail(detail: NodeDetail) -> JsonObject:
         "attributes": dict(node.attributes),
         "incoming": [_link(link) for link in detail.incoming],
         "outgoing": [_link(link) for link in detail.outgoing],
+    }
+
+
+def failed_checkpoint(checkpoint: FailedCheckpoint) -> JsonObject:
+    """``process requeue --list --json``: one checkpoint of ``running/failed``."""
+    return {
+        "pk": checkpoint.pid,
+        "reason": checkpoint.reason,
+        "moved": iso_time(checkpoint.moved),
+        "bytes": checkpoint.size,
     }

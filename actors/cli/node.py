@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Annotated
 
+import graphviz
 import typer
 
 from actors.cli import jsonout, queries, render
 from actors.cli.context import fail, read_session
+from actors.cli.guard import MAX_PK
+from actors.cli.options import JsonFlag, NodePksArgument
 from provenance.errors import NotExistentError
-from provenance.graph import neighbourhood, to_dot
+from provenance.graph import ProvenanceGraph, neighbourhood, to_digraph
 
 app = typer.Typer(
     help="Inspect nodes of the provenance graph, data or process.", no_args_is_help=True
@@ -22,20 +23,16 @@ app = typer.Typer(
 
 
 @app.command("show")
-def show_command(
-    ctx: typer.Context,
-    pk: Annotated[int, typer.Argument(metavar="PK", help="The pk of the node.")],
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print plain JSON for scripts instead of tables.")
-    ] = False,
-) -> None:
-    """Show a node: type, pk, uuid, label, attributes and its links in and out."""
+def show_command(ctx: typer.Context, pks: NodePksArgument, as_json: JsonFlag = False) -> None:
+    """Show nodes: type, pk, uuid, label, attributes and their links in and out."""
     with read_session(ctx) as session:
-        detail = queries.node_detail(session, pk)
+        details = [queries.node_detail(session, pk) for pk in pks]
     if as_json:
-        jsonout.emit(jsonout.node_detail(detail))
-    else:
-        render.stdout_console().print(render.node_detail(detail, dt.datetime.now(dt.UTC)))
+        jsonout.emit(jsonout.one_or_many([jsonout.node_detail(detail) for detail in details]))
+        return
+    now = dt.datetime.now(dt.UTC)
+    views = [render.node_detail(detail, now) for detail in details]
+    render.stdout_console().print(render.separated(views))
 
 
 class GraphFormat(enum.StrEnum):
@@ -47,12 +44,28 @@ class GraphFormat(enum.StrEnum):
     PDF = "pdf"
 
 
+def _merged(graphs: list[ProvenanceGraph]) -> ProvenanceGraph:
+    """One picture of several neighbourhoods: the union of their nodes and links."""
+    nodes = {pk: node for graph in graphs for pk, node in graph.nodes.items()}
+    edges = {(e.source, e.target, e.link_type, e.label): e for g in graphs for e in g.edges}
+    ordered = sorted(edges.values(), key=lambda e: (e.source, e.target, e.label))
+    return ProvenanceGraph(graphs[0].root, nodes, ordered)
+
+
 @app.command("graph")
 def graph_command(
     ctx: typer.Context,
-    pk: Annotated[int, typer.Argument(metavar="PK", help="The pk of the node in the middle.")],
+    pks: Annotated[
+        list[int],
+        typer.Argument(
+            metavar="PK...", min=1, max=MAX_PK, help="The pks of the nodes in the middle."
+        ),
+    ],
     depth: Annotated[
-        int, typer.Option("--depth", "-d", min=0, help="How many links away to follow, both ways.")
+        int,
+        typer.Option(
+            "--depth", "-d", min=0, max=1000, help="How many links away to follow, both ways."
+        ),
     ] = 2,
     output_format: Annotated[
         GraphFormat,
@@ -63,33 +76,29 @@ def graph_command(
         typer.Option("--output", "-o", help="Write here (default: stdout for dot, PK.FORMAT)."),
     ] = None,
 ) -> None:
-    """Draw the provenance graph around a node: processes as boxes, data as ellipses."""
+    """Draw the provenance graph around nodes: processes as boxes, data as ellipses."""
     with read_session(ctx) as session:
         try:
-            graph = neighbourhood(session, pk, depth)
+            graph = _merged([neighbourhood(session, pk, depth) for pk in pks])
         except NotExistentError as exc:
             fail(f"{exc}; `workactors process list` shows the stored processes")
-    dot = to_dot(graph)
+    digraph = to_digraph(graph)
     if output_format is GraphFormat.DOT:
         if output is None:
-            typer.echo(dot, nl=False)
+            typer.echo(digraph.source, nl=False)
         else:
-            output.write_text(dot)
+            output.write_text(digraph.source, encoding="utf-8")
         return
-    target = output or Path(f"{pk}.{output_format.value}")
-    executable = shutil.which("dot")
-    if executable is None:
+    target = output or Path(f"{pks[0]}.{output_format.value}")
+    try:
+        image = digraph.pipe(format=output_format.value, encoding=None)
+    except graphviz.ExecutableNotFound:
         fail(
             f"rendering {output_format.value} needs Graphviz's `dot` on PATH (e.g. "
             "`apt install graphviz`); `--format dot` writes the graph as text without it"
         )
-    rendered = subprocess.run(
-        [executable, f"-T{output_format.value}", "-o", str(target)],
-        input=dot,
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-    if rendered.returncode != 0:
-        fail(f"Graphviz could not render the graph: {rendered.stderr.strip()}")
+    except graphviz.CalledProcessError as exc:
+        reason = exc.stderr.decode(errors="replace").strip() if exc.stderr else str(exc)
+        fail(f"Graphviz could not render the graph: {reason}")
+    target.write_bytes(image)
     render.stdout_console().print(f"Wrote {target}")

@@ -1,5 +1,5 @@
-"""``workactors process ...``: inspect processes (list, show, report, watch) and control them
-(pause, play, kill)."""
+"""``workactors process ...``: inspect processes (list, show, report, watch), control them
+(pause, play, kill) and requeue checkpoints that failed to resume."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from typing import Annotated
 import typer
 from rich.console import RenderableType
 
-from actors.cli import jsonout, queries, render, watch
-from actors.cli.context import open_runtime, read_session
-from actors.cli.control import control
+from actors.cli import jsonout, queries, render, report, watch
+from actors.cli.context import fail, open_runtime, read_session
+from actors.cli.control import run_control
+from actors.cli.guard import MAX_PK
+from actors.cli.options import JsonFlag, OptionalPksArgument, PkArgument, PksArgument
 from actors.cli.watch import DEFAULT_INTERVAL
 from actors.control import Action
-from provenance import ProcessState
+from actors.daemon.requeue import failed_checkpoints, requeue
+from actors.daemon.status import view
+from actors.runtime import Runtime
+from provenance import ProcessState, WorkactorsError
 
 DEFAULT_LIMIT = 50
 
@@ -24,10 +29,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Print plain JSON for scripts instead of tables.")
-]
-PkArgument = Annotated[int, typer.Argument(metavar="PK", help="The pk (pid) of the process.")]
 MessageOption = Annotated[
     str | None, typer.Option("--message", "-m", help="Why; it goes into the report.")
 ]
@@ -40,7 +41,10 @@ IntervalOption = Annotated[
 def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
     ctx: typer.Context,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="Show at most this many, the newest.")
+        int,
+        typer.Option(
+            "--limit", "-n", min=1, max=MAX_PK, help="Show at most this many, the newest."
+        ),
     ] = DEFAULT_LIMIT,
     show_all: Annotated[
         bool, typer.Option("--all", "-a", help="Show every process, ignoring --limit.")
@@ -77,59 +81,127 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
 
 
 @app.command("show")
-def show_command(ctx: typer.Context, pk: PkArgument, as_json: JsonFlag = False) -> None:
-    """Show a process: state, exit status, inputs, outputs, caller, called, exception."""
+def show_command(ctx: typer.Context, pks: PksArgument, as_json: JsonFlag = False) -> None:
+    """Show processes: state, exit status, inputs, outputs, caller, called, exception."""
     with read_session(ctx) as session:
-        detail = queries.process_detail(session, pk)
+        details = [queries.process_detail(session, pk) for pk in pks]
     if as_json:
-        jsonout.emit(jsonout.process_detail(detail))
-    else:
-        render.stdout_console().print(render.process_detail(detail, dt.datetime.now(dt.UTC)))
+        jsonout.emit(jsonout.one_or_many([jsonout.process_detail(detail) for detail in details]))
+        return
+    now = dt.datetime.now(dt.UTC)
+    views = [render.process_detail(detail, now) for detail in details]
+    render.stdout_console().print(render.separated(views))
 
 
 @app.command("report")
-def report_command(ctx: typer.Context, pk: PkArgument, as_json: JsonFlag = False) -> None:
-    """Show the log of a process and, indented beneath, of every process it called."""
+def report_command(
+    ctx: typer.Context,
+    pks: PksArgument,
+    levelname: Annotated[
+        report.Level | None,
+        typer.Option(
+            "--levelname", "-l", case_sensitive=False, help="Only records at this level and above."
+        ),
+    ] = None,
+    max_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--max-depth",
+            "-m",
+            min=0,
+            max=MAX_PK,
+            help="How many levels of called processes to include (0: only this one).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show what a process and every process it called logged, in time order, indented by
+    depth, with the traceback of an excepted process where it ended."""
     with read_session(ctx) as session:
-        tree = queries.process_report(session, pk)
+        reports = [
+            report.load_report(session, pk, levelname=levelname, max_depth=max_depth) for pk in pks
+        ]
     if as_json:
-        jsonout.emit(jsonout.process_report(tree))
-    else:
-        render.stdout_console().print(render.process_report(tree))
+        jsonout.emit(jsonout.one_or_many([jsonout.process_report(tree) for tree, _ in reports]))
+        return
+    views = [report.render(tree, events) for tree, events in reports]
+    render.stdout_console().print(render.separated(views))
 
 
 @app.command("kill")
-def kill_command(
+def kill_command(  # noqa: PLR0917 - typer passes each option as a parameter
     ctx: typer.Context,
-    pk: PkArgument,
+    pks: OptionalPksArgument = None,
+    every: Annotated[
+        bool, typer.Option("--all", "-a", help="Kill every process that has not ended.")
+    ] = False,
     message: MessageOption = None,
     timeout: Annotated[
         float,
-        typer.Option("--timeout", "-t", min=0, help="Seconds to wait for it to end; 0: do not."),
+        typer.Option(
+            "--timeout", "-t", min=0, max=86_400, help="Seconds to wait for them to end; 0: do not."
+        ),
     ] = 30.0,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Kill a process and its running children before their next step.
+    """Kill processes and their running children before their next step.
 
     A runtime of this Python process is asked directly; a process of the daemon is killed by
     the worker holding it, or, if none holds it now, by the one that next loads it. A step that
     is running is not interrupted.
     """
-    control(ctx, pk, Action.KILL, message, timeout)
+    run_control(
+        ctx,
+        pks or [],
+        every=every,
+        action=Action.KILL,
+        message=message,
+        timeout=timeout,
+        as_json=as_json,
+    )
 
 
 @app.command("pause")
-def pause_command(ctx: typer.Context, pk: PkArgument) -> None:
-    """Pause a process: it runs no further step until played (`process list` shows it).
+def pause_command(
+    ctx: typer.Context,
+    pks: OptionalPksArgument = None,
+    every: Annotated[
+        bool, typer.Option("--all", "-a", help="Pause every process that has not ended.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pause processes: they run no further step until played (`process list` shows it).
 
     Reaches processes of this Python process and of the daemon, as `kill` does.
     """
-    control(ctx, pk, Action.PAUSE, None, 0)
+    run_control(
+        ctx,
+        pks or [],
+        every=every,
+        action=Action.PAUSE,
+        message=None,
+        timeout=0,
+        as_json=as_json,
+    )
 
 
 @app.command("play")
-def play_command(ctx: typer.Context, pk: PkArgument) -> None:
-    """Let a paused process go on."""
-    control(ctx, pk, Action.PLAY, None, 0)
+def play_command(
+    ctx: typer.Context,
+    pks: OptionalPksArgument = None,
+    every: Annotated[bool, typer.Option("--all", "-a", help="Play every paused process.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Let paused processes go on."""
+    run_control(
+        ctx,
+        pks or [],
+        every=every,
+        action=Action.PLAY,
+        message=None,
+        timeout=0,
+        as_json=as_json,
+    )
 
 
 @app.command("watch")
@@ -152,3 +224,48 @@ def watch_command(
             console.print(snapshot()[0])
         else:
             watch.watch(console, snapshot, interval=interval)
+
+
+@app.command("requeue")
+def requeue_command(
+    ctx: typer.Context,
+    pks: OptionalPksArgument = None,
+    listing: Annotated[
+        bool, typer.Option("--list", "-l", help="List the checkpoints in running/failed.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put checkpoints from running/failed back in the queue, once the code that wrote them is
+    back; the daemon's workers resume them. --list shows what is there and why."""
+    if listing == bool(pks):
+        fail("give the pks to requeue, or --list (not both)", 2)
+    with open_runtime(ctx) as runtime:
+        if listing:
+            found = failed_checkpoints(runtime)
+            if as_json:
+                jsonout.emit([jsonout.failed_checkpoint(checkpoint) for checkpoint in found])
+            else:
+                render.stdout_console().print(render.failed_checkpoints(found))
+            return
+        outcomes = [_requeue_one(runtime, pk) for pk in pks or []]
+    if as_json:
+        jsonout.emit([{"pk": pk, "ok": ok, "message": text} for pk, ok, text in outcomes])
+    else:
+        console, errors = render.stdout_console(), render.stderr_console()
+        for _pk, ok, text in outcomes:
+            if ok:
+                console.print(text, soft_wrap=True, markup=False)
+            else:
+                errors.print(render.error_line(text), soft_wrap=True)
+    if not all(ok for _pk, ok, _text in outcomes):
+        raise typer.Exit(1)
+
+
+def _requeue_one(runtime: Runtime, pk: int) -> tuple[int, bool, str]:
+    try:
+        state = requeue(runtime, pk)
+    except WorkactorsError as exc:
+        return pk, False, str(exc)
+    workers = view(runtime.home).running
+    after = "the daemon resumes it now" if workers else "`workactors daemon start` resumes it"
+    return pk, True, f"Process {pk} requeued ({state.value}); {after}"

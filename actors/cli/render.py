@@ -26,6 +26,7 @@ from actors.cli.format import (
     value_preview,
 )
 from actors.cli.queries import Link, NodeDetail, NodeSummary, ProcessPage, ReportTree
+from actors.daemon.requeue import FailedCheckpoint
 from provenance import LinkType, LogEntry, ProcessState
 
 INDENT = 4
@@ -249,6 +250,29 @@ def node_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
         _heading("Outgoing links"),
         _link_table(detail.outgoing),
     )
+
+
+def failed_checkpoints(found: list[FailedCheckpoint]) -> RenderableType:
+    """``process requeue --list``: each checkpoint of ``running/failed`` and why it is there."""
+    if not found:
+        return Text("No checkpoint in running/failed.", style="dim")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("PK", justify="right")
+    table.add_column("Moved")
+    table.add_column("Reason", overflow="fold")
+    for checkpoint in found:
+        table.add_row(str(checkpoint.pid), format_time(checkpoint.moved), Text(checkpoint.reason))
+    return table
+
+
+def separated(views: list[RenderableType]) -> RenderableType:
+    """Several views one after another, a blank line between two (``show 3 4 5``)."""
+    parts: list[RenderableType] = []
+    for index, view in enumerate(views):
+        if index:
+            parts.append(Text(""))
+        parts.append(view)
+    return Group(*parts)
 
 
 def error_line(message: str) -> Text:

@@ -3,7 +3,8 @@
 ``start_daemon`` launches the supervisor as a detached OS process (a new session, so that it
 outlives the terminal) and waits on a pipe for its word: ``ready`` once every worker is up, or
 ``failed: <reason>``. ``stop_daemon`` sends it SIGTERM and waits for its lock to be released,
-which happens only when it has stopped its workers.
+which happens only when it has stopped its workers. ``scale_daemon`` writes the worker count
+wanted beside the lock, sends SIGHUP and waits until that many workers serve.
 """
 
 from __future__ import annotations
@@ -23,18 +24,27 @@ from actors.daemon.errors import (
     DaemonStopTimeoutError,
 )
 from actors.daemon.paths import DaemonPaths
-from actors.daemon.settings import RESCAN_INTERVAL, SHUTDOWN_TIMEOUT
-from actors.daemon.status import DaemonState, supervisor_running
+from actors.daemon.settings import (
+    HOME_CHECK_INTERVAL,
+    MAX_WORKERS,
+    RESCAN_INTERVAL,
+    SHUTDOWN_TIMEOUT,
+)
+from actors.daemon.status import DaemonState, live_workers, supervisor_running
+from actors.home_identity import check_home
 from actors.runtime import DATABASE_URL_ENV
-from persistence.atomic import make_private_directory
+from persistence.atomic import atomic_write, make_private_directory
 from persistence.errors import LockError
 from persistence.lock import RLock
+from provenance.storage import sqlite_url
 
 #: Seconds ``start_daemon`` waits for every worker to be ready.
 START_TIMEOUT = 60.0
 #: Seconds ``stop_daemon`` waits, by default, for running steps to finish.
 STOP_TIMEOUT = SHUTDOWN_TIMEOUT + 30.0
 LOG_TAIL_LINES = 15
+#: Seconds between two reads of the daemon's files while waiting for it to scale.
+STATE_POLL = 0.05
 #: Seconds a supervisor that failed to start gets to stop its workers and exit.
 EXIT_TIMEOUT = 30.0
 
@@ -48,6 +58,7 @@ def start_daemon(
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
     timeout: float = START_TIMEOUT,
     cwd: str | os.PathLike[str] | None = None,
+    home_check_interval: float = HOME_CHECK_INTERVAL,
 ) -> DaemonState:
     """Start the daemon of ``home`` in the background; return once its workers are ready.
 
@@ -57,11 +68,15 @@ def start_daemon(
     Raises:
         DaemonRunningError: if a daemon already runs on ``home``.
         DaemonStartError: if the supervisor or a worker failed, or not all were ready in time.
+        HomeMismatchError: if the home belongs to another database than the one given.
     """
     paths = DaemonPaths.of(home)
     make_private_directory(paths.folder)
+    make_private_directory(paths.lock_folder)
     if supervisor_running(paths):
         raise _already_running(paths)
+    url = database_url or os.environ.get(DATABASE_URL_ENV)
+    check_home(paths.home, url or sqlite_url(paths.home / "provenance.sqlite"), record=False)
     reader, writer = os.pipe()
     command = settings.command(
         settings.SUPERVISOR_MODULE,
@@ -74,6 +89,8 @@ def start_daemon(
         str(rescan_interval),
         "--shutdown-timeout",
         str(shutdown_timeout),
+        "--home-check-interval",
+        str(home_check_interval),
     )
     env = dict(os.environ)
     if database_url is not None:
@@ -195,3 +212,40 @@ def wait_stopped(paths: DaemonPaths, timeout: float) -> None:
             "let running steps finish first. Wait and run `workactors daemon stop` again"
         ) from exc
     lock.release(owner=lock)
+
+
+def scale_daemon(
+    home: str | os.PathLike[str], workers: int, timeout: float = START_TIMEOUT
+) -> DaemonState:
+    """Have the running daemon of ``home`` keep ``workers`` workers; return once it does.
+
+    New workers start, surplus ones stop gracefully (their running steps finish; the others
+    adopt their processes).
+
+    Raises:
+        DaemonError: if no daemon runs on ``home``, or ``workers`` is out of range.
+        DaemonStartError: if the daemon has not reached the count within ``timeout``.
+    """
+    paths = DaemonPaths.of(home)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise DaemonError(f"a daemon keeps 1 to {MAX_WORKERS} workers, not {workers}")
+    state = DaemonState.read(paths)
+    if not supervisor_running(paths) or state is None or not state.alive:
+        raise DaemonError(
+            f"no daemon runs on {paths.home}; `workactors daemon start --workers {workers}` "
+            "starts one"
+        )
+    atomic_write(paths.target_file, f"{workers}\n".encode())
+    os.kill(state.os_pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = DaemonState.read(paths)
+        if now is not None and now.workers == workers and len(live_workers(paths)) == workers:
+            return now
+        if time.monotonic() > deadline or not supervisor_running(paths):
+            have = len(live_workers(paths))
+            raise DaemonStartError(
+                f"the daemon of {paths.home} has {have} live worker(s), not {workers}, after "
+                f"{timeout:g} s; `workactors daemon logs` says why"
+            )
+        time.sleep(STATE_POLL)

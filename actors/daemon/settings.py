@@ -18,6 +18,10 @@ from actors.runtime import DATABASE_URL_ENV
 RESCAN_INTERVAL = 30.0
 #: Seconds a graceful stop lets running steps finish before leaving them to their checkpoints.
 SHUTDOWN_TIMEOUT = 60.0
+#: The most workers one daemon keeps (``daemon start --workers``, ``incr``).
+MAX_WORKERS = 256
+#: Seconds between two looks of the supervisor at its home and its lock (``HomeWatch``).
+HOME_CHECK_INTERVAL = 1.0
 
 WORKER_MODULE = "actors.daemon.worker"
 SUPERVISOR_MODULE = "actors.daemon.supervisor"

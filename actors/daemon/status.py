@@ -8,6 +8,7 @@ files describe it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -20,7 +21,7 @@ import psutil
 
 from actors.daemon.paths import DaemonPaths
 from persistence.atomic import atomic_write
-from persistence.errors import LockError
+from persistence.errors import LockError, PersistenceError
 from persistence.folders import CHECKPOINT_SUFFIX
 from persistence.lock import RLock
 
@@ -137,6 +138,24 @@ class DaemonState:
             return None
 
 
+def write_stop_note(paths: DaemonPaths, reason: str) -> None:
+    """Record why the daemon of ``paths`` stopped, beside its lock (outside the home)."""
+    document = {"reason": reason, "time": time.time(), "home": str(paths.home)}
+    with contextlib.suppress(PersistenceError):  # the lock folder is gone: nobody to tell
+        _write_json(paths.stop_note, document)
+
+
+def last_stop(paths: DaemonPaths) -> tuple[str, float] | None:
+    """Why and when the last daemon of ``paths`` stopped, if one recorded it."""
+    document = _read_json(paths.stop_note)
+    if document is None:
+        return None
+    try:
+        return str(document["reason"]), float(document["time"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def supervisor_running(paths: DaemonPaths) -> bool:
     """True if a supervisor holds the lock of this home (whatever its files say)."""
     if not paths.supervisor_lock.exists():
@@ -158,6 +177,7 @@ class DaemonView:
     state: DaemonState | None
     workers: Sequence[WorkerStatus]
     unheld_checkpoints: tuple[int, ...]
+    last_stop: tuple[str, float] | None = None
 
     def holder_of(self, pid: int) -> WorkerStatus | None:
         """The live worker whose status lists ``pid``, if any."""
@@ -189,4 +209,5 @@ def view(home: str | os.PathLike[str]) -> DaemonView:
         state=DaemonState.read(paths),
         workers=workers,
         unheld_checkpoints=tuple(pid for pid in waiting if pid not in held),
+        last_stop=None if running else last_stop(paths),
     )

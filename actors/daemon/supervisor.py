@@ -1,8 +1,9 @@
 """The supervisor: ``python -m actors.daemon.supervisor --home H --workers N``.
 
-It takes the home's supervisor lock for as long as it lives (so a second daemon on the same
-home is refused), writes ``daemon.json``, starts N worker OS processes with ``subprocess`` (never
-``fork``: a forked child would share the parent's file locks) and restarts any that dies. When a
+It takes the home's supervisor lock (outside the home, see ``DaemonPaths``) for as long as it
+lives (so a second daemon on the same home is refused), writes its state file beside it, starts
+N worker OS processes with ``subprocess`` (never ``fork``: a forked child would share the
+parent's file locks) and restarts any that dies. When a
 worker dies its locks die with it; the supervisor wakes the others at once so that they adopt its
 processes, and starts a new one. A worker that dies before it is ready is restarted after a
 growing delay, so a broken setup does not spin.
@@ -12,6 +13,12 @@ supervisor dies, even of SIGKILL, the workers see the pipe close and stop gracef
 
 SIGTERM or SIGINT stops the daemon gracefully: every worker gets SIGTERM, lets its running steps
 finish, leaves its processes checkpointed in ``running/`` and exits; the next start resumes them.
+So does the home being deleted or replaced (``HomeWatch``): the reason is logged and kept in
+``stop_note`` beside the lock, outside the home.
+
+SIGHUP makes it read ``target_file`` (``workactors daemon incr|decr``) and reach that many
+workers: new ones are started, surplus ones stopped gracefully like at a daemon stop, and the
+others adopt what those held.
 """
 
 from __future__ import annotations
@@ -20,24 +27,28 @@ import argparse
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import IO
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from actors.daemon import logfile, settings
 from actors.daemon.errors import DaemonRunningError
+from actors.daemon.housekeeping import PRUNE_INTERVAL, HomeWatch, Retention, prune_finished
 from actors.daemon.paths import DaemonPaths
-from actors.daemon.settings import RESCAN_INTERVAL, SHUTDOWN_TIMEOUT
+from actors.daemon.settings import (
+    HOME_CHECK_INTERVAL,
+    MAX_WORKERS,
+    RESCAN_INTERVAL,
+    SHUTDOWN_TIMEOUT,
+)
 from actors.daemon.signals import SignalPipe
-from actors.daemon.status import DaemonState, WorkerStatus, process_started
+from actors.daemon.slots import Slot, WorkerOptions, read_ready, retry_delay, spawn, stop_all
+from actors.daemon.status import DaemonState, WorkerStatus, process_started, write_stop_note
 from actors.daemon.wake import notify_workers
-from actors.runtime import DATABASE_URL_ENV
+from actors.home_identity import check_home
 from persistence.atomic import make_private_directory
 from persistence.errors import LockError
 from persistence.lock import RLock
@@ -48,24 +59,6 @@ log = structlog.get_logger(__name__)
 
 #: Seconds the supervisor waits for its lock: long enough to ride out a status probe.
 LOCK_WAIT = 2.0
-#: The first and the longest delay before restarting a worker that died before it was ready.
-FIRST_RETRY_DELAY = 0.5
-MAX_RETRY_DELAY = 30.0
-#: Seconds beyond the workers' own shutdown timeout before they are killed.
-KILL_GRACE = 15.0
-
-
-@dataclass(slots=True)
-class _Slot:
-    """One worker position: the process in it now, and its restart bookkeeping."""
-
-    index: int
-    process: subprocess.Popen[bytes] | None = None
-    ready_fd: int | None = None
-    ready: bool = False
-    failures: int = 0
-    restart_at: float | None = 0.0
-    log_file: IO[str] | None = field(default=None, repr=False)
 
 
 class Supervisor:
@@ -80,6 +73,7 @@ class Supervisor:
         on_ready: called once every worker of the first start is ready.
         ready_fd: where to write ``ready`` (or ``failed: <reason>``) for ``start_daemon``.
         cwd: the workers' working directory (their ``python -m`` finds modules there).
+        home_check_interval: seconds between two looks at the home and the lock.
     """
 
     def __init__(
@@ -93,18 +87,23 @@ class Supervisor:
         on_ready: Callable[[DaemonState], None] | None = None,
         ready_fd: int | None = None,
         cwd: str | os.PathLike[str] | None = None,
+        home_check_interval: float = HOME_CHECK_INTERVAL,
     ) -> None:
-        if workers < 1:
-            raise ValueError(f"a daemon needs at least one worker, not {workers}")
+        if not 1 <= workers <= MAX_WORKERS:
+            raise ValueError(f"a daemon keeps 1 to {MAX_WORKERS} workers, not {workers}")
         self.paths = DaemonPaths.of(home)
         self.database_url = database_url
-        self.rescan_interval = rescan_interval
         self.shutdown_timeout = shutdown_timeout
-        self.cwd = cwd
+        self.home_check_interval = home_check_interval
+        self._options = WorkerOptions(
+            self.paths, database_url, rescan_interval, shutdown_timeout, cwd
+        )
         self._on_ready = on_ready
         self._ready_fd = ready_fd
-        self._slots = [_Slot(index) for index in range(workers)]
+        self._slots = [Slot(index) for index in range(workers)]
+        self._retiring: list[Slot] = []
         self._stop_reason: str | None = None
+        self._rescale = False
         self._announced = False
         self._lifeline: tuple[int, int] | None = None
         self._state: DaemonState | None = None
@@ -125,6 +124,7 @@ class Supervisor:
             DaemonRunningError: if another daemon holds this home.
         """
         make_private_directory(self.paths.folder)
+        make_private_directory(self.paths.lock_folder)
         lock = RLock(self.paths.supervisor_lock, timeout=LOCK_WAIT)
         try:
             lock.acquire(owner=self)
@@ -139,9 +139,13 @@ class Supervisor:
             return self._run_locked()
         finally:
             self.paths.state_file.unlink(missing_ok=True)
+            self.paths.target_file.unlink(missing_ok=True)
+            write_stop_note(self.paths, self._stop_reason or "it failed to start")
             lock.release(owner=self)
 
     def _run_locked(self) -> int:
+        self.paths.target_file.unlink(missing_ok=True)
+        self.paths.stop_note.unlink(missing_ok=True)
         pid = os.getpid()
         self._state = DaemonState(
             os_pid=pid,
@@ -152,24 +156,30 @@ class Supervisor:
         self._state.write(self.paths)
         self._remove_dead_statuses()
         problem = self._prepare_database()
+        try:
+            retention = Retention.from_environment()
+        except ValueError as exc:
+            problem = problem or str(exc)
         if problem is not None:
+            self.request_stop(problem)
             self._announce(f"failed: {problem}")
             log.error("supervisor.failed", reason=problem)
             return 1
         self._lifeline = os.pipe()
         log.info("supervisor.started", workers=len(self._slots), home=str(self.paths.home))
         # SIGCHLD too: its handler does nothing, but its wakeup byte makes the loop reap.
-        watched = (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD)
+        watched = (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP)
         try:
             with SignalPipe(watched, self._on_signal) as signals:
                 try:
-                    failure = self._loop(signals)
+                    failure = self._loop(signals, HomeWatch(self.paths), retention)
                 finally:
-                    self._stop_workers()
+                    stop_all(self._slots + self._retiring, self.shutdown_timeout)
         finally:
             for end in self._lifeline:
                 os.close(end)
         if failure is not None:
+            self.request_stop(failure)
             self._announce(f"failed: {failure}")
             log.error("supervisor.failed", reason=failure)
             return 1
@@ -180,11 +190,14 @@ class Supervisor:
         """Open the database once before any worker does; what is wrong with it, if anything.
 
         Opening it creates or upgrades its schema. Workers starting together on a new
-        PostgreSQL database would otherwise race to create it, and all but one fail.
+        PostgreSQL database would otherwise race to create it, and all but one fail. The home
+        must belong to this database (``home.json``), which is recorded once it opened.
         """
         url = self.database_url or sqlite_url(self.paths.home / "provenance.sqlite")
         try:
+            check_home(self.paths.home, url, record=False)
             Storage(url).dispose()
+            check_home(self.paths.home, url)
         except WorkactorsError as exc:
             return str(exc)
         except SQLAlchemyError as exc:
@@ -199,27 +212,42 @@ class Supervisor:
                 path.unlink(missing_ok=True)
 
     def _on_signal(self, name: str) -> None:
-        if name != signal.SIGCHLD.name:
-            self.request_stop(name)
+        if name == signal.SIGHUP.name:
+            self._rescale = True
+        elif name != signal.SIGCHLD.name:
+            self.request_stop(f"it received {name}")
 
     # The loop.
 
-    def _loop(self, signals: SignalPipe) -> str | None:
+    def _loop(self, signals: SignalPipe, watch: HomeWatch, retention: Retention) -> str | None:
         """Start, reap and restart workers until asked to stop; a start failure's reason."""
+        next_check = time.monotonic()
+        next_prune = time.monotonic()
         while not self.stopping():
             now = time.monotonic()
+            if now >= next_check:
+                self._check_home(watch)
+                next_check = now + self.home_check_interval
+            if now >= next_prune:
+                self._prune(retention)
+                next_prune = now + PRUNE_INTERVAL
+            if self._rescale:
+                self._rescale = False
+                self._scale_to_target()
             for slot in self._slots:
-                if slot.restart_at is not None and slot.restart_at <= now:
-                    self._spawn(slot)
+                if slot.restart_at is not None and slot.restart_at <= now and not self.stopping():
+                    assert self._lifeline is not None
+                    spawn(slot, self._options, self._lifeline[0])
             ready_fds = [slot.ready_fd for slot in self._slots if slot.ready_fd is not None]
             due = [slot.restart_at for slot in self._slots if slot.restart_at is not None]
-            timeout = max(0.0, min(due) - time.monotonic()) if due else None
+            wake_at = min([next_check, next_prune, *due])
+            timeout = max(0.0, wake_at - time.monotonic())
             readable, _, _ = select.select([signals.fileno(), *ready_fds], [], [], timeout)
             if signals.fileno() in readable:
                 signals.drain()
             for slot in self._slots:
                 if slot.ready_fd is not None and slot.ready_fd in readable:
-                    self._read_ready(slot)
+                    read_ready(slot)
             failure = self._reap()
             if failure is not None:
                 return failure
@@ -231,75 +259,59 @@ class Supervisor:
                     self._on_ready(self._state)
         return None
 
-    def _spawn(self, slot: _Slot) -> None:
-        assert self._lifeline is not None
-        ready_reader, ready_writer = os.pipe()
-        lifeline = self._lifeline[0]
-        command = settings.command(
-            settings.WORKER_MODULE,
-            self.paths.home,
-            "--index",
-            str(slot.index),
-            "--lifeline-fd",
-            str(lifeline),
-            "--ready-fd",
-            str(ready_writer),
-            "--supervisor-pid",
-            str(os.getpid()),
-            "--rescan-interval",
-            str(self.rescan_interval),
-            "--shutdown-timeout",
-            str(self.shutdown_timeout),
-        )
-        env = dict(os.environ)
-        if self.database_url is not None:
-            env[DATABASE_URL_ENV] = self.database_url
-        if slot.log_file is None:
-            slot.log_file = logfile.open_log(self.paths.worker_log(slot.index))
-        try:
-            slot.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=slot.log_file,
-                stderr=slot.log_file,
-                pass_fds=(lifeline, ready_writer),
-                env=env,
-                cwd=self.cwd,
-            )
-        except OSError as exc:
-            os.close(ready_reader)
-            slot.failures += 1
-            slot.restart_at = time.monotonic() + _retry_delay(slot.failures)
-            log.error("supervisor.spawn_failed", index=slot.index, error=str(exc))
-            return
-        finally:
-            os.close(ready_writer)
-        slot.ready_fd = ready_reader
-        slot.ready = False
-        slot.restart_at = None
-        log.info("supervisor.worker_started", index=slot.index, os_pid=slot.process.pid)
+    def _check_home(self, watch: HomeWatch) -> None:
+        problem = watch.problem()
+        if problem is not None:
+            log.error("supervisor.home_gone", reason=problem)
+            self.request_stop(problem)
 
-    def _read_ready(self, slot: _Slot) -> None:
-        assert slot.ready_fd is not None
-        data = os.read(slot.ready_fd, 64)
-        os.close(slot.ready_fd)
-        slot.ready_fd = None
-        if data.startswith(b"ready"):
-            slot.ready = True
-            slot.failures = 0
+    def _prune(self, retention: Retention) -> None:
+        try:
+            removed = prune_finished(self.paths.running / "finished", retention)
+        except OSError as exc:
+            log.warning("supervisor.prune_failed", error=str(exc))
+            return
+        if removed:
+            log.info("supervisor.pruned_finished", removed=removed)
+
+    def _scale_to_target(self) -> None:
+        """Reach the worker count ``target_file`` asks for (``daemon incr|decr``)."""
+        try:
+            target = int(self.paths.target_file.read_text().strip())
+        except (OSError, ValueError) as exc:
+            log.warning("supervisor.bad_target", error=str(exc))
+            return
+        if not 1 <= target <= MAX_WORKERS or target == len(self._slots):
+            return
+        while len(self._slots) < target:
+            used = {slot.index for slot in self._slots + self._retiring}
+            self._slots.append(Slot(next(i for i in range(MAX_WORKERS * 2) if i not in used)))
+        while len(self._slots) > target:
+            slot = self._slots.pop()
+            slot.close_ready()
+            if slot.process is not None and slot.process.poll() is None:
+                slot.process.send_signal(signal.SIGTERM)
+            self._retiring.append(slot)
+        assert self._state is not None
+        self._state = DaemonState(self._state.os_pid, self._state.started, target, self._state.home)
+        self._state.write(self.paths)
+        log.info("supervisor.scaled", workers=target)
 
     def _reap(self) -> str | None:
         """Handle every worker that exited; the reason if the first start cannot succeed."""
         died = False
+        for slot in list(self._retiring):
+            if slot.process is None or slot.process.poll() is not None:
+                log.info("supervisor.worker_retired", index=slot.index)
+                slot.close()
+                self._retiring.remove(slot)
         for slot in self._slots:
             process = slot.process
             if process is None or process.poll() is None:
                 continue
             died = True
             slot.process = None
-            if slot.ready_fd is not None:
-                os.close(slot.ready_fd)
-                slot.ready_fd = None
+            slot.close_ready()
             log_path = self.paths.worker_log(slot.index)
             if not slot.ready:
                 if not self._announced:
@@ -309,7 +321,7 @@ class Supervisor:
                     )
                 slot.failures += 1
             slot.ready = False
-            delay = _retry_delay(slot.failures) if slot.failures else 0.0
+            delay = retry_delay(slot.failures) if slot.failures else 0.0
             slot.restart_at = time.monotonic() + delay
             log.warning(
                 "supervisor.worker_died",
@@ -334,33 +346,6 @@ class Supervisor:
             os.close(self._ready_fd)
             self._ready_fd = None
 
-    def _stop_workers(self) -> None:
-        """SIGTERM every worker, wait for their graceful stop, kill what outlasts it."""
-        running = [slot.process for slot in self._slots if slot.process is not None]
-        for process in running:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.shutdown_timeout + KILL_GRACE
-        for process in running:
-            try:
-                process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.error("supervisor.worker_killed", os_pid=process.pid)
-                process.kill()
-                process.wait()
-        for slot in self._slots:
-            if slot.ready_fd is not None:
-                os.close(slot.ready_fd)
-                slot.ready_fd = None
-            if slot.log_file is not None:
-                slot.log_file.close()
-                slot.log_file = None
-            slot.process = None
-
-
-def _retry_delay(failures: int) -> float:
-    return float(min(MAX_RETRY_DELAY, FIRST_RETRY_DELAY * 2 ** max(0, failures - 1)))
-
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The supervisor's command line."""
@@ -369,6 +354,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "The workactors daemon: keeps worker OS processes running on a home.",
     )
     parsed.add_argument("--workers", type=int, default=1)
+    parsed.add_argument("--home-check-interval", type=float, default=HOME_CHECK_INTERVAL)
     return parsed.parse_args(argv)
 
 
@@ -385,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rescan_interval=args.rescan_interval,
         shutdown_timeout=args.shutdown_timeout,
         ready_fd=args.ready_fd,
+        home_check_interval=args.home_check_interval,
     )
     try:
         return supervisor.run()

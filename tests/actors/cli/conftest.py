@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from actors import Process, ProcessSpec, Runtime, workfunction
 from actors.cli import app
+from actors.daemon import stop_daemon
 from provenance import Int, Node, ProcessNode
 from provenance.storage import sqlite_url
 
@@ -155,3 +156,10 @@ def cli(populated_home: PopulatedHome) -> Cli:
         )
 
     return invoke
+
+
+@pytest.fixture
+def daemon_home(home: Path) -> Iterator[Path]:
+    """A home whose daemon, if the test starts one, is stopped after it."""
+    yield home
+    stop_daemon(home, timeout=60.0)

@@ -10,15 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import pytest
-
 from actors import ProcessState, Runtime
 from actors.control import intent_path
-from actors.daemon import stop_daemon
 from actors.daemon.paths import DaemonPaths
 from persistence.folders import lock_path_of
 from provenance import Float, Int, Str
@@ -32,18 +28,14 @@ from tests.persistence.children import lock_held_by_child
 TIMEOUT = 60.0
 
 
-@pytest.fixture
-def daemon_home(home: Path) -> Iterator[Path]:
-    """A home whose daemon, if the test starts one, is stopped after it."""
-    yield home
-    stop_daemon(home, timeout=TIMEOUT)
-
-
-def test_status_of_a_home_without_a_daemon_says_it_is_not_running(cli: Cli, tmp_path: Path) -> None:
+def test_status_of_a_home_without_a_daemon_says_it_is_not_running_and_exits_3(
+    cli: Cli, tmp_path: Path
+) -> None:
     result = cli("daemon", "status", home=tmp_path / "none")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "The daemon is not running" in result.stdout
     result = cli("daemon", "status", "--json", home=tmp_path / "none")
+    assert result.exit_code == 3
     document = json.loads(result.stdout)
     assert document["running"] is False
     assert document["workers"] == []
@@ -260,3 +252,80 @@ def test_logs_follow_prints_lines_as_they_are_appended_until_ctrl_c(tmp_path: Pa
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _alive_workers(cli: Cli, home: Path) -> list[int]:
+    document = json.loads(cli("daemon", "status", "--json", home=home).stdout)
+    return [worker["index"] for worker in document["workers"] if worker["alive"]]
+
+
+def test_incr_and_decr_change_the_worker_count_without_stopping_the_daemon(
+    cli: Cli, daemon_home: Path
+) -> None:
+    assert cli("daemon", "start", "--workers", "1", home=daemon_home).exit_code == 0
+    supervisor = json.loads(cli("daemon", "status", "--json", home=daemon_home).stdout)
+
+    grown = cli("daemon", "incr", "2", "--json", home=daemon_home)
+    assert grown.exit_code == 0, grown.output
+    assert json.loads(grown.stdout) == {
+        "workers": 3,
+        "was": 1,
+        "os_pid": supervisor["supervisor"]["os_pid"],
+    }
+    assert _alive_workers(cli, daemon_home) == [0, 1, 2]
+
+    shrunk = cli("daemon", "decr", home=daemon_home)
+    assert shrunk.exit_code == 0, shrunk.output
+    assert "now runs 2 worker(s) (was 3)" in shrunk.stdout
+    assert _alive_workers(cli, daemon_home) == [0, 1]
+    with Runtime(daemon_home) as runtime:
+        pid = runtime.queue_up(Double, {"x": Int(4)})
+        wait_for(lambda: ended(daemon_home, pid), TIMEOUT, f"the end of {pid}")
+        assert state_of(pid) is ProcessState.FINISHED
+
+    too_few = cli("daemon", "decr", "2", home=daemon_home)
+    assert too_few.exit_code == 2
+    assert "keeps 1 to 256, not 0" in too_few.stderr
+    after = json.loads(cli("daemon", "status", "--json", home=daemon_home).stdout)
+    assert after["supervisor"]["os_pid"] == supervisor["supervisor"]["os_pid"]
+
+
+def test_incr_without_a_daemon_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("daemon", "incr", home=tmp_path / "none")
+    assert result.exit_code == 1
+    assert "no daemon runs on" in result.stderr
+
+
+def test_restart_replaces_the_supervisor_and_keeps_the_worker_count(
+    cli: Cli, daemon_home: Path
+) -> None:
+    fresh = cli("daemon", "restart", home=daemon_home)
+    assert fresh.exit_code == 0, fresh.output
+    assert "Daemon started (none was running)" in fresh.stdout
+    assert cli("daemon", "incr", home=daemon_home).exit_code == 0
+    before = json.loads(cli("daemon", "status", "--json", home=daemon_home).stdout)
+
+    restarted = cli("daemon", "restart", home=daemon_home)
+
+    assert restarted.exit_code == 0, restarted.output
+    assert "Daemon restarted" in restarted.stdout
+    after = json.loads(cli("daemon", "status", "--json", home=daemon_home).stdout)
+    assert after["supervisor"]["os_pid"] != before["supervisor"]["os_pid"]
+    assert [worker["alive"] for worker in after["workers"]] == [True, True]
+
+
+def test_logs_json_gives_each_log_with_its_last_lines(cli: Cli, tmp_path: Path) -> None:
+    paths = DaemonPaths.of(tmp_path / "home")
+    paths.folder.mkdir(parents=True)
+    paths.supervisor_log.write_text("one\ntwo\nthree\n")
+    paths.worker_log(0).write_text("w\n")
+
+    result = cli("daemon", "logs", "-n", "2", "--json", home=paths.home)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "logs": [
+            {"name": "supervisor", "path": str(paths.supervisor_log), "lines": ["two", "three"]},
+            {"name": "worker-0", "path": str(paths.worker_log(0)), "lines": ["w"]},
+        ]
+    }

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m actors.cli ARGS`` as a user's shell runs it, without the test's settings."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -29,6 +30,9 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+run_console_script = _run_cli
 
 
 def test_json_on_a_new_home_is_the_only_thing_on_stdout_although_the_database_is_created(

@@ -101,7 +101,11 @@ def test_process_report_indents_the_whole_call_tree_of_a_work_chain(
     child_lines = [line for line in lines if "[ReportingChild|" in line]
     assert len(parent_lines) == 2
     assert len(child_lines) == 1
-    indent = len(child_lines[0]) - len(child_lines[0].lstrip())
-    assert indent > len(parent_lines[0]) - len(parent_lines[0].lstrip())
+
+    def indent(line: str) -> int:
+        body = line[33:]  # after the time and level columns
+        return len(body) - len(body.lstrip())
+
+    assert indent(child_lines[0]) > indent(parent_lines[0])
     order = [line.split("] ", 1)[1] for line in lines]
     assert order.index("launching the child") < order.index("child working")

@@ -60,7 +60,7 @@ def test_an_unreadable_status_file_reads_as_none(tmp_path: Path) -> None:
 def test_the_supervisor_lock_tells_whether_a_daemon_runs(tmp_path: Path) -> None:
     paths = DaemonPaths.of(tmp_path)
     assert not supervisor_running(paths)
-    make_private_directory(paths.folder)
+    make_private_directory(paths.lock_folder)
     with lock_held_by_child(paths.supervisor_lock) as held:
         assert supervisor_running(paths)
         held.release()
