@@ -3,11 +3,14 @@
 from provenance.backend import ProvenanceBackend, get_backend, set_backend_provider
 from provenance.data import Bool, Data, Dict, Float, FrozenDict, Int, List, Str
 from provenance.errors import (
+    AmbiguousIdentifierError,
     InvalidValueError,
     ModificationNotAllowedError,
+    MultipleObjectsError,
     NoBackendError,
     NotExistentError,
     ProvenanceError,
+    QueryError,
     StorageError,
     WorkactorsError,
 )
@@ -16,11 +19,13 @@ from provenance.logs import DbLogHandler
 from provenance.nodes import Node, load_node, load_nodes
 from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
+from provenance.querybuilder import QueryBuilder
 from provenance.records import LinkType
 from provenance.storage import Storage
 from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
 __all__ = [
+    "AmbiguousIdentifierError",
     "Bool",
     "Calculation",
     "Data",
@@ -36,6 +41,7 @@ __all__ = [
     "List",
     "LogEntry",
     "ModificationNotAllowedError",
+    "MultipleObjectsError",
     "NoBackendError",
     "Node",
     "NotExistentError",
@@ -43,6 +49,8 @@ __all__ = [
     "ProcessState",
     "ProvenanceBackend",
     "ProvenanceError",
+    "QueryBuilder",
+    "QueryError",
     "Storage",
     "StorageError",
     "Str",

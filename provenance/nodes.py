@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from provenance.backend import get_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
+from provenance.identifiers import find_node_row, parse_identifier
 from provenance.models import DbLink, DbNode
+from provenance.reading import read_storage, sync_open_backend
 from provenance.records import LinkType, NodeRecord
 from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
@@ -162,7 +164,7 @@ class Node:
         )
         if link_type is not None:
             query = query.where(DbLink.link_type == link_type.value)
-        with get_backend().storage.read_session() as session:
+        with read_storage().read_session() as session:
             return [(label, Node._from_row(row)) for label, row in session.execute(query)]
 
     def get_inputs(self, link_type: LinkType | None = None) -> list[Node]:
@@ -191,24 +193,31 @@ def _check_description(description: str, class_name: str) -> str:
     return check_text(description, f"the description of a {class_name}")
 
 
-def load_node(pk_or_uuid: int | str) -> Node:
-    """Load a stored node by pk or uuid.
+def load_node(identifier: int | str) -> Node:
+    """Load a stored node by pk, full uuid or unambiguous uuid prefix.
+
+    No runtime is needed: without one, the default home's database is read
+    (``provenance.reading``). Inside a runtime, a miss is retried once after the provenance
+    actor has committed what it was sent, so that a step that just launched a child finds it.
 
     Raises:
-        NotExistentError: if no node has that pk or uuid.
+        TypeError: for an identifier that is neither an int nor a str.
+        ValueError: for a str that is neither digits nor (a prefix of) a uuid.
+        NotExistentError: if no node matches.
+        AmbiguousIdentifierError: if a prefix matches several nodes (they are listed).
     """
-    if isinstance(pk_or_uuid, bool) or not isinstance(pk_or_uuid, int | str):
-        raise TypeError(f"load_node takes a pk (int) or a uuid (str), not {pk_or_uuid!r}")
-    column = DbNode.id if isinstance(pk_or_uuid, int) else DbNode.uuid
-    with get_backend().storage.read_session() as session:
-        row = session.execute(sa.select(DbNode).where(column == pk_or_uuid)).scalar_one_or_none()
-    if row is None:
-        kind = "pk" if isinstance(pk_or_uuid, int) else "uuid"
-        raise NotExistentError(
-            f"no node with {kind} {pk_or_uuid!r} in the provenance database; "
-            "`workactors process list` shows the stored processes"
-        )
-    return Node._from_row(row)
+    parsed = parse_identifier(identifier)
+    try:
+        return _load_once(parsed)
+    except NotExistentError:
+        if not sync_open_backend():
+            raise
+    return _load_once(parsed)
+
+
+def _load_once(identifier: int | str) -> Node:
+    with read_storage().read_session() as session:
+        return Node._from_row(find_node_row(session, identifier))
 
 
 def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
@@ -220,7 +229,7 @@ def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
     wanted = set(uuids)
     if not wanted:
         return {}
-    with get_backend().storage.read_session() as session:
+    with read_storage().read_session() as session:
         rows = session.execute(sa.select(DbNode).where(DbNode.uuid.in_(wanted))).scalars()
         nodes = {row.uuid: Node._from_row(row) for row in rows}
     missing = wanted - nodes.keys()
