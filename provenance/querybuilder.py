@@ -334,11 +334,13 @@ class QueryBuilder:
             statement = statement.offset(self._offset)
         return statement, layout
 
-    def as_sql(self) -> str:
-        """The SQL statement the query runs, for reading (parameters not inlined)."""
+    def as_sql(self, *, inline: bool = False) -> str:
+        """The SQL statement the query runs, for reading or ``EXPLAIN``; ``inline`` renders
+        the parameters into it (for values SQL can spell: numbers and text)."""
         storage, dialect = self._dialect()
         statement, _layout = self._select(dialect)
-        return str(statement.compile(storage.read_engine))
+        compile_kwargs = {"literal_binds": True} if inline else {}
+        return str(statement.compile(storage.read_engine, compile_kwargs=compile_kwargs))
 
     # Running.
 

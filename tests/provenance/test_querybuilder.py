@@ -123,12 +123,10 @@ def _build(rt: Runtime) -> Graph:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def graph(request: pytest.FixtureRequest) -> Graph:
+@pytest.fixture
+def graph(any_runtime: Runtime) -> Graph:
     """The graph, on each backend, with its runtime open."""
-    fixture = "runtime" if request.param == "sqlite" else "pg_runtime"
-    rt: Runtime = request.getfixturevalue(fixture)
-    return _build(rt)
+    return _build(any_runtime)
 
 
 @contextmanager
