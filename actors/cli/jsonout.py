@@ -107,6 +107,19 @@ def _link(link: Link) -> JsonObject:
     }
 
 
+def node_summary(node: NodeSummary) -> JsonObject:
+    """A node in a listing (``group show --json``)."""
+    return {
+        "pk": node.pk,
+        "uuid": node.uuid,
+        "node_type": node.node_type,
+        "label": node.label,
+        "value": node.value if not node.is_process else None,
+        "process_label": node.process_label if node.is_process else None,
+        "ctime": iso_time(node.ctime),
+    }
+
+
 def node_detail(detail: NodeDetail) -> JsonObject:
     """``node show --json``."""
     node = detail.node

@@ -181,34 +181,6 @@ def _require_process(node: NodeSummary) -> None:
         )
 
 
-def list_processes(
-    session: Session, *, limit: int | None, state: ProcessState | None = None
-) -> ProcessPage:
-    """The newest ``limit`` process nodes (all if None), returned oldest first.
-
-    One query: the total number of matches rides along as a window count, so that the caller
-    can say how many were left out without a second round trip.
-    """
-    total = sa.func.count().over().label("total")
-    query = (
-        sa.select(DbNode, total)
-        .where(
-            sa.or_(
-                DbNode.node_type == ProcessNode.node_type,
-                DbNode.node_type.startswith(f"{ProcessNode.node_type}."),
-            )
-        )
-        .order_by(DbNode.id.desc())
-    )
-    if state is not None:
-        query = query.where(DbNode.attributes["process_state"].as_string() == state.value)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
-    processes = [NodeSummary.from_row(node) for node, _total in reversed(rows)]
-    return ProcessPage(processes=processes, total=rows[0][1] if rows else 0)
-
-
 def _links(session: Session, pk: int, *, incoming: bool) -> list[Link]:
     mine, other = (
         (DbLink.output_id, DbLink.input_id) if incoming else (DbLink.input_id, DbLink.output_id)
