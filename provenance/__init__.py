@@ -4,6 +4,7 @@ from provenance.backend import ProvenanceBackend, get_backend, set_backend_provi
 from provenance.data import Bool, Data, Dict, Float, FrozenDict, Int, List, Str
 from provenance.errors import (
     AmbiguousIdentifierError,
+    ArchiveError,
     InvalidValueError,
     ModificationNotAllowedError,
     MultipleObjectsError,
@@ -26,6 +27,7 @@ from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
 __all__ = [
     "AmbiguousIdentifierError",
+    "ArchiveError",
     "Bool",
     "Calculation",
     "Data",

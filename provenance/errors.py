@@ -53,3 +53,8 @@ class QueryError(ProvenanceError, ValueError):
 
 class AmbiguousIdentifierError(MultipleObjectsError):
     """A uuid prefix matches several nodes; the message lists the candidates."""
+
+
+class ArchiveError(ProvenanceError):
+    """An archive cannot be read or imported: damaged, of an unknown version, or in conflict
+    with the database. Nothing was imported when it is raised."""

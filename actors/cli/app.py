@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from actors.cli import daemon, group, node, process, storage
+from actors.cli import archive, daemon, group, node, process, storage
 from actors.cli.context import CliSettings
 from actors.cli.guard import GuardedGroup
 from actors.runtime import DATABASE_URL_ENV, HOME_ENV
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(process.app, name="process")
 app.add_typer(node.app, name="node")
 app.add_typer(group.app, name="group")
+app.add_typer(archive.app, name="archive")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(storage.app, name="storage")
 
