@@ -122,6 +122,8 @@ class DbNode(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType(), default=dict)
     ctime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     mtime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The content hash (``provenance.hashing``): what caching matches on.
+    node_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class DbLink(Base):

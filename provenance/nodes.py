@@ -45,6 +45,7 @@ class Node:
         self._description = description
         self._attributes: dict[str, Any] = {}
         self._ctime: dt.datetime | None = None
+        self._node_hash: str | None = None
 
     @property
     def uuid(self) -> str:
@@ -94,6 +95,7 @@ class Node:
         clone._pk = None
         clone._ctime = None
         clone._attributes = copy.deepcopy(self._attributes)
+        clone._node_hash = None
         return clone
 
     def store(self) -> Self:
@@ -114,12 +116,31 @@ class Node:
             attributes=self._attributes_to_store(),
             label=self._label,
             description=self._description,
+            node_hash=self._content_hash(),
         )
+
+    def _content_hash(self) -> str | None:
+        """The hash stored with the node (``provenance.hashing``); None if it has none."""
+        return self._node_hash
+
+    @property
+    def node_hash(self) -> str | None:
+        """The content hash caching matches on, None for a node stored without one."""
+        return self._node_hash if self._pk is not None else self._content_hash()
+
+    @property
+    def cached_from(self) -> str | None:
+        """The uuid of the process whose results this process node reused, else None."""
+        value = (
+            self._attributes.get("cached_from") if self.node_type.startswith("process") else None
+        )
+        return value if isinstance(value, str) else None
 
     def _attributes_to_store(self) -> dict[str, Any]:
         return dict(self._attributes)
 
     def _mark_stored(self, pks: Mapping[str, int]) -> None:
+        self._node_hash = self._content_hash()
         self._pk = pks[self._uuid]
         self._ctime = dt.datetime.now(dt.UTC)
 
@@ -139,6 +160,7 @@ class Node:
         node._description = row.description
         node._attributes = dict(row.attributes)
         node._ctime = row.ctime
+        node._node_hash = row.node_hash
         node._init_loaded()
         return node
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import sqlalchemy as sa
 
 from actors import Runtime, ToContext, WorkChain, WorkChainSpec
 from actors.runtimes import open_runtime
@@ -23,6 +23,7 @@ from provenance import (
     QueryBuilder,
     load_node,
 )
+from provenance.models import DbNode
 from provenance.reading import close_readers
 
 
@@ -47,16 +48,18 @@ def test_a_node_is_found_by_pk_uuid_prefix_and_digits(runtime: Runtime) -> None:
 
 
 def test_an_ambiguous_prefix_lists_the_candidates(runtime: Runtime) -> None:
-    # 17 nodes over 16 hex digits: two share a first character.
-    nodes = [Int(value).store() for value in range(17)]
-    first, count = Counter(node.uuid[0] for node in nodes).most_common(1)[0]
-    assert count > 1
-    sharing = [node for node in nodes if node.uuid.startswith(first)]
+    twins = ("abcd0000-0000-4000-8000-000000000001", "abcd1111-0000-4000-8000-000000000002")
+    nodes = [Int(1).store(), Int(2).store()]
+    runtime.backend.sync()
+    with runtime.storage.write_engine.begin() as connection:
+        for twin, node in zip(twins, nodes, strict=True):
+            connection.execute(sa.update(DbNode).where(DbNode.id == node.pk).values(uuid=twin))
     with pytest.raises(AmbiguousIdentifierError, match="matches several nodes") as raised:
-        load_node(first)
-    for node in sharing:
-        assert f"{node.uuid} (pk {node.pk}, data.int)" in str(raised.value)
+        load_node("abcd")
+    for twin, node in zip(twins, nodes, strict=True):
+        assert f"{twin} (pk {node.pk}, data.int)" in str(raised.value)
     assert "give more characters" in str(raised.value)
+    assert load_node("abcd1").pk == nodes[1].pk
 
 
 @pytest.mark.parametrize(
