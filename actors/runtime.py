@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from actors import call_stack, holders
+from actors.caching import CachingSetting, launch_cached
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
 from actors.holders import HOLDER, Holder
@@ -77,6 +78,8 @@ class Runtime:
             no thread; they are revived when what they wait for arrives.
         durable: hold the lock of every process run here and checkpoint it after every step,
             so that another worker or a restart resumes it (what a daemon worker runs).
+        caching: reuse finished runs instead of running again: True for every class, or
+            class paths / patterns (``actors.caching``); default off (or ``$WORKACTORS_CACHING``).
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
@@ -89,6 +92,7 @@ class Runtime:
         database_url: str | None = None,
         passivation: bool = True,
         durable: bool = False,
+        caching: CachingSetting = None,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
         for folder in (
@@ -107,6 +111,7 @@ class Runtime:
         self._provenance_ref = ProvenanceActor.start(self.storage)
         self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
         self.passivation = passivation
+        self.caching = caching
         self.registry = RegistryActor.start(reviver=self._revive)
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(RuntimeFilter(id(self)))
@@ -215,6 +220,8 @@ class Runtime:
                 return reattach(self, process_class, caller, found, detached=detached)
         process = process_class(inputs)
         process._runtime = self
+        if (cached := launch_cached(self, process, caller, key)) is not None:
+            return cached
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
         process.node.set_process_attributes(

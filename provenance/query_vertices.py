@@ -32,6 +32,7 @@ NODE_KEYS = (
     "ctime",
     "mtime",
     "node_type",
+    "node_hash",
     "process_type",
     "attributes",
     "attributes.<key>[.<key>...]",
@@ -193,7 +194,7 @@ def node_field(columns: Any, key: str, tag: str) -> Field:
     """
     if key in {"id", "pk"}:
         return Column(columns.id, int, "int")
-    if key in {"uuid", "label", "description", "node_type"}:
+    if key in {"uuid", "label", "description", "node_type", "node_hash"}:
         return Column(columns[key], str, "str")
     if key in {"ctime", "mtime"}:
         return Column(columns[key], dt.datetime, "datetime")

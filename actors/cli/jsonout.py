@@ -39,6 +39,7 @@ def process_summary(node: NodeSummary) -> JsonObject:
         "process_label": node.process_label,
         "state": state.value if state is not None else None,
         "paused": node.paused,
+        "cached_from": node.cached_from,
         "exit_status": node.exit_status,
         "exit_message": node.exit_message,
         "ctime": iso_time(node.ctime),

@@ -11,9 +11,10 @@ import graphviz
 import typer
 
 from actors.cli import jsonout, queries, render
-from actors.cli.context import fail, read_session
-from actors.cli.identifiers import resolve_pks
+from actors.cli.context import fail, open_runtime, read_session
+from actors.cli.identifiers import node_argument, resolve_pks
 from actors.cli.options import JsonFlag, NodePksArgument
+from actors.rehash import rehash
 from provenance.errors import NotExistentError
 from provenance.graph import ProvenanceGraph, neighbourhood, to_digraph
 
@@ -98,3 +99,43 @@ def graph_command(
         fail(f"Graphviz could not render the graph: {reason}")
     target.write_bytes(image)
     render.stdout_console().print(f"Wrote {target}")
+
+
+@app.command("rehash")
+def rehash_command(
+    ctx: typer.Context,
+    pks: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PK...]",
+            parser=node_argument,
+            help="The nodes to rehash (pk, uuid or prefix); default every node.",
+        ),
+    ] = None,
+) -> None:
+    """Recompute the content hashes that caching matches on (after a code change, an archive
+    import, or for processes run by the daemon)."""
+    with open_runtime(ctx) as runtime:
+        runtime.backend.sync()
+        with runtime.storage.read_session() as session:
+            chosen = resolve_pks(session, pks) if pks else None
+        with render.stderr_console().status("Rehashing...") as status:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                done += count
+                status.update(f"Rehashing: {done} nodes")
+
+            counts = rehash(runtime.storage, chosen, advance)
+    render.stdout_console().print(
+        f"Rehashed {counts.data} data nodes and {counts.processes} processes"
+        + (
+            f"; {counts.unhashable} processes have no hash (class not importable here, or "
+            "inputs that are not data)"
+            if counts.unhashable
+            else ""
+        ),
+        markup=False,
+        soft_wrap=True,
+    )

@@ -96,6 +96,12 @@ class NodeSummary:
         return bool(self.attributes.get("paused"))
 
     @property
+    def cached_from(self) -> str | None:
+        """The uuid of the run whose results this one reused, if it was a cache hit."""
+        value = self.attributes.get("cached_from")
+        return value if isinstance(value, str) else None
+
+    @property
     def exit_status(self) -> int | None:
         """The exit status, once the process finished."""
         value = self.attributes.get("exit_status")
