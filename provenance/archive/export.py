@@ -120,6 +120,7 @@ def _node_lines(session: Session, ids: set[int], uuids: dict[int, str]) -> Itera
             "attributes": node.attributes,
             "ctime": iso(node.ctime),
             "mtime": iso(node.mtime),
+            "hash": node.node_hash,
         }
 
 

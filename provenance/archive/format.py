@@ -8,7 +8,8 @@ An archive is a zip file holding exactly these members, at its top level:
     "sha256": {member name: hex digest of the member}}``.
 ``nodes.jsonl``
     one JSON object a line: ``uuid``, ``node_type``, ``label``, ``description``, ``attributes``
-    (JSON object), ``ctime`` and ``mtime`` (ISO 8601 with offset).
+    (JSON object), ``ctime`` and ``mtime`` (ISO 8601 with offset), ``hash`` (the content hash
+    caching matches on, 64 hex digits, or null).
 ``links.jsonl``
     ``input`` and ``output`` (node uuids), ``type`` (``input``, ``create``, ``return``,
     ``call``), ``label``.
@@ -42,6 +43,7 @@ RECORD_MEMBERS = (NODES, LINKS, LOGS, GROUPS)
 MEMBERS = (METADATA, *RECORD_MEMBERS)
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
 _LINK_TYPES = {link_type.value for link_type in LinkType}
 
 
@@ -111,8 +113,12 @@ class RecordChecker:
     def node(self, record: Any) -> dict[str, Any]:
         """A node record, its times parsed."""
         fields = self.mapping(
-            record, ("uuid", "node_type", "label", "description", "attributes", "ctime", "mtime")
+            record,
+            ("uuid", "node_type", "label", "description", "attributes", "ctime", "mtime", "hash"),
         )
+        node_hash = fields["hash"]
+        if node_hash is not None and (not isinstance(node_hash, str) or not _HASH.match(node_hash)):
+            raise self.fail(f"hash {node_hash!r} is neither null nor 64 hexadecimal digits")
         return {
             "uuid": self.uuid(fields["uuid"], "uuid"),
             "node_type": self.text(fields["node_type"], "node_type", label=True),
@@ -121,6 +127,7 @@ class RecordChecker:
             "attributes": self.json_object(fields["attributes"], "attributes"),
             "ctime": self.time(fields["ctime"], "ctime"),
             "mtime": self.time(fields["mtime"], "mtime"),
+            "node_hash": node_hash,
         }
 
     def link(self, record: Any) -> dict[str, Any]:

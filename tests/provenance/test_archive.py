@@ -39,6 +39,7 @@ def dump(storage: Storage) -> Dump:
                 row.attributes,
                 row.ctime,
                 row.mtime,
+                row.node_hash,
             )
             for row in session.execute(sa.select(DbNode)).scalars()
         }

@@ -27,6 +27,9 @@ def test_cached_runs_are_marked_and_rehash_restores_lost_hashes(cli: Cli, tmp_pa
     assert listed[source.pk]["cached_from"] is None
     table = cli("process", "list", home=home).stdout
     assert table.count("finished (cached)") == 1
+    shown = cli("process", "show", str(cached.pk), home=home).stdout
+    [line] = [line for line in shown.splitlines() if line.startswith("cached from")]
+    assert line.split() == ["cached", "from", source.uuid]
 
     result = cli("node", "rehash", home=home)
     assert result.exit_code == 0, result.output
