@@ -29,12 +29,16 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import sqlalchemy as sa
 
 from actors.reattach import CALL_KEY
-from provenance import Data, ProcessNode, ProcessState, QueryBuilder
+from provenance import Data, Node, ProcessNode, ProcessState
 from provenance.hashing import process_hash, source_hash
 from provenance.log import get_logger
+from provenance.models import DbLink, DbNode
 from provenance.records import LinkRecord, LinkType, LogRecord, WriteOp
 
 if TYPE_CHECKING:
@@ -152,20 +156,84 @@ def hash_of(
     )
 
 
-def find_source(runtime: Runtime, node_type: str, node_hash: str) -> ProcessNode | None:
-    """The oldest process that ended FINISHED with status 0 and has this hash, if any."""
-    query = QueryBuilder(storage=runtime.storage).append(
-        ProcessNode,
-        filters={
-            "node_type": node_type,
-            "node_hash": node_hash,
-            "attributes.process_state": ProcessState.FINISHED.value,
-            "attributes.exit_status": 0,
-        },
-        project="*",
+def _lookup() -> sa.Select[Any]:
+    """The oldest FINISHED run with status 0 of a type and hash, with its created and returned
+    outputs (a row per output; one row of NULL outputs if it has none): one query."""
+    source = (
+        sa.select(DbNode.id, DbNode.uuid)
+        .where(
+            DbNode.node_hash == sa.bindparam("node_hash"),
+            DbNode.node_type == sa.bindparam("node_type"),
+            DbNode.attributes["process_state"].as_string() == ProcessState.FINISHED.value,
+            DbNode.attributes["exit_status"].as_integer() == 0,
+        )
+        .order_by(DbNode.id)
+        .limit(1)
+        .subquery("source")
     )
-    found = query.order_by({"ProcessNode": "id"}).first(flat=True)
-    return found if isinstance(found, ProcessNode) else None
+    links = DbLink.__table__.alias("link")
+    output = DbNode.__table__.alias("output")
+    joined = source.outerjoin(
+        links,
+        sa.and_(
+            links.c.input_id == source.c.id,
+            links.c.link_type.in_([LinkType.CREATE.value, LinkType.RETURN.value]),
+        ),
+    ).outerjoin(output, output.c.id == links.c.output_id)
+    return (
+        sa.select(
+            source.c.id.label("source_id"),
+            source.c.uuid.label("source_uuid"),
+            links.c.link_type.label("link_type"),
+            links.c.label.label("link_label"),
+            *output.c,
+        )
+        .select_from(joined)
+        .order_by(links.c.id)
+    )
+
+
+#: Built once: a cache lookup is on the launch path, where building a statement would cost
+#: more than running it.
+_LOOKUP = _lookup()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSource:
+    """A finished run to reuse: its pk, uuid and outputs (link type, label, node)."""
+
+    pk: int
+    uuid: str
+    outputs: list[tuple[LinkType, str, Data]]
+
+
+def find_source(runtime: Runtime, node_type: str, node_hash: str) -> CacheSource | None:
+    """The oldest process that ended FINISHED with status 0 and has this hash, with its
+    created and returned outputs; None if there is none."""
+    with runtime.storage.read_engine.connect() as connection:
+        rows = connection.execute(_LOOKUP, {"node_hash": node_hash, "node_type": node_type}).all()
+    if not rows:
+        return None
+    outputs = []
+    for row in rows:
+        if row.link_type is None:
+            continue
+        node = Node._from_row(row)  # type: ignore[arg-type] # a Core row has the same fields
+        if isinstance(node, Data):
+            outputs.append((LinkType(row.link_type), row.link_label, node))
+    return CacheSource(rows[0].source_id, rows[0].source_uuid, outputs)
+
+
+class _WrittenOutputs:
+    """What ``_stored_result`` reads from a finished node, given from memory: the outputs of a
+    cache hit were just written, reading them back would only cost a query."""
+
+    def __init__(self, outputs: dict[str, Data]) -> None:
+        self._outputs = outputs
+
+    def get_outputs_dict(self, link_type: LinkType | None = None) -> dict[str, Data]:
+        """The outputs by label."""
+        return dict(self._outputs)
 
 
 def launch_cached(
@@ -191,11 +259,12 @@ def launch_cached(
     if key is not None:
         node.set_process_attributes(**{CALL_KEY: key})
     ops: list[WriteOp] = process._launch_ops(caller.node.uuid if caller is not None else None)
-    clones = _output_ops(source, node.uuid, ops)
+    written = _output_ops(source.outputs, node.uuid, ops)
     pks = runtime.backend.write(ops)
     process._mark_launched(pks)
-    for clone in clones:
-        clone._mark_stored(pks)
+    for output in written.values():
+        if not output.is_stored:
+            output._mark_stored(pks)
     assert node.pk is not None
     runtime.backend.write_nowait(
         [
@@ -211,24 +280,21 @@ def launch_cached(
     )
     log.info("caching.hit", pid=node.pk, source=source.pk, process=process_class.class_path())
     done: Future[Any] = Future()
-    stored = runtime.load_node(node.pk)
-    assert isinstance(stored, ProcessNode)
-    done.set_result(process_class._stored_result(stored))
+    done.set_result(process_class._stored_result(cast(ProcessNode, _WrittenOutputs(written))))
     return process, done
 
 
-def _output_ops(source: ProcessNode, target_uuid: str, ops: list[WriteOp]) -> list[Data]:
-    """Append the outputs of ``source`` to ``ops`` for ``target_uuid``: created ones cloned,
-    returned ones linked again. Returns the clones."""
-    clones: list[Data] = []
-    for link_type in (LinkType.CREATE, LinkType.RETURN):
-        for label, output in source.get_outputs_dict(link_type=link_type).items():
-            if not isinstance(output, Data):
-                continue
-            target = output
-            if link_type is LinkType.CREATE:
-                target = output.clone()
-                ops.extend(target._records_to_store())
-                clones.append(target)
-            ops.append(LinkRecord(target_uuid, target.uuid, link_type, label))
-    return clones
+def _output_ops(
+    outputs: list[tuple[LinkType, str, Data]], target_uuid: str, ops: list[WriteOp]
+) -> dict[str, Data]:
+    """Append the source's outputs to ``ops`` for ``target_uuid``: created ones cloned,
+    returned ones linked again. Returns the outputs of the new node by label."""
+    written: dict[str, Data] = {}
+    for link_type, label, output in outputs:
+        target = output
+        if link_type is LinkType.CREATE:
+            target = output.clone()
+            ops.extend(target._records_to_store())
+        ops.append(LinkRecord(target_uuid, target.uuid, link_type, label))
+        written[label] = target
+    return written
