@@ -21,7 +21,7 @@ from actors.errors import RuntimeClosedError
 from actors.holders import HOLDER
 from actors.process import Process
 from actors.process_actor import ProcessActor
-from actors.process_messages import Start
+from actors.process_messages import Resume, Start
 from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import PassivatedProcess, Register
 from actors.runtimes import step_runtime
@@ -132,6 +132,16 @@ class Launcher:
             self._live[pid] = (process.node, done)
         actor.tell(first)
         return done
+
+    def resume(self, process: Process, paused: bool) -> None:
+        """Start a process adopted from its checkpoint, recording this runtime as its holder."""
+        runtime = self._runtime
+        process._runtime = runtime
+        process._mark_resumed()
+        runtime.backend.write_nowait(
+            [process.node.set_process_attributes(**{HOLDER: runtime.holder})]
+        )
+        self.start(process, (process.pid,), None, Resume(), paused=paused)
 
     def revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
         """Recreate a passivated process and start its actor (runs on the registry's thread)."""

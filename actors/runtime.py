@@ -21,14 +21,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from actors import holders
+from actors.assembly import choose_notifier, home_file_store
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
-from actors.holders import HOLDER, Holder
+from actors.holders import Holder
 from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home, running_directory
 from actors.launcher import Launcher, ProcessLike, resolve
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_messages import Resume
 from actors.registry import (
     Control,
     ExternalTerminated,
@@ -42,7 +42,7 @@ from actors.registry import (
 )
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from persistence import PicklePersistence
-from persistence.store import CheckpointStore, NoNotifier, Notifier
+from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend
 from provenance.log import get_logger
@@ -105,9 +105,9 @@ class Runtime:
         self._closed = False
         self._home_store: PicklePersistence | None = None
         self._checkpoints: Checkpoints | None = None
-        self.notifier: Notifier = self._choose_notifier()
+        self.notifier: Notifier = choose_notifier(self.durability, self.home)
         if self.durable:
-            self._checkpoints = Checkpoints(self, self._choose_store(), writer=True)
+            self._checkpoints = Checkpoints(self, self._store(), writer=True)
         #: Who holds the processes run here, recorded on their nodes (``actors.holders``).
         self.holder = Holder.of_this_process(self.home).as_attribute()
         opened(self)
@@ -117,23 +117,6 @@ class Runtime:
             self.repaired = tuple(self.repair())
         except Exception as exc:  # a busy or read-only database must not stop a runtime opening
             log.warning("runtime.repair_failed", error=repr(exc))
-
-    def _choose_store(self) -> CheckpointStore:
-        """The policy's store, else the home's files."""
-        if isinstance(self.durability, Checkpointed) and self.durability.store is not None:
-            return self.durability.store
-        return self.home_store
-
-    def _choose_notifier(self) -> Notifier:
-        """The policy's notifier, else the home's daemon for the home's files, else nobody."""
-        policy = self.durability
-        if isinstance(policy, Checkpointed) and policy.notifier is not None:
-            return policy.notifier
-        if isinstance(policy, Checkpointed) and policy.store is not None:
-            return NoNotifier()
-        from actors.daemon.wake import HomeNotifier  # the composition root picks the default
-
-        return HomeNotifier(self.home)
 
     def repair(self) -> list[int]:
         """End KILLED every process of this home whose runtime died without ending it (and
@@ -165,19 +148,19 @@ class Runtime:
         """The file store of this home (``<home>/running``), created on first use."""
         with self._lock:
             if self._home_store is None:
-                self._home_store = PicklePersistence(
-                    self.running_directory,
-                    self.finished_directory,
-                    self.failed_directory,
-                    key_file=self.home / "checkpoint.key",
-                )
+                self._home_store = home_file_store(self.home)
             return self._home_store
+
+    def _store(self) -> CheckpointStore:
+        """The policy's store, else the home's files."""
+        chosen = self.durability.store if isinstance(self.durability, Checkpointed) else None
+        return chosen if chosen is not None else self.home_store
 
     @property
     def checkpoints(self) -> Checkpoints:
         """This runtime's use of its checkpoint store (created on first use)."""
         if self._checkpoints is None:
-            store = self._choose_store()
+            store = self._store()
             with self._lock:
                 if self._checkpoints is None:
                     self._checkpoints = Checkpoints(self, store, writer=False)
@@ -262,15 +245,7 @@ class Runtime:
         if not self.durable:
             raise ActorError("only a durable runtime adopts checkpoints: Runtime(durable=True)")
 
-        def start(process: Process, paused: bool) -> None:
-            process._runtime = self
-            process._mark_resumed()
-            self.backend.write_nowait(
-                [process.node.set_process_attributes(**{HOLDER: self.holder})]
-            )
-            self.launcher.start(process, (process.pid,), None, Resume(), paused=paused)
-
-        return self.checkpoints.adopt(start)
+        return self.checkpoints.adopt(self.launcher.resume)
 
     def notice_terminated(self, pid: int) -> None:
         """Process ``pid`` ended in another worker: release the work chains here waiting on it."""
