@@ -33,6 +33,21 @@ def choose_notifier(policy: Durability, home: Path) -> Notifier:
             return policy.notifier
         if policy.store is not None:
             return NoNotifier()
-    from actors.daemon.wake import HomeNotifier  # the daemon imports the runtime
-
     return HomeNotifier(home)
+
+
+class HomeNotifier:
+    """The ``Notifier`` of a home's file store: wakes the home's daemon workers (if any run)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def __repr__(self) -> str:
+        return f"HomeNotifier({str(self.home)!r})"
+
+    def submitted(self, pid: int) -> None:
+        """A checkpoint was written into the home's running folder: wake the workers."""
+        # Imported at the first submission: the daemon package costs a cold start ~0.15 s.
+        from actors.daemon.wake import notify_workers
+
+        notify_workers(self.home)
