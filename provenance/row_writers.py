@@ -101,8 +101,8 @@ class CoreRows:
 def sqlite_time(value: dt.datetime) -> str:
     """A timestamp as SQLAlchemy stores ``UtcDateTime`` in SQLite: UTC, microseconds."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
 
 
 class SqliteRows:
