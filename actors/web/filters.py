@@ -24,6 +24,7 @@ MAX_TEXT = 255
 #: Exit status filter meaning "any non-zero status".
 FAILED = "failed"
 _AGE = re.compile(r"^(\d{1,6})([smhd])$")
+_SPACED_OFFSET = re.compile(r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:\d\d)$")
 _SECONDS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
 
 
@@ -135,6 +136,8 @@ def _time(params: Mapping[str, str], name: str, now: dt.datetime) -> dt.datetime
     age = _AGE.match(value)
     if age:
         return now - dt.timedelta(seconds=int(age.group(1)) * _SECONDS[age.group(2)])
+    # A "+" of an offset typed into an address arrives as a space.
+    value = _SPACED_OFFSET.sub(r"\1+\2", value)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:

@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 
 import uvicorn
+from starlette.applications import Starlette
 
 from actors.runtime import Runtime
 from actors.web.app import create_app
@@ -54,9 +55,9 @@ def url_of(settings: WebSettings, *, with_token: bool = False) -> str:
     return f"{base}?token={settings.token}" if with_token else base
 
 
-def _server(settings: WebSettings, runtime: Runtime | None) -> uvicorn.Server:
+def _server(app: Starlette) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings, runtime),
+        app,
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
@@ -67,7 +68,7 @@ def _server(settings: WebSettings, runtime: Runtime | None) -> uvicorn.Server:
 
 def serve(sock: socket.socket, settings: WebSettings) -> None:
     """Serve on ``sock`` until interrupted (Ctrl-C or SIGTERM)."""
-    _server(settings, None).run(sockets=[sock])
+    _server(create_app(settings)).run(sockets=[sock])
 
 
 class BackgroundServer:
@@ -78,7 +79,9 @@ class BackgroundServer:
 
     def __init__(self, settings: WebSettings, runtime: Runtime | None = None) -> None:
         self._sock, self.settings = bind(settings)
-        self._server = _server(self.settings, runtime)
+        #: The application served; its ``state.web`` holds the runtime and change watcher.
+        self.app = create_app(self.settings, runtime)
+        self._server = _server(self.app)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._sock]},
