@@ -40,7 +40,7 @@ def test_the_list_stream_sends_a_new_process_and_nothing_while_idle(
             events = sse_events(answer)
             event, first = next(events)
             assert event == "table"
-            assert "1–1 of 1 process," in first
+            assert "1\u20131 of 1 process," in first
             after_first = len(queries)
             looks = state.watcher.looks
             wait_for(lambda: state.watcher.looks >= looks + 8, TIMEOUT, "eight idle looks")
@@ -50,7 +50,7 @@ def test_the_list_stream_sends_a_new_process_and_nothing_while_idle(
             event, second = next(events)
             assert event == "table"
             assert f'href="/processes/{node.pk}"' in second
-            assert "1–2 of 2 processes," in second
+            assert "1\u20132 of 2 processes," in second
 
 
 def test_the_process_stream_follows_one_process(serve: Serve, tmp_path: Path) -> None:

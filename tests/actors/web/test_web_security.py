@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+
 from actors.web import BackgroundServer
 from actors.web.settings import is_loopback
 from tests.actors.web.conftest import HOSTILE, TOKEN, Serve, WebHome
@@ -197,7 +198,7 @@ def test_markup_in_labels_reports_and_values_is_shown_as_text(
 
 def test_off_loopback_every_page_needs_the_token(serve: Serve, web_home: WebHome) -> None:
     # Listening on every interface, but the test talks to it on the loopback only.
-    server = serve(home=web_home.path, host="0.0.0.0")  # noqa: S104
+    server = serve(home=web_home.path, host="0.0.0.0")
     assert not server.settings.loopback
     with httpx.Client(base_url=server.url, timeout=60.0) as http:
         assert http.get("/").headers["location"] == "/login"
@@ -218,7 +219,7 @@ def test_off_loopback_every_page_needs_the_token(serve: Serve, web_home: WebHome
         ("localhost", True),
         ("::1", True),
         ("[::1]", True),
-        ("0.0.0.0", False),  # noqa: S104
+        ("0.0.0.0", False),
         ("192.168.1.4", False),
         ("example.org", False),
     ],
