@@ -44,6 +44,7 @@ ROUTES = [
     Route("/api/openapi.json", openapi.openapi),
     Route("/static/app.css", assets.asset),
     Route("/static/app.js", assets.asset),
+    Route("/favicon.ico", assets.no_icon),
 ]
 
 

@@ -28,3 +28,8 @@ def asset(request: Request) -> Response:
         media_type=_MEDIA_TYPES[name],
         headers={"cache-control": "no-cache"},
     )
+
+
+def no_icon(request: Request) -> Response:
+    """``/favicon.ico``: none, said without an error in the browser's console."""
+    return Response(status_code=204)
