@@ -18,9 +18,11 @@ from actors import Process, ProcessSpec, Runtime
 from actors.web import BackgroundServer, WebSettings
 from provenance import Str
 from provenance.models import DbNode
-from tests.actors.cli.conftest import PopulatedHome, pk_of, populated_home
+from tests.actors.cli.conftest import PopulatedHome, cli, daemon_home, pk_of, populated_home
 
-__all__ = ["populated_home"]  # the CLI tests' home, reused: add, parent/child, chain, broken
+# Fixtures of the CLI tests, reused: the CLI runner, their populated home (add, parent/child,
+# chain, broken) and a home whose daemon is stopped after the test.
+__all__ = ["cli", "daemon_home", "populated_home"]
 
 TOKEN = "a-test-token-of-enough-length"
 HOSTILE = "<script>alert('x')</script>"

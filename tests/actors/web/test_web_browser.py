@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from actors import Runtime
-from provenance import Int, Str
-from tests.actors.cli.conftest import Broken, Parent, add
+from provenance import Int, ProcessNode, Str
+from tests.actors.cli.conftest import Broken, Parent, add, pk_of
 from tests.actors.events import Events
 from tests.actors.web.conftest import TOKEN, Serve
 from tests.actors.workchains import AwaitsGated, gate
@@ -69,6 +69,81 @@ def page(browser: Browser) -> Iterator[Page]:
     assert errors == [], f"the pages logged errors: {errors}"
 
 
+def browse_the_list(page: Page, base: str, runtime: Runtime, shots: Path) -> None:
+    """Anonymous, then signed in with the printed link; filters; a new row arrives live."""
+    page.goto(base + "/")
+    expect(page.locator("h1")).to_have_text("Processes")
+    expect(page.get_by_text("Sign in to control processes")).to_be_visible()
+    expect(page.locator("button[data-action=kill]")).to_have_count(0)
+    page.screenshot(path=shots / "list-anonymous.png", full_page=True)
+
+    page.goto(f"{base}/?token={TOKEN}")
+    expect(page).to_have_url(base + "/")  # the token left the address
+    expect(page.get_by_text("Sign out")).to_be_visible()
+    rows = page.locator("table.processes tbody tr")
+    expect(rows.first).to_be_visible()
+    page.screenshot(path=shots / "list.png", full_page=True)
+
+    page.select_option("select[name=state]", "excepted")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"state=excepted"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Broken")
+    page.screenshot(path=shots / "list-filtered.png", full_page=True)
+
+    page.goto(base + "/?class=add")
+    before = rows.count()
+    _result, fresh = runtime.run_get_node(add, Int(20), Int(22))
+    expect(page.locator(f'tr[data-pk="{fresh.pk}"]')).to_be_visible()
+    expect(rows).to_have_count(before + 1)
+
+
+def browse_a_process_and_its_graph(page: Page, base: str, parent: ProcessNode, shots: Path) -> None:
+    """From the list to a process, its report and call tree, its graph, and a click in it."""
+    page.goto(base + "/")
+    page.locator(f'tr[data-pk="{parent.pk}"] a').first.click()
+    expect(page).to_have_url(f"{base}/processes/{parent.pk}")
+    expect(page.locator("table.report")).to_contain_text("parent starting")
+    expect(page.locator("ul.tree")).to_contain_text("Child")
+    page.screenshot(path=shots / "process.png", full_page=True)
+    page.get_by_role("link", name="provenance graph").click()
+    expect(page).to_have_url(f"{base}/nodes/{parent.pk}")
+    expect(page.locator(".svg svg")).to_be_visible()
+    page.screenshot(path=shots / "graph.png", full_page=True)
+    child = parent.called[0]
+    page.locator(f'.svg svg a[*|href="/processes/{child.pk}"]').click()
+    expect(page).to_have_url(f"{base}/processes/{child.pk}")
+    expect(page.locator("h1")).to_contain_text("Child")
+
+    page.goto(base + "/?state=excepted")
+    page.locator("table.processes tbody tr a").first.click()
+    expect(page.locator("pre.traceback")).to_contain_text("ValueError: broken on purpose")
+    page.screenshot(path=shots / "excepted.png", full_page=True)
+
+    page.goto(base + "/daemon")
+    expect(page.locator("h1")).to_have_text("Daemon")
+    expect(page.get_by_text("The daemon is not running")).to_be_visible()
+    page.screenshot(path=shots / "daemon.png", full_page=True)
+
+
+def kill_and_pause(page: Page, base: str, victim: int, paused: int, shots: Path) -> None:
+    """Kill from a process page, pause a selection from the list; the pages follow live."""
+    page.goto(f"{base}/processes/{victim}")
+    expect(page.locator("#state")).to_have_text("waiting")
+    page.fill("input[name=message]", "killed from the browser")
+    page.locator("button[data-action=kill]").click()
+    expect(page.locator("#notice")).to_contain_text(f"Process {victim} asked to stop")
+    expect(page.locator("#state")).to_have_text("killed")
+    page.screenshot(path=shots / "killed.png", full_page=True)
+
+    page.goto(base + "/?state=waiting")
+    page.check(f'input[name=pks][value="{paused}"]')
+    page.locator("button[data-action=pause]").click()
+    expect(page.locator("#notice")).to_contain_text(f"Process {paused} paused")
+    expect(page.locator(f'tr[data-pk="{paused}"]')).to_contain_text("waiting (paused)")
+    page.screenshot(path=shots / "paused.png", full_page=True)
+
+
 def test_a_user_clicks_through_list_process_graph_and_kills(
     serve: Serve, tmp_path: Path, page: Page, shots: Path
 ) -> None:
@@ -76,91 +151,20 @@ def test_a_user_clicks_through_list_process_graph_and_kills(
     with Runtime(tmp_path / "home") as runtime:
         runtime.run(add, Int(2), Int(3))
         _out, parent = runtime.run_get_node(Parent, x=Int(4))
+        assert isinstance(parent, ProcessNode)
         with pytest.raises(ValueError, match="broken on purpose"):
             runtime.run(Broken)
         events = Events()
         runtime.add_listener(events)
         launched = [runtime.launch(AwaitsGated, {"gate": Str(name)}) for name in names]
-        victim, paused = (process.pid for process, _done in launched)
-        assert victim is not None and paused is not None
+        victim, paused = (pk_of(process.node) for process, _done in launched)
         for pid in (victim, paused):
             events.wait_for(pid, "passivated")
-        server = serve(runtime=runtime)
-        base = server.url.rstrip("/")
+        base = serve(runtime=runtime).url.rstrip("/")
         try:
-            # Not signed in: the list, no controls.
-            page.goto(base + "/")
-            expect(page.locator("h1")).to_have_text("Processes")
-            expect(page.get_by_text("Sign in to control processes")).to_be_visible()
-            expect(page.locator("button[data-action=kill]")).to_have_count(0)
-            page.screenshot(path=shots / "list-anonymous.png", full_page=True)
-
-            # The printed link signs in and drops the token from the address.
-            page.goto(f"{base}/?token={TOKEN}")
-            expect(page).to_have_url(base + "/")
-            expect(page.get_by_text("Sign out")).to_be_visible()
-            rows = page.locator("table.processes tbody tr")
-            expect(rows.first).to_be_visible()
-            page.screenshot(path=shots / "list.png", full_page=True)
-
-            # Filters.
-            page.select_option("select[name=state]", "excepted")
-            page.get_by_role("button", name="Filter").click()
-            expect(page).to_have_url(re.compile(r"state=excepted"))
-            expect(rows).to_have_count(1)
-            expect(rows.first).to_contain_text("Broken")
-            page.screenshot(path=shots / "list-filtered.png", full_page=True)
-
-            # Live: a process run now appears without a reload.
-            page.goto(base + "/?class=add")
-            before = rows.count()
-            _result, fresh = runtime.run_get_node(add, Int(20), Int(22))
-            expect(page.locator(f'tr[data-pk="{fresh.pk}"]')).to_be_visible()
-            expect(rows).to_have_count(before + 1)
-
-            # One process: report, call tree, then its graph, clicked through.
-            page.goto(base + "/")
-            page.locator(f'tr[data-pk="{parent.pk}"] a').first.click()
-            expect(page).to_have_url(f"{base}/processes/{parent.pk}")
-            expect(page.locator("table.report")).to_contain_text("parent starting")
-            expect(page.locator("ul.tree")).to_contain_text("Child")
-            page.screenshot(path=shots / "process.png", full_page=True)
-            page.get_by_role("link", name="provenance graph").click()
-            expect(page).to_have_url(f"{base}/nodes/{parent.pk}")
-            expect(page.locator(".svg svg")).to_be_visible()
-            page.screenshot(path=shots / "graph.png", full_page=True)
-            child = parent.called[0]  # type: ignore[attr-defined]
-            page.locator(f'.svg svg a[*|href="/processes/{child.pk}"]').click()
-            expect(page).to_have_url(f"{base}/processes/{child.pk}")
-            expect(page.locator("h1")).to_contain_text("Child")
-
-            # An excepted process shows its traceback.
-            page.goto(base + "/?state=excepted")
-            page.locator("table.processes tbody tr a").first.click()
-            expect(page.locator("pre.traceback")).to_contain_text("ValueError: broken on purpose")
-            page.screenshot(path=shots / "excepted.png", full_page=True)
-
-            page.goto(base + "/daemon")
-            expect(page.locator("h1")).to_have_text("Daemon")
-            expect(page.get_by_text("The daemon is not running")).to_be_visible()
-            page.screenshot(path=shots / "daemon.png", full_page=True)
-
-            # Kill a waiting work chain from its page: the page follows it to KILLED.
-            page.goto(f"{base}/processes/{victim}")
-            expect(page.locator("#state")).to_have_text("waiting")
-            page.fill("input[name=message]", "killed from the browser")
-            page.locator("button[data-action=kill]").click()
-            expect(page.locator("#notice")).to_contain_text(f"Process {victim} asked to stop")
-            expect(page.locator("#state")).to_have_text("killed")
-            page.screenshot(path=shots / "killed.png", full_page=True)
-
-            # Pause a selection from the list: its row follows.
-            page.goto(base + "/?state=waiting")
-            page.check(f'input[name=pks][value="{paused}"]')
-            page.locator("button[data-action=pause]").click()
-            expect(page.locator("#notice")).to_contain_text(f"Process {paused} paused")
-            expect(page.locator(f'tr[data-pk="{paused}"]')).to_contain_text("waiting (paused)")
-            page.screenshot(path=shots / "paused.png", full_page=True)
+            browse_the_list(page, base, runtime, shots)
+            browse_a_process_and_its_graph(page, base, parent, shots)
+            kill_and_pause(page, base, victim, paused, shots)
         finally:
             for name in names:
                 gate(name).set()
