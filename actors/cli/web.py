@@ -46,8 +46,14 @@ def web_command(
 
     Listens on 127.0.0.1 by default. Pause, play and kill need the token: open the link it prints.
     """
-    from actors.web import BadRequestError, ServeError, WebSettings, bind, serve, url_of
-    from actors.web.settings import new_token
+    try:
+        from actors.web import BadRequestError, ServeError, WebSettings, bind, serve, url_of
+        from actors.web.settings import new_token
+    except ModuleNotFoundError as exc:
+        fail(
+            f"the dashboard needs the web extra ({exc.name} is not installed): "
+            "pip install 'workactors[web]'"
+        )
 
     chosen = settings_of(ctx)
     try:

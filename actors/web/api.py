@@ -32,12 +32,14 @@ MAX_MESSAGE = 1_000
 
 
 def processes(request: Request) -> Response:
-    """``GET /api/processes``: one page of processes, newest first, with the page's numbers."""
+    """``GET /api/processes``: one page of processes, newest first, with the page's numbers
+    (``more``: the count stopped, at least ``total`` match)."""
     chosen = ProcessFilter.from_query(request.query_params)
     listing = reads.processes(web_state(request).runtime, chosen)
     return JSONResponse(
         {
             "total": listing.total,
+            "more": listing.more,
             "page": chosen.page,
             "per_page": chosen.per_page,
             "pages": listing.pages,

@@ -2,9 +2,12 @@
 
 ``actors.cli.queries.list_processes`` answers the CLI's "the last N, maybe in one state"; the
 dashboard needs every filter of its form and an offset, so it builds its own statement from the
-same model and returns the same ``NodeSummary`` values. The total is counted by a second,
-narrower query (ids only) rather than a window over the page, so that a page deep in a large
-table does not carry a count on every row.
+same model and returns the same ``NodeSummary`` values.
+
+Counting every match of a filter over a large table costs more than finding the page (the rows
+come from the primary key's index, newest first, and stop at the page's end; a count reads every
+row). So the count stops at ``COUNT_CAP`` matches past the page, and the page says "more than":
+a user paging through ten thousand processes uses the filters instead.
 """
 
 from __future__ import annotations
@@ -20,18 +23,31 @@ from provenance import ProcessNode
 from provenance.models import DbNode
 
 
+#: Matches counted beyond the end of the page before the count stops ("more than").
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class ListingPage:
-    """One page of the filtered processes (newest first) and how many match in all."""
+    """One page of the filtered processes (newest first) and how many match.
+
+    ``total`` is exact unless ``more`` is True: then at least ``total`` match, and more.
+    """
 
     processes: list[NodeSummary]
     total: int
     filter: ProcessFilter
+    more: bool = False
 
     @property
     def pages(self) -> int:
-        """How many pages the matches fill (at least 1, so that "page 1 of 1" reads right)."""
+        """How many pages the counted matches fill (at least 1: "page 1 of 1" reads right)."""
         return max(1, -(-self.total // self.filter.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """True if older matches follow this page."""
+        return self.more or self.filter.page < self.pages
 
 
 def _conditions(chosen: ProcessFilter) -> list[sa.ColumnElement[bool]]:
@@ -69,7 +85,7 @@ def _escaped(text: str) -> str:
 
 
 def list_page(session: Session, chosen: ProcessFilter) -> ListingPage:
-    """The page of processes ``chosen`` asks for, in two queries (rows, then the count)."""
+    """The page of processes ``chosen`` asks for, in two queries (rows, then the capped count)."""
     conditions = _conditions(chosen)
     rows = session.execute(
         sa.select(DbNode)
@@ -79,5 +95,9 @@ def list_page(session: Session, chosen: ProcessFilter) -> ListingPage:
         .offset(chosen.offset)
     ).scalars()
     processes = [NodeSummary.from_row(row) for row in rows]
-    total = session.execute(sa.select(sa.func.count(DbNode.id)).where(*conditions)).scalar_one()
-    return ListingPage(processes=processes, total=total, filter=chosen)
+    cap = chosen.offset + chosen.per_page + COUNT_CAP
+    matches = sa.select(DbNode.id).where(*conditions).limit(cap + 1).subquery()
+    counted = session.execute(sa.select(sa.func.count()).select_from(matches)).scalar_one()
+    return ListingPage(
+        processes=processes, total=min(counted, cap), filter=chosen, more=counted > cap
+    )

@@ -14,6 +14,7 @@ from benchmarks.workloads import (
     daemon,
     primitives,
     process_plain,
+    web_list,
     workchains,
     workfunction_add,
     workfunction_nested,
@@ -35,6 +36,7 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
     workchains.WORKLOADS,
     daemon.WORKLOADS,
+    (web_list.WORKLOAD,),
     aiida_core.WORKLOADS,
 )
 

@@ -8,6 +8,7 @@ import datetime as dt
 import httpx
 import pytest
 
+from actors.web import listing
 from actors.web.app import ROUTES
 from actors.web.openapi import SCHEMA
 from tests.actors.web.conftest import HOSTILE, WebHome
@@ -158,3 +159,20 @@ def test_the_openapi_document_describes_every_api_route(client: httpx.Client) ->
         if route.path.startswith("/api/")  # type: ignore[attr-defined]
     }
     assert routes == set(served["paths"])
+
+
+def test_the_count_stops_past_the_page_and_says_there_are_more(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = client.get("/api/processes").json()["total"]
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    capped = client.get("/api/processes?per_page=2").json()
+    assert (capped["total"], capped["more"]) == (5, True)
+    assert capped["total"] < everything
+    last = -(-everything // 2)
+    exact = client.get(f"/api/processes?per_page=2&page={last}").json()
+    assert (exact["total"], exact["more"]) == (everything, False)
+    page = client.get("/?per_page=2").text
+    assert "of more than 5 processes" in page
+    assert 'rel="next"' in page
+    assert "last »" not in page
