@@ -22,7 +22,6 @@ from actors.web.filters import FAILED, ProcessFilter
 from provenance import ProcessNode
 from provenance.models import DbNode
 
-
 #: Matches counted beyond the end of the page before the count stops ("more than").
 COUNT_CAP = 10_000
 
