@@ -56,9 +56,20 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
             read_line(process, TIMEOUT).strip()
             == f"Sign in for pause/play/kill: {url}?token={TOKEN}"
         )
-        answer = httpx.get(f"{url}api/processes", timeout=TIMEOUT)
-        assert answer.status_code == 200
-        assert answer.json()["total"] >= 9
+        with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
+            answer = http.get("/api/processes")
+            assert answer.status_code == 200
+            assert answer.json()["total"] >= 9
+            broken = http.get(f"/api/processes/{web_home.home.broken}").json()
+            assert "ValueError: broken on purpose" in broken["exception"]
+            assert http.get("/api/nodes/987654").status_code == 404
+            assert http.post(f"/api/processes/{web_home.home.add}/kill").status_code == 403
+            killed = http.post(
+                f"/api/processes/{web_home.home.add}/kill",
+                headers={"authorization": f"Bearer {TOKEN}"},
+            )
+            assert killed.status_code == 409
+            assert "has already ended" in killed.json()[0]["message"]
     finally:
         process.send_signal(signal.SIGINT)
         _out, errors = process.communicate(timeout=TIMEOUT)
