@@ -65,6 +65,7 @@ class ChangeWatcher:
         self._changed = asyncio.Condition()
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
         self.looks = 0  # how many fingerprints were read: tests and benchmarks check the cost
 
     @property
@@ -72,17 +73,19 @@ class ChangeWatcher:
         """Bumped once for each change seen."""
         return self._version
 
-    async def _poll(self) -> None:
-        last = await run_in_threadpool(self._read)
+    async def _look(self) -> Fingerprint | None:
+        try:
+            return await run_in_threadpool(self._read)
+        except Exception as exc:  # a database that went away: say so, keep trying
+            log.warning("web.fingerprint_failed", error=repr(exc))
+            return None
+
+    async def _poll(self, last: Fingerprint | None) -> None:
         while self._listeners:
             await asyncio.sleep(self._interval)
-            try:
-                current = await run_in_threadpool(self._read)
-            except Exception as exc:  # a database that went away: say so, keep trying
-                log.warning("web.fingerprint_failed", error=repr(exc))
-                continue
+            current = await self._look()
             self.looks += 1
-            if current != last:
+            if current is not None and current != last:
                 last = current
                 async with self._changed:
                     self._version += 1
@@ -101,9 +104,13 @@ class ChangeWatcher:
     async def listening(self) -> AsyncIterator[None]:
         """Keep the watcher polling while the block runs (one poller for every listener)."""
         self._listeners += 1
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._poll())
         try:
+            async with self._starting:
+                if self._task is None or self._task.done():
+                    # The first look is taken before the listener reads anything: a change
+                    # after it is seen by the next look, so none falls between two.
+                    baseline = await self._look()
+                    self._task = asyncio.get_running_loop().create_task(self._poll(baseline))
             yield
         finally:
             self._listeners -= 1
@@ -129,9 +136,9 @@ async def fragment_stream(
     """Send ``render()`` at once, then again each time the database changed and the fragment
     with it; a comment every ``KEEPALIVE`` seconds otherwise. Ends when the client leaves."""
     async with watcher.listening():
+        seen = watcher.version  # before rendering: a change during it is sent after
         sent = await run_in_threadpool(render)
         yield sse_message(event, sent)
-        seen = watcher.version
         while True:
             now = await watcher.wait_for_change(seen, KEEPALIVE)
             if now == seen:
