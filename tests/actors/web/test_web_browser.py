@@ -27,6 +27,7 @@ from tests.actors.workchains import AwaitsGated, gate
 pytestmark = pytest.mark.slow
 
 TIMEOUT_MS = 30_000
+PADDING = "cell => getComputedStyle(cell).paddingLeft"
 
 
 def chromium_path() -> str:
@@ -105,6 +106,11 @@ def browse_a_process_and_its_graph(page: Page, base: str, parent: ProcessNode, s
     expect(page).to_have_url(f"{base}/processes/{parent.pk}")
     expect(page.locator("table.report")).to_contain_text("parent starting")
     expect(page.locator("ul.tree")).to_contain_text("Child")
+    indents = [
+        float(page.locator(f"table.report td.depth-{depth}").first.evaluate(PADDING)[:-2])
+        for depth in (0, 1, 2)
+    ]
+    assert indents == sorted(set(indents)), f"the report is not indented by depth: {indents}"
     page.screenshot(path=shots / "process.png", full_page=True)
     page.get_by_role("link", name="provenance graph").click()
     expect(page).to_have_url(f"{base}/nodes/{parent.pk}")
