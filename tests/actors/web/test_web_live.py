@@ -3,6 +3,7 @@ the database nothing while nothing changes."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import httpx
@@ -10,11 +11,13 @@ import sqlalchemy as sa
 
 from actors import Runtime
 from actors.web.state import WebState
-from provenance import Int
+from provenance import Int, Str
 from tests.actors.cli.conftest import add
 from tests.actors.daemon.helpers import wait_for
+from tests.actors.events import Events
 from tests.actors.web.conftest import Serve
 from tests.actors.web.events import sse_events
+from tests.actors.workchains import AwaitsGated, gate
 
 TIMEOUT = 60.0
 
@@ -73,3 +76,33 @@ def test_a_stream_of_an_unknown_process_is_a_404(serve: Serve, tmp_path: Path) -
         answer = httpx.get(f"{server.url}events/processes/424242", timeout=TIMEOUT)
     assert answer.status_code == 404
     assert "no node with pk 424242" in answer.json()["error"]
+
+
+def test_the_process_stream_follows_a_running_work_chain_to_its_end(
+    serve: Serve, tmp_path: Path
+) -> None:
+    name = f"live-gate-{uuid.uuid4().hex[:8]}"
+    with Runtime(tmp_path / "home") as runtime:
+        events = Events()
+        runtime.add_listener(events)
+        process, done = runtime.launch(AwaitsGated, {"gate": Str(name)})
+        assert process.pid is not None
+        events.wait_for(process.pid, "passivated")
+        server = serve(runtime=runtime)
+        try:
+            with (
+                httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
+                http.stream("GET", f"/events/processes/{process.pid}") as answer,
+            ):
+                stream = sse_events(answer)
+                _event, first = next(stream)
+                assert 'data-terminal="false"' in first
+                assert "Gated&lt;" in first  # the child in the live call tree
+                gate(name).set()
+                body = first
+                while 'data-terminal="true"' not in body:
+                    _event, body = next(stream)
+        finally:
+            gate(name).set()
+        assert done.result(timeout=TIMEOUT)["value"].value == 7
+    assert 'id="state">finished' in body
