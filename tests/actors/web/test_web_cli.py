@@ -18,7 +18,7 @@ import httpx
 from actors.cli import web as cli_web
 from actors.web import settings
 from tests.actors.cli.conftest import Cli
-from tests.actors.daemon.helpers import REPOSITORY
+from tests.actors.daemon.helpers import REPOSITORY, wait_for
 from tests.actors.web.conftest import TOKEN, WebHome
 
 TIMEOUT = 60.0
@@ -36,11 +36,19 @@ def read_line(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_path: Path) -> None:
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "COLUMNS": "200"}
+    opened = tmp_path / "opened.txt"
+    # `--open` asks the browser $BROWSER names: here, a command that writes down the address.
+    browser = f"{sys.executable} -c \"import sys; open(sys.argv[1], 'w').write(sys.argv[2])\""
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY),
+        "COLUMNS": "200",
+        "BROWSER": f"{browser} {opened} %s",
+    }
     environment.pop("WORKACTORS_DATABASE_URL", None)
     command = [sys.executable, "-m", "actors.cli", "--home", str(web_home.path), "web"]
     process = subprocess.Popen(
-        [*command, "--port", "0", "--token", TOKEN],
+        [*command, "--port", "0", "--token", TOKEN, "--open"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,6 +78,8 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
             )
             assert killed.status_code == 409
             assert "has already ended" in killed.json()[0]["message"]
+        wait_for(lambda: opened.exists() and opened.read_text(), TIMEOUT, "the browser was asked")
+        assert opened.read_text() == f"{url}?token={TOKEN}"
     finally:
         process.send_signal(signal.SIGINT)
         _out, errors = process.communicate(timeout=TIMEOUT)

@@ -11,9 +11,11 @@ import pytest
 
 from actors import Runtime
 from actors.daemon import start_daemon
-from provenance import Int
+from provenance import Float, Int, Str
 from tests.actors.cli.conftest import add
-from tests.actors.web.conftest import Serve, WebHome
+from tests.actors.daemon.helpers import REPOSITORY, wait_for
+from tests.actors.daemon.processes import Marked
+from tests.actors.web.conftest import TOKEN, Serve, WebHome
 
 TIMEOUT = 60.0
 
@@ -103,3 +105,35 @@ def test_the_daemon_page_shows_its_workers_and_their_os_pids(
     assert f"supervisor OS pid <strong>{state.os_pid}</strong>" in page
     for worker in workers:
         assert f'<td class="num">{worker["os_pid"]}</td>' in page
+
+
+@pytest.mark.slow
+def test_a_process_a_daemon_worker_runs_is_killed_from_the_dashboard(
+    serve: Serve, daemon_home: Path, tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    start_daemon(daemon_home, 1, cwd=REPOSITORY)
+    with Runtime(daemon_home) as runtime:
+        node = runtime.submit(
+            Marked, x=Int(1), marks=Str(str(marks)), steps=Int(10_000), nap=Float(0.01)
+        )
+    server = serve(home=daemon_home)
+    headers = {"authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT, headers=headers) as http:
+
+        def held() -> bool:
+            workers = http.get("/api/daemon").json()["workers"]
+            return any(node.pk in worker["held"] for worker in workers)
+
+        wait_for(held, TIMEOUT, "a worker holds the process")
+        assert f'<a href="/processes/{node.pk}">{node.pk}</a>' in http.get("/daemon").text
+        killed = http.post(f"/api/processes/{node.pk}/kill", json={"message": "from the web"})
+        assert killed.status_code == 200, killed.text
+        assert killed.json()[0]["result"] == "sent"
+        wait_for(
+            lambda: http.get(f"/api/processes/{node.pk}").json()["state"] == "killed",
+            TIMEOUT,
+            "the worker killed it",
+        )
+        assert http.get(f"/api/processes/{node.pk}").json()["exit_message"] == "from the web"
