@@ -6,11 +6,9 @@ whichever they use. Writes are ``POST`` and pass ``security.check_write`` first.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -19,6 +17,7 @@ from actors.cli.control import Outcome, control_one
 from actors.cli.daemon import status_json
 from actors.control import Action
 from actors.web import reads
+from actors.web.bodies import JSON, form_fields, json_object, media_type
 from actors.web.errors import BadRequestError
 from actors.web.filters import ProcessFilter
 from actors.web.pages import page
@@ -95,22 +94,18 @@ def _pk(value: Any) -> int:
 
 async def _body(request: Request) -> tuple[list[int], str | None, str]:
     """The pks, message and CSRF token of a write, from a JSON body or a form."""
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            document = json.loads(await request.body())
-        except ValueError as exc:
-            raise BadRequestError(f"the body is not JSON: {exc}") from None
-        if not isinstance(document, dict):
-            raise BadRequestError('the body must be a JSON object such as {"pks": [3, 4]}')
+    if media_type(request) == JSON:
+        document = await json_object(request)
         pks, message, csrf = document.get("pks", []), document.get("message"), ""
         if not isinstance(pks, list):
             raise BadRequestError('pks: give a list of pks, such as {"pks": [3, 4]}')
     else:
-        form: FormData = await request.form()
-        pks = form.getlist("pks")
-        message, field = form.get("message"), form.get(CSRF_FIELD)
-        message = message if isinstance(message, str) and message.strip() else None
-        csrf = field if isinstance(field, str) else ""
+        fields = await form_fields(request)
+        pks = fields.get("pks", [])
+        message = next(iter(fields.get("message", [])), "").strip() or None
+        csrf = next(iter(fields.get(CSRF_FIELD, [])), "")
+    if isinstance(message, str) and not message.strip():
+        message = None
     if message is not None and (not isinstance(message, str) or len(message) > MAX_MESSAGE):
         raise BadRequestError(f"message: give text of at most {MAX_MESSAGE} characters")
     return [_pk(pk) for pk in pks], message, csrf

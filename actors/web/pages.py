@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from actors.cli.queries import NotAProcessError
 from actors.web import reads
+from actors.web.bodies import form_fields
 from actors.web.errors import BadRequestError, ForbiddenError
 from actors.web.filters import ProcessFilter
 from actors.web.graphs import DEFAULT_DEPTH, MAX_DEPTH, graph_svg, inline_svg
@@ -98,9 +99,8 @@ async def login(request: Request) -> Response:
     settings = web_state(request).settings
     if not same_origin(request):
         raise ForbiddenError("refused: the sign-in form was not sent from this dashboard")
-    form = await request.form()
-    token = form.get("token")
-    if not isinstance(token, str) or not settings.token_matches(token.strip()):
+    token = next(iter((await form_fields(request)).get("token", [])), "")
+    if not settings.token_matches(token.strip()):
         return page(request, "login.html", status=403, error="That is not the token.")
     response = RedirectResponse("/", status_code=303)
     set_token_cookie(response, settings)

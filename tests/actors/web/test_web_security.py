@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -70,6 +71,27 @@ def test_a_malformed_write_is_a_400(writer: httpx.Client, body: object, message:
     answer = writer.post("/api/processes/pause", json=body)
     assert answer.status_code == 400
     assert message in answer.json()["error"]
+
+
+def test_a_large_or_multipart_body_is_refused_before_it_is_read(writer: httpx.Client) -> None:
+    large = writer.post("/api/processes/pause", json={"pks": [3] * 40_000})
+    assert large.status_code == 413
+    assert "at most 65536 are read" in large.json()["error"]
+
+    def chunks() -> Iterator[bytes]:  # no content-length: counted as it arrives
+        yield b"pks=3&message="
+        for _ in range(100):
+            yield b"x" * 1024
+
+    streamed = writer.post(
+        "/api/processes/pause",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
+    upload = writer.post("/api/processes/pause", files={"pks": ("pks.txt", b"3")})
+    assert upload.status_code == 415
+    assert "not multipart/form-data" in upload.json()["error"]
 
 
 def test_an_unknown_action_is_a_400(writer: httpx.Client) -> None:
