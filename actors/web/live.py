@@ -66,6 +66,7 @@ class ChangeWatcher:
         self._listeners = 0
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
+        self._closed = False
         self.looks = 0  # how many fingerprints were read: tests and benchmarks check the cost
 
     @property
@@ -91,12 +92,19 @@ class ChangeWatcher:
                     self._version += 1
                     self._changed.notify_all()
 
+    @property
+    def closed(self) -> bool:
+        """True once the server began to stop: streams end."""
+        return self._closed
+
     async def wait_for_change(self, seen: int, timeout: float) -> int:
-        """The version once it differs from ``seen``, or ``seen`` after ``timeout`` seconds."""
+        """The version once it differs from ``seen`` (or the watcher closes), or ``seen``
+        after ``timeout`` seconds."""
         async with self._changed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self._version != seen), timeout
+                    self._changed.wait_for(lambda: self._version != seen or self._closed),
+                    timeout,
                 )
             return self._version
 
@@ -116,8 +124,11 @@ class ChangeWatcher:
             self._listeners -= 1
 
     async def close(self) -> None:
-        """Stop polling (at server shutdown)."""
+        """Stop polling and end every stream (the server stops); closing twice is harmless."""
         self._listeners = 0
+        async with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -134,13 +145,16 @@ async def fragment_stream(
     watcher: ChangeWatcher, render: Callable[[], str], event: str
 ) -> AsyncIterator[str]:
     """Send ``render()`` at once, then again each time the database changed and the fragment
-    with it; a comment every ``KEEPALIVE`` seconds otherwise. Ends when the client leaves."""
+    with it; a comment every ``KEEPALIVE`` seconds otherwise. Ends when the client leaves or
+    the server stops (a browser's ``EventSource`` then reconnects by itself)."""
     async with watcher.listening():
         seen = watcher.version  # before rendering: a change during it is sent after
         sent = await run_in_threadpool(render)
         yield sse_message(event, sent)
         while True:
             now = await watcher.wait_for_change(seen, KEEPALIVE)
+            if watcher.closed:
+                return
             if now == seen:
                 yield ": keepalive\n\n"
                 continue

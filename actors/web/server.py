@@ -14,6 +14,7 @@ from actors.runtime import Runtime
 from actors.web.app import create_app
 from actors.web.errors import ServeError
 from actors.web.settings import WebSettings
+from actors.web.state import WebState
 
 #: Seconds open event streams get to end when the server stops.
 GRACEFUL_SHUTDOWN = 1
@@ -55,15 +56,31 @@ def url_of(settings: WebSettings, *, with_token: bool = False) -> str:
     return f"{base}?token={settings.token}" if with_token else base
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which first ends the dashboard's event streams when it stops: they
+    would otherwise hold their connections open until cancelled, with a traceback each."""
+
+    def __init__(self, app: Starlette) -> None:
+        super().__init__(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+                lifespan="on",
+            )
+        )
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        state: WebState | None = getattr(self._app.state, "web", None)
+        if state is not None:
+            await state.watcher.close()
+        await super().shutdown(sockets)
+
+
 def _server(app: Starlette) -> uvicorn.Server:
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
-        lifespan="on",
-    )
-    return uvicorn.Server(config)
+    return _Server(app)
 
 
 def serve(sock: socket.socket, settings: WebSettings) -> None:

@@ -20,6 +20,7 @@ from actors.web import settings
 from tests.actors.cli.conftest import Cli
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 from tests.actors.web.conftest import TOKEN, WebHome
+from tests.actors.web.events import sse_events
 
 TIMEOUT = 60.0
 
@@ -55,6 +56,7 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
         env=environment,
         cwd=tmp_path,
     )
+    interrupted = False  # a second Ctrl-C would stop the server at once, not cleanly
     try:
         first = read_line(process, TIMEOUT)
         found = re.match(r"Dashboard on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops it\)", first)
@@ -80,8 +82,19 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
             assert "has already ended" in killed.json()[0]["message"]
         wait_for(lambda: opened.exists() and opened.read_text(), TIMEOUT, "the browser was asked")
         assert opened.read_text() == f"{url}?token={TOKEN}"
+        # Ctrl-C while a page follows the list live: the stream ends, the server stops.
+        with (
+            httpx.Client(base_url=url, timeout=TIMEOUT) as http,
+            http.stream("GET", "/events/processes") as answer,
+        ):
+            events = sse_events(answer)
+            assert next(events)[0] == "table"
+            process.send_signal(signal.SIGINT)
+            interrupted = True
+            assert list(events) == []
     finally:
-        process.send_signal(signal.SIGINT)
+        if not interrupted:
+            process.send_signal(signal.SIGINT)
         _out, errors = process.communicate(timeout=TIMEOUT)
     # Stopped cleanly, with the status every command interrupted by Ctrl-C has.
     assert process.returncode == 128 + signal.SIGINT, errors
