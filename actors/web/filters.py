@@ -112,6 +112,8 @@ def _text(params: Mapping[str, str], name: str) -> str:
     value = params.get(name, "").strip()
     if len(value) > MAX_TEXT:
         raise BadRequestError(f"{name}: at most {MAX_TEXT} characters, not {len(value)}")
+    if "\x00" in value:
+        raise BadRequestError(f"{name}: a NUL character matches no stored text; leave it out")
     return value
 
 
@@ -122,11 +124,14 @@ def _exit_status(value: str) -> int | str | None:
     if value == FAILED:
         return FAILED
     try:
-        return int(value)
+        status = int(value)
     except ValueError:
         raise BadRequestError(
             f"exit_status: {value!r} is neither an integer nor {FAILED!r} (any non-zero status)"
         ) from None
+    if not -(2**63) <= status < 2**63:
+        raise BadRequestError(f"exit_status: {value} does not fit in 64 bits, as statuses do")
+    return status
 
 
 def _time(params: Mapping[str, str], name: str, now: dt.datetime) -> dt.datetime | None:

@@ -67,6 +67,7 @@ def test_pages_split_the_list_without_gaps(client: httpx.Client) -> None:
     [
         ("state=sleeping", "state: 'sleeping' is not a process state"),
         ("exit_status=bad", "exit_status: 'bad' is neither an integer nor 'failed'"),
+        ("exit_status=" + "9" * 30, "does not fit in 64 bits"),
         ("since=yesterday", "since: 'yesterday' is neither an ISO 8601 time"),
         ("page=0", "page: 0 is out of range"),
         ("per_page=100000", "per_page: 100000 is out of range; use 1 to 500"),

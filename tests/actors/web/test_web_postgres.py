@@ -30,6 +30,8 @@ def test_the_dashboard_reads_and_follows_a_postgresql_database(
         assert "parent starting" in http.get(f"/processes/{parent.pk}").text
         assert "<svg" in http.get(f"/nodes/{parent.pk}").text
         assert http.get("/api/processes/987654").status_code == 404
+        assert http.get("/api/processes?label=a%00b").status_code == 400
+        assert http.get("/api/processes?exit_status=" + "9" * 25).status_code == 400
 
         with http.stream("GET", "/events/processes?class=add") as answer:
             events = sse_events(answer)
