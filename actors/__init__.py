@@ -2,6 +2,7 @@
 
 from actors.caching import disable_caching, enable_caching
 from actors.context import Context
+from actors.durability import Checkpointed, Ephemeral
 from actors.errors import (
     ActorError,
     ClassLoadError,
@@ -34,11 +35,13 @@ from provenance.process_state import ProcessState
 __all__ = [
     "TRANSITIONS",
     "ActorError",
+    "Checkpointed",
     "ClassLoadError",
     "Context",
     "ContextError",
     "DbLogHandler",
     "DefaultKnowledgeProvider",
+    "Ephemeral",
     "ExitCode",
     "InputValidationError",
     "Interstep",

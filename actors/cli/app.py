@@ -10,6 +10,7 @@ import typer
 from actors.cli import archive, daemon, group, node, process, storage
 from actors.cli.context import CliSettings
 from actors.cli.guard import GuardedGroup
+from actors.cli.web import web_command
 from actors.runtime import DATABASE_URL_ENV, HOME_ENV
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(group.app, name="group")
 app.add_typer(archive.app, name="archive")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(storage.app, name="storage")
+app.command("web")(web_command)
 
 
 @app.callback()

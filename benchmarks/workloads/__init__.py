@@ -11,10 +11,12 @@ from collections.abc import Iterable
 
 from benchmarks.workloads import (
     aiida_core,
+    cold_start,
     daemon,
     primitives,
     process_plain,
     query,
+    web_list,
     workchains,
     workfunction_add,
     workfunction_nested,
@@ -36,6 +38,8 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
     workchains.WORKLOADS,
     daemon.WORKLOADS,
+    (cold_start.WORKLOAD,),
+    (web_list.WORKLOAD,),
     query.WORKLOADS,
     aiida_core.WORKLOADS,
 )
