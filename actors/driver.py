@@ -328,7 +328,7 @@ class ProcessDriver:
         try:
             # Before the state moves: an end that cannot be recorded (an exit status the
             # database refuses, a bug in an override) ends the process EXCEPTED instead.
-            process.on_finish(exit_code)
+            process._call_on_finish(exit_code)
         except Exception as exc:
             return self._except(exc)
         self._enter(ProcessState.FINISHED)

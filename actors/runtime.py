@@ -24,6 +24,8 @@ from actors import call_stack, holders
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
 from actors.holders import HOLDER, Holder
+from actors.home_folder import make_home
+from actors.launch_checks import refuse_inside_step, user_attributes
 from actors.process import REPORT_LOGGER_NAME, Process
 from actors.process_actor import ProcessActor
 from actors.process_messages import Resume, Start
@@ -91,13 +93,9 @@ class Runtime:
         durable: bool = False,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
-        for folder in (
-            self.home,
-            self.running_directory,
-            self.finished_directory,
-            self.failed_directory,
-        ):
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_home(
+            self.home, (self.running_directory, self.finished_directory, self.failed_directory)
+        )
         url = (
             database_url
             or os.environ.get(DATABASE_URL_ENV)
@@ -184,13 +182,15 @@ class Runtime:
         *,
         caller: Process | None = None,
         detached: bool = False,
+        attributes: Mapping[str, Any] | None = None,
     ) -> tuple[Process, Future[Any]]:
         """Validate, store and start a process; return it and the future of its result.
 
         The new process is linked (CALL) from ``caller`` if given (a work chain's
         ``self.submit``, which does not wait: ``detached``), else from the process whose step
-        runs in this context. A caller replaying a step after a crash gets the child it had
-        launched there instead of a second one (``actors.reattach``).
+        runs in this context. ``attributes`` are stored on the new process's node. A caller
+        replaying a step after a crash gets the child it had launched there instead of a
+        second one (``actors.reattach``).
 
         Raises:
             InputValidationError: if the inputs do not fit; nothing is stored then.
@@ -222,6 +222,8 @@ class Runtime:
         )
         if key is not None:
             process.node.set_process_attributes(**{CALL_KEY: key})
+        if attributes:
+            process.node.set_process_attributes(**attributes)
         ops = process._launch_ops(caller.node.uuid if caller is not None else None)
         if self.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a
@@ -261,6 +263,7 @@ class Runtime:
             InputValidationError: if the inputs do not fit; nothing is stored then.
             NotImportableError: if a worker could not import the class; nothing is stored.
         """
+        refuse_inside_step("submit")
         process_class, resolved = self._resolve(process, args, inputs)
         return queue(self, process_class, resolved).node
 
@@ -269,6 +272,7 @@ class Runtime:
     ) -> int:
         """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is a
         ``PicklePersistence`` to write the checkpoint with (default: this home's)."""
+        refuse_inside_step("queue_up")
         resolved_class, resolved = self._resolve(process_class, (), dict(inputs))
         process = queue(self, resolved_class, resolved, storage)
         assert process.pid is not None
@@ -328,26 +332,59 @@ class Runtime:
             return target, inputs
         raise TypeError(f"cannot run {process!r}: pass a Process subclass or a @workfunction")
 
-    def run_async(self, process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
+    def run_async(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> Future[Any]:
         """Start a process; the future resolves to what ``run`` would return."""
-        process_class, resolved = self._resolve(process, args, inputs)
-        return self.launch(process_class, resolved)[1]
+        return self._launch_resolved(process, args, inputs, _attributes)[1]
 
-    def run_get_node(self, process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, Node]:
-        """Run blockingly; return the result and the process node.
+    def _launch_resolved(
+        self,
+        process: ProcessLike,
+        args: tuple[Any, ...],
+        inputs: dict[str, Any],
+        attributes: Mapping[str, Any] | None,
+    ) -> tuple[Process, Future[Any]]:
+        process_class, resolved = self._resolve(process, args, inputs)
+        checked = user_attributes(
+            attributes,
+            process_class.process_label(),
+            is_workfunction=hasattr(process_class, "args_to_inputs"),
+        )
+        return self.launch(process_class, resolved, attributes=checked)
+
+    def run_get_node(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> tuple[Any, Node]:
+        """Run blockingly; return the result and the process node. ``_attributes`` (a Process
+        class only) are stored on its node.
 
         Raises:
             InputValidationError: bad inputs (nothing stored).
             ProcessKilledError: the process was killed.
             Exception: whatever the process raised (its node is EXCEPTED).
         """
-        process_class, resolved = self._resolve(process, args, inputs)
-        instance, done = self.launch(process_class, resolved)
+        instance, done = self._launch_resolved(process, args, inputs, _attributes)
         return done.result(), instance.node
 
-    def run(self, process: ProcessLike, *args: Any, **inputs: Any) -> Any:
-        """Run blockingly: a Process returns its outputs, a workfunction what it returned."""
-        return self.run_get_node(process, *args, **inputs)[0]
+    def run(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> Any:
+        """Run blockingly: a Process returns its outputs, a workfunction what it returned.
+        ``_attributes`` (a Process class only) are stored on the process node."""
+        return self.run_get_node(process, *args, _attributes=_attributes, **inputs)[0]
 
     # Control.
 
