@@ -436,10 +436,13 @@ class Process:
         """Writes that record the end: outputs, their links, the final node attributes."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
+        created_here: set[str] = set()
         for name, value in self._outputs.items():
-            created = not value.is_stored
+            # A node is created once: emitted again under another label, it is returned.
+            created = not value.is_stored and value.uuid not in created_here
             if created:
                 ops.extend(_new_records(value, seen))
+                created_here.add(value.uuid)
             link_type = LinkType.CREATE if created else LinkType.RETURN
             ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, name))
         ops.append(self._node.set_process_attributes())

@@ -31,8 +31,13 @@ class FunctionProcess(Process):
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 spec.dynamic_input(Data)
                 continue
-            if parameter.default is parameter.empty:
+            default = parameter.default
+            if default is parameter.empty:
                 spec.input(parameter.name, valid_type=Data)
+            elif isinstance(default, Data) or callable(default):
+                # A node, or a factory of one (``x=lambda: Int(1)``, as aiida allows): the
+                # default becomes an input of each call, a fresh node every time.
+                spec.input(parameter.name, valid_type=Data, default=default, required=False)
             else:
                 spec.input(parameter.name, valid_type=Data, required=False)
         spec.dynamic_output(Data)
