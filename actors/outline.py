@@ -128,14 +128,22 @@ class _Block:
 
 
 def _evaluate(condition: Condition, workchain: Any) -> bool:
+    """Call a condition; what it returns must say true or false by itself.
+
+    ``bool`` and any type that defines ``__bool__`` (``numpy.bool_``, a number) are read as
+    truth values, as plumpy does. ``None`` and values that are true merely for being non-empty
+    (a str such as 'false', a list) are refused: they are a forgotten ``return`` or a bug.
+    """
     result = condition(workchain)
-    if not isinstance(result, bool):
-        raise SpecError(
-            f"condition {type(workchain).__name__}.{_name(condition)} returned "
-            f"{type(result).__name__} {result!r}; an outline condition must return True or False "
-            "(use bool(...) or a comparison)"
-        )
-    return result
+    if isinstance(result, bool):
+        return result
+    if result is not None and hasattr(type(result), "__bool__"):
+        return bool(result)
+    raise SpecError(
+        f"condition {type(workchain).__name__}.{_name(condition)} returned "
+        f"{type(result).__name__} {result!r}; an outline condition must return True or False "
+        "(use bool(...) or a comparison)"
+    )
 
 
 class _IfBuilder:
