@@ -271,6 +271,8 @@ class ProcessDriver:
                 self._suspended = True
                 return [Stop()]
             return self._except(exc)
+        if process._kill_requested is not None:
+            return self._kill(process._kill_requested[0])
         match outcome:
             case StepContinue():
                 return [Checkpoint(), *self._request_step()]

@@ -349,6 +349,8 @@ class Process:
 
     #: What the process ends with, for ``on_finish`` overridden without the argument.
     _exit_code: ExitCode = ExitCode()
+    #: ``(message,)`` once the process asked, inside its step, to be killed after it.
+    _kill_requested: tuple[str | None] | None = None
 
     def _call_on_finish(self, exit_code: ExitCode) -> None:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's

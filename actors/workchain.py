@@ -174,9 +174,12 @@ class WorkChain(Process):
         pid = self.pid
         if pid is None:
             raise SpecError(f"{self.process_label()} was never launched; there is nothing to abort")
-        runtime.kill(pid, msg)
         if self._step_thread == threading.get_ident():
+            # From its own step: the driver kills it when the step returns, even if that was
+            # the last step (a Kill message would arrive after the end and be ignored).
+            self._kill_requested = (msg,)
             return False
+        runtime.kill(pid, msg)
         runtime.wait(pid, timeout)
         # Read from the node: this object may have been passivated and revived as another.
         return self.node.process_state is ProcessState.KILLED

@@ -18,8 +18,8 @@ from actors import (
 )
 from actors.runtime import Runtime
 from actors.workchain import WorkChainSpec
-from provenance import Dict, Int, List, ProcessState, WorkCalculation
-from tests.helpers import count_nodes
+from provenance import Dict, Int, List, ProcessState
+from tests.helpers import count_nodes, process_nodes
 
 
 @workfunction
@@ -220,27 +220,10 @@ def test_the_module_submit_inside_a_step_is_refused_pointing_at_self_submit(
 
     labels = [path.name for path in runtime.running_directory.glob("*") if path.is_file()]
     assert labels == [], "no orphan was queued for the daemon"
-    [parent] = _process_nodes(runtime)  # no Leaf: nothing was launched
+    [parent] = process_nodes(runtime)  # no Leaf: nothing was launched
     assert parent.process_label == "SubmitsWithTheModuleFunction"
     assert parent.process_state is ProcessState.EXCEPTED
     assert "self.submit" in (parent.exception or "")
-
-
-def _process_nodes(rt: Runtime) -> list[WorkCalculation]:
-    import sqlalchemy as sa
-
-    from provenance import load_node
-    from provenance.models import DbNode
-
-    with rt.storage.read_session() as session:
-        pks = (
-            session.execute(
-                sa.select(DbNode.id).where(DbNode.node_type.like("process%")).order_by(DbNode.id)
-            )
-            .scalars()
-            .all()
-        )
-    return [load_node(pk) for pk in pks]  # type: ignore[misc]
 
 
 def test_data_nodes_in_ctx_lists_and_dicts_count_as_stored_list_nodes(runtime: Runtime) -> None:
