@@ -3,11 +3,11 @@ a home that is a file."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from structlog.testing import capture_logs
 
 from actors import ActorError, ExitCode, Process, SpecError, WorkChain, return_, run
 from actors.home_folder import HomeFolderError
@@ -159,15 +159,13 @@ def test_a_home_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
         Runtime(a_file / "below")
 
 
-def test_a_home_readable_by_others_is_warned_about(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_home_readable_by_others_is_warned_about(tmp_path: Path) -> None:
     home = tmp_path / "open"
     home.mkdir(mode=0o755)
     home.chmod(0o755)
 
-    with caplog.at_level(logging.WARNING), Runtime(home):
+    with capture_logs() as logs, Runtime(home):
         pass
 
-    assert any("home_open_to_others" in record.getMessage() for record in caplog.records)
+    assert any(entry["event"] == "provenance.home_open_to_others" for entry in logs)
     assert (home / "provenance.sqlite").stat().st_mode & 0o777 == 0o600
