@@ -1,6 +1,7 @@
 """The workactors engine: processes, workfunctions and the runtime that runs them as actors."""
 
 from actors.context import Context
+from actors.durability import Checkpointed, Ephemeral
 from actors.errors import (
     ActorError,
     ClassLoadError,
@@ -33,11 +34,13 @@ from provenance.process_state import ProcessState
 __all__ = [
     "TRANSITIONS",
     "ActorError",
+    "Checkpointed",
     "ClassLoadError",
     "Context",
     "ContextError",
     "DbLogHandler",
     "DefaultKnowledgeProvider",
+    "Ephemeral",
     "ExitCode",
     "InputValidationError",
     "Interstep",

@@ -1,8 +1,9 @@
 """The runtime's side of durable processes: checkpoints written after every step, submission
-into the running folder, and adoption of checkpoints by a worker.
+into a checkpoint store, and adoption of checkpoints by a worker.
 
-A durable runtime (a daemon worker) holds the lock of every process it runs, so that no other
-worker runs it too, and writes its checkpoint after every step through the persistence actor.
+A ``Checkpointed`` runtime (a daemon worker) holds every process it runs in its store, so that no
+other worker runs it too, and writes its checkpoint after every step through the persistence
+actor. Everything here goes through ``persistence.store.CheckpointStore`` and ``Notifier``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors.control import Action, take_intent
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
 from actors.home_identity import check_home
 from actors.process_messages import Suspend
 from actors.registry import Forget, GetActor, ask
 from actors.threads import ROOM, THREADS
-from persistence import PersistenceActor, PicklePersistence, Release, SaveCheckpoint, Sync
+from persistence import PersistenceActor, Release, SaveCheckpoint, Sync
+from persistence.messages import Action
+from persistence.store import CheckpointStore
 from provenance.errors import NotExistentError
 from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
@@ -73,20 +75,18 @@ def check_importable(process_class: type[Process]) -> None:
 
 
 class Checkpoints:
-    """Checkpoint store and writer of one runtime (created on first use)."""
+    """A runtime's use of its checkpoint store: the writer actor, holds, submissions, adoption.
 
-    def __init__(self, runtime: Runtime, *, writer: bool) -> None:
+    ``writer``: start the persistence actor (a ``Checkpointed`` runtime saves after each step);
+    without it, the store only receives submissions and answers questions.
+    """
+
+    def __init__(self, runtime: Runtime, store: CheckpointStore, *, writer: bool) -> None:
         self._runtime = runtime
-        self.persistence = PicklePersistence(
-            runtime.running_directory,
-            runtime.finished_directory,
-            runtime.failed_directory,
-            key_file=runtime.home / "checkpoint.key",
-            on_unreadable=self._mark_unreadable,
-        )
-        self._writer: pykka.ActorRef[Any] | None = (
-            PersistenceActor.start(self.persistence) if writer else None
-        )
+        self.store = store
+        if store.on_unreadable is None:
+            store.on_unreadable = self._mark_unreadable
+        self._writer: pykka.ActorRef[Any] | None = PersistenceActor.start(store) if writer else None
         self._adopting = threading.Lock()
 
     # Writing.
@@ -109,23 +109,24 @@ class Checkpoints:
         """Lock the checkpoint of a process launched here and write its first checkpoint."""
         pid = process.pid
         assert pid is not None
-        self.persistence.hold(pid)
+        self.store.hold(pid)
         self.save(process)
 
     def release(self, pid: int) -> None:
         """Release ``pid``'s lock, leaving its checkpoint for another worker (or a restart)."""
         if self._writer is None:
-            self.persistence.release(pid)
+            self.store.release(pid)
             return
         reply: Future[bool] = Future()
         self._writer.tell(Release(pid, reply))
         reply.result(timeout=CHECKPOINT_TIMEOUT)
 
-    def write_submitted(self, process: Process) -> str:
+    def write_submitted(self, process: Process, store: CheckpointStore | None = None) -> str:
         """Write the first checkpoint of a submitted process, which a worker will adopt."""
         pid = process.pid
         assert pid is not None
-        return self.persistence.save_state(pid, process.class_path(), process.save_instance_state())
+        target = self.store if store is None else store
+        return target.save_state(pid, process.class_path(), process.save_instance_state())
 
     # Adopting.
 
@@ -137,14 +138,14 @@ class Checkpoints:
         """
         adopted: list[int] = []
         with self._adopting:
-            for process in self.persistence.load_all_processes():
+            for process in self.store.load_all_processes():
                 pid = process.pid
                 assert pid is not None
                 stored = self.stored_state(pid)
                 if stored is not None and stored.is_terminal:
                     self._retire_ended(pid, stored)
                     continue
-                intent = take_intent(self._runtime.running_directory, pid)
+                intent = self.store.take_intent(pid)
                 paused = intent is not None and intent.action is Action.PAUSE
                 # Thousands adopted at once must not take a thread each: let those started
                 # reach their first wait (where they stop holding one) before starting more.
@@ -167,9 +168,9 @@ class Checkpoints:
 
     def _retire_ended(self, pid: int, state: ProcessState) -> None:
         if state is ProcessState.EXCEPTED:
-            self.persistence.mark_failed(pid, f"process {pid} excepted before its checkpoint moved")
+            self.store.mark_failed(pid, f"process {pid} excepted before its checkpoint moved")
         else:
-            self.persistence.mark_finished(pid)
+            self.store.mark_finished(pid)
         log.info("durable.retired_ended", pid=pid, state=state.name)
 
     def _mark_unreadable(self, pid: int, reason: str) -> None:
@@ -199,19 +200,17 @@ class Checkpoints:
                 reply.result(timeout=CHECKPOINT_TIMEOUT)
             finally:
                 self._writer.stop(block=True)
-        self.persistence.release_all()
+        self.store.release_all()
 
 
 def queue(
     runtime: Runtime,
     process_class: type[Process],
     inputs: Mapping[str, Any],
-    storage: PicklePersistence | None = None,
+    storage: CheckpointStore | None = None,
 ) -> Process:
-    """Store a new process, write its first checkpoint into the running folder and wake the
-    daemon's workers (``Runtime.submit``/``queue_up``)."""
-    from actors.daemon.wake import notify_workers  # the daemon imports the runtime
-
+    """Store a new process, write its first checkpoint into the runtime's store (or
+    ``storage``) and wake whoever adopts it (``Runtime.submit``/``queue_up``)."""
     if runtime.is_closed:
         raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
     check_importable(process_class)
@@ -221,10 +220,7 @@ def queue(
     pks = runtime.backend.write(process._launch_ops(None))  # committed before a worker looks
     process._mark_launched(pks)
     try:
-        if storage is None:
-            runtime.checkpoints.write_submitted(process)
-        else:
-            storage.save_checkpoint(process)
+        runtime.checkpoints.write_submitted(process, storage)
     except BaseException as exc:
         # Without its checkpoint no worker will ever run it: say so on the node, never leave
         # it CREATED forever.
@@ -234,7 +230,8 @@ def queue(
         )
         runtime.backend.write([failed])
         raise
-    notify_workers(runtime.home)
+    assert process.pid is not None
+    runtime.notifier.submitted(process.pid)
     return process
 
 
@@ -256,6 +253,6 @@ def suspend_all(runtime: Runtime, timeout: float) -> None:
         # An actor that stops before it reads Suspend fails the answer: that is fine too.
         with contextlib.suppress(pykka.ActorDeadError, pykka.Timeout):
             answer.get(timeout=max(0.0, deadline - time.monotonic()))
-    for pid, done in runtime._forget_all():
+    for pid, done in runtime.launcher.forget_all():
         if not done.done():
             done.set_exception(ProcessSuspendedError(f"process {pid} was left to its checkpoint"))

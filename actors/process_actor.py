@@ -97,7 +97,7 @@ class ProcessActor(pykka.ThreadingActor):
         log.error("process.actor_failed", pid=self._process.pid, error=repr(exception_value))
         if not self._done.done():
             self._done.set_exception(exception_value or RuntimeError("process actor failed"))
-        self._runtime._forget(self._pid)
+        self._runtime.launcher.forget(self._pid)
 
     @property
     def _pid(self) -> int:
@@ -232,7 +232,7 @@ class ProcessActor(pykka.ThreadingActor):
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
         self._runtime.registry.tell(to_registry.Terminated(self._pid, state))
-        self._runtime._forget(self._pid)
+        self._runtime.launcher.forget(self._pid)
         if error is not None:
             self._done.set_exception(error)
         else:

@@ -78,14 +78,14 @@ def reattach(
         state = _stored_state(runtime, pid)
         if state is not None and state.is_terminal:
             return _ended(process_class, node, state)
-        path = runtime.checkpoints.persistence.folders.running_path(pid)
-        if not runtime.durable or not path.exists():
+        store = runtime.checkpoints.store
+        if not runtime.durable or not store.has_checkpoint(pid):
             return _start_on_node(runtime, process_class, caller, node)
         if detached:
             # Its checkpoint is adopted like any other; the caller's barrier waits for its end.
             return _bound(process_class, node, runtime), Future()
         try:
-            process = runtime.checkpoints.persistence.create_from_file(path)
+            process = store.take_over(pid)
         except CheckpointMissingError:
             continue  # it ended meanwhile: its node says so now
         except LockedError:
@@ -98,7 +98,7 @@ def reattach(
             continue
         process._runtime = runtime
         process._mark_resumed()
-        done = runtime._start(process, (*caller._call_stack, pid), caller.pid, Resume())
+        done = runtime.launcher.start(process, (*caller._call_stack, pid), caller.pid, Resume())
         return process, done
 
 
@@ -142,7 +142,7 @@ def _start_on_node(
     assert pid is not None
     if runtime.durable:
         runtime.checkpoints.hold(process)
-    done = runtime._start(process, (*caller._call_stack, pid), caller.pid, Start())
+    done = runtime.launcher.start(process, (*caller._call_stack, pid), caller.pid, Start())
     return process, done
 
 

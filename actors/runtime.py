@@ -1,8 +1,9 @@
-"""``Runtime``: one actor system and the database it records into.
+"""``Runtime``: one actor system, the database it records into and how it keeps processes.
 
-A runtime starts the registry and provenance actors, one ``ProcessActor`` per launched process,
-and stops them all on ``shutdown``. Which runtime is in use is ``actors.runtimes``' business
-(``get_runtime`` is re-exported here).
+A runtime assembles the registry and provenance actors, the launcher that starts one
+``ProcessActor`` per process, and its durability (``Ephemeral`` or ``Checkpointed`` into a
+``CheckpointStore``), and stops them all on ``shutdown``. Which runtime is in use is
+``actors.runtimes``' business (``get_runtime`` is re-exported here).
 """
 
 from __future__ import annotations
@@ -12,24 +13,23 @@ import contextlib
 import contextvars
 import logging
 import os
-import pickle
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from actors import call_stack, holders
+from actors import holders
+from actors.assembly import choose_notifier, home_file_store
+from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
-from actors.holders import HOLDER, Holder
-from actors.home_folder import make_home
+from actors.holders import Holder
+from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home, running_directory
 from actors.launch_checks import refuse_inside_step, user_attributes
+from actors.launcher import Launcher, ProcessLike, resolve
 from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_actor import ProcessActor
-from actors.process_messages import Resume, Start
-from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import (
     Control,
     ExternalTerminated,
@@ -37,35 +37,22 @@ from actors.registry import (
     Listen,
     Listener,
     LivePids,
-    PassivatedProcess,
-    Register,
     RegistryActor,
     Sizes,
     ask,
 )
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
+from persistence import PicklePersistence
+from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend
 from provenance.log import get_logger
 from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
-from provenance.process_state import ProcessState
 from provenance.storage import Storage, sqlite_url
 
 log = get_logger(__name__)
-
-HOME_ENV = "WORKACTORS_HOME"
-DATABASE_URL_ENV = "WORKACTORS_DATABASE_URL"
-
-
-def default_home() -> Path:
-    """``$WORKACTORS_HOME``, else ``~/.workactors``."""
-    env = os.environ.get(HOME_ENV)
-    return Path(env).expanduser() if env else Path.home() / ".workactors"
-
-
-ProcessLike = type[Process] | Callable[..., Any]
 
 
 class Runtime:
@@ -77,8 +64,10 @@ class Runtime:
             default ``$WORKACTORS_DATABASE_URL``, else SQLite at ``<home>/provenance.sqlite``.
         passivation: write waiting processes out and stop their actors, so that waiting costs
             no thread; they are revived when what they wait for arrives.
-        durable: hold the lock of every process run here and checkpoint it after every step,
-            so that another worker or a restart resumes it (what a daemon worker runs).
+        durability: ``Checkpointed(store)`` holds every process run here and checkpoints it
+            after every step, so that another worker or a restart resumes it (what a daemon
+            worker runs); ``Ephemeral()`` (the default) does not.
+        durable: shorthand for ``durability=Checkpointed()`` (the home's file store).
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
@@ -90,12 +79,11 @@ class Runtime:
         *,
         database_url: str | None = None,
         passivation: bool = True,
+        durability: Durability | None = None,
         durable: bool = False,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
-        make_home(
-            self.home, (self.running_directory, self.finished_directory, self.failed_directory)
-        )
+        prepare_home(self.home)
         url = (
             database_url
             or os.environ.get(DATABASE_URL_ENV)
@@ -105,7 +93,9 @@ class Runtime:
         self._provenance_ref = ProvenanceActor.start(self.storage)
         self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
         self.passivation = passivation
-        self.registry = RegistryActor.start(reviver=self._revive)
+        self.durability: Durability = durability or (Checkpointed() if durable else Ephemeral())
+        self.launcher = Launcher(self)
+        self.registry = RegistryActor.start(reviver=self.launcher.revive)
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(RuntimeFilter(id(self)))
         report_logger = logging.getLogger(REPORT_LOGGER_NAME)
@@ -113,11 +103,14 @@ class Runtime:
         if report_logger.level == logging.NOTSET:
             report_logger.setLevel(logging.INFO)
         self._lock = threading.Lock()
-        self._live: dict[int, tuple[ProcessNode, Future[Any]]] = {}
         self._closed = False
-        self.durable = durable
-        self._checkpoints: Checkpoints | None = Checkpoints(self, writer=True) if durable else None
-        self._holder = Holder.of_this_process(self.home).as_attribute()
+        self._home_store: PicklePersistence | None = None
+        self._checkpoints: Checkpoints | None = None
+        self.notifier: Notifier = choose_notifier(self.durability, self.home)
+        if self.durable:
+            self._checkpoints = Checkpoints(self, self._store(), writer=True)
+        #: Who holds the processes run here, recorded on their nodes (``actors.holders``).
+        self.holder = Holder.of_this_process(self.home).as_attribute()
         opened(self)
         #: The processes this runtime ended at open because their runtime had died.
         self.repaired: tuple[int, ...] = ()
@@ -132,9 +125,14 @@ class Runtime:
         return holders.repair(self)
 
     @property
+    def durable(self) -> bool:
+        """True if processes run here are held and checkpointed (``Checkpointed``)."""
+        return isinstance(self.durability, Checkpointed)
+
+    @property
     def running_directory(self) -> Path:
         """Checkpoints of processes that have not terminated."""
-        return self.home / "running"
+        return running_directory(self.home)
 
     @property
     def finished_directory(self) -> Path:
@@ -147,12 +145,27 @@ class Runtime:
         return self.running_directory / "failed"
 
     @property
-    def checkpoints(self) -> Checkpoints:
-        """The checkpoint store of this home (created on first use)."""
+    def home_store(self) -> PicklePersistence:
+        """The file store of this home (``<home>/running``), created on first use."""
         with self._lock:
-            if self._checkpoints is None:
-                self._checkpoints = Checkpoints(self, writer=False)
-            return self._checkpoints
+            if self._home_store is None:
+                self._home_store = home_file_store(self.home)
+            return self._home_store
+
+    def _store(self) -> CheckpointStore:
+        """The policy's store, else the home's files."""
+        chosen = self.durability.store if isinstance(self.durability, Checkpointed) else None
+        return chosen if chosen is not None else self.home_store
+
+    @property
+    def checkpoints(self) -> Checkpoints:
+        """This runtime's use of its checkpoint store (created on first use)."""
+        if self._checkpoints is None:
+            store = self._store()
+            with self._lock:
+                if self._checkpoints is None:
+                    self._checkpoints = Checkpoints(self, store, writer=False)
+        return self._checkpoints
 
     @property
     def is_closed(self) -> bool:
@@ -188,72 +201,15 @@ class Runtime:
 
         The new process is linked (CALL) from ``caller`` if given (a work chain's
         ``self.submit``, which does not wait: ``detached``), else from the process whose step
-        runs in this context. ``attributes`` are stored on the new process's node. A caller
-        replaying a step after a crash gets the child it had launched there instead of a
-        second one (``actors.reattach``).
+        runs in this context. ``attributes`` are stored on the new process's node.
 
         Raises:
             InputValidationError: if the inputs do not fit; nothing is stored then.
             RuntimeClosedError: after ``shutdown``.
         """
-        # While a runtime shuts down, its running processes may still launch children (it waits
-        # for them to end), unless it is durable: it then stops them after their current step.
-        if self._closed and (self.durable or step_runtime.get() is not self):
-            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
-        frame = call_stack.current()
-        if caller is None and frame is not None and frame.process._runtime is self:
-            caller = frame.process
-        caller_stack = (
-            caller._call_stack or (frame.pids if frame is not None else ())
-            if caller is not None
-            else ()
+        return self.launcher.launch(
+            process_class, inputs, caller=caller, detached=detached, attributes=attributes
         )
-        key = caller._next_call_key() if caller is not None else None
-        if caller is not None and key is not None:
-            found = launched_before(caller, key)
-            if found is not None:
-                return reattach(self, process_class, caller, found, detached=detached)
-        process = process_class(inputs)
-        process._runtime = self
-        # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
-        # RUNNING a moment later.
-        process.node.set_process_attributes(
-            process_state=ProcessState.RUNNING.value, **{HOLDER: self._holder}
-        )
-        if key is not None:
-            process.node.set_process_attributes(**{CALL_KEY: key})
-        if attributes:
-            process.node.set_process_attributes(**attributes)
-        ops = process._launch_ops(caller.node.uuid if caller is not None else None)
-        if self.durable:
-            # Committed before its checkpoint is written: a checkpoint never names a row that a
-            # crash could still roll back.
-            process._mark_launched(self.backend.write(ops))
-            self.checkpoints.hold(process)
-        else:
-            process._mark_launched(self.backend.write_applied(ops))
-        parent_pid = caller.pid if caller is not None else None
-        assert process.pid is not None
-        return process, self._start(process, (*caller_stack, process.pid), parent_pid, Start())
-
-    def _start(
-        self,
-        process: Process,
-        stack: tuple[int | None, ...],
-        parent_pid: int | None,
-        first: object,
-        *,
-        paused: bool = False,
-    ) -> Future[Any]:
-        pid = process.pid
-        assert pid is not None
-        done: Future[Any] = Future()
-        actor = ProcessActor.start(process, self, stack, done, paused=paused)
-        self.registry.tell(Register(pid, process, actor, parent_pid))
-        with self._lock:
-            self._live[pid] = (process.node, done)
-        actor.tell(first)
-        return done
 
     def submit(self, process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
         """Store a new process and checkpoint it into the running folder for a daemon worker;
@@ -264,16 +220,20 @@ class Runtime:
             NotImportableError: if a worker could not import the class; nothing is stored.
         """
         refuse_inside_step("submit")
-        process_class, resolved = self._resolve(process, args, inputs)
+        process_class, resolved = resolve(process, args, inputs)
         return queue(self, process_class, resolved).node
 
     def queue_up(
-        self, process_class: ProcessLike, inputs: Mapping[str, Any], storage: Any = None
+        self,
+        process_class: ProcessLike,
+        inputs: Mapping[str, Any],
+        storage: CheckpointStore | None = None,
     ) -> int:
-        """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is a
-        ``PicklePersistence`` to write the checkpoint with (default: this home's)."""
+        """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is the
+        ``CheckpointStore`` to write the checkpoint into (default: this runtime's, see
+        ``Checkpointed``), e.g. a ``PicklePersistence`` on other folders."""
         refuse_inside_step("queue_up")
-        resolved_class, resolved = self._resolve(process_class, (), dict(inputs))
+        resolved_class, resolved = resolve(process_class, (), dict(inputs))
         process = queue(self, resolved_class, resolved, storage)
         assert process.pid is not None
         return process.pid
@@ -291,15 +251,7 @@ class Runtime:
         if not self.durable:
             raise ActorError("only a durable runtime adopts checkpoints: Runtime(durable=True)")
 
-        def start(process: Process, paused: bool) -> None:
-            process._runtime = self
-            process._mark_resumed()
-            self.backend.write_nowait(
-                [process.node.set_process_attributes(**{HOLDER: self._holder})]
-            )
-            self._start(process, (process.pid,), None, Resume(), paused=paused)
-
-        return self.checkpoints.adopt(start)
+        return self.checkpoints.adopt(self.launcher.resume)
 
     def notice_terminated(self, pid: int) -> None:
         """Process ``pid`` ended in another worker: release the work chains here waiting on it."""
@@ -314,23 +266,6 @@ class Runtime:
     def release_checkpoint(self, pid: int) -> None:
         """Release the lock of ``pid``'s checkpoint without moving it."""
         self.checkpoints.release(pid)
-
-    def _resolve(
-        self, process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]
-    ) -> tuple[type[Process], dict[str, Any]]:
-        target = getattr(process, "process_class", process)
-        if isinstance(target, type) and issubclass(target, Process):
-            args_to_inputs = getattr(target, "args_to_inputs", None)
-            if args_to_inputs is not None:
-                return target, args_to_inputs(*args, **inputs)
-            if args:
-                raise TypeError(
-                    f"{target.__name__} takes its inputs by name "
-                    f"({', '.join(target.spec().inputs)}); positional arguments are for "
-                    "workfunctions only"
-                )
-            return target, inputs
-        raise TypeError(f"cannot run {process!r}: pass a Process subclass or a @workfunction")
 
     def run_async(
         self,
@@ -349,7 +284,7 @@ class Runtime:
         inputs: dict[str, Any],
         attributes: Mapping[str, Any] | None,
     ) -> tuple[Process, Future[Any]]:
-        process_class, resolved = self._resolve(process, args, inputs)
+        process_class, resolved = resolve(process, args, inputs)
         checked = user_attributes(
             attributes,
             process_class.process_label(),
@@ -407,12 +342,7 @@ class Runtime:
     def wait(self, pid: int, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds (None: no limit) for live process ``pid`` to
         terminate; True if it has (or was not live here)."""
-        with self._lock:
-            entry = self._live.get(pid)
-        if entry is None:
-            return True
-        done = concurrent.futures.wait([entry[1]], timeout=timeout).done
-        return bool(done)
+        return self.launcher.wait(pid, timeout)
 
     def live_pids(self) -> tuple[int, ...]:
         """Pids of the processes running in this runtime."""
@@ -460,31 +390,9 @@ class Runtime:
         with self.bound():
             return load_node(pk)
 
-    def _revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
-        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
-        with self.bound():  # node reads, if any, go to this runtime's database
-            process = entry.process_class.load_instance_state(pickle.loads(entry.state))
-        process._runtime = self
-        with self._lock:
-            done = self._live[entry.pid][1]
-        actor = ProcessActor.start(process, self, entry.stack, done, paused=entry.paused)
-        return process, actor
-
     def holds(self, pid: int) -> bool:
         """True if process ``pid`` is live in this runtime."""
-        with self._lock:
-            return pid in self._live
-
-    def _forget_all(self) -> list[tuple[int, Future[Any]]]:
-        """Drop every live entry; return their pids and result futures."""
-        with self._lock:
-            entries = [(pid, done) for pid, (_node, done) in self._live.items()]
-            self._live.clear()
-        return entries
-
-    def _forget(self, pid: int) -> None:
-        with self._lock:
-            self._live.pop(pid, None)
+        return self.launcher.holds(pid)
 
     # Shutdown.
 
@@ -495,13 +403,13 @@ class Runtime:
             if self._closed:
                 return
             self._closed = True
-            pending = [done for _process, done in self._live.values()]
+            pending = self.launcher.pending()
         if self.durable:
             suspend_all(self, timeout)
         else:
             not_done = concurrent.futures.wait(pending, timeout=timeout).not_done
             if not_done:
-                for pid in list(self._live):
+                for pid in self.launcher.live():
                     self.kill(pid, "the runtime shut down")
                 concurrent.futures.wait(not_done)
         if self._checkpoints is not None:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from actors.context import Context
 from actors.errors import SpecError, WaitError
 from actors.intersteps import Interstep, UpdateContext, awaited_pid
+from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
 from actors.process import (
     Process,
@@ -107,7 +108,7 @@ class WorkChain(Process):
         """Launch a child in this runtime and return its node at once; await it with
         ``ToContext``/``to_context`` to get it in ctx when it has terminated."""
         runtime = self.runtime
-        process_class, resolved = runtime._resolve(process, args, inputs)
+        process_class, resolved = resolve(process, args, inputs)
         # Launching thousands in one step: let those already running reach their first wait.
         THREADS.wait_for_room(ROOM, ROOM_TIMEOUT)
         child, _done = runtime.launch(process_class, resolved, caller=self, detached=True)

@@ -48,11 +48,13 @@ class RepeatResult:
         latencies: seconds per iteration, in order.
         peak_threads: most threads of the engine's OS process seen during the repeat, if the
             workload samples them.
+        messages: actor messages sent during the repeat, if counted (workactors, in process).
     """
 
     wall_seconds: float
     latencies: tuple[float, ...]
     peak_threads: int | None = None
+    messages: int | None = None
 
     @property
     def iterations(self) -> int:
@@ -133,6 +135,15 @@ class WorkloadResult:
         """Most threads seen in any repeat, None if not sampled."""
         sampled = [r.peak_threads for r in self.repeat_results if r.peak_threads is not None]
         return max(sampled) if sampled else None
+
+    @property
+    def messages_per_process(self) -> float | None:
+        """Actor messages per process over every counted repeat, None if not counted."""
+        counted = [r for r in self.repeat_results if r.messages is not None]
+        processes = sum(r.iterations for r in counted) * self.workload.processes_per_iteration
+        if not counted or processes == 0:
+            return None
+        return sum(r.messages or 0 for r in counted) / processes
 
     @property
     def processes_measured(self) -> int:

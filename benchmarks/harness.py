@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.figures import RepeatResult, WorkloadResult
-from benchmarks.meters import MemoryMeter, Meter, ThreadSampler
+from benchmarks.meters import MemoryMeter, MessageCounter, Meter, ThreadSampler
 from benchmarks.peers import Peer
 from benchmarks.workloads.base import ProgressCallback, Workload
 
@@ -53,9 +53,12 @@ def time_locally(
     latencies: list[float] = []
     append = latencies.append
     sampler = ThreadSampler() if workload.sample_threads else None
+    counter = MessageCounter() if workload.peer == "workactors" else None
     with ExitStack() as stack:
         if sampler is not None:
             stack.enter_context(sampler)
+        if counter is not None:
+            stack.enter_context(counter)
         repeat_start = clock()
         for i in indices:
             t0 = clock()
@@ -64,7 +67,12 @@ def time_locally(
         wall = clock() - repeat_start
     if progress is not None:
         progress(len(indices))
-    return RepeatResult(wall, tuple(latencies), sampler.peak if sampler else None)
+    return RepeatResult(
+        wall,
+        tuple(latencies),
+        sampler.peak if sampler else None,
+        counter.messages if counter else None,
+    )
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""Memory and thread meters for the OS process a workload's engine runs in.
+"""Memory, thread and actor-message meters for the OS process a workload's engine runs in.
 
 Both avoid perturbing what they measure where they can: the memory peak comes from the
 kernel's high-water mark, not from a sampling thread; only the thread count needs a sampler,
@@ -7,15 +7,17 @@ and only workloads that ask for it (the scale workload) pay for one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import resource
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
+import pykka
 
 
 class Meter(Protocol):
@@ -139,3 +141,51 @@ class ThreadSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self._count())
+
+
+class MessageCounter:
+    """Counts the messages sent to pykka actors of this OS process while it is entered.
+
+    It wraps ``ActorRef.tell`` and ``ActorRef.ask`` (every actor message of workactors goes
+    through one or the other), so it counts what the engine sends, not what a mock would. The
+    wrapper costs well under a microsecond a message, about 1 % of a process here.
+    """
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+        self._reads = 0
+        self._saved: tuple[object, object] | None = None
+
+    @property
+    def messages(self) -> int:
+        """Messages sent so far."""
+        # ``next`` on an itertools counter is atomic under the GIL; reading consumes one.
+        self._reads += 1
+        return next(self._counter) - self._reads + 1
+
+    def __enter__(self) -> MessageCounter:
+        tell, ask = pykka.ActorRef.tell, pykka.ActorRef.ask
+        counter = self._counter
+        self._saved = (tell, ask)
+
+        def counted_tell(ref: pykka.ActorRef[Any], message: Any) -> None:
+            next(counter)
+            tell(ref, message)
+
+        def counted_ask(ref: pykka.ActorRef[Any], message: Any, **kwargs: Any) -> Any:
+            next(counter)
+            return ask(ref, message, **kwargs)
+
+        pykka.ActorRef.tell = counted_tell  # type: ignore[method-assign,assignment]
+        pykka.ActorRef.ask = counted_ask  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._saved is not None
+        pykka.ActorRef.tell, pykka.ActorRef.ask = self._saved  # type: ignore[method-assign,assignment]
+        self._saved = None

@@ -58,6 +58,7 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
     """One row per workload; a ``x name`` column per primitive that ran, filled for engines."""
     _engine, primitives = engine_and_primitives(results)
     threads = any(r.peak_threads is not None for r in results)
+    messages = any(r.ok and r.messages_per_process is not None for r in results)
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("peer")
     table.add_column("workload", no_wrap=True)
@@ -74,6 +75,8 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
         table.add_column(header, justify="right")
     if threads:
         table.add_column("peak thr", justify="right")
+    if messages:
+        table.add_column("msgs/proc", justify="right")
     table.add_column("ΔRSS MB", justify="right")
     table.add_column("DB MB", justify="right")
     for primitive in primitives:
@@ -88,6 +91,7 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
         throughputs = result.throughputs()
         multiples = cost_multiples(result, primitives) if workload.kind is Kind.ENGINE else {}
         peak_threads = result.peak_threads
+        per_process = result.messages_per_process
         table.add_row(
             *first,
             str(len(result.repeat_results)),
@@ -98,6 +102,7 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
             f"{result.median_wall_seconds:.2f}",
             _mb(result.peak_rss),
             *([str(peak_threads) if peak_threads is not None else ""] if threads else []),
+            *([f"{per_process:.1f}" if per_process is not None else ""] if messages else []),
             f"{(result.rss_after - result.rss_before) / MB:+.1f}",
             _mb(result.database_bytes),
             *(f"{multiples[p.workload.name]:,.1f}" if multiples else "" for p in primitives),
@@ -136,6 +141,7 @@ def _repeat_dicts(result: WorkloadResult) -> list[dict[str, Any]]:
             "wall_s": repeat.wall_seconds,
             "throughput_per_s": per_iteration * repeat.iterations / repeat.wall_seconds,
             "peak_threads": repeat.peak_threads,
+            "actor_messages": repeat.messages,
             "latency_per_process_ms": {
                 q: percentile(repeat.latencies, pct) * 1000 / per_iteration
                 for q, pct in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
@@ -172,6 +178,7 @@ def result_to_dict(result: WorkloadResult, primitives: Sequence[WorkloadResult])
             "peak_rss_mb": round(result.peak_rss / MB, 2),
         },
         "peak_threads": result.peak_threads,
+        "actor_messages_per_process": result.messages_per_process,
         "database_mb": None
         if result.database_bytes is None
         else round(result.database_bytes / MB, 3),

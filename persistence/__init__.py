@@ -1,7 +1,6 @@
 """Durable processes: reentrant file locks, signed checkpoints and the persistence actor."""
 
 from persistence.actor import (
-    CheckpointStore,
     MarkFailed,
     PersistenceActor,
     Release,
@@ -31,12 +30,16 @@ from persistence.errors import (
 )
 from persistence.folders import CheckpointFolders
 from persistence.lock import LOCK_EX, LOCK_NB, LOCK_SH, RLock
-from persistence.pickle_persistence import PersistableProcess, PicklePersistence, UnreadableHook
+from persistence.memory_store import InMemoryStore, MemoryCheckpoints
+from persistence.messages import Action, Intent
+from persistence.pickle_persistence import PersistableProcess, PicklePersistence
+from persistence.store import CheckpointStore, NoNotifier, Notifier, UnreadableHook
 
 __all__ = [
     "LOCK_EX",
     "LOCK_NB",
     "LOCK_SH",
+    "Action",
     "Checkpoint",
     "CheckpointCodec",
     "CheckpointCorruptError",
@@ -51,12 +54,17 @@ __all__ = [
     "CheckpointVersionError",
     "CheckpointWriteError",
     "Envelope",
+    "InMemoryStore",
+    "Intent",
     "LockError",
     "LockNotHeldError",
     "LockTimeoutError",
     "LockedError",
     "MarkFailed",
+    "MemoryCheckpoints",
     "MessageError",
+    "NoNotifier",
+    "Notifier",
     "PersistableProcess",
     "PersistenceActor",
     "PersistenceError",

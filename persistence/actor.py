@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pykka
 
 from persistence.errors import PersistenceError
+from persistence.store import CheckpointStore
 from provenance.log import get_logger
 
 log = get_logger(__name__)
@@ -27,19 +28,6 @@ T = TypeVar("T")
 
 #: Messages absorbed into pending checkpoints before they are written even if more wait.
 MAX_COALESCED = 100
-
-
-class CheckpointStore(Protocol):
-    """Where the actor writes (``PicklePersistence``, or a database-backed store)."""
-
-    def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
-        """Write a checkpoint; retire it if its state is terminal; return where it is."""
-
-    def release(self, pid: int) -> bool:
-        """Release the lock held for ``pid``, leaving its checkpoint for another worker."""
-
-    def mark_failed(self, pid: int, reason: str) -> str:
-        """Retire the running checkpoint of ``pid`` as failed, with ``reason``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,36 +19,33 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
 
 from persistence.atomic import WriteHook, atomic_write
-from persistence.classes import import_class
 from persistence.codec import Checkpoint, CheckpointCodec
 from persistence.errors import (
     CheckpointCorruptError,
     CheckpointError,
-    CheckpointLoadError,
     CheckpointMissingError,
     CheckpointWriteError,
     LockedError,
 )
 from persistence.folders import CheckpointFolders, lock_path_of, stem_of
+from persistence.intents import take_intent, write_intent
 from persistence.lock import RLock
-from provenance.errors import NotExistentError, ProvenanceError
+from persistence.messages import Intent
+from persistence.restore import restore_process, terminal_state
+from persistence.store import UnreadableHook
+from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 
 log = get_logger(__name__)
 
 KEY_FILE_NAME = "checkpoint.key"
-#: The key of a saved state that holds the ``ProcessState`` value (``Process.SaveKeys.STATE``).
-STATE_KEY = "state"
-
-#: Called with the pid and the reason when a checkpoint is refused on load (e.g. to mark the node).
-UnreadableHook = Callable[[int, str], None]
 
 
 class PersistableProcess(Protocol):
@@ -176,7 +173,7 @@ class PicklePersistence:
             LockTimeoutError: if another owner held the process's lock for ``lock_timeout``.
         """
         data = self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
-        end = _terminal_state(state)
+        end = terminal_state(state)
         path = self.folders.running_path(pid)
         with self._mutex, self._pid_locked(pid):
             atomic_write(path, data, hook=self._write_hook)
@@ -283,6 +280,24 @@ class PicklePersistence:
             raise
         return [process for _pid, process in loaded]
 
+    def has_checkpoint(self, pid: int) -> bool:
+        """True if ``pid`` has a checkpoint in ``running/``."""
+        return self.folders.running_path(pid).exists()
+
+    def take_over(self, pid: int) -> Any:
+        """Load and hold the process of ``pid``'s running checkpoint (``create_from_file``)."""
+        return self.create_from_file(self.folders.running_path(pid))
+
+    # Intents.
+
+    def record_intent(self, pid: int, intent: Intent) -> None:
+        """Write ``intent`` beside ``pid``'s checkpoint, for whoever next adopts it."""
+        write_intent(self.running_directory, pid, intent)
+
+    def take_intent(self, pid: int) -> Intent | None:
+        """Read and remove the intent written for ``pid``, if any."""
+        return take_intent(self.running_directory, pid)
+
     # Internals.
 
     @contextmanager
@@ -351,27 +366,7 @@ class PicklePersistence:
         return checkpoint
 
     def _restore(self, checkpoint: Checkpoint, path: Path) -> Any:
-        cls = import_class(checkpoint.class_path)
-        loader = getattr(cls, "load_instance_state", None)
-        if not callable(loader):
-            raise CheckpointLoadError(
-                f"checkpoint {path}: {checkpoint.class_path} has no load_instance_state; "
-                "only processes can be restored from checkpoints"
-            )
-        try:
-            return loader(checkpoint.state)
-        except NotExistentError as exc:
-            raise CheckpointLoadError(
-                f"checkpoint {path} of process {checkpoint.pid} refers to nodes that are not in "
-                f"the provenance database: {exc}; it belongs to another database"
-            ) from exc
-        except ProvenanceError:
-            raise  # the database is unreachable or busy: worth another attempt later
-        except Exception as exc:
-            raise CheckpointLoadError(
-                f"checkpoint {path} of process {checkpoint.pid} ({checkpoint.class_path}) could "
-                f"not be restored: {exc!r}; the class may have changed since it was written"
-            ) from exc
+        return restore_process(checkpoint.pid, checkpoint.class_path, checkpoint.state, str(path))
 
     def _restore_and_hold(self, checkpoint: Checkpoint, path: Path, lock: RLock) -> Any:
         process = self._restore(checkpoint, path)
@@ -380,7 +375,7 @@ class PicklePersistence:
 
     def _retire_if_terminal(self, checkpoint: Checkpoint, path: Path) -> bool:
         """Retire a terminal checkpoint a crash left in ``running/``; the caller holds its lock."""
-        end = _terminal_state(checkpoint.state)
+        end = terminal_state(checkpoint.state)
         if end is None or path != self.folders.running_path(checkpoint.pid):
             return False
         with self._mutex:
@@ -434,11 +429,3 @@ class PicklePersistence:
                 self.on_unreadable(pid, reason)
             except Exception as exc:
                 log.error("persistence.on_unreadable_failed", pid=pid, error=repr(exc))
-
-
-def _terminal_state(state: Mapping[str, Any]) -> ProcessState | None:
-    try:
-        process_state = ProcessState(state.get(STATE_KEY))
-    except (ValueError, TypeError):
-        return None
-    return process_state if process_state.is_terminal else None

@@ -24,7 +24,7 @@ from persistence.classes import import_class
 from persistence.errors import CheckpointError, LockedError
 from persistence.folders import CHECKPOINT_SUFFIX, REASON_SUFFIX, lock_path_of
 from persistence.lock import RLock
-from persistence.pickle_persistence import STATE_KEY
+from persistence.restore import STATE_KEY
 from provenance.errors import NotExistentError
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -104,7 +104,7 @@ def requeue(runtime: Runtime, pid: int) -> ProcessState:
 
 def _verified_state(runtime: Runtime, pid: int, source: object) -> ProcessState:
     """The state the checkpoint at ``source`` resumes in, once it passed every check."""
-    codec = runtime.checkpoints.persistence.codec
+    codec = runtime.home_store.codec
     try:
         checkpoint = codec.read(str(source))
         import_class(checkpoint.class_path)

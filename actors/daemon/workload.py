@@ -22,6 +22,7 @@ from actors.outline import while_
 from actors.process import Process
 from actors.runtime import Runtime
 from actors.workchain import WorkChain, WorkChainSpec
+from persistence.memory_store import InMemoryStore
 from provenance.data import Int
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -89,14 +90,6 @@ class WaitsOn(WorkChain):
 
     def after(self) -> None:
         """Nothing left."""
-
-
-class _NoCheckpoint:
-    """A ``storage`` for ``queue_up`` that writes nothing: the process is stored, never run."""
-
-    def save_checkpoint(self, process: Any) -> str:
-        del process
-        return ""
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
@@ -225,7 +218,8 @@ def measure_recovery(
     paths = DaemonPaths.of(home)
     try:
         with Runtime(home, database_url=database_url) as runtime:
-            gate = runtime.queue_up(Never, {}, storage=_NoCheckpoint())
+            # Submitted into a store no worker sees, so it never runs: the chains wait for good.
+            gate = runtime.queue_up(Never, {}, storage=InMemoryStore())
             first = time.perf_counter()
             pids = {runtime.queue_up(WaitsOn, {"on": Int(gate)}) for _ in range(n_chains)}
         held = _wait_until(_held(paths, pids, set()), timeout, f"{n_chains} chains held")

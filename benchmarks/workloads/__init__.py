@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from benchmarks.workloads import (
     aiida_core,
+    cold_start,
     daemon,
     primitives,
     process_plain,
@@ -35,6 +36,7 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
     workchains.WORKLOADS,
     daemon.WORKLOADS,
+    (cold_start.WORKLOAD,),
     aiida_core.WORKLOADS,
 )
 

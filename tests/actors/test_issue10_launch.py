@@ -10,7 +10,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from actors import ActorError, ExitCode, Process, SpecError, WorkChain, return_, run
-from actors.home_folder import HomeFolderError
+from actors.home import HomeFolderError
 from actors.runtime import Runtime
 from actors.workchain import WorkChainSpec
 from provenance import Int, ProcessState

@@ -15,7 +15,8 @@ from actors.daemon import Route, request, settings
 from actors.daemon.paths import DaemonPaths
 from actors.daemon.status import WorkerStatus
 from actors.daemon.wake import Terminated, notify_workers
-from actors.daemon.workload import CountingChain, Never, WaitsOn, _NoCheckpoint
+from actors.daemon.workload import CountingChain, Never, WaitsOn
+from persistence import InMemoryStore
 from provenance import Float, Int, ProcessState, Str
 from tests.actors.daemon.helpers import (
     PROCESS_TIMEOUT,
@@ -144,7 +145,7 @@ def _finish_elsewhere(runtime: Runtime, pid: int) -> None:
 def test_a_notice_that_a_process_ended_elsewhere_releases_the_chain_waiting_on_it(
     runtime: Runtime,
 ) -> None:
-    elsewhere = runtime.queue_up(Never, {}, storage=_NoCheckpoint())
+    elsewhere = runtime.queue_up(Never, {}, storage=InMemoryStore())
     waiter = runtime.queue_up(WaitsOn, {"on": Int(elsewhere)})
     with workers(runtime.home, 1, *NO_RESCAN):
         wait_for(lambda: state_of(waiter) is ProcessState.WAITING, TIMEOUT, "the wait")
@@ -155,7 +156,7 @@ def test_a_notice_that_a_process_ended_elsewhere_releases_the_chain_waiting_on_i
 
 
 def test_the_rescan_delivers_an_end_whose_notice_was_lost(runtime: Runtime) -> None:
-    elsewhere = runtime.queue_up(Never, {}, storage=_NoCheckpoint())
+    elsewhere = runtime.queue_up(Never, {}, storage=InMemoryStore())
     waiter = runtime.queue_up(WaitsOn, {"on": Int(elsewhere)})
     with workers(runtime.home, 1, "--rescan-interval", "0.3"):
         wait_for(lambda: state_of(waiter) is ProcessState.WAITING, TIMEOUT, "the wait")
@@ -179,7 +180,7 @@ def test_a_worker_stops_gracefully_when_its_supervisor_is_gone(tmp_path: Path) -
 
 
 def test_the_status_file_names_the_worker_and_what_it_holds(runtime: Runtime) -> None:
-    elsewhere = runtime.queue_up(Never, {}, storage=_NoCheckpoint())
+    elsewhere = runtime.queue_up(Never, {}, storage=InMemoryStore())
     waiter = runtime.queue_up(WaitsOn, {"on": Int(elsewhere)})
     with workers(runtime.home, 1, *NO_RESCAN) as (worker,):
         wait_for(lambda: held_by(runtime.home, waiter), TIMEOUT, "the status naming it")

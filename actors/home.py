@@ -1,32 +1,46 @@
-"""Creating a runtime's home and its checkpoint folders, with an error that says what is wrong."""
+"""Where a runtime keeps its files: the home folder, from an argument or the environment."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
 from pathlib import Path
 
 from actors.errors import ActorError
+
+HOME_ENV = "WORKACTORS_HOME"
+DATABASE_URL_ENV = "WORKACTORS_DATABASE_URL"
+
+
+def default_home() -> Path:
+    """``$WORKACTORS_HOME``, else ``~/.workactors``."""
+    env = os.environ.get(HOME_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".workactors"
+
+
+def running_directory(home: Path) -> Path:
+    """Checkpoints of processes that have not terminated."""
+    return home / "running"
 
 
 class HomeFolderError(ActorError, OSError):
     """The home of a runtime (or a folder in it) cannot be created or used as a folder."""
 
 
-def make_home(home: Path, folders: Iterable[Path]) -> None:
-    """Create ``home`` and ``folders`` (owner-only, 0700) unless they exist.
+def prepare_home(home: Path) -> None:
+    """Create the home and its checkpoint folders, private to this user.
 
     Raises:
         HomeFolderError: if one of them is a file, or cannot be created.
     """
-    for folder in (home, *folders):
+    running = running_directory(home)
+    for folder in (home, running, running / "finished", running / "failed"):
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError) as exc:
-            in_the_way = _first_file(folder)
             raise HomeFolderError(
-                f"cannot use {home} as the workactors home: {in_the_way} is a file, not a "
-                "folder. Pass a folder (it is created if missing), e.g. Runtime(home=...) or "
-                "$WORKACTORS_HOME, or move the file away"
+                f"cannot use {home} as the workactors home: {_first_file(folder)} is a file, "
+                "not a folder. Pass a folder (it is created if missing), e.g. "
+                "Runtime(home=...) or $WORKACTORS_HOME, or move the file away"
             ) from exc
         except PermissionError as exc:
             raise HomeFolderError(
@@ -41,6 +55,3 @@ def _first_file(path: Path) -> Path:
         if candidate.exists() and not candidate.is_dir():
             return candidate
     return path
-
-
-__all__ = ["HomeFolderError", "make_home"]

@@ -1,0 +1,193 @@
+"""Starting processes in a runtime: validate, store, hold, start the actor, track the result.
+
+The runtime's table of live processes lives here (pid -> node and result future), with the
+order a launch follows: the node is written (committed first when the runtime checkpoints, so
+a checkpoint never names a row a crash could roll back), then held and checkpointed, then its
+actor starts. A caller replaying a step after a crash gets the child it had launched there
+instead of a second one (``actors.reattach``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import pickle
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from actors import call_stack
+from actors.errors import RuntimeClosedError
+from actors.holders import HOLDER
+from actors.process import Process
+from actors.process_actor import ProcessActor
+from actors.process_messages import Resume, Start
+from actors.reattach import CALL_KEY, launched_before, reattach
+from actors.registry import PassivatedProcess, Register
+from actors.runtimes import step_runtime
+from provenance.process_nodes import ProcessNode
+from provenance.process_state import ProcessState
+
+if TYPE_CHECKING:
+    from actors.runtime import Runtime
+
+ProcessLike = type[Process] | Callable[..., Any]
+
+
+def resolve(
+    process: ProcessLike, args: tuple[Any, ...], inputs: dict[str, Any]
+) -> tuple[type[Process], dict[str, Any]]:
+    """The process class of ``process`` (a class or a workfunction) and its inputs by name.
+
+    Raises:
+        TypeError: for something that is not a process, or positional inputs to a class.
+    """
+    target = getattr(process, "process_class", process)
+    if isinstance(target, type) and issubclass(target, Process):
+        args_to_inputs = getattr(target, "args_to_inputs", None)
+        if args_to_inputs is not None:
+            return target, args_to_inputs(*args, **inputs)
+        if args:
+            raise TypeError(
+                f"{target.__name__} takes its inputs by name "
+                f"({', '.join(target.spec().inputs)}); positional arguments are for "
+                "workfunctions only"
+            )
+        return target, inputs
+    raise TypeError(f"cannot run {process!r}: pass a Process subclass or a @workfunction")
+
+
+class Launcher:
+    """Launches the processes of one runtime and keeps the table of those live in it."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._lock = threading.Lock()
+        self._live: dict[int, tuple[ProcessNode, Future[Any]]] = {}
+
+    def launch(
+        self,
+        process_class: type[Process],
+        inputs: Mapping[str, Any],
+        *,
+        caller: Process | None = None,
+        detached: bool = False,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> tuple[Process, Future[Any]]:
+        """See ``Runtime.launch``."""
+        runtime = self._runtime
+        # While a runtime shuts down, its running processes may still launch children (it waits
+        # for them to end), unless it is durable: it then stops them after their current step.
+        if runtime.is_closed and (runtime.durable or step_runtime.get() is not runtime):
+            raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
+        frame = call_stack.current()
+        if caller is None and frame is not None and frame.process._runtime is runtime:
+            caller = frame.process
+        caller_stack = (
+            caller._call_stack or (frame.pids if frame is not None else ())
+            if caller is not None
+            else ()
+        )
+        key = caller._next_call_key() if caller is not None else None
+        if caller is not None and key is not None:
+            found = launched_before(caller, key)
+            if found is not None:
+                return reattach(runtime, process_class, caller, found, detached=detached)
+        process = process_class(inputs)
+        process._runtime = runtime
+        # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
+        # RUNNING a moment later.
+        process.node.set_process_attributes(
+            process_state=ProcessState.RUNNING.value, **{HOLDER: runtime.holder}
+        )
+        if key is not None:
+            process.node.set_process_attributes(**{CALL_KEY: key})
+        if attributes:
+            process.node.set_process_attributes(**attributes)
+        ops = process._launch_ops(caller.node.uuid if caller is not None else None)
+        if runtime.durable:
+            # Committed before its checkpoint is written: a checkpoint never names a row that a
+            # crash could still roll back.
+            process._mark_launched(runtime.backend.write(ops))
+            runtime.checkpoints.hold(process)
+        else:
+            process._mark_launched(runtime.backend.write_applied(ops))
+        parent_pid = caller.pid if caller is not None else None
+        assert process.pid is not None
+        return process, self.start(process, (*caller_stack, process.pid), parent_pid, Start())
+
+    def start(
+        self,
+        process: Process,
+        stack: tuple[int | None, ...],
+        parent_pid: int | None,
+        first: object,
+        *,
+        paused: bool = False,
+    ) -> Future[Any]:
+        """Start the actor of a stored ``process``, register it and tell it ``first``."""
+        pid = process.pid
+        assert pid is not None
+        done: Future[Any] = Future()
+        actor = ProcessActor.start(process, self._runtime, stack, done, paused=paused)
+        self._runtime.registry.tell(Register(pid, process, actor, parent_pid))
+        with self._lock:
+            self._live[pid] = (process.node, done)
+        actor.tell(first)
+        return done
+
+    def resume(self, process: Process, paused: bool) -> None:
+        """Start a process adopted from its checkpoint, recording this runtime as its holder."""
+        runtime = self._runtime
+        process._runtime = runtime
+        process._mark_resumed()
+        runtime.backend.write_nowait(
+            [process.node.set_process_attributes(**{HOLDER: runtime.holder})]
+        )
+        self.start(process, (process.pid,), None, Resume(), paused=paused)
+
+    def revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
+        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
+        runtime = self._runtime
+        with runtime.bound():  # node reads, if any, go to this runtime's database
+            process = entry.process_class.load_instance_state(pickle.loads(entry.state))
+        process._runtime = runtime
+        with self._lock:
+            done = self._live[entry.pid][1]
+        actor = ProcessActor.start(process, runtime, entry.stack, done, paused=entry.paused)
+        return process, actor
+
+    def holds(self, pid: int) -> bool:
+        """True if process ``pid`` is live here."""
+        with self._lock:
+            return pid in self._live
+
+    def wait(self, pid: int, timeout: float | None) -> bool:
+        """Wait for live ``pid`` to end; True if it has (or was not live here)."""
+        with self._lock:
+            entry = self._live.get(pid)
+        if entry is None:
+            return True
+        return bool(concurrent.futures.wait([entry[1]], timeout=timeout).done)
+
+    def pending(self) -> list[Future[Any]]:
+        """The result futures of every live process."""
+        with self._lock:
+            return [done for _node, done in self._live.values()]
+
+    def live(self) -> list[int]:
+        """The pids live here."""
+        with self._lock:
+            return list(self._live)
+
+    def forget(self, pid: int) -> None:
+        """``pid`` ended or left: drop its entry."""
+        with self._lock:
+            self._live.pop(pid, None)
+
+    def forget_all(self) -> list[tuple[int, Future[Any]]]:
+        """Drop every live entry; return their pids and result futures."""
+        with self._lock:
+            entries = [(pid, done) for pid, (_node, done) in self._live.items()]
+            self._live.clear()
+        return entries
