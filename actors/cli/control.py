@@ -106,7 +106,7 @@ def run_control(
         fail(f"give the pks to {action.value}, or --all (not both)", 2)
     with open_runtime(ctx) as runtime:
         chosen = list(pks) if pks else selectable(runtime, action)
-        outcomes = [_control_one(runtime, pk, action, message) for pk in chosen]
+        outcomes = [control_one(runtime, pk, action, message) for pk in chosen]
         if action is Action.KILL and timeout:
             outcomes = _wait_killed(runtime, outcomes, timeout)
     _print(outcomes, as_json=as_json, action=action)
@@ -128,7 +128,9 @@ def _print(outcomes: list[Outcome], *, as_json: bool, action: Action) -> None:
             console.print(outcome.message, soft_wrap=True, markup=False)
 
 
-def _control_one(runtime: Runtime, pk: int, action: Action, message: str | None) -> Outcome:
+def control_one(runtime: Runtime, pk: int, action: Action, message: str | None) -> Outcome:
+    """Pause, play or kill process ``pk`` wherever it runs, and say what became of it (the
+    dashboard's buttons call this too); never raises for a pk that cannot be reached."""
     holder = runtime_holding(pk)
     if holder is not None and _act_here(holder, pk, action, message):
         return Outcome(pk, action, "done", _done_here(pk, action), reached=True)

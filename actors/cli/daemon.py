@@ -166,7 +166,7 @@ def status_command(
     """
     seen = view(home_of(ctx))
     if as_json:
-        jsonout.emit(_status_json(seen))
+        jsonout.emit(status_json(seen))
     else:
         render.stdout_console().print(_status_view(seen))
     if not seen.running:
@@ -230,7 +230,8 @@ def _status_view(seen: DaemonView) -> RenderableType:
     return Group(*parts)
 
 
-def _status_json(seen: DaemonView) -> dict[str, Any]:
+def status_json(seen: DaemonView) -> dict[str, Any]:
+    """``daemon status --json`` (and the dashboard's ``/api/daemon``)."""
     state = seen.state
     return {
         "running": seen.running,

@@ -15,6 +15,7 @@ from benchmarks.workloads import (
     daemon,
     primitives,
     process_plain,
+    web_list,
     workchains,
     workfunction_add,
     workfunction_nested,
@@ -37,6 +38,7 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     workchains.WORKLOADS,
     daemon.WORKLOADS,
     (cold_start.WORKLOAD,),
+    (web_list.WORKLOAD,),
     aiida_core.WORKLOADS,
 )
 
