@@ -120,10 +120,16 @@ class ProcessNode(Node):
 
     @property
     def logs(self) -> list[LogEntry]:
-        """The log records of this node, oldest first."""
+        """The log records of this node, oldest first.
+
+        Log lines are written in batches behind the caller's back; the batch is committed
+        first, so that a line reported a moment ago (in the previous step) is here.
+        """
         if self._pk is None:
             return []
-        with get_backend().storage.read_session() as session:
+        backend = get_backend()
+        backend.sync()
+        with backend.storage.read_session() as session:
             rows = session.execute(
                 sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)
             ).scalars()
