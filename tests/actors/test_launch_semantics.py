@@ -1,5 +1,5 @@
-"""Issue 10: the seed's report/run/on_finish forms, exit codes held to the spec's rules, and
-a home that is a file."""
+"""The seed's report/run/on_finish forms, exit codes held to the spec's rules, and a home that
+is a file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Issue 10, defects 1-7: what a step, a workfunction and the outline may do, as aiida does it."""
+"""What a step, a workfunction and the outline may do, as aiida does it: the defects aiida-core's
+and plumpy's suites found (varargs labels, exit codes from workfunctions, nodes in ctx, outline
+callables, report read-your-writes, mappings as ToContext, submit inside a step)."""
 
 from __future__ import annotations
 
