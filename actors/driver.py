@@ -271,6 +271,8 @@ class ProcessDriver:
                 self._suspended = True
                 return [Stop()]
             return self._except(exc)
+        if process._kill_requested is not None:
+            return self._kill(process._kill_requested[0])
         match outcome:
             case StepContinue():
                 return [Checkpoint(), *self._request_step()]
@@ -328,7 +330,7 @@ class ProcessDriver:
         try:
             # Before the state moves: an end that cannot be recorded (an exit status the
             # database refuses, a bug in an override) ends the process EXCEPTED instead.
-            process.on_finish(exit_code)
+            process._call_on_finish(exit_code)
         except Exception as exc:
             return self._except(exc)
         self._enter(ProcessState.FINISHED)

@@ -11,19 +11,35 @@ from provenance.nodes import Node
 from provenance.process_nodes import ProcessNode
 
 
-def run(process: ProcessLike, *args: Any, **inputs: Any) -> Any:
-    """Run blockingly in the runtime in use; see ``Runtime.run``."""
-    return get_runtime().run(process, *args, **inputs)
+def run(
+    process: ProcessLike,
+    *args: Any,
+    _attributes: Mapping[str, Any] | None = None,
+    **inputs: Any,
+) -> Any:
+    """Run blockingly in the runtime in use; see ``Runtime.run``. ``_attributes``: optional
+    attributes stored on the process node (a Process class only)."""
+    return get_runtime().run(process, *args, _attributes=_attributes, **inputs)
 
 
-def run_get_node(process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, Node]:
+def run_get_node(
+    process: ProcessLike,
+    *args: Any,
+    _attributes: Mapping[str, Any] | None = None,
+    **inputs: Any,
+) -> tuple[Any, Node]:
     """Run blockingly; return the result and the process node. See ``Runtime.run_get_node``."""
-    return get_runtime().run_get_node(process, *args, **inputs)
+    return get_runtime().run_get_node(process, *args, _attributes=_attributes, **inputs)
 
 
-def run_async(process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
+def run_async(
+    process: ProcessLike,
+    *args: Any,
+    _attributes: Mapping[str, Any] | None = None,
+    **inputs: Any,
+) -> Future[Any]:
     """Start a process; the future resolves to what ``run`` returns."""
-    return get_runtime().run_async(process, *args, **inputs)
+    return get_runtime().run_async(process, *args, _attributes=_attributes, **inputs)
 
 
 def submit(process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:

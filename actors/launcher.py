@@ -73,6 +73,7 @@ class Launcher:
         *,
         caller: Process | None = None,
         detached: bool = False,
+        attributes: Mapping[str, Any] | None = None,
     ) -> tuple[Process, Future[Any]]:
         """See ``Runtime.launch``."""
         runtime = self._runtime
@@ -104,6 +105,8 @@ class Launcher:
         )
         if key is not None:
             process.node.set_process_attributes(**{CALL_KEY: key})
+        if attributes:
+            process.node.set_process_attributes(**attributes)
         ops = process._launch_ops(caller.node.uuid if caller is not None else None)
         if runtime.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from actors.errors import SpecError
-from actors.spec import ExitCode
+from actors.spec import ExitCode, check_exit_code
 
 Position = tuple[Any, ...] | None
 StepMethod = Callable[[Any], Any]
@@ -67,11 +68,23 @@ def _name(function: Callable[..., Any]) -> str:
 
 
 def _check_callable(item: Any, where: str) -> None:
+    """Refuse, at definition, what the engine could not call as ``item(workchain)``."""
     if not callable(item):
         raise SpecError(
             f"{where}: {item!r} is not a step; use work chain methods (cls.step), if_(...), "
             "while_(...) or return_"
         )
+    try:
+        signature = inspect.signature(item)
+    except (TypeError, ValueError):
+        return  # a builtin or extension callable without a signature: it will tell at run time
+    try:
+        signature.bind(object())
+    except TypeError:
+        raise SpecError(
+            f"{where}: {_name(item)}{signature} cannot be called with just the work chain; "
+            "steps and conditions are methods taking only self (def step(self): ...)"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +128,22 @@ class _Block:
 
 
 def _evaluate(condition: Condition, workchain: Any) -> bool:
+    """Call a condition; what it returns must say true or false by itself.
+
+    ``bool`` and any type that defines ``__bool__`` (``numpy.bool_``, a number) are read as
+    truth values, as plumpy does. ``None`` and values that are true merely for being non-empty
+    (a str such as 'false', a list) are refused: they are a forgotten ``return`` or a bug.
+    """
     result = condition(workchain)
-    if not isinstance(result, bool):
-        raise SpecError(
-            f"condition {type(workchain).__name__}.{_name(condition)} returned "
-            f"{type(result).__name__} {result!r}; an outline condition must return True or False "
-            "(use bool(...) or a comparison)"
-        )
-    return result
+    if isinstance(result, bool):
+        return result
+    if result is not None and hasattr(type(result), "__bool__"):
+        return bool(result)
+    raise SpecError(
+        f"condition {type(workchain).__name__}.{_name(condition)} returned "
+        f"{type(result).__name__} {result!r}; an outline condition must return True or False "
+        "(use bool(...) or a comparison)"
+    )
 
 
 class _IfBuilder:
@@ -238,7 +259,7 @@ class _Return:
             exit_code = ExitCode(exit_code)
         if not isinstance(exit_code, ExitCode):
             raise SpecError(f"return_ takes an ExitCode or an int status, not {exit_code!r}")
-        return _Return(exit_code)
+        return _Return(check_exit_code(exit_code, "return_"))
 
     def execute(self, workchain: Any, position: Position) -> Executed:
         del workchain, position

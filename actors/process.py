@@ -6,6 +6,7 @@ only says what a step did (``StepOutcome``).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import SpecError
-from actors.spec import ExitCode, ProcessSpec
+from actors.spec import ExitCode, ProcessSpec, check_exit_code
 from actors.states import StateMachine
 from provenance.data import Data
 from provenance.nodes import Node, load_nodes
@@ -56,9 +57,9 @@ def as_exit_code(result: Any, owner: str) -> ExitCode:
     if result is None:
         return ExitCode()
     if isinstance(result, ExitCode):
-        return result
+        return check_exit_code(result, owner)
     if isinstance(result, int) and not isinstance(result, bool):
-        return ExitCode(result)
+        return check_exit_code(ExitCode(result), owner)
     raise SpecError(
         f"{owner} returned {result!r}; a step returns None, an int exit status or an ExitCode "
         "(self.exit_codes.LABEL). Emit results with self.out(name, node)"
@@ -244,17 +245,19 @@ class Process:
         type(self).spec().validate_output(name, value, owner=self.process_label())
         self._outputs[name] = value
 
-    def report(self, msg: str, *args: Any) -> None:
-        """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``."""
+    def report(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``.
+
+        As ``logging``: a single mapping argument fills ``%(name)s`` fields, and ``exc_info``,
+        ``stack_info``, ``stacklevel`` and ``extra`` are passed on (a traceback is stored with
+        the line). A message that does not fit its arguments raises here, in the step.
+        """
         caller = sys._getframe(1).f_code.co_name
-        text = msg % args if args else msg
-        _report_logger.info(
-            "[%s|%s] %s",
-            type(self).__name__,
-            caller,
-            text,
-            extra={"pid": self.pid, "workactors_runtime": id(self._runtime)},
-        )
+        one_mapping = len(args) == 1 and isinstance(args[0], Mapping) and args[0]
+        text = msg % (args[0] if one_mapping else args) if args else msg
+        extra = dict(kwargs.pop("extra", None) or {})
+        extra.update({"pid": self.pid, "workactors_runtime": id(self._runtime)})
+        _report_logger.info("[%s|%s] %s", type(self).__name__, caller, text, extra=extra, **kwargs)
 
     def save_instance_state(self, *, nodes_by_value: bool = False) -> dict[str, Any]:
         """The state a checkpoint records, keyed by ``SaveKeys``; every value is picklable.
@@ -319,8 +322,14 @@ class Process:
 
     # Hooks the actor calls; overriders call super().
 
-    def on_finish(self, exit_code: ExitCode) -> None:
-        """Record the end state on the node when the process enters FINISHED."""
+    def on_finish(self, exit_code: ExitCode | None = None) -> None:
+        """Record the end state on the node when the process enters FINISHED.
+
+        ``exit_code`` is what the process ended with; an override in the seed's form,
+        ``on_finish(self)`` calling ``super().on_finish()``, leaves it out and gets it all the same.
+        """
+        if exit_code is None:
+            exit_code = self._exit_code
         self._node.set_process_attributes(
             process_state=ProcessState.FINISHED.value,
             exit_status=exit_code.status,
@@ -340,6 +349,22 @@ class Process:
         )
 
     # Engine side.
+
+    #: What the process ends with, for ``on_finish`` overridden without the argument.
+    _exit_code: ExitCode = ExitCode()
+    #: ``(message,)`` once the process asked, inside its step, to be killed after it.
+    _kill_requested: tuple[str | None] | None = None
+
+    def _call_on_finish(self, exit_code: ExitCode) -> None:
+        """Call ``on_finish`` with the exit code, or without it if the override (the seed's
+        form) takes none."""
+        self._exit_code = exit_code
+        try:
+            inspect.signature(self.on_finish).bind(exit_code)
+        except TypeError:
+            self.on_finish()
+        else:
+            self.on_finish(exit_code)
 
     def _begin_step(self) -> None:
         """A step begins: count it, and its launches from zero."""
@@ -416,10 +441,13 @@ class Process:
         """Writes that record the end: outputs, their links, the final node attributes."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
+        created_here: set[str] = set()
         for name, value in self._outputs.items():
-            created = not value.is_stored
+            # A node is created once: emitted again under another label, it is returned.
+            created = not value.is_stored and value.uuid not in created_here
             if created:
                 ops.extend(_new_records(value, seen))
+                created_here.add(value.uuid)
             link_type = LinkType.CREATE if created else LinkType.RETURN
             ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, name))
         ops.append(self._node.set_process_attributes())

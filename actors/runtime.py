@@ -28,6 +28,7 @@ from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
 from actors.holders import Holder
 from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home, running_directory
+from actors.launch_checks import refuse_inside_step, user_attributes
 from actors.launcher import Launcher, ProcessLike, resolve
 from actors.process import REPORT_LOGGER_NAME, Process
 from actors.registry import (
@@ -199,18 +200,21 @@ class Runtime:
         *,
         caller: Process | None = None,
         detached: bool = False,
+        attributes: Mapping[str, Any] | None = None,
     ) -> tuple[Process, Future[Any]]:
         """Validate, store and start a process; return it and the future of its result.
 
         The new process is linked (CALL) from ``caller`` if given (a work chain's
         ``self.submit``, which does not wait: ``detached``), else from the process whose step
-        runs in this context.
+        runs in this context. ``attributes`` are stored on the new process's node.
 
         Raises:
             InputValidationError: if the inputs do not fit; nothing is stored then.
             RuntimeClosedError: after ``shutdown``.
         """
-        return self.launcher.launch(process_class, inputs, caller=caller, detached=detached)
+        return self.launcher.launch(
+            process_class, inputs, caller=caller, detached=detached, attributes=attributes
+        )
 
     def submit(self, process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
         """Store a new process and checkpoint it into the running folder for a daemon worker;
@@ -220,6 +224,7 @@ class Runtime:
             InputValidationError: if the inputs do not fit; nothing is stored then.
             NotImportableError: if a worker could not import the class; nothing is stored.
         """
+        refuse_inside_step("submit")
         process_class, resolved = resolve(process, args, inputs)
         return queue(self, process_class, resolved).node
 
@@ -232,6 +237,7 @@ class Runtime:
         """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is the
         ``CheckpointStore`` to write the checkpoint into (default: this runtime's, see
         ``Checkpointed``), e.g. a ``PicklePersistence`` on other folders."""
+        refuse_inside_step("queue_up")
         resolved_class, resolved = resolve(process_class, (), dict(inputs))
         process = queue(self, resolved_class, resolved, storage)
         assert process.pid is not None
@@ -266,26 +272,59 @@ class Runtime:
         """Release the lock of ``pid``'s checkpoint without moving it."""
         self.checkpoints.release(pid)
 
-    def run_async(self, process: ProcessLike, *args: Any, **inputs: Any) -> Future[Any]:
+    def run_async(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> Future[Any]:
         """Start a process; the future resolves to what ``run`` would return."""
-        process_class, resolved = resolve(process, args, inputs)
-        return self.launch(process_class, resolved)[1]
+        return self._launch_resolved(process, args, inputs, _attributes)[1]
 
-    def run_get_node(self, process: ProcessLike, *args: Any, **inputs: Any) -> tuple[Any, Node]:
-        """Run blockingly; return the result and the process node.
+    def _launch_resolved(
+        self,
+        process: ProcessLike,
+        args: tuple[Any, ...],
+        inputs: dict[str, Any],
+        attributes: Mapping[str, Any] | None,
+    ) -> tuple[Process, Future[Any]]:
+        process_class, resolved = resolve(process, args, inputs)
+        checked = user_attributes(
+            attributes,
+            process_class.process_label(),
+            is_workfunction=hasattr(process_class, "args_to_inputs"),
+        )
+        return self.launch(process_class, resolved, attributes=checked)
+
+    def run_get_node(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> tuple[Any, Node]:
+        """Run blockingly; return the result and the process node. ``_attributes`` (a Process
+        class only) are stored on its node.
 
         Raises:
             InputValidationError: bad inputs (nothing stored).
             ProcessKilledError: the process was killed.
             Exception: whatever the process raised (its node is EXCEPTED).
         """
-        process_class, resolved = resolve(process, args, inputs)
-        instance, done = self.launch(process_class, resolved)
+        instance, done = self._launch_resolved(process, args, inputs, _attributes)
         return done.result(), instance.node
 
-    def run(self, process: ProcessLike, *args: Any, **inputs: Any) -> Any:
-        """Run blockingly: a Process returns its outputs, a workfunction what it returned."""
-        return self.run_get_node(process, *args, **inputs)[0]
+    def run(
+        self,
+        process: ProcessLike,
+        *args: Any,
+        _attributes: Mapping[str, Any] | None = None,
+        **inputs: Any,
+    ) -> Any:
+        """Run blockingly: a Process returns its outputs, a workfunction what it returned.
+        ``_attributes`` (a Process class only) are stored on the process node."""
+        return self.run_get_node(process, *args, _attributes=_attributes, **inputs)[0]
 
     # Control.
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from actors.context import Context
 from actors.errors import SpecError, WaitError
-from actors.intersteps import Interstep, ToContext, UpdateContext, awaited_pid
+from actors.intersteps import Interstep, UpdateContext, awaited_pid
 from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
 from actors.process import (
@@ -28,6 +28,7 @@ from actors.process import (
 )
 from actors.spec import ExitCode, ProcessSpec
 from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
+from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
 
@@ -174,9 +175,12 @@ class WorkChain(Process):
         pid = self.pid
         if pid is None:
             raise SpecError(f"{self.process_label()} was never launched; there is nothing to abort")
-        runtime.kill(pid, msg)
         if self._step_thread == threading.get_ident():
+            # From its own step: the driver kills it when the step returns, even if that was
+            # the last step (a Kill message would arrive after the end and be ignored).
+            self._kill_requested = (msg,)
             return False
+        runtime.kill(pid, msg)
         runtime.wait(pid, timeout)
         # Read from the node: this object may have been passivated and revived as another.
         return self.node.process_state is ProcessState.KILLED
@@ -210,14 +214,41 @@ class WorkChain(Process):
             return StepDone(executed.value or ExitCode())
         self._position = executed.position
         self._outline_done = executed.position is None
+        self._store_context_nodes()
         value = executed.value
-        if isinstance(value, ToContext):
-            self.to_context(**value)
+        if isinstance(value, Mapping):
+            # A returned mapping is a ToContext (aiida's rule); an empty one awaits nothing.
+            self._to_context_from(value, executed.step)
             value = None
         exit_code = as_exit_code(value, f"{type(self).__name__}.{executed.step}")
         if exit_code.status != 0:
             return StepDone(exit_code)
         return self._after_step()
+
+    def _to_context_from(self, mapping: Mapping[Any, Any], step: str) -> None:
+        """Await what a step returned as a mapping, like ``ToContext``."""
+        for key in mapping:
+            if not isinstance(key, str) or not key.isidentifier():
+                raise WaitError(
+                    f"{type(self).__name__}.{step} returned a mapping with key {key!r}; a "
+                    "returned mapping is read as ToContext(name=handle, ...), whose keys are "
+                    "ctx names (identifiers)"
+                )
+        self.to_context(**mapping)
+
+    def _store_context_nodes(self) -> None:
+        """Store the data nodes a step left unstored in ctx (aiida does too), so that the
+        checkpoint records them by reference and later steps can link them."""
+        unstored: dict[str, Data] = {}
+        _collect_unstored(self._ctx, unstored, depth=0)
+        if not unstored:
+            return
+        records = {
+            record.uuid: record for node in unstored.values() for record in node._records_to_store()
+        }
+        pks = self.runtime.backend.write_applied(list(records.values()))
+        for node in unstored.values():
+            node._mark_stored(pks)
 
     def _after_step(self) -> StepOutcome:
         """Let the step's intersteps insert their barriers; wait if any, else go on."""
@@ -276,6 +307,23 @@ class WorkChain(Process):
     def _result(self) -> Any:
         """What a blocking ``run`` returns: the outputs."""
         return dict(self._outputs)
+
+
+#: How deep ``_store_context_nodes`` looks into lists and dicts in ctx.
+_CONTEXT_DEPTH = 32
+
+
+def _collect_unstored(value: Any, found: dict[str, Data], depth: int) -> None:
+    """Gather the unstored data nodes in ``value``, into lists, tuples, sets and mappings."""
+    if isinstance(value, Data):
+        if not value.is_stored:
+            found.setdefault(value.uuid, value)
+    elif depth < _CONTEXT_DEPTH and isinstance(value, Mapping):
+        for item in value.values():
+            _collect_unstored(item, found, depth + 1)
+    elif depth < _CONTEXT_DEPTH and isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _collect_unstored(item, found, depth + 1)
 
 
 __all__ = ["WorkChain", "WorkChainSpec"]

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 from actors.errors import InputValidationError, OutputValidationError
 from actors.process import Process, StepDone, StepOutcome
-from actors.spec import ExitCode, ProcessSpec
+from actors.spec import ExitCode, ProcessSpec, check_exit_code
 from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation
 
@@ -31,8 +31,13 @@ class FunctionProcess(Process):
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 spec.dynamic_input(Data)
                 continue
-            if parameter.default is parameter.empty:
+            default = parameter.default
+            if default is parameter.empty:
                 spec.input(parameter.name, valid_type=Data)
+            elif isinstance(default, Data) or callable(default):
+                # A node, or a factory of one (``x=lambda: Int(1)``, as aiida allows): the
+                # default becomes an input of each call, a fresh node every time.
+                spec.input(parameter.name, valid_type=Data, default=default, required=False)
             else:
                 spec.input(parameter.name, valid_type=Data, required=False)
         spec.dynamic_output(Data)
@@ -64,7 +69,9 @@ class FunctionProcess(Process):
         for name, value in bound.arguments.items():
             kind = cls.signature.parameters[name].kind
             if kind is inspect.Parameter.VAR_POSITIONAL:
-                inputs.update({f"{name}_{index}": item for index, item in enumerate(value)})
+                labels = {f"{name}_{index}": item for index, item in enumerate(value)}
+                cls._refuse_label_clash(name, labels)
+                inputs.update(labels)
             elif kind is inspect.Parameter.VAR_KEYWORD:
                 clashes = set(value) & set(inputs)
                 if clashes:
@@ -76,6 +83,27 @@ class FunctionProcess(Process):
             else:
                 inputs[name] = value
         return inputs
+
+    @classmethod
+    def _refuse_label_clash(cls, var_name: str, labels: Mapping[str, Any]) -> None:
+        """Refuse a call whose ``*args`` would be labelled like a named parameter: one of the
+        two inputs would be lost (aiida refuses it too).
+
+        Raises:
+            InputValidationError: naming the parameter to rename.
+        """
+        named = {
+            parameter.name
+            for parameter in cls.signature.parameters.values()
+            if parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        }
+        clashes = sorted(set(labels) & named)
+        if clashes:
+            raise InputValidationError(
+                f"workfunction {cls.process_label()}{cls.signature}: the positional arguments "
+                f"of *{var_name} are stored as inputs {', '.join(sorted(labels))}, but "
+                f"{', '.join(clashes)} is also the name of a parameter; rename that parameter"
+            )
 
     def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
         super().__init__(inputs)
@@ -107,6 +135,9 @@ class FunctionProcess(Process):
         """Call the function and emit what it returned."""
         args, kwargs = self._call_arguments()
         returned = type(self).func(*args, **kwargs)
+        if isinstance(returned, ExitCode):
+            # A handled failure, as from a process's run: no outputs, that exit status.
+            return StepDone(check_exit_code(returned, f"workfunction {self.process_label()}"))
         if isinstance(returned, Data):
             self.out(RETURN_LABEL, returned)
         elif isinstance(returned, Mapping):

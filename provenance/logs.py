@@ -100,7 +100,7 @@ class DbLogHandler(logging.Handler):
                         levelname=encode_text(record.levelname)[:50],
                         loggername=encode_text(record.name)[:LABEL_MAX_LENGTH],
                         # A log line is stored whatever it holds, escaped where needed.
-                        message=encode_text(record.getMessage()),
+                        message=encode_text(_text_of(record)),
                         time=dt.datetime.fromtimestamp(record.created, dt.UTC),
                         metadata=metadata,
                     )
@@ -108,6 +108,21 @@ class DbLogHandler(logging.Handler):
             )
         except Exception:
             self.handleError(record)
+
+
+_FORMATTER = logging.Formatter()
+
+
+def _text_of(record: logging.LogRecord) -> str:
+    """The message, followed by the traceback (``exc_info``) and stack (``stack_info``)."""
+    parts = [record.getMessage()]
+    if record.exc_info:
+        parts.append(_FORMATTER.formatException(record.exc_info))
+    elif record.exc_text:
+        parts.append(record.exc_text)
+    if record.stack_info:
+        parts.append(_FORMATTER.formatStack(record.stack_info))
+    return "\n".join(parts)
 
 
 def _is_plain(value: Any) -> bool:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from provenance.models import DbLog, DbNode
 from provenance.nodes import Node
 from provenance.process_state import ProcessState
-from provenance.reading import read_storage
+from provenance.reading import read_storage, sync_open_backend
 from provenance.records import AttributeUpdate, LinkType
 from provenance.values import encode_json
 
@@ -120,9 +120,14 @@ class ProcessNode(Node):
 
     @property
     def logs(self) -> list[LogEntry]:
-        """The log records of this node, oldest first."""
+        """The log records of this node, oldest first.
+
+        Log lines are written in batches behind the caller's back; the batch is committed
+        first, so that a line reported a moment ago (in the previous step) is here.
+        """
         if self._pk is None:
             return []
+        sync_open_backend()
         with read_storage().read_session() as session:
             rows = session.execute(
                 sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)

@@ -68,3 +68,18 @@ def last_process(rt: Runtime) -> ProcessNode:
     node = load_node(pk)
     assert isinstance(node, ProcessNode)
     return node
+
+
+def process_nodes(rt: Runtime, label: str | None = None) -> list[ProcessNode]:
+    """The process nodes of the runtime's database, oldest first; those of ``label`` only if
+    given."""
+    with rt.storage.read_session() as session:
+        pks = session.execute(
+            sa.select(DbNode.id).where(DbNode.node_type.like("process%")).order_by(DbNode.id)
+        ).scalars()
+        nodes = [load_node(pk) for pk in pks]
+    return [
+        node
+        for node in nodes
+        if isinstance(node, ProcessNode) and label in (None, node.process_label)
+    ]

@@ -153,7 +153,7 @@ class LegacyWorkflowProcess(Process):
         update = self.node.set_process_attributes(**{LEGACY_STATE_ATTRIBUTE: state.value})
         self.runtime.backend.write_nowait([update])
 
-    def on_finish(self, exit_code: ExitCode) -> None:
+    def on_finish(self, exit_code: ExitCode | None = None) -> None:
         """The legacy state becomes FINISHED, stored with the end of the process."""
         self.node.set_process_attributes(**{LEGACY_STATE_ATTRIBUTE: WorkflowState.FINISHED.value})
         super().on_finish(exit_code)

@@ -307,7 +307,7 @@ class HugeExitStatus(Process):
 def test_an_end_the_database_cannot_record_ends_the_process_excepted_not_running(
     runtime: Runtime,
 ) -> None:
-    with pytest.raises(ValueError, match="64 bits"):
+    with pytest.raises(SpecError, match="64 bits"):
         runtime.run(HugeExitStatus)
 
     node = last_process(runtime)

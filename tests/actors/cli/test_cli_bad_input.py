@@ -68,15 +68,15 @@ CASES: list[tuple[str, tuple[str, ...], int, str]] = [
     (A_FILE, ("daemon", "status"), 2, "is a file"),
     (A_FILE, ("daemon", "logs"), 2, "is a file"),
     (A_FILE, ("storage", "info"), 2, "is a file"),
-    (UNDER_A_FILE, ("process", "list"), 1, "Not a directory"),
-    (UNDER_A_FILE, ("process", "kill", "1"), 1, "Not a directory"),
+    (UNDER_A_FILE, ("process", "list"), 1, "is a file, not a folder"),
+    (UNDER_A_FILE, ("process", "kill", "1"), 1, "is a file, not a folder"),
     (UNDER_A_FILE, ("daemon", "start"), 1, "Not a directory"),
     (UNDER_A_FILE, ("daemon", "restart"), 1, "Not a directory"),
     (UNDER_A_FILE, ("daemon", "incr", "1"), 1, "no daemon runs"),
     (UNDER_A_FILE, ("storage", "info"), 1, "there is no workactors database at"),
     (UNDER_A_FILE, ("storage", "backup", "/tmp/never.sqlite"), 1, "no workactors database"),
     (POPULATED, ("storage", "backup", "/no/such/folder/b.sqlite"), 1, "does not exist"),
-    (UNDER_A_FILE, ("process", "requeue", "--list"), 1, "Not a directory"),
+    (UNDER_A_FILE, ("process", "requeue", "--list"), 1, "is a file, not a folder"),
     (POPULATED, ("process", "requeue", "3", "--list"), 2, "give the pks to requeue, or --list"),
 ]
 

@@ -4,13 +4,13 @@ cannot start."""
 from __future__ import annotations
 
 import os
+import queue
 import re
-import select
 import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import httpx
@@ -25,15 +25,27 @@ from tests.actors.web.events import sse_events
 TIMEOUT = 60.0
 
 
-def read_line(process: subprocess.Popen[str], timeout: float) -> str:
-    """The next line the command prints, waiting at most ``timeout`` seconds for it."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
-        if ready:
-            return process.stdout.readline()
-    raise AssertionError(f"`workactors web` printed nothing within {timeout:g} s")
+class Lines:
+    """The lines a command prints, read on a thread of their own.
+
+    ``select`` on the pipe is not enough: one ``readline`` may pull two lines into the file's
+    buffer, and the pipe then looks empty while the second line waits in the buffer.
+    """
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        self._lines: queue.Queue[str] = queue.Queue()
+        stream = process.stdout
+        threading.Thread(
+            target=lambda: [self._lines.put(line) for line in stream], daemon=True
+        ).start()
+
+    def next(self, timeout: float) -> str:
+        """The next line, waiting at most ``timeout`` seconds for it."""
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"`workactors web` printed nothing within {timeout:g} s") from None
 
 
 def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_path: Path) -> None:
@@ -58,14 +70,12 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
     )
     interrupted = False  # a second Ctrl-C would stop the server at once, not cleanly
     try:
-        first = read_line(process, TIMEOUT)
+        lines = Lines(process)
+        first = lines.next(TIMEOUT)
         found = re.match(r"Dashboard on (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops it\)", first)
         assert found, first
         url = found.group(1)
-        assert (
-            read_line(process, TIMEOUT).strip()
-            == f"Sign in for pause/play/kill: {url}?token={TOKEN}"
-        )
+        assert lines.next(TIMEOUT).strip() == f"Sign in for pause/play/kill: {url}?token={TOKEN}"
         with httpx.Client(base_url=url, timeout=TIMEOUT) as http:
             answer = http.get("/api/processes")
             assert answer.status_code == 200
