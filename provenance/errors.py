@@ -42,3 +42,8 @@ class InvalidValueError(ProvenanceError, ValueError):
 
 class NoBackendError(ProvenanceError, RuntimeError):
     """A node was stored or loaded while no runtime provides a provenance backend."""
+
+
+class FencedError(ProvenanceError):
+    """A write for a process was refused because the writer's claim on it ended: its lease ran
+    out and another worker took the process over. The writer must drop the process."""
