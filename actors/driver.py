@@ -36,6 +36,7 @@ from actors.process import StepContinue, StepDone, StepOutcome, StepWait
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry_messages import ChildTerminated
 from actors.spec import ExitCode
+from provenance.errors import FencedError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 from provenance.records import WriteOp
@@ -128,6 +129,14 @@ class Stop:
     """Stop the actor and leave the process to its last checkpoint."""
 
 
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """This runtime's claim on the process ended (another worker took it over): stop the
+    actor, writing nothing more for the process, and fail its future with ``error``."""
+
+    error: BaseException
+
+
 Command = (
     Record
     | Checkpoint
@@ -138,6 +147,7 @@ Command = (
     | KillChildren
     | End
     | Stop
+    | Drop
 )
 Event = (
     Start | Continue | ChildTerminated | Resume | Suspend | Pause | Play | Kill | Subscribed
@@ -206,6 +216,10 @@ class ProcessDriver:
                 return self._kill(text)
             case Subscribed():
                 return self._subscribed(event)
+            case CheckpointFailed(error=error) if isinstance(error, FencedError):
+                log.warning("process.claim_lost", pid=self.process.pid, error=str(error))
+                self._suspended = True
+                return [Drop(error)]
             case CheckpointFailed(error=error):
                 log.error("process.checkpoint_failed", pid=self.process.pid, error=str(error))
                 return self._except(error, checkpoint=False)
@@ -367,6 +381,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointFailed",
     "Command",
+    "Drop",
     "End",
     "Event",
     "KillChildren",

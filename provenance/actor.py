@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
-from provenance.errors import InvalidValueError, NotExistentError, StorageError
+from provenance.errors import FencedError, InvalidValueError, NotExistentError, StorageError
+from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate, savepoint
@@ -74,6 +75,8 @@ class Write:
     ops: tuple[WriteOp, ...]
     reply: Future[dict[str, int]] | None = None
     durable: bool = True
+    #: The claim the write is made under: checked (and locked) in the write's transaction.
+    fence: Fence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +134,8 @@ class ProvenanceActor(pykka.ThreadingActor):
         """
         try:
             match message:
-                case Write(ops=ops, reply=reply, durable=durable):
-                    self._apply_write(ops, reply, durable=durable)
+                case Write(ops=ops, reply=reply, durable=durable, fence=fence):
+                    self._apply_write(ops, reply, durable=durable, fence=fence)
                 case Sync(reply=reply):
                     self._waiting.append((reply, None))
                 case _Flush():
@@ -166,9 +169,14 @@ class ProvenanceActor(pykka.ThreadingActor):
             self.actor_ref.tell(_Flush())
 
     def _apply_write(
-        self, ops: Sequence[WriteOp], reply: Future[dict[str, int]] | None, *, durable: bool
+        self,
+        ops: Sequence[WriteOp],
+        reply: Future[dict[str, int]] | None,
+        *,
+        durable: bool,
+        fence: Fence | None = None,
     ) -> None:
-        outcome = self._try_apply(ops)
+        outcome = self._try_apply(ops, fence)
         if isinstance(outcome, Exception):
             if reply is not None:
                 reply.set_exception(outcome)
@@ -186,8 +194,9 @@ class ProvenanceActor(pykka.ThreadingActor):
         else:
             reply.set_result(created)
 
-    def _try_apply(self, ops: Sequence[WriteOp]) -> _Applied | Exception:
-        """Apply ``ops``; return what they did, or the error to give their writer."""
+    def _try_apply(self, ops: Sequence[WriteOp], fence: Fence | None) -> _Applied | Exception:
+        """Apply ``ops`` if ``fence`` (if any) still holds; return what they did, or the
+        error to give their writer."""
         try:
             # Refused before anything is applied: the error names the node and the field.
             check_ops(ops)
@@ -197,11 +206,13 @@ class ProvenanceActor(pykka.ThreadingActor):
             return StorageError(f"provenance write refused: {describe_error(exc)}")
         connection = self._require_connection()
         try:
+            if fence is not None:
+                fence.check(connection)  # locks the claim until this transaction commits
             if all(isinstance(op, AttributeUpdate) for op in ops):
                 # State changes only queue updates for the commit: nothing to roll back.
                 return self._apply_ops(connection, ops)
             return self._apply_in_savepoint(connection, ops)
-        except NotExistentError as exc:
+        except (NotExistentError, FencedError) as exc:
             return exc
         except Exception as exc:  # any failure is this write's alone
             return StorageError(
