@@ -1,11 +1,11 @@
 """The lease keeper: one thread per ``PostgresStore`` that renews its claims and its heartbeat.
 
-Every third of the lease it extends, in one statement, the lease of every claim the store holds
-and finds out which claims it no longer has (another worker claimed the process after our lease
-ran out: we were stopped, cut off or too slow). Those are dropped from the store, logged and
-reported to ``on_lease_lost``; any write still made for them is refused by its epoch anyway. A
-daemon worker's store also refreshes its row in ``wa_worker`` (host, OS pid, heartbeat), and
-the keeper clears the rows of workers whose heartbeat is older than three leases.
+Every third of the lease it extends the store's lease, its row in ``wa_worker`` (host, OS pid,
+heartbeat, lease), which covers all its claims, and finds out which claims it no longer has
+(another worker claimed the process after our lease ran out: we were stopped, cut off or too
+slow). Those are dropped from the store, logged and reported to ``on_lease_lost``; any write
+still made for them is refused by its epoch anyway. It also clears the rows of workers whose
+lease ran out three leases ago (their claims were claimable since their lease ran out).
 
 The keeper never busy-polls: it sleeps on an event between renewals, and it runs only while the
 store has held something.
@@ -13,6 +13,8 @@ store has held something.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -61,31 +63,46 @@ class LeaseKeeper:
                 self._forget_worker()
 
     def renew_now(self) -> list[int]:
-        """Renew every lease at once; the pids whose claims were found lost."""
+        """Renew the lease at once; the pids whose claims were found lost.
+
+        Only the store's row of ``wa_worker`` is written; its claims are read without locks.
+        A claim is lost when its row is still running but names another owner or epoch.
+        """
         store = self._store
         claims = store.held_claims()
-        params: dict[str, Any] = {"owner": store.owner, "lease": store.lease}
+        host, os_pid, home = store.worker or (socket.gethostname(), os.getpid(), "")
+        params: dict[str, Any] = {
+            "owner": store.owner,
+            "lease": store.lease,
+            "host": host,
+            "os_pid": os_pid,
+            "home": home,
+            "stale": STALE_WORKER_LEASES * store.lease,
+            "pids": list(claims),
+        }
         with store.connection() as connection:
+            connection.execute(
+                "INSERT INTO wa_worker (id, host, os_pid, home, started, heartbeat, lease_expires) "
+                "VALUES (%(owner)s, %(host)s, %(os_pid)s, %(home)s, now(), now(), "
+                "now() + make_interval(secs => %(lease)s)) ON CONFLICT (id) DO UPDATE SET "
+                "heartbeat = now(), lease_expires = EXCLUDED.lease_expires",
+                params,
+            )
+            connection.execute(
+                "DELETE FROM wa_worker WHERE lease_expires < now() - make_interval(secs => "
+                "%(stale)s)",
+                params,
+            )
             rows = connection.execute(
-                "UPDATE wa_checkpoint SET lease_expires = now() + make_interval(secs => "
-                "%(lease)s) WHERE owner = %(owner)s AND status = 'running' RETURNING pid, epoch",
+                "SELECT pid, owner, epoch FROM wa_checkpoint WHERE pid = ANY(%(pids)s) "
+                "AND status = 'running'",
                 params,
             ).fetchall()
-            if store.worker is not None:
-                host, os_pid, home = store.worker
-                connection.execute(
-                    "INSERT INTO wa_worker (id, host, os_pid, home, started, heartbeat) VALUES "
-                    "(%(owner)s, %(host)s, %(os_pid)s, %(home)s, now(), now()) ON CONFLICT (id) "
-                    "DO UPDATE SET heartbeat = now()",
-                    {**params, "host": host, "os_pid": os_pid, "home": home},
-                )
-                connection.execute(
-                    "DELETE FROM wa_worker WHERE heartbeat < now() - make_interval(secs => "
-                    "%(stale)s)",
-                    {"stale": STALE_WORKER_LEASES * store.lease},
-                )
-        renewed = {int(pid): int(epoch) for pid, epoch in rows}
-        lost = [pid for pid, epoch in claims.items() if renewed.get(pid) != epoch]
+        lost = [
+            int(pid)
+            for pid, owner, epoch in rows
+            if owner is not None and (owner != store.owner or int(epoch) != claims[int(pid)])
+        ]
         return [pid for pid in lost if store.forget_lost(pid, claims[pid])]
 
     def _run(self) -> None:

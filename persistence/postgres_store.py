@@ -2,15 +2,19 @@
 
 One row of ``wa_checkpoint`` per durable process holds its signed checkpoint (the envelope of
 ``persistence.codec``, the same bytes a file would hold) and its claim: ``owner`` (one store,
-that is one worker, on any machine), ``lease_expires`` (database time) and ``epoch``, which every
-new claim increases. The queue is the set of running rows nobody holds or whose lease ran out:
+that is one worker, on any machine) and ``epoch``, which every new claim increases. Each owner
+has one row in ``wa_worker`` whose ``lease_expires`` (database time) covers all its claims. The
+queue is the set of running rows nobody holds or whose owner's lease ran out:
 
-- *claiming* (``load_all_processes``, ``take_over``, ``hold``) sets the owner, a new lease and
+- *claiming* (``load_all_processes``, ``take_over``, ``hold``) sets the owner and
   ``epoch + 1`` in one statement over rows picked with ``FOR UPDATE SKIP LOCKED``, so racing
   workers never claim the same row and never wait for each other;
-- a ``LeaseKeeper`` thread renews this store's leases every third of the lease; a worker that
-  is killed, stopped or cut off stops renewing, and its processes become claimable when the
-  lease runs out;
+- a ``LeaseKeeper`` thread renews this store's lease (one row of ``wa_worker``) every third of
+  the lease; a worker that is killed, stopped or cut off stops renewing, and its processes
+  become claimable when the lease runs out. Renewing touches no checkpoint row, so it never
+  waits for the provenance transactions that hold a claim's row locked (see ``ClaimFence``),
+  and every statement here locks at most one checkpoint row or skips locked ones: lock waits
+  between workers and provenance writers can never form a cycle;
 - every write made under a claim (a checkpoint, a retirement, a release) names the owner and
   epoch it was claimed with (``WHERE owner = me AND epoch = e``): once another worker claimed
   the process, the write matches no row and raises ``LeaseLostError``; the process is dropped
@@ -70,8 +74,15 @@ DEFAULT_CLAIM_BATCH = 64
 
 _RUNNING, _FINISHED, _FAILED = "running", "finished", "failed"
 
-_CLAIMABLE = "(owner IS NULL OR lease_expires <= now())"
 _LEASE = "now() + make_interval(secs => %(lease)s)"
+
+
+def _claimable(row: str) -> str:
+    """SQL: the checkpoint ``row`` has no owner, or its owner's lease ran out."""
+    return (
+        f"({row}.owner IS NULL OR NOT EXISTS (SELECT 1 FROM wa_worker AS w "
+        f"WHERE w.id = {row}.owner AND w.lease_expires > now()))"
+    )
 
 
 def key_id_of(key: bytes) -> str:
@@ -154,9 +165,10 @@ class PostgresStore:
         #: pid -> epoch of every claim this store holds.
         self._held: dict[int, int] = {}
         self._keeper = LeaseKeeper(self)
+        self._registered = False
         self._closed = False
         if worker is not None:  # listed in wa_worker from the start, holding or not
-            self._keeper.ensure_running()
+            self._register()
 
     def __repr__(self) -> str:
         return f"<PostgresStore owner={self.owner!r} held={len(self._held)}>"
@@ -217,8 +229,7 @@ class PostgresStore:
             sql = (
                 "UPDATE wa_checkpoint SET class_path = %(class_path)s, data = %(data)s, "
                 "key_id = %(key_id)s, status = %(status)s, reason = %(reason)s, "
-                "owner = CASE WHEN %(keep)s THEN owner END, "
-                f"lease_expires = CASE WHEN %(keep)s THEN {_LEASE} END, updated = now() "
+                "owner = CASE WHEN %(keep)s THEN owner END, updated = now() "
                 "WHERE pid = %(pid)s AND owner = %(owner)s AND epoch = %(epoch)s"
             )
             if not self._execute("save", sql, {**params, "epoch": epoch}):
@@ -227,12 +238,12 @@ class PostgresStore:
         else:
             sql = (
                 "INSERT INTO wa_checkpoint AS c (pid, class_path, data, key_id, status, reason, "
-                "owner, epoch, lease_expires, updated) VALUES (%(pid)s, %(class_path)s, "
-                "%(data)s, %(key_id)s, %(status)s, %(reason)s, NULL, 0, NULL, now()) "
+                "owner, epoch, updated) VALUES (%(pid)s, %(class_path)s, "
+                "%(data)s, %(key_id)s, %(status)s, %(reason)s, NULL, 0, now()) "
                 "ON CONFLICT (pid) DO UPDATE SET class_path = EXCLUDED.class_path, "
                 "data = EXCLUDED.data, key_id = EXCLUDED.key_id, status = EXCLUDED.status, "
                 "reason = EXCLUDED.reason, updated = now() "
-                "WHERE c.owner IS NULL OR c.lease_expires <= now()"
+                f"WHERE {_claimable('c')}"
             )
             self._wait_for("write", pid, lambda: self._execute("save", sql, params) > 0)
         if status != _RUNNING:
@@ -257,14 +268,14 @@ class PostgresStore:
             LockedError: if this store holds it already.
             LockTimeoutError: if another worker still holds it after ``lock_timeout``.
         """
+        self._register()
         if self.epoch_of(pid) is not None:
             raise LockedError(f"process {pid} is already held by this store")
         sql = (
             "INSERT INTO wa_checkpoint AS c (pid, class_path, data, key_id, status, owner, epoch, "
-            f"lease_expires, updated) VALUES (%(pid)s, '', NULL, '', 'running', %(owner)s, 1, "
-            f"{_LEASE}, now()) ON CONFLICT (pid) DO UPDATE SET owner = %(owner)s, "
-            f"epoch = c.epoch + 1, lease_expires = {_LEASE} "
-            "WHERE c.owner IS NULL OR c.lease_expires <= now() RETURNING epoch"
+            "updated) VALUES (%(pid)s, '', NULL, '', 'running', %(owner)s, 1, now()) "
+            "ON CONFLICT (pid) DO UPDATE SET owner = %(owner)s, epoch = c.epoch + 1 "
+            f"WHERE {_claimable('c')} RETURNING epoch"
         )
         params = {"pid": pid, "owner": self.owner, "lease": self.lease}
 
@@ -316,11 +327,13 @@ class PostgresStore:
 
     def take_over(self, pid: int) -> Any:
         """Claim and load ``pid``'s running checkpoint (see ``CheckpointStore.take_over``)."""
+        self._register()
         rows = self._fetch(
             "take over",
-            "UPDATE wa_checkpoint SET owner = %(owner)s, epoch = epoch + 1, "
-            f"lease_expires = {_LEASE} WHERE pid = %(pid)s AND status = 'running' "
-            f"AND data IS NOT NULL AND {_CLAIMABLE} RETURNING epoch, class_path, data, key_id",
+            "UPDATE wa_checkpoint AS c SET owner = %(owner)s, epoch = c.epoch + 1 "
+            "WHERE pid = %(pid)s AND status = 'running' "
+            f"AND data IS NOT NULL AND {_claimable('c')} "
+            "RETURNING epoch, class_path, data, key_id",
             {"pid": pid, "owner": self.owner, "lease": self.lease},
         )
         if not rows:
@@ -343,13 +356,14 @@ class PostgresStore:
     def load_all_processes(self) -> list[Any]:
         """Claim up to ``claim_batch`` running checkpoints nobody holds, oldest pid first, and
         load them; refused ones are retired as failed and reported to ``on_unreadable``."""
+        self._register()
         rows = self._fetch(
             "claim",
-            "WITH free AS (SELECT pid FROM wa_checkpoint WHERE status = 'running' "
-            f"AND data IS NOT NULL AND {_CLAIMABLE} ORDER BY pid LIMIT %(limit)s "
+            "WITH free AS (SELECT pid FROM wa_checkpoint AS f WHERE status = 'running' "
+            f"AND data IS NOT NULL AND {_claimable('f')} ORDER BY pid LIMIT %(limit)s "
             "FOR UPDATE SKIP LOCKED) "
-            "UPDATE wa_checkpoint AS c SET owner = %(owner)s, epoch = c.epoch + 1, "
-            f"lease_expires = {_LEASE} FROM free WHERE c.pid = free.pid "
+            "UPDATE wa_checkpoint AS c SET owner = %(owner)s, epoch = c.epoch + 1 "
+            "FROM free WHERE c.pid = free.pid "
             "RETURNING c.pid, c.epoch, c.class_path, c.data, c.key_id",
             {"owner": self.owner, "lease": self.lease, "limit": self.claim_batch},
         )
@@ -466,14 +480,10 @@ class PostgresStore:
     def _retire(self, pid: int, status: str, reason: str | None) -> str:
         epoch = self.epoch_of(pid)
         sql = (
-            "UPDATE wa_checkpoint SET status = %(status)s, reason = %(reason)s, owner = NULL, "
-            "lease_expires = NULL, updated = now() WHERE pid = %(pid)s AND status = 'running' "
+            "UPDATE wa_checkpoint AS c SET status = %(status)s, reason = %(reason)s, "
+            "owner = NULL, updated = now() WHERE pid = %(pid)s AND status = 'running' "
             "AND data IS NOT NULL AND "
-            + (
-                "owner = %(owner)s AND epoch = %(epoch)s"
-                if epoch is not None
-                else "(owner IS NULL OR lease_expires <= now())"
-            )
+            + ("owner = %(owner)s AND epoch = %(epoch)s" if epoch is not None else _claimable("c"))
         )
         params = {"pid": pid, "status": status, "reason": reason, "owner": self.owner}
         if epoch is not None:
@@ -497,23 +507,27 @@ class PostgresStore:
         return self._where(pid, status)
 
     def _end_claims(self, claims: Mapping[int, int]) -> None:
-        """End the claims ``claims`` (pid -> epoch); a row that never got a checkpoint goes."""
-        pids, epochs = list(claims), [claims[pid] for pid in claims]
-        params = {"pids": pids, "epochs": epochs, "owner": self.owner}
-        matched = (
-            "owner = %(owner)s AND (pid, epoch) IN "
-            "(SELECT * FROM unnest(%(pids)s::bigint[], %(epochs)s::bigint[]))"
-        )
+        """End the claims ``claims`` (pid -> epoch); a row that never got a checkpoint goes.
+
+        One row per transaction: a statement here never holds one row while it waits for
+        another (see the module docstring).
+        """
 
         def end() -> None:
             with self._pool.connection() as connection:
-                connection.execute(
-                    f"DELETE FROM wa_checkpoint WHERE data IS NULL AND {matched}", params
-                )
-                connection.execute(
-                    f"UPDATE wa_checkpoint SET owner = NULL, lease_expires = NULL WHERE {matched}",
-                    params,
-                )
+                connection.autocommit = True
+                try:
+                    for pid, epoch in claims.items():
+                        params = {"pid": pid, "epoch": epoch, "owner": self.owner}
+                        mine = "pid = %(pid)s AND owner = %(owner)s AND epoch = %(epoch)s"
+                        connection.execute(
+                            f"DELETE FROM wa_checkpoint WHERE data IS NULL AND {mine}", params
+                        )
+                        connection.execute(
+                            f"UPDATE wa_checkpoint SET owner = NULL WHERE {mine}", params
+                        )
+                finally:
+                    connection.autocommit = False
 
         self._run("release", end)
         with self._mutex:
@@ -530,6 +544,15 @@ class PostgresStore:
         with self._mutex:
             if epoch is None or self._held.get(pid) == epoch:
                 self._held.pop(pid, None)
+
+    def _register(self) -> None:
+        """Give this store a lease in ``wa_worker`` before its first claim (and again if a
+        keeper cleared its row while it was stopped), so that its claims are not claimable."""
+        if self._registered:
+            return
+        self._keeper.renew_now()
+        self._registered = True
+        self._keeper.ensure_running()
 
     def _wait_for(self, what: str, pid: int, attempt: Callable[[], bool]) -> None:
         """Repeat ``attempt`` until it succeeds or ``lock_timeout`` passes: another worker holds

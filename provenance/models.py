@@ -157,13 +157,13 @@ class DbCheckpoint(Base):
 
     ``data`` is the signed checkpoint (``persistence.codec``), NULL while a process launched by
     its holder has none yet; ``key_id`` names the key that signed it. ``status`` is ``running``
-    until it is retired ``finished`` or ``failed`` (``reason`` says why). A claim is ``owner``
-    (a worker's id) with ``lease_expires``; every claim adds one to ``epoch``, so a write made
-    under an older claim is recognised and refused (fencing).
+    until it is retired ``finished`` or ``failed`` (``reason`` says why). A claim is ``owner``,
+    a worker of ``wa_worker`` whose lease covers all its claims; every claim adds one to
+    ``epoch``, so a write made under an older claim is recognised and refused (fencing).
     """
 
     __tablename__ = "wa_checkpoint"
-    __table_args__ = (Index("ix_wa_checkpoint_status_lease", "status", "lease_expires"),)
+    __table_args__ = (Index("ix_wa_checkpoint_status_owner", "status", "owner"),)
 
     pid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     class_path: Mapped[str] = mapped_column(Text, default="")
@@ -173,7 +173,6 @@ class DbCheckpoint(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     epoch: Mapped[int] = mapped_column(BigInteger, default=0)
-    lease_expires: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -187,7 +186,8 @@ class DbIntent(Base):
 
 
 class DbWorker(Base):
-    """A daemon worker serving the shared checkpoints, on any machine, and its heartbeat."""
+    """A holder of claims (a daemon worker, on any machine): its lease, renewed with its
+    heartbeat, covers every claim it holds; once it runs out, they may be taken over."""
 
     __tablename__ = "wa_worker"
 
@@ -197,3 +197,4 @@ class DbWorker(Base):
     home: Mapped[str] = mapped_column(Text, default="")
     started: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     heartbeat: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_expires: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

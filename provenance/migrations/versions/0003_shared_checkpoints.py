@@ -29,13 +29,10 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("owner", sa.String(length=255), nullable=True),
         sa.Column("epoch", sa.BigInteger(), nullable=False),
-        sa.Column("lease_expires", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("pid", name=op.f("pk_wa_checkpoint")),
     )
-    op.create_index(
-        "ix_wa_checkpoint_status_lease", "wa_checkpoint", ["status", "lease_expires"]
-    )
+    op.create_index("ix_wa_checkpoint_status_owner", "wa_checkpoint", ["status", "owner"])
     op.create_table(
         "wa_intent",
         sa.Column("pid", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -50,6 +47,7 @@ def upgrade() -> None:
         sa.Column("home", sa.Text(), nullable=False),
         sa.Column("started", sa.DateTime(timezone=True), nullable=False),
         sa.Column("heartbeat", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_expires", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wa_worker")),
     )
 
@@ -57,5 +55,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("wa_worker")
     op.drop_table("wa_intent")
-    op.drop_index("ix_wa_checkpoint_status_lease", table_name="wa_checkpoint")
+    op.drop_index("ix_wa_checkpoint_status_owner", table_name="wa_checkpoint")
     op.drop_table("wa_checkpoint")
