@@ -408,6 +408,61 @@ class PostgresStore:
 
     # What the lease keeper and the daemon use.
 
+    def request_control(self, pid: int, intent: Intent, channel: str) -> tuple[bool, int]:
+        """Deliver a pause, play or kill to ``pid`` wherever it runs: if a worker with a live
+        lease holds it, ``NOTIFY`` the request on ``channel`` (its holder acts on it); else
+        keep it as an intent for the next claim and ``NOTIFY`` a wake. The row is locked
+        meanwhile, so a claim cannot slip between the look and the choice.
+
+        Returns: (sent to a holder, workers with a live lease).
+
+        Raises:
+            CheckpointMissingError: if ``pid`` has no running checkpoint here.
+        """
+        from persistence.messages import WAKE, ControlRequest
+        from persistence.pg_notify import send
+
+        def deliver() -> tuple[bool, int]:
+            with self._pool.connection() as connection:
+                row = connection.execute(
+                    "SELECT c.owner IS NOT NULL AND EXISTS (SELECT 1 FROM wa_worker AS w "
+                    "WHERE w.id = c.owner AND w.lease_expires > now()) FROM wa_checkpoint AS c "
+                    "WHERE c.pid = %s AND c.status = 'running' FOR UPDATE",
+                    (pid,),
+                ).fetchone()
+                if row is None:
+                    raise self._missing(pid)
+                held = bool(row[0])
+                if held:
+                    request = ControlRequest(intent.action, pid, intent.message)
+                    send(connection, channel, request)
+                else:
+                    connection.execute(
+                        "INSERT INTO wa_intent (pid, data) VALUES (%s, %s) ON CONFLICT (pid) "
+                        "DO UPDATE SET data = EXCLUDED.data",
+                        (pid, messages.encode(intent)),
+                    )
+                    send(connection, channel, WAKE)
+                live = connection.execute(
+                    "SELECT count(*) FROM wa_worker WHERE lease_expires > now()"
+                ).fetchone()
+                return held, int(live[0]) if live else 0
+
+        result: tuple[bool, int] = self._run("deliver a request to", deliver)
+        return result
+
+    def live_workers(self) -> list[tuple[str, str, int, str, Any, int]]:
+        """Every worker with a live lease, on any machine: id, host, OS pid, home, last
+        heartbeat and how many processes it holds."""
+        rows = self._fetch(
+            "list the workers",
+            "SELECT w.id, w.host, w.os_pid, w.home, w.heartbeat, (SELECT count(*) FROM "
+            "wa_checkpoint AS c WHERE c.owner = w.id AND c.status = 'running') FROM wa_worker "
+            "AS w WHERE w.lease_expires > now() ORDER BY w.host, w.os_pid",
+            {},
+        )
+        return [(str(a), str(b), int(c), str(d), e, int(f)) for a, b, c, d, e, f in rows]
+
     def connection(self) -> Any:
         """A pooled connection (a context manager that commits on success)."""
         return self._pool.connection()

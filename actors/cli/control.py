@@ -22,8 +22,11 @@ from actors.cli import jsonout, queries, render
 from actors.cli.context import open_runtime
 from actors.control import Action
 from actors.daemon import ControlError, Delivery, Route, request
+from actors.daemon.remote import request_shared
 from actors.holders import end_orphan
 from actors.runtime import Runtime, runtime_holding
+from persistence.pg_connection import channel_of
+from persistence.postgres_store import PostgresStore
 from provenance import ProcessState, WorkactorsError
 from provenance.errors import NotExistentError
 from provenance.models import DbNode
@@ -148,13 +151,21 @@ def _control_one(runtime: Runtime, pk: int, action: Action, message: str | None)
             f"{action.value}",
         )
     try:
-        delivery = request(runtime.home, pk, action, message)
+        delivery = _request(runtime, pk, action, message)
     except ControlError as exc:
         known = state.name if state else "not started"
         return Outcome(pk, action, "failed", f"process {pk} is {known}, but {exc}")
     result = "sent" if delivery.route is Route.SENT else "recorded"
     message_text = _delivered(pk, action, delivery, runtime)
     return Outcome(pk, action, result, message_text, reached=delivery.workers > 0)
+
+
+def _request(runtime: Runtime, pk: int, action: Action, message: str | None) -> Delivery:
+    """Through the shared database when checkpoints live there, else the home's daemon."""
+    store = runtime.checkpoints.store
+    if isinstance(store, PostgresStore):
+        return request_shared(store, channel_of(runtime.storage.url), pk, action, message)
+    return request(runtime.home, pk, action, message)
 
 
 def _act_here(runtime: Runtime, pk: int, action: Action, message: str | None) -> bool:

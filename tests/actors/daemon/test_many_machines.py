@@ -22,13 +22,17 @@ import sqlalchemy as sa
 
 from actors import Runtime
 from actors.assembly import KEY_FILE_ENV, LEASE_ENV
-from actors.daemon import start_daemon
+from actors.control import Action
+from actors.daemon import ControlError, Route, start_daemon
 from actors.daemon.manage import stop_daemon
 from actors.daemon.paths import DaemonPaths
+from actors.daemon.remote import request_shared
 from actors.daemon.status import DaemonState, live_workers
+from persistence.pg_connection import channel_of
+from persistence.postgres_store import PostgresStore
 from provenance import Float, Int, ProcessNode, ProcessState, Str
 from provenance.models import DbLink
-from tests.actors.daemon.helpers import REPOSITORY, wait_for
+from tests.actors.daemon.helpers import REPOSITORY, is_paused, wait_for
 from tests.actors.daemon.processes import Forked, marks_of
 
 pytestmark = pytest.mark.slow
@@ -240,3 +244,21 @@ def test_a_worker_stopped_past_its_lease_has_every_later_write_refused(
     # The step it was in when stopped finishes its nap when it wakes, but its mark was made
     # before: nothing it did after waking reached the chain.
     assert [mark for mark in marks[first_fresh:] if mark[1] == stale] == [], marks
+
+
+def test_pause_and_play_reach_a_process_wherever_it_is(machines: Machines) -> None:
+    store = machines.runtime.checkpoints.store
+    assert isinstance(store, PostgresStore)
+    channel = channel_of(machines.url)
+    (pid,) = machines.submit(1, nap=0.3)
+    # Nobody holds it yet: kept as an intent for whoever claims it.
+    assert request_shared(store, channel, pid, Action.PAUSE).route is Route.RECORDED
+    _start(machines, machines.homes[0], 1)
+    wait_for(lambda: is_paused(machines.runtime, pid), TIMEOUT, "the process adopted paused")
+    assert marks_of(machines.marks, pid) == []
+    # Now a worker of some machine holds it: the request goes to it by NOTIFY.
+    assert request_shared(store, channel, pid, Action.PLAY).route is Route.SENT
+    wait_for(lambda: machines.all_ended([pid]), TIMEOUT, "the end after play")
+    assert machines.state(pid) is ProcessState.FINISHED
+    with pytest.raises(ControlError, match="no running checkpoint in the database"):
+        request_shared(store, channel, pid, Action.KILL)
