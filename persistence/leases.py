@@ -133,3 +133,26 @@ class LeaseKeeper:
                 connection.execute("DELETE FROM wa_worker WHERE id = %s", (self._store.owner,))
         except Exception as exc:  # its heartbeat ages out
             log.warning("persistence.worker_row_left", error=repr(exc))
+
+
+def workers_of(url: str) -> list[dict[str, Any]]:
+    """Every worker with a live lease on the database ``url``, on any machine: id, host, OS
+    pid, home, last heartbeat (seconds since the epoch) and how many processes it holds.
+
+    Raises:
+        psycopg.Error: if the database cannot be reached.
+    """
+    from persistence.pg_connection import conninfo_of
+
+    with psycopg.connect(conninfo_of(url)) as connection:
+        rows = connection.execute(
+            "SELECT w.id, w.host, w.os_pid, w.home, extract(epoch FROM w.heartbeat), "
+            "(SELECT count(*) FROM wa_checkpoint AS c WHERE c.owner = w.id AND "
+            "c.status = 'running') FROM wa_worker AS w WHERE w.lease_expires > now() "
+            "ORDER BY w.host, w.home, w.os_pid"
+        ).fetchall()
+    keys = ("id", "host", "os_pid", "home", "heartbeat", "claims")
+    return [
+        dict(zip(keys, (str(a), str(b), int(c), str(d), float(e), int(f)), strict=True))
+        for a, b, c, d, e, f in rows
+    ]

@@ -451,18 +451,6 @@ class PostgresStore:
         result: tuple[bool, int] = self._run("deliver a request to", deliver)
         return result
 
-    def live_workers(self) -> list[tuple[str, str, int, str, Any, int]]:
-        """Every worker with a live lease, on any machine: id, host, OS pid, home, last
-        heartbeat and how many processes it holds."""
-        rows = self._fetch(
-            "list the workers",
-            "SELECT w.id, w.host, w.os_pid, w.home, w.heartbeat, (SELECT count(*) FROM "
-            "wa_checkpoint AS c WHERE c.owner = w.id AND c.status = 'running') FROM wa_worker "
-            "AS w WHERE w.lease_expires > now() ORDER BY w.host, w.os_pid",
-            {},
-        )
-        return [(str(a), str(b), int(c), str(d), e, int(f)) for a, b, c, d, e, f in rows]
-
     def connection(self) -> Any:
         """A pooled connection (a context manager that commits on success)."""
         return self._pool.connection()

@@ -28,6 +28,7 @@ from actors.daemon.manage import stop_daemon
 from actors.daemon.paths import DaemonPaths
 from actors.daemon.remote import request_shared
 from actors.daemon.status import DaemonState, live_workers
+from persistence.leases import workers_of
 from persistence.pg_connection import channel_of
 from persistence.postgres_store import PostgresStore
 from provenance import Float, Int, ProcessNode, ProcessState, Str
@@ -140,6 +141,8 @@ def test_three_machines_finish_chains_with_children_exactly_once(
     chains = 45
     for home in machines.homes:
         _start(machines, home, 1)
+    listed = workers_of(machines.url)
+    assert sorted(worker["home"] for worker in listed) == [str(h) for h in machines.homes]
     pids = machines.submit(chains, nap=0.02)
     wait_for(lambda: machines.all_ended(pids), TIMEOUT, f"the end of {chains} chains")
     expected = _expected_totals(range(chains), tmp_path / "alone")
