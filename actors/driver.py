@@ -36,7 +36,7 @@ from actors.process import StepContinue, StepDone, StepOutcome, StepWait
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry_messages import ChildTerminated
 from actors.spec import ExitCode
-from provenance.errors import FencedError
+from provenance.errors import DatabaseUnavailableError, FencedError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 from provenance.records import WriteOp
@@ -131,10 +131,13 @@ class Stop:
 
 @dataclass(frozen=True, slots=True)
 class Drop:
-    """This runtime's claim on the process ended (another worker took it over): stop the
-    actor, writing nothing more for the process, and fail its future with ``error``."""
+    """Stop the actor, writing nothing more for the process, and fail its future with
+    ``error``: this runtime's claim on it ended (another worker took it over), or, with
+    ``release``, the database lost the step's provenance, so the claim is released and the
+    process resumes from its last checkpoint wherever it is claimed next."""
 
     error: BaseException
+    release: bool = False
 
 
 Command = (
@@ -220,6 +223,10 @@ class ProcessDriver:
                 log.warning("process.claim_lost", pid=self.process.pid, error=str(error))
                 self._suspended = True
                 return [Drop(error)]
+            case CheckpointFailed(error=error) if isinstance(error, DatabaseUnavailableError):
+                log.warning("process.step_lost", pid=self.process.pid, error=str(error))
+                self._suspended = True
+                return [Drop(error, release=True)]
             case CheckpointFailed(error=error):
                 log.error("process.checkpoint_failed", pid=self.process.pid, error=str(error))
                 return self._except(error, checkpoint=False)

@@ -41,7 +41,12 @@ from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry import ask
 from actors.threads import THREADS
-from provenance.errors import FencedError, NotExistentError, StorageError
+from provenance.errors import (
+    DatabaseUnavailableError,
+    FencedError,
+    NotExistentError,
+    StorageError,
+)
 from provenance.log import get_logger
 from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
@@ -156,8 +161,8 @@ class ProcessActor(pykka.ThreadingActor):
                 self._end(state, error, checkpoint=checkpoint)
             case Stop():
                 self.stop()
-            case Drop(error=error):
-                self._drop(error)
+            case Drop(error=error, release=release):
+                self._drop(error, release=release)
         return None
 
     def _checkpoint(self) -> Event | None:
@@ -225,6 +230,12 @@ class ProcessActor(pykka.ThreadingActor):
         except FencedError as exc:
             self._drop(exc)  # another worker runs it now: its end is that worker's to record
             return
+        except DatabaseUnavailableError as exc:
+            if self._runtime.durable:  # the end was not kept: resume from the checkpoint
+                self._drop(exc, release=True)
+                return
+            log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
+            error = error or exc
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
@@ -249,10 +260,16 @@ class ProcessActor(pykka.ThreadingActor):
                 self._done.set_exception(exc)
         self.stop()
 
-    def _drop(self, error: BaseException) -> None:
-        """Leave the process to the worker that claimed it since: forget it here, write
-        nothing more for it, fail its future, stop."""
-        log.warning("process.dropped", pid=self._pid, reason=str(error))
+    def _drop(self, error: BaseException, *, release: bool = False) -> None:
+        """Leave the process to the worker that claimed it since (or, with ``release``, to
+        whoever claims it next from its last checkpoint): forget it here, write nothing more
+        for it, fail its future, stop."""
+        log.warning("process.dropped", pid=self._pid, reason=str(error), released=release)
+        if release:
+            try:
+                self._runtime.release_checkpoint(self._pid)
+            except Exception as exc:  # the store keeps trying; the lease ends with us anyway
+                log.error("process.release_failed", pid=self._pid, error=str(exc))
         self._runtime.registry.tell(to_registry.Forget(self._pid))
         self._runtime.launcher.forget(self._pid)
         if not self._done.done():

@@ -110,6 +110,7 @@ class LeaseKeeper:
         while not self._stop.is_set():
             try:
                 lost = self.renew_now()
+                self._store.retry_releases()
             except psycopg.Error as exc:  # the server restarts: the next renewal tries again
                 log.warning("persistence.lease_renewal_failed", error=str(exc)[:200])
                 self._stop.wait(interval)

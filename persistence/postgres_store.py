@@ -167,6 +167,8 @@ class PostgresStore:
         self._keeper = LeaseKeeper(self)
         self._registered = False
         self._closed = False
+        #: pid -> epoch of claims whose release failed, to be released when the server is back.
+        self._unreleased: dict[int, int] = {}
         if worker is not None:  # listed in wa_worker from the start, holding or not
             self._register()
 
@@ -572,11 +574,25 @@ class PostgresStore:
                 finally:
                     connection.autocommit = False
 
-        self._run("release", end)
+        try:
+            self._run("release", end)
+        except CheckpointWriteError as exc:
+            # Unreachable for a minute: the lease keeper releases them once it is back (our
+            # lease, which it renews, would otherwise keep them from everyone).
+            log.warning("persistence.release_deferred", pids=sorted(claims), error=str(exc))
+            with self._mutex:
+                self._unreleased.update(claims)
         with self._mutex:
             for pid, epoch in claims.items():
                 if self._held.get(pid) == epoch:
                     del self._held[pid]
+
+    def retry_releases(self) -> None:
+        """Release the claims a failed release left (the lease keeper calls this)."""
+        with self._mutex:
+            pending, self._unreleased = self._unreleased, {}
+        if pending:
+            self._end_claims(pending)
 
     def _remember(self, pid: int, epoch: int) -> None:
         with self._mutex:

@@ -27,7 +27,13 @@ import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
-from provenance.errors import FencedError, InvalidValueError, NotExistentError, StorageError
+from provenance.errors import (
+    DatabaseUnavailableError,
+    FencedError,
+    InvalidValueError,
+    NotExistentError,
+    StorageError,
+)
 from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
@@ -89,6 +95,16 @@ class Sync:
     """Reply once everything sent before this message is committed."""
 
     reply: Future[None]
+
+
+def _failure(what: str, exc: Exception) -> StorageError:
+    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
+    data, failed (worth the same write again once it is back)."""
+    transient = isinstance(exc, sa.exc.OperationalError) or bool(
+        getattr(exc, "connection_invalidated", False)
+    )
+    kind = DatabaseUnavailableError if transient else StorageError
+    return kind(f"{what}: {describe_error(exc)}")
 
 
 class ProvenanceActor(pykka.ThreadingActor):
@@ -215,9 +231,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         except (NotExistentError, FencedError) as exc:
             return exc
         except Exception as exc:  # any failure is this write's alone
-            return StorageError(
-                f"provenance write failed and was rolled back: {describe_error(exc)}"
-            )
+            return _failure("provenance write failed and was rolled back", exc)
 
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
@@ -363,9 +377,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             connection.commit()
         except Exception as exc:  # the database itself failed: nobody's data
             log.error("provenance.commit_failed", error=describe_error(exc))
-            self._rollback(
-                StorageError(f"provenance commit failed and was rolled back: {describe_error(exc)}")
-            )
+            self._rollback(_failure("provenance commit failed and was rolled back", exc))
             return
         waiting, self._waiting = self._waiting, []
         for reply, value in waiting:

@@ -44,6 +44,12 @@ class NoBackendError(ProvenanceError, RuntimeError):
     """A node was stored or loaded while no runtime provides a provenance backend."""
 
 
+class DatabaseUnavailableError(StorageError):
+    """A write failed because the database could not be reached or broke the transaction off
+    (a server restart, a lost connection, a deadlock): nothing of it was kept, and the same
+    write may succeed later."""
+
+
 class FencedError(ProvenanceError):
     """A write for a process was refused because the writer's claim on it ended: its lease ran
     out and another worker took the process over. The writer must drop the process."""

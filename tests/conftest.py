@@ -56,7 +56,7 @@ def runtime(home: Path) -> Iterator[Runtime]:
 def postgres_url() -> Iterator[str]:
     """The URL of a new, empty schema on the local PostgreSQL server; dropped afterwards."""
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_SERVER_URL)
+    admin = sa.create_engine(POSTGRES_SERVER_URL, pool_pre_ping=True)  # survives a restart
     try:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')

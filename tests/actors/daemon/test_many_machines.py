@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -265,3 +266,48 @@ def test_pause_and_play_reach_a_process_wherever_it_is(machines: Machines) -> No
     assert machines.state(pid) is ProcessState.FINISHED
     with pytest.raises(ControlError, match="no running checkpoint in the database"):
         request_shared(store, channel, pid, Action.KILL)
+
+
+def _restart_postgresql() -> None:
+    """Restart the local PostgreSQL cluster (as .ci/run starts it) and wait until it answers."""
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        timeout=120,
+    )
+    wait_for(
+        lambda: (
+            subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
+        ),
+        120,
+        "PostgreSQL answering again",
+    )
+
+
+@pytest.mark.timeout(600)
+def test_chains_finish_across_a_restart_of_postgresql(machines: Machines, tmp_path: Path) -> None:
+    """Run last and once: it restarts the server every test here uses."""
+    _start(machines, machines.homes[0], 2)
+    _start(machines, machines.homes[1], 1)
+    pids = machines.submit(10, nap=0.2)
+    wait_for(
+        lambda: sum(len(marks_of(machines.marks, pid)) for pid in pids) >= 10,
+        TIMEOUT,
+        "ten steps run",
+    )
+    _restart_postgresql()
+
+    def ended() -> bool:
+        try:
+            return machines.all_ended(pids)
+        except sa.exc.OperationalError:  # our own connections broke too; the pool recovers
+            return False
+
+    wait_for(ended, TIMEOUT, "the end of every chain after the restart")
+    expected = _expected_totals(range(len(pids)), tmp_path / "alone")
+    for x, pid in enumerate(pids):
+        assert machines.state(pid) is ProcessState.FINISHED
+        assert machines.total(pid) == expected[x]
+        assert machines.children(pid) == 2
+        assert sorted({index for index, _ in marks_of(machines.marks, pid)}) == list(range(6))
