@@ -11,6 +11,7 @@ for by the worker's periodic rescan and by the wake the listener reports after r
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 import psycopg
@@ -31,13 +32,15 @@ def send(connection: Any, channel: str, record: Record) -> None:
 class DatabaseNotifier:
     """The ``persistence.Notifier`` of a shared database: ``NOTIFY`` every listening worker.
 
-    Connects for each notification (submissions are not hot enough to keep one open); a
+    Keeps one connection, opened at the first notification and opened again after it broke; a
     failure is logged, never raised: the checkpoint is written, and a rescan finds it.
     """
 
     def __init__(self, url: str) -> None:
         self._conninfo = conninfo_of(url)
         self.channel = channel_of(url)
+        self._connection: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"DatabaseNotifier(channel={self.channel!r})"
@@ -48,13 +51,30 @@ class DatabaseNotifier:
 
     def send(self, record: Record) -> bool:
         """Notify every worker of ``record``; False (logged) if the database was unreachable."""
-        try:
-            with psycopg.connect(self._conninfo, autocommit=True) as connection:
-                send(connection, self.channel, record)
-        except psycopg.Error as exc:
-            log.warning("persistence.notify_failed", record=repr(record), error=str(exc)[:200])
-            return False
-        return True
+        with self._lock:
+            for attempt in (1, 2):  # a connection a server restart broke: once more, anew
+                try:
+                    if self._connection is None or self._connection.closed:
+                        self._connection = psycopg.connect(self._conninfo, autocommit=True)
+                    send(self._connection, self.channel, record)
+                    return True
+                except psycopg.Error as exc:
+                    self.close_connection()
+                    if attempt == 2:
+                        log.warning(
+                            "persistence.notify_failed", record=repr(record), error=str(exc)[:200]
+                        )
+        return False
+
+    def close_connection(self) -> None:
+        """Close the kept connection (a later notification opens a new one)."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+    def __del__(self) -> None:
+        self.close_connection()
 
 
 class NotifyListener:
