@@ -24,6 +24,8 @@ from actors.home import running_directory
 from persistence.keys import load_or_create_key, read_key
 from persistence.pickle_persistence import PicklePersistence
 from persistence.store import CheckpointStore, NoNotifier, Notifier
+from provenance.database_urls import normalize_url
+from provenance.errors import StorageError
 
 #: The signing key of a home's checkpoints, beside its database.
 KEY_FILE_NAME = "checkpoint.key"
@@ -56,15 +58,18 @@ def database_store_in_use(url: str) -> bool:
     Raises:
         ActorError: if ``$WORKACTORS_CHECKPOINT_STORE`` is neither ``database`` nor ``files``.
     """
-    from persistence.pg_connection import is_postgresql
-
     choice = os.environ.get(STORE_ENV, "database").strip().lower()
     if choice not in STORE_CHOICES:
         raise ActorError(
             f"{STORE_ENV}={choice!r} is not a checkpoint store; use one of "
             f"{', '.join(STORE_CHOICES)}"
         )
-    return choice == "database" and is_postgresql(url)
+    if choice != "database":
+        return False
+    try:  # psycopg is imported only for a PostgreSQL URL: a cold start on SQLite stays cheap
+        return normalize_url(url).get_backend_name() == "postgresql"
+    except StorageError:  # not a URL we take: Storage said so already
+        return False
 
 
 def lease_seconds() -> float:
@@ -117,6 +122,21 @@ def choose_notifier(policy: Durability, home: Path, url: str) -> Notifier:
         from persistence.pg_notify import DatabaseNotifier
 
         return DatabaseNotifier(url)
-    from actors.daemon.wake import HomeNotifier  # the daemon imports the runtime
-
     return HomeNotifier(home)
+
+
+class HomeNotifier:
+    """The ``Notifier`` of a home's file store: wakes the home's daemon workers (if any run)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def __repr__(self) -> str:
+        return f"HomeNotifier({str(self.home)!r})"
+
+    def submitted(self, pid: int) -> None:
+        """A checkpoint was written into the home's running folder: wake the workers."""
+        # Imported at the first submission: the daemon package costs a cold start ~0.15 s.
+        from actors.daemon.wake import notify_workers
+
+        notify_workers(self.home)

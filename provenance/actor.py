@@ -36,8 +36,8 @@ from provenance.errors import (
 )
 from provenance.fencing import Fence
 from provenance.log import get_logger
-from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node, utcnow
-from provenance.pending_updates import PendingUpdates, QueuedUpdate, savepoint
+from provenance.models import DbGroup, DbNode, group_node, utcnow
+from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
     AttributeUpdate,
@@ -47,6 +47,7 @@ from provenance.records import (
     NodeRecord,
     WriteOp,
 )
+from provenance.row_writers import row_writer
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 
@@ -55,14 +56,6 @@ log = get_logger(__name__)
 PK_CACHE_LIMIT = 200_000
 #: How long writes that nobody waits for may stay uncommitted, gathering company.
 COMMIT_DELAY = 0.02
-
-
-_node_columns = DbNode.__table__.c
-# Built once: a statement object memoizes its cache key, which SQLAlchemy otherwise recomputes
-# for every write on this hot path.
-_INSERT_NODES = sa.insert(DbNode).returning(DbNode.uuid, DbNode.id)
-_INSERT_LINKS = sa.insert(DbLink)
-_INSERT_LOGS = sa.insert(DbLog)
 
 
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
@@ -121,6 +114,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._waiting: list[tuple[Future[Any], Any]] = []
         self._uncommitted = False
         self._pending_updates = PendingUpdates()
+        self._rows = row_writer(storage.dialect)
         self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
@@ -236,7 +230,7 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
         try:
-            with savepoint(connection, "provenance_write"):
+            with self._rows.savepoint(connection, "provenance_write"):
                 return self._apply_ops(connection, ops)
         except BaseException:
             # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
@@ -265,7 +259,7 @@ class ProvenanceActor(pykka.ThreadingActor):
                     self._add_to_group(connection, op)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
-            connection.execute(_INSERT_LOGS, [self._log_row(op) for op in logs])
+            self._rows.insert_logs(connection, [self._log_row(op) for op in logs])
         return created, updates
 
     def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
@@ -282,8 +276,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             }
             for node in nodes
         ]
-        result = connection.execute(_INSERT_NODES, rows)
-        created = {row[0]: row[1] for row in result}
+        created = self._rows.insert_nodes(connection, rows)
         self._remember(created)
         return created
 
@@ -291,8 +284,8 @@ class ProvenanceActor(pykka.ThreadingActor):
         pks = self._resolve(
             connection, {link.source_uuid for link in links} | {link.target_uuid for link in links}
         )
-        connection.execute(
-            _INSERT_LINKS,
+        self._rows.insert_links(
+            connection,
             [
                 {
                     "input_id": pks[link.source_uuid],
@@ -373,7 +366,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             return
         self._uncommitted = False
         try:
-            self._pending_updates.flush(connection)
+            self._pending_updates.flush(connection, self._rows)
             connection.commit()
         except Exception as exc:  # the database itself failed: nobody's data
             log.error("provenance.commit_failed", error=describe_error(exc))

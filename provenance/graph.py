@@ -7,7 +7,7 @@ nodes, so a graph of any size costs a few queries per level of depth.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,10 +143,18 @@ def _edge_label(edge: GraphEdge) -> str:
     return kind if edge.label.upper() in ("", kind) else f"{kind}\n{edge.label}"
 
 
-def to_digraph(graph: ProvenanceGraph) -> graphviz.Digraph:
+def to_digraph(
+    graph: ProvenanceGraph, href: Callable[[GraphNode], str] | None = None
+) -> graphviz.Digraph:
     """The graph as a ``graphviz.Digraph``: processes as boxes coloured by state, data as
     ellipses. The ``graphviz`` package quotes every label, so any Unicode and any quote or
-    backslash in a label or value is drawn as it was stored."""
+    backslash in a label or value is drawn as it was stored.
+
+    Args:
+        graph: what to draw.
+        href: the address each node links to in an SVG rendering (a web page one clicks
+            through); None draws no links.
+    """
     dot = graphviz.Digraph(
         name=f"provenance_{graph.root}",
         graph_attr={"rankdir": "TB"},
@@ -164,6 +172,8 @@ def to_digraph(graph: ProvenanceGraph) -> graphviz.Digraph:
             attributes |= {"shape": "ellipse", "fillcolor": "#e3f2fd"}
         if pk == graph.root:
             attributes["penwidth"] = "3"
+        if href is not None:
+            attributes |= {"href": href(node), "target": "_top", "tooltip": f"#{pk}"}
         dot.node(f"N{pk}", label=_dot_text(_caption(node)), **attributes)
     for edge in graph.edges:
         extra = {"style": "dashed"} if edge.link_type == LinkType.CALL.value else {}

@@ -10,57 +10,25 @@ stranger's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from provenance.errors import StorageError
 from provenance.log import get_logger
-from provenance.models import DbNode, utcnow
+from provenance.models import utcnow
 from provenance.record_checks import describe_error
+from provenance.row_writers import RowWriter
 
 log = get_logger(__name__)
 
-_node_columns = DbNode.__table__.c
-# Built once: a statement object memoizes its cache key, which SQLAlchemy otherwise recomputes
-# for every write on this hot path.
-_UPDATE_ATTRIBUTES = (
-    sa.update(DbNode)
-    .where(_node_columns.id == sa.bindparam("b_id"))
-    .values(
-        {
-            _node_columns.attributes: sa.bindparam(
-                "b_attributes", type_=_node_columns.attributes.type
-            ),
-            _node_columns.mtime: sa.bindparam("b_mtime", type_=_node_columns.mtime.type),
-        }
-    )
-)
 
-
-@contextmanager
-def savepoint(connection: Connection, name: str) -> Iterator[None]:
-    """Undo what the block did, and only that, if it raises.
-
-    A raw savepoint: SQLAlchemy's nested-transaction bookkeeping costs more than the statements
-    themselves on this hot path.
-    """
-    connection.exec_driver_sql(f"SAVEPOINT {name}")
-    try:
-        yield
-    except BaseException:
-        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
-        raise
-    finally:
-        connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
-
-
-def _statement_guard(connection: Connection, name: str) -> AbstractContextManager[None]:
+def _statement_guard(
+    connection: Connection, rows: RowWriter, name: str
+) -> AbstractContextManager[None]:
     """What keeps a failed update from spoiling the transaction.
 
     PostgreSQL aborts the whole transaction on a failed statement, so the updates run in a
@@ -70,7 +38,8 @@ def _statement_guard(connection: Connection, name: str) -> AbstractContextManage
     """
     if connection.dialect.name == "sqlite":
         return nullcontext()
-    return savepoint(connection, name)
+    guard: AbstractContextManager[None] = rows.savepoint(connection, name)
+    return guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +65,19 @@ class PendingUpdates:
         """Forget every queued update (the transaction was rolled back)."""
         self._queues.clear()
 
-    def flush(self, connection: Connection) -> None:
+    def flush(self, connection: Connection, rows: RowWriter) -> None:
         """Run the newest update of every node, in one statement if none fails."""
         queues, self._queues = self._queues, {}
         if not queues:
             return
         now = utcnow()
-        rows = [_row(pk, queue[-1], now) for pk, queue in queues.items()]
+        newest = [_row(pk, queue[-1], now) for pk, queue in queues.items()]
         try:
-            with _statement_guard(connection, "provenance_updates"):
-                connection.execute(_UPDATE_ATTRIBUTES, rows)
+            with _statement_guard(connection, rows, "provenance_updates"):
+                rows.update_attributes(connection, newest)
         except Exception:  # find the culprit, one node at a time
             for pk, queue in queues.items():
-                _flush_one(connection, pk, queue, now)
+                _flush_one(connection, rows, pk, queue, now)
 
 
 def _row(pk: int, update: QueuedUpdate, now: dt.datetime) -> dict[str, Any]:
@@ -116,13 +85,17 @@ def _row(pk: int, update: QueuedUpdate, now: dt.datetime) -> dict[str, Any]:
 
 
 def _flush_one(
-    connection: Connection, pk: int, queue: list[QueuedUpdate], now: dt.datetime
+    connection: Connection,
+    rows: RowWriter,
+    pk: int,
+    queue: list[QueuedUpdate],
+    now: dt.datetime,
 ) -> None:
     """Store the newest update of ``queue`` that can be stored; tell the writers of the others."""
     for update in reversed(queue):
         try:
-            with _statement_guard(connection, "provenance_update"):
-                connection.execute(_UPDATE_ATTRIBUTES, [_row(pk, update, now)])
+            with _statement_guard(connection, rows, "provenance_update"):
+                rows.update_attributes(connection, [_row(pk, update, now)])
         except Exception as exc:  # charged to this update's writer alone
             _fail(update, pk, exc)
         else:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pykka
 import pytest
-import sqlalchemy as sa
 
 from actors import Runtime
+from tests.helpers import POSTGRES_SERVER_URL, PostgresUnreachableError, postgres_schema
 
-POSTGRES_SERVER_URL = os.environ.get(
-    "WORKACTORS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+__all__ = ["POSTGRES_SERVER_URL"]
 
 
 @pytest.fixture(autouse=True)
@@ -55,20 +51,11 @@ def runtime(home: Path) -> Iterator[Runtime]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a new, empty schema on the local PostgreSQL server; dropped afterwards."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_SERVER_URL, pool_pre_ping=True)  # survives a restart
     try:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    except sa.exc.OperationalError as exc:  # pragma: no cover - depends on the machine
-        admin.dispose()
-        pytest.fail(f"the PostgreSQL server at {POSTGRES_SERVER_URL} is not reachable: {exc}")
-    try:
-        yield f"{POSTGRES_SERVER_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+        with postgres_schema() as url:
+            yield url
+    except PostgresUnreachableError as exc:  # pragma: no cover - depends on the machine
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from actors import Runtime
 from provenance import ProcessNode, load_node
 from provenance.models import DbLink, DbNode
+
+POSTGRES_SERVER_URL = os.environ.get(
+    "WORKACTORS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class PostgresUnreachableError(RuntimeError):
+    """The test PostgreSQL server did not answer."""
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a new, empty schema on the local PostgreSQL server; dropped afterwards.
+
+    Raises:
+        PostgresUnreachableError: if the server does not answer.
+    """
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_SERVER_URL, pool_pre_ping=True)  # survives a restart
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        raise PostgresUnreachableError(
+            f"the PostgreSQL server at {POSTGRES_SERVER_URL} is not reachable: {exc}"
+        ) from exc
+    try:
+        yield f"{POSTGRES_SERVER_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 def count_nodes(rt: Runtime) -> int:

@@ -10,6 +10,7 @@ import typer
 from actors.cli import daemon, node, process, storage
 from actors.cli.context import CliSettings
 from actors.cli.guard import GuardedGroup
+from actors.cli.web import web_command
 from actors.runtime import DATABASE_URL_ENV, HOME_ENV
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(process.app, name="process")
 app.add_typer(node.app, name="node")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(storage.app, name="storage")
+app.command("web")(web_command)
 
 
 @app.callback()

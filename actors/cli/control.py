@@ -22,11 +22,8 @@ from actors.cli import jsonout, queries, render
 from actors.cli.context import open_runtime
 from actors.control import Action
 from actors.daemon import ControlError, Delivery, Route, request
-from actors.daemon.remote import request_shared
 from actors.holders import end_orphan
 from actors.runtime import Runtime, runtime_holding
-from persistence.pg_connection import channel_of
-from persistence.postgres_store import PostgresStore
 from provenance import ProcessState, WorkactorsError
 from provenance.errors import NotExistentError
 from provenance.models import DbNode
@@ -109,7 +106,7 @@ def run_control(
         fail(f"give the pks to {action.value}, or --all (not both)", 2)
     with open_runtime(ctx) as runtime:
         chosen = list(pks) if pks else selectable(runtime, action)
-        outcomes = [_control_one(runtime, pk, action, message) for pk in chosen]
+        outcomes = [control_one(runtime, pk, action, message) for pk in chosen]
         if action is Action.KILL and timeout:
             outcomes = _wait_killed(runtime, outcomes, timeout)
     _print(outcomes, as_json=as_json, action=action)
@@ -131,7 +128,9 @@ def _print(outcomes: list[Outcome], *, as_json: bool, action: Action) -> None:
             console.print(outcome.message, soft_wrap=True, markup=False)
 
 
-def _control_one(runtime: Runtime, pk: int, action: Action, message: str | None) -> Outcome:
+def control_one(runtime: Runtime, pk: int, action: Action, message: str | None) -> Outcome:
+    """Pause, play or kill process ``pk`` wherever it runs, and say what became of it (the
+    dashboard's buttons call this too); never raises for a pk that cannot be reached."""
     holder = runtime_holding(pk)
     if holder is not None and _act_here(holder, pk, action, message):
         return Outcome(pk, action, "done", _done_here(pk, action), reached=True)
@@ -162,8 +161,13 @@ def _control_one(runtime: Runtime, pk: int, action: Action, message: str | None)
 
 def _request(runtime: Runtime, pk: int, action: Action, message: str | None) -> Delivery:
     """Through the shared database when checkpoints live there, else the home's daemon."""
-    store = runtime.checkpoints.store
-    if isinstance(store, PostgresStore):
+    if runtime.shared_database:
+        from actors.daemon.remote import request_shared
+        from persistence.pg_connection import channel_of
+        from persistence.postgres_store import PostgresStore
+
+        store = runtime.checkpoints.store
+        assert isinstance(store, PostgresStore)
         return request_shared(store, channel_of(runtime.storage.url), pk, action, message)
     return request(runtime.home, pk, action, message)
 

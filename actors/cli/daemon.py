@@ -35,7 +35,6 @@ from actors.daemon import (
 from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
 from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
 from actors.home import DATABASE_URL_ENV
-from persistence.leases import workers_of
 
 #: Processes listed per worker in ``status`` before "and N more".
 SHOWN_PIDS = 8
@@ -170,7 +169,7 @@ def status_command(
     seen = view(home_of(ctx))
     shared = _shared_workers(settings_of(ctx).database_url)
     if as_json:
-        document = _status_json(seen)
+        document = status_json(seen)
         if shared is not None:
             document["shared_database_workers"] = shared
         jsonout.emit(document)
@@ -244,6 +243,8 @@ def _shared_workers(database_url: str | None) -> list[dict[str, Any]] | None:
     url = database_url or os.environ.get(DATABASE_URL_ENV)
     if not url or not database_store_in_use(url):
         return None
+    from persistence.leases import workers_of
+
     try:
         return workers_of(url)
     except Exception as exc:
@@ -266,7 +267,8 @@ def _shared_view(workers: list[dict[str, Any]]) -> RenderableType:
     return Group(head, table) if workers else head
 
 
-def _status_json(seen: DaemonView) -> dict[str, Any]:
+def status_json(seen: DaemonView) -> dict[str, Any]:
+    """``daemon status --json`` (and the dashboard's ``/api/daemon``)."""
     state = seen.state
     return {
         "running": seen.running,

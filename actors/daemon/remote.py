@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -24,7 +25,9 @@ from actors.daemon.wake import ControlRequest, notify_workers
 from persistence.errors import CheckpointMissingError, LockError
 from persistence.folders import lock_path_of
 from persistence.lock import RLock
-from persistence.postgres_store import PostgresStore
+
+if TYPE_CHECKING:
+    from persistence.postgres_store import PostgresStore
 
 log = structlog.get_logger(__name__)
 

@@ -37,7 +37,6 @@ __all__ = [
     "SEND_TIMEOUT",
     "WAKE",
     "ControlRequest",
-    "HomeNotifier",
     "Inbox",
     "Message",
     "Terminated",
@@ -113,20 +112,6 @@ def notify_workers(
             if _send(sender, path, data, blocking=blocking):
                 reached += 1
     return reached
-
-
-class HomeNotifier:
-    """The ``persistence.Notifier`` of a home's file store: wakes the home's daemon workers."""
-
-    def __init__(self, home: str | os.PathLike[str]) -> None:
-        self.home = Path(home)
-
-    def __repr__(self) -> str:
-        return f"HomeNotifier({str(self.home)!r})"
-
-    def submitted(self, pid: int) -> None:
-        """A checkpoint was written into the home's running folder: wake the workers."""
-        notify_workers(self.home)
 
 
 def _send(sender: socket.socket, path: Path, data: bytes, *, blocking: bool) -> bool:

@@ -11,9 +11,11 @@ from collections.abc import Iterable
 
 from benchmarks.workloads import (
     aiida_core,
+    cold_start,
     daemon,
     primitives,
     process_plain,
+    web_list,
     workchains,
     workfunction_add,
     workfunction_nested,
@@ -35,6 +37,8 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
     workchains.WORKLOADS,
     daemon.WORKLOADS,
+    (cold_start.WORKLOAD,),
+    (web_list.WORKLOAD,),
     aiida_core.WORKLOADS,
 )
 

@@ -26,6 +26,7 @@ from provenance.models import DbNode
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.process_nodes import Calculation
 from provenance.records import AttributeUpdate, LinkRecord, LogRecord, NodeRecord
+from provenance.row_writers import row_writer
 
 
 def new_uuid() -> str:
@@ -195,7 +196,7 @@ def test_when_the_batched_update_fails_only_the_bad_update_is_lost(any_runtime: 
     pending.add(first.pk, QueuedUpdate(first.uuid, {"state": object()}, bad))  # type: ignore[arg-type]
     pending.add(second.pk, QueuedUpdate(second.uuid, {"state": "fine"}, fine))  # type: ignore[arg-type]
     with any_runtime.storage.write_engine.connect() as connection:
-        pending.flush(connection)
+        pending.flush(connection, row_writer(any_runtime.storage.dialect))
         connection.commit()
 
     with pytest.raises(StorageError, match=rf"attribute update of node {first.uuid}"):

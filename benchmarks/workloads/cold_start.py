@@ -1,0 +1,76 @@
+"""``cold_start``: a new Python program opens a runtime, runs one workfunction and exits.
+
+What a user waits for when a script calls workactors once: interpreter start, imports, opening
+(and on first use creating) the database, one process with provenance, a clean shutdown. Each
+iteration is a fresh OS process on a home whose database already exists, timed from spawn to
+exit, so the latency column is the cold start itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+from benchmarks.figures import RepeatResult
+from benchmarks.workloads.base import Kind, ProgressCallback, Workload
+
+#: The program each iteration runs; it fails loudly if the result is wrong.
+PROGRAM = """
+import sys
+from actors import Runtime, workfunction
+from provenance import Int
+
+@workfunction
+def add(a, b):
+    return a + b
+
+with Runtime(sys.argv[1]) as runtime:
+    assert runtime.run(add, Int(1), Int(2)).value == 3
+"""
+TIMEOUT = 60.0
+
+
+def _start(home: str) -> float:
+    """Seconds one program took, from spawn to exit."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, home],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"the cold-start program failed: {done.stderr.strip()[-500:]}")
+    return elapsed
+
+
+def _run_repeat(_state: Any, indices: range, progress: ProgressCallback | None) -> RepeatResult:
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="workactors-bench-cold-") as home:
+        _start(home)  # creates the database: later starts open an existing one, as users do
+        for _index in indices:
+            latencies.append(_start(home))
+            if progress is not None:
+                progress(1)
+    return RepeatResult(sum(latencies), tuple(latencies))
+
+
+WORKLOAD = Workload(
+    name="cold_start",
+    description=(
+        "a new Python program: open a runtime on an existing home, run one workfunction, exit "
+        "(latency = the cold start)"
+    ),
+    peer="workactors",
+    kind=Kind.ENGINE,
+    n=10,
+    quick_n=3,
+    run_repeat=_run_repeat,
+    warmup=0,
+    unit="starts",
+)
