@@ -173,6 +173,10 @@ class ProcessActor(pykka.ThreadingActor):
         try:
             self._runtime.backend.sync()
             self._runtime.save_checkpoint(self._process)
+        except DatabaseUnavailableError as exc:
+            if self._runtime.shared_database:  # another worker, or this one, resumes it
+                return CheckpointFailed(exc)
+            return CheckpointFailed(StorageError(str(exc)))  # its own runtime alone: it ends
         except Exception as exc:
             return CheckpointFailed(exc)
         return None
@@ -231,8 +235,8 @@ class ProcessActor(pykka.ThreadingActor):
             self._drop(exc)  # another worker runs it now: its end is that worker's to record
             return
         except DatabaseUnavailableError as exc:
-            if self._runtime.durable:  # the end was not kept: resume from the checkpoint
-                self._drop(exc, release=True)
+            if self._runtime.durable and self._runtime.shared_database:
+                self._drop(exc, release=True)  # the end was lost: resume from the checkpoint
                 return
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
