@@ -90,12 +90,20 @@ class Sync:
     reply: Future[None]
 
 
+#: Errors of the database or the connection to it, not of the data (a restart, a lost
+#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated).
+_TRANSIENT = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.PendingRollbackError,
+)
+
+
 def _failure(what: str, exc: Exception) -> StorageError:
     """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
     data, failed (worth the same write again once it is back)."""
-    transient = isinstance(exc, sa.exc.OperationalError) or bool(
-        getattr(exc, "connection_invalidated", False)
-    )
+    transient = isinstance(exc, _TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
     kind = DatabaseUnavailableError if transient else StorageError
     return kind(f"{what}: {describe_error(exc)}")
 
