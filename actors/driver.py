@@ -36,6 +36,7 @@ from actors.process import StepContinue, StepDone, StepOutcome, StepWait
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry_messages import ChildTerminated
 from actors.spec import ExitCode
+from provenance.errors import DatabaseUnavailableError, FencedError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 from provenance.records import WriteOp
@@ -128,6 +129,17 @@ class Stop:
     """Stop the actor and leave the process to its last checkpoint."""
 
 
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """Stop the actor, writing nothing more for the process, and fail its future with
+    ``error``: this runtime's claim on it ended (another worker took it over), or, with
+    ``release``, the database lost the step's provenance, so the claim is released and the
+    process resumes from its last checkpoint wherever it is claimed next."""
+
+    error: BaseException
+    release: bool = False
+
+
 Command = (
     Record
     | Checkpoint
@@ -138,6 +150,7 @@ Command = (
     | KillChildren
     | End
     | Stop
+    | Drop
 )
 Event = (
     Start | Continue | ChildTerminated | Resume | Suspend | Pause | Play | Kill | Subscribed
@@ -206,6 +219,14 @@ class ProcessDriver:
                 return self._kill(text)
             case Subscribed():
                 return self._subscribed(event)
+            case CheckpointFailed(error=error) if isinstance(error, FencedError):
+                log.warning("process.claim_lost", pid=self.process.pid, error=str(error))
+                self._suspended = True
+                return [Drop(error)]
+            case CheckpointFailed(error=error) if isinstance(error, DatabaseUnavailableError):
+                log.warning("process.step_lost", pid=self.process.pid, error=str(error))
+                self._suspended = True
+                return [Drop(error, release=True)]
             case CheckpointFailed(error=error):
                 log.error("process.checkpoint_failed", pid=self.process.pid, error=str(error))
                 return self._except(error, checkpoint=False)
@@ -369,6 +390,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointFailed",
     "Command",
+    "Drop",
     "End",
     "Event",
     "KillChildren",

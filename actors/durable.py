@@ -26,6 +26,7 @@ from persistence import PersistenceActor, Release, SaveCheckpoint, Sync
 from persistence.messages import Action
 from persistence.store import CheckpointStore
 from provenance.errors import NotExistentError
+from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -111,6 +112,10 @@ class Checkpoints:
         assert pid is not None
         self.store.hold(pid)
         self.save(process)
+
+    def fence(self, pid: int) -> Fence | None:
+        """The store's fence of its hold on ``pid`` for provenance writes, if it has one."""
+        return self.store.fence(pid)
 
     def release(self, pid: int) -> None:
         """Release ``pid``'s lock, leaving its checkpoint for another worker (or a restart)."""

@@ -117,8 +117,9 @@ def orphaned(runtime: Runtime, node: ProcessNode) -> Holder | bool | None:
 
 
 def _resumable(runtime: Runtime, pk: int | None) -> bool:
-    """True if ``pk`` has a running checkpoint in this home: a daemon worker resumes it."""
-    return (runtime.running_directory / f"{pk}.pickle").exists()
+    """True if ``pk`` has a running checkpoint in the runtime's store (this home's files, or
+    the shared database): a daemon worker resumes it."""
+    return pk is not None and runtime.checkpoints.store.has_checkpoint(pk)
 
 
 def end_orphan(runtime: Runtime, pk: int, *, by: str) -> bool:

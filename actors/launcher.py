@@ -111,7 +111,9 @@ class Launcher:
         if runtime.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a
             # crash could still roll back.
-            process._mark_launched(runtime.backend.write(ops))
+            # Under the caller's claim: a caller another worker took over launches nothing.
+            fence = runtime.fence_of(caller.pid) if caller is not None else None
+            process._mark_launched(runtime.backend.write(ops, fence))
             runtime.checkpoints.hold(process)
         else:
             process._mark_launched(runtime.backend.write_applied(ops))

@@ -22,6 +22,7 @@ from actors.driver import (
     Checkpoint,
     CheckpointFailed,
     Command,
+    Drop,
     End,
     Event,
     KillChildren,
@@ -40,7 +41,12 @@ from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry import ask
 from actors.threads import THREADS
-from provenance.errors import NotExistentError, StorageError
+from provenance.errors import (
+    DatabaseUnavailableError,
+    FencedError,
+    NotExistentError,
+    StorageError,
+)
 from provenance.log import get_logger
 from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
@@ -138,7 +144,7 @@ class ProcessActor(pykka.ThreadingActor):
     def _carry_out(self, command: Command) -> Event | None:
         match command:
             case Record(ops=ops):
-                self._runtime.backend.write_nowait(ops)
+                self._runtime.backend.write_nowait(ops, self._runtime.fence_of(self._pid))
             case Checkpoint():
                 return self._checkpoint()
             case Subscribe(pids=pids, remote=remote):
@@ -155,6 +161,8 @@ class ProcessActor(pykka.ThreadingActor):
                 self._end(state, error, checkpoint=checkpoint)
             case Stop():
                 self.stop()
+            case Drop(error=error, release=release):
+                self._drop(error, release=release)
         return None
 
     def _checkpoint(self) -> Event | None:
@@ -165,6 +173,10 @@ class ProcessActor(pykka.ThreadingActor):
         try:
             self._runtime.backend.sync()
             self._runtime.save_checkpoint(self._process)
+        except DatabaseUnavailableError as exc:
+            if self._runtime.shared_database:  # another worker, or this one, resumes it
+                return CheckpointFailed(exc)
+            return CheckpointFailed(StorageError(str(exc)))  # its own runtime alone: it ends
         except Exception as exc:
             return CheckpointFailed(exc)
         return None
@@ -216,8 +228,18 @@ class ProcessActor(pykka.ThreadingActor):
         registry (subscribers, other workers) and the caller's future. Then stop."""
         process = self._process
         try:
-            pks = self._runtime.backend.write(process._termination_ops())
+            ops = process._termination_ops()
+            pks = self._runtime.backend.write(ops, self._runtime.fence_of(self._pid))
             process._mark_terminated(pks)
+        except FencedError as exc:
+            self._drop(exc)  # another worker runs it now: its end is that worker's to record
+            return
+        except DatabaseUnavailableError as exc:
+            if self._runtime.durable and self._runtime.shared_database:
+                self._drop(exc, release=True)  # the end was lost: resume from the checkpoint
+                return
+            log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
+            error = error or exc
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
@@ -240,6 +262,22 @@ class ProcessActor(pykka.ThreadingActor):
                 self._done.set_result(process._result())
             except Exception as exc:
                 self._done.set_exception(exc)
+        self.stop()
+
+    def _drop(self, error: BaseException, *, release: bool = False) -> None:
+        """Leave the process to the worker that claimed it since (or, with ``release``, to
+        whoever claims it next from its last checkpoint): forget it here, write nothing more
+        for it, fail its future, stop."""
+        log.warning("process.dropped", pid=self._pid, reason=str(error), released=release)
+        if release:
+            try:
+                self._runtime.release_checkpoint(self._pid)
+            except Exception as exc:  # the store keeps trying; the lease ends with us anyway
+                log.error("process.release_failed", pid=self._pid, error=str(exc))
+        self._runtime.registry.tell(to_registry.Forget(self._pid))
+        self._runtime.launcher.forget(self._pid)
+        if not self._done.done():
+            self._done.set_exception(error)
         self.stop()
 
 

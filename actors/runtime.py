@@ -21,7 +21,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from actors import holders
-from actors.assembly import choose_notifier, home_file_store
+from actors.assembly import (
+    choose_notifier,
+    database_store,
+    database_store_in_use,
+    home_file_store,
+)
 from actors.caching import CachingSetting
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
@@ -31,9 +36,12 @@ from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home, 
 from actors.launch_checks import refuse_inside_step, user_attributes
 from actors.launcher import Launcher, ProcessLike, resolve
 from actors.process import REPORT_LOGGER_NAME, Process
+from actors.process_messages import Suspend
 from actors.registry import (
     Control,
     ExternalTerminated,
+    Forget,
+    GetActor,
     KillProcess,
     Listen,
     Listener,
@@ -47,6 +55,7 @@ from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
 from provenance.backend import ActorBackend
+from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node, load_node
@@ -110,8 +119,12 @@ class Runtime:
         self._lock = threading.Lock()
         self._closed = False
         self._home_store: PicklePersistence | None = None
+        #: The database store this runtime made (closed at shutdown), if it uses one.
+        self._database_store: CheckpointStore | None = None
         self._checkpoints: Checkpoints | None = None
-        self.notifier: Notifier = choose_notifier(self.durability, self.home)
+        #: True if checkpoints live in the (PostgreSQL) database rather than the home's files.
+        self.shared_database = database_store_in_use(url)
+        self.notifier: Notifier = choose_notifier(self.durability, self.home, url)
         if self.durable:
             self._checkpoints = Checkpoints(self, self._store(), writer=True)
         #: Who holds the processes run here, recorded on their nodes (``actors.holders``).
@@ -158,9 +171,18 @@ class Runtime:
             return self._home_store
 
     def _store(self) -> CheckpointStore:
-        """The policy's store, else the home's files."""
+        """The policy's store, else the database's (shared database), else the home's files."""
         chosen = self.durability.store if isinstance(self.durability, Checkpointed) else None
-        return chosen if chosen is not None else self.home_store
+        if chosen is not None:
+            return chosen
+        if not self.shared_database:
+            return self.home_store
+        with self._lock:
+            if self._database_store is None:
+                self._database_store = database_store(
+                    self.home, self.storage.url, worker=self.durable, on_lease_lost=self._lost
+                )
+            return self._database_store
 
     @property
     def checkpoints(self) -> Checkpoints:
@@ -267,6 +289,26 @@ class Runtime:
     def save_checkpoint(self, process: Process) -> None:
         """Write the checkpoint of a process run here and wait for it (durable runtimes)."""
         self.checkpoints.save(process)
+
+    def _lost(self, pid: int) -> None:
+        """Another worker took ``pid`` over after our lease ran out (on the lease keeper's
+        thread): stop running it here after its current step; its writes are refused anyway."""
+        if self._closed:
+            return
+        actor = ask(self.registry, GetActor(pid))
+        self.registry.tell(Forget(pid))
+        self.launcher.forget(pid)
+        if actor is not None:
+            with contextlib.suppress(Exception):  # it ended meanwhile
+                actor.tell(Suspend())
+        log.warning("runtime.claim_lost", pid=pid)
+
+    def fence_of(self, pid: int | None) -> Fence | None:
+        """The fence provenance writes for process ``pid`` are made under: a durable
+        runtime's claim on it in a shared database; None elsewhere."""
+        if pid is None or self._checkpoints is None or not self.durable:
+            return None
+        return self._checkpoints.fence(pid)
 
     def release_checkpoint(self, pid: int) -> None:
         """Release the lock of ``pid``'s checkpoint without moving it."""
@@ -419,6 +461,9 @@ class Runtime:
                 concurrent.futures.wait(not_done)
         if self._checkpoints is not None:
             self._checkpoints.stop()
+        close = getattr(self._database_store, "close", None)
+        if close is not None:
+            close()
         self.registry.stop(block=True)
         self._provenance_ref.stop(block=True)
         logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)

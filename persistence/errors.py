@@ -8,7 +8,7 @@ executed; ``PicklePersistence.load_all_processes`` moves it to ``failed/`` with 
 
 from __future__ import annotations
 
-from provenance.errors import WorkactorsError
+from provenance.errors import FencedError, WorkactorsError
 
 
 class PersistenceError(WorkactorsError):
@@ -65,6 +65,16 @@ class CheckpointWriteError(CheckpointError, OSError):
 
 class CheckpointMissingError(CheckpointError, FileNotFoundError):
     """There is no checkpoint where one was expected (it finished, moved or was never saved)."""
+
+
+class CheckpointKeyMismatchError(CheckpointSignatureError):
+    """A checkpoint was signed with another key than this machine's: the machines sharing a
+    database do not share their checkpoint key."""
+
+
+class LeaseLostError(PersistenceError, FencedError):
+    """A worker's claim on a process ended (its lease ran out and another worker took the
+    process over): every write it makes for the process is refused, and it drops it."""
 
 
 class MessageError(PersistenceError, ValueError):

@@ -207,6 +207,10 @@ class InMemoryStore:
         with self.shared.changed:
             return self.shared.intents.pop(pid, None)
 
+    def fence(self, pid: int) -> None:
+        """No fence: a hold here ends only when its holder ends it."""
+        return
+
     # Internals.
 
     def _adopt_one(self, pid: int, checkpoint: StoredCheckpoint) -> Any | None:

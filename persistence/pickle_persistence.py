@@ -298,6 +298,10 @@ class PicklePersistence:
         """Read and remove the intent written for ``pid``, if any."""
         return take_intent(self.running_directory, pid)
 
+    def fence(self, pid: int) -> None:
+        """No fence: a file lock ends only when its holder releases it or dies."""
+        return
+
     # Internals.
 
     @contextmanager

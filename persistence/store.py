@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from persistence.messages import Intent
+from provenance.fencing import Fence
 
 #: Called with the pid and the reason when a checkpoint is refused on load (e.g. to mark the node).
 UnreadableHook = Callable[[int, str], None]
@@ -89,6 +90,11 @@ class CheckpointStore(Protocol):
 
     def take_intent(self, pid: int) -> Intent | None:
         """Remove and return the intent kept for ``pid``, if any."""
+
+    def fence(self, pid: int) -> Fence | None:
+        """The check that this store still holds ``pid``, for provenance writes made for it in
+        the provenance database's transaction; None where holds cannot end behind the holder's
+        back (files, memory)."""
 
 
 class Notifier(Protocol):

@@ -27,7 +27,14 @@ import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
-from provenance.errors import InvalidValueError, NotExistentError, StorageError
+from provenance.errors import (
+    DatabaseUnavailableError,
+    FencedError,
+    InvalidValueError,
+    NotExistentError,
+    StorageError,
+)
+from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.models import DbGroup, DbNode, group_node, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
@@ -67,6 +74,8 @@ class Write:
     ops: tuple[WriteOp, ...]
     reply: Future[dict[str, int]] | None = None
     durable: bool = True
+    #: The claim the write is made under: checked (and locked) in the write's transaction.
+    fence: Fence | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +88,24 @@ class Sync:
     """Reply once everything sent before this message is committed."""
 
     reply: Future[None]
+
+
+#: Errors of the database or the connection to it, not of the data (a restart, a lost
+#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated).
+_TRANSIENT = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    sa.exc.PendingRollbackError,
+)
+
+
+def _failure(what: str, exc: Exception) -> StorageError:
+    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
+    data, failed (worth the same write again once it is back)."""
+    transient = isinstance(exc, _TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
+    kind = DatabaseUnavailableError if transient else StorageError
+    return kind(f"{what}: {describe_error(exc)}")
 
 
 class ProvenanceActor(pykka.ThreadingActor):
@@ -125,8 +152,8 @@ class ProvenanceActor(pykka.ThreadingActor):
         """
         try:
             match message:
-                case Write(ops=ops, reply=reply, durable=durable):
-                    self._apply_write(ops, reply, durable=durable)
+                case Write(ops=ops, reply=reply, durable=durable, fence=fence):
+                    self._apply_write(ops, reply, durable=durable, fence=fence)
                 case Sync(reply=reply):
                     self._waiting.append((reply, None))
                 case _Flush():
@@ -160,9 +187,14 @@ class ProvenanceActor(pykka.ThreadingActor):
             self.actor_ref.tell(_Flush())
 
     def _apply_write(
-        self, ops: Sequence[WriteOp], reply: Future[dict[str, int]] | None, *, durable: bool
+        self,
+        ops: Sequence[WriteOp],
+        reply: Future[dict[str, int]] | None,
+        *,
+        durable: bool,
+        fence: Fence | None = None,
     ) -> None:
-        outcome = self._try_apply(ops)
+        outcome = self._try_apply(ops, fence)
         if isinstance(outcome, Exception):
             if reply is not None:
                 reply.set_exception(outcome)
@@ -180,8 +212,9 @@ class ProvenanceActor(pykka.ThreadingActor):
         else:
             reply.set_result(created)
 
-    def _try_apply(self, ops: Sequence[WriteOp]) -> _Applied | Exception:
-        """Apply ``ops``; return what they did, or the error to give their writer."""
+    def _try_apply(self, ops: Sequence[WriteOp], fence: Fence | None) -> _Applied | Exception:
+        """Apply ``ops`` if ``fence`` (if any) still holds; return what they did, or the
+        error to give their writer."""
         try:
             # Refused before anything is applied: the error names the node and the field.
             check_ops(ops)
@@ -191,16 +224,16 @@ class ProvenanceActor(pykka.ThreadingActor):
             return StorageError(f"provenance write refused: {describe_error(exc)}")
         connection = self._require_connection()
         try:
+            if fence is not None:
+                fence.check(connection)  # locks the claim until this transaction commits
             if all(isinstance(op, AttributeUpdate) for op in ops):
                 # State changes only queue updates for the commit: nothing to roll back.
                 return self._apply_ops(connection, ops)
             return self._apply_in_savepoint(connection, ops)
-        except NotExistentError as exc:
+        except (NotExistentError, FencedError) as exc:
             return exc
         except Exception as exc:  # any failure is this write's alone
-            return StorageError(
-                f"provenance write failed and was rolled back: {describe_error(exc)}"
-            )
+            return _failure("provenance write failed and was rolled back", exc)
 
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
@@ -346,9 +379,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             connection.commit()
         except Exception as exc:  # the database itself failed: nobody's data
             log.error("provenance.commit_failed", error=describe_error(exc))
-            self._rollback(
-                StorageError(f"provenance commit failed and was rolled back: {describe_error(exc)}")
-            )
+            self._rollback(_failure("provenance commit failed and was rolled back", exc))
             return
         waiting, self._waiting = self._waiting, []
         for reply, value in waiting:

@@ -14,6 +14,7 @@ import pykka
 
 from provenance.actor import Sync, Write
 from provenance.errors import NoBackendError, StorageError
+from provenance.fencing import Fence
 from provenance.records import WriteOp
 from provenance.storage import Storage
 
@@ -53,10 +54,14 @@ class ActorBackend:
         """The database to read from."""
         return self._storage
 
-    def write(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
-        """Write ``ops`` and wait until they are committed."""
+    def write(self, ops: Sequence[WriteOp], fence: Fence | None = None) -> Mapping[str, int]:
+        """Write ``ops`` (if ``fence`` holds) and wait until they are committed.
+
+        Raises:
+            FencedError: if ``fence`` no longer holds; nothing was written.
+        """
         reply: Future[dict[str, int]] = Future()
-        self._tell(Write(tuple(ops), reply))
+        self._tell(Write(tuple(ops), reply, fence=fence))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_applied(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
@@ -65,9 +70,9 @@ class ActorBackend:
         self._tell(Write(tuple(ops), reply, durable=False))
         return reply.result(timeout=WRITE_TIMEOUT)
 
-    def write_nowait(self, ops: Sequence[WriteOp]) -> None:
-        """Queue ``ops`` without waiting for them."""
-        self._tell(Write(tuple(ops)))
+    def write_nowait(self, ops: Sequence[WriteOp], fence: Fence | None = None) -> None:
+        """Queue ``ops`` (to be written if ``fence`` holds) without waiting for them."""
+        self._tell(Write(tuple(ops), fence=fence))
 
     def sync(self) -> None:
         """Return once everything sent before is committed."""

@@ -58,3 +58,14 @@ class AmbiguousIdentifierError(MultipleObjectsError):
 class ArchiveError(ProvenanceError):
     """An archive cannot be read or imported: damaged, of an unknown version, or in conflict
     with the database. Nothing was imported when it is raised."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """A write failed because the database could not be reached or broke the transaction off
+    (a server restart, a lost connection, a deadlock): nothing of it was kept, and the same
+    write may succeed later."""
+
+
+class FencedError(ProvenanceError):
+    """A write for a process was refused because the writer's claim on it ended: its lease ran
+    out and another worker took the process over. The writer must drop the process."""

@@ -1,4 +1,6 @@
-"""SQLAlchemy models of the provenance graph: nodes, typed links, log records and groups.
+"""SQLAlchemy models of the provenance graph: nodes, typed links, log records and groups; and
+the tables of a database shared by many machines: checkpoints (the queue and its claims),
+control intents and the workers that serve them (``persistence.postgres_store``).
 
 The schema is owned by the Alembic migrations in ``provenance/migrations``; these models must
 describe the same tables (a test compares them).
@@ -11,11 +13,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -174,3 +178,51 @@ class DbGroup(Base):
     type_string: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     time: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DbCheckpoint(Base):
+    """The checkpoint of one durable process, and who holds (has claimed) it.
+
+    ``data`` is the signed checkpoint (``persistence.codec``), NULL while a process launched by
+    its holder has none yet; ``key_id`` names the key that signed it. ``status`` is ``running``
+    until it is retired ``finished`` or ``failed`` (``reason`` says why). A claim is ``owner``,
+    a worker of ``wa_worker`` whose lease covers all its claims; every claim adds one to
+    ``epoch``, so a write made under an older claim is recognised and refused (fencing).
+    """
+
+    __tablename__ = "wa_checkpoint"
+    __table_args__ = (Index("ix_wa_checkpoint_status_owner", "status", "owner"),)
+
+    pid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    class_path: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    key_id: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DbIntent(Base):
+    """A pause, play or kill kept for a process nobody holds (a msgpack ``Intent``)."""
+
+    __tablename__ = "wa_intent"
+
+    pid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DbWorker(Base):
+    """A holder of claims (a daemon worker, on any machine): its lease, renewed with its
+    heartbeat, covers every claim it holds; once it runs out, they may be taken over."""
+
+    __tablename__ = "wa_worker"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    os_pid: Mapped[int] = mapped_column(Integer)
+    home: Mapped[str] = mapped_column(Text, default="")
+    started: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    heartbeat: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_expires: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -22,7 +22,18 @@ from provenance.models import Base
 log = get_logger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-OWN_TABLES = frozenset({"db_node", "db_link", "db_log", "db_group", "db_group_node"})
+OWN_TABLES = frozenset(
+    {
+        "db_node",
+        "db_link",
+        "db_log",
+        "db_group",
+        "db_group_node",
+        "wa_checkpoint",
+        "wa_intent",
+        "wa_worker",
+    }
+)
 #: The PostgreSQL advisory lock held while the schema is created or upgraded ("wkactors").
 MIGRATION_LOCK_KEY = 0x776B6163746F7273
 

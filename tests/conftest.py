@@ -63,3 +63,12 @@ def pg_runtime(home: Path, postgres_url: str) -> Iterator[Runtime]:
     """A runtime whose provenance lives in PostgreSQL."""
     with Runtime(home, database_url=postgres_url) as rt:
         yield rt
+
+
+@pytest.fixture
+def shared_database(postgres_url: str) -> str:
+    """``postgres_url`` with the schema created (tables of the checkpoints included)."""
+    from provenance.storage import Storage
+
+    Storage(postgres_url).dispose()
+    return postgres_url

@@ -30,7 +30,7 @@ def postgres_schema() -> Iterator[str]:
         PostgresUnreachableError: if the server does not answer.
     """
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_SERVER_URL)
+    admin = sa.create_engine(POSTGRES_SERVER_URL, pool_pre_ping=True)  # survives a restart
     try:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')

@@ -155,13 +155,26 @@ def control_one(runtime: Runtime, pk: int, action: Action, message: str | None) 
             f"{action.value}",
         )
     try:
-        delivery = request(runtime.home, pk, action, message)
+        delivery = _request(runtime, pk, action, message)
     except ControlError as exc:
         known = state.name if state else "not started"
         return Outcome(pk, action, "failed", f"process {pk} is {known}, but {exc}")
     result = "sent" if delivery.route is Route.SENT else "recorded"
     message_text = _delivered(pk, action, delivery, runtime)
     return Outcome(pk, action, result, message_text, reached=delivery.workers > 0)
+
+
+def _request(runtime: Runtime, pk: int, action: Action, message: str | None) -> Delivery:
+    """Through the shared database when checkpoints live there, else the home's daemon."""
+    if runtime.shared_database:
+        from actors.daemon.remote import request_shared
+        from persistence.pg_connection import channel_of
+        from persistence.postgres_store import PostgresStore
+
+        store = runtime.checkpoints.store
+        assert isinstance(store, PostgresStore)
+        return request_shared(store, channel_of(runtime.storage.url), pk, action, message)
+    return request(runtime.home, pk, action, message)
 
 
 def _act_here(runtime: Runtime, pk: int, action: Action, message: str | None) -> bool:

@@ -20,6 +20,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from actors.assembly import database_store_in_use
 from actors.cli import daemon_logs, jsonout, render
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
@@ -33,6 +34,7 @@ from actors.daemon import (
 )
 from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
 from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
+from actors.home import DATABASE_URL_ENV
 
 #: Processes listed per worker in ``status`` before "and N more".
 SHOWN_PIDS = 8
@@ -165,10 +167,16 @@ def status_command(
     Exits with status 3 when no daemon runs (as `systemctl status` does), so scripts can test.
     """
     seen = view(home_of(ctx))
+    shared = _shared_workers(settings_of(ctx).database_url)
     if as_json:
-        jsonout.emit(status_json(seen))
+        document = status_json(seen)
+        if shared is not None:
+            document["shared_database_workers"] = shared
+        jsonout.emit(document)
     else:
         render.stdout_console().print(_status_view(seen))
+        if shared is not None:
+            render.stdout_console().print(_shared_view(shared))
     if not seen.running:
         raise typer.Exit(NOT_RUNNING_STATUS)
 
@@ -228,6 +236,35 @@ def _status_view(seen: DaemonView) -> RenderableType:
         parts.append(table)
     parts.append(foot)
     return Group(*parts)
+
+
+def _shared_workers(database_url: str | None) -> list[dict[str, Any]] | None:
+    """The workers of every machine on the shared database; None without one."""
+    url = database_url or os.environ.get(DATABASE_URL_ENV)
+    if not url or not database_store_in_use(url):
+        return None
+    from persistence.leases import workers_of
+
+    try:
+        return workers_of(url)
+    except Exception as exc:
+        fail(f"cannot list the workers in the shared database: {exc}")
+
+
+def _shared_view(workers: list[dict[str, Any]]) -> RenderableType:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("Host", "OS pid", "Home", "Claims", "Last heartbeat"):
+        table.add_column(column)
+    for worker in workers:
+        table.add_row(
+            worker["host"],
+            str(worker["os_pid"]),
+            worker["home"],
+            str(worker["claims"]),
+            _since(worker["heartbeat"]),
+        )
+    head = Text(f"Workers on the shared database, every machine: {len(workers)}", style="bold")
+    return Group(head, table) if workers else head
 
 
 def status_json(seen: DaemonView) -> dict[str, Any]:

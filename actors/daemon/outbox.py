@@ -3,7 +3,8 @@
 The registry calls listeners on its own thread, which must not block, so the listener only
 queues the event. A thread here then relays each end to the other workers (``terminated
 <pid>``: a work chain there may wait on it) and keeps the worker's status file up to date with
-the processes it holds, rewriting it at most every ``STATUS_INTERVAL`` seconds.
+the processes it holds, rewriting it at most every ``STATUS_INTERVAL`` seconds. With a shared
+database, ends are also sent to every machine by ``NOTIFY`` (``remote``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from actors.daemon.status import WorkerStatus
 from actors.daemon.wake import Terminated, notify_workers
 from actors.registry import LifecycleEvent
 from persistence.errors import PersistenceError
+from persistence.pg_notify import DatabaseNotifier
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +43,16 @@ class Outbox:
         own_socket: this worker's socket, left out of relays.
     """
 
-    def __init__(self, paths: DaemonPaths, status: WorkerStatus, own_socket: Path) -> None:
+    def __init__(
+        self,
+        paths: DaemonPaths,
+        status: WorkerStatus,
+        own_socket: Path,
+        *,
+        remote: DatabaseNotifier | None = None,
+    ) -> None:
         self._paths = paths
+        self._remote = remote
         self._status = status
         self._own_socket = own_socket
         self._held: set[int] = set(status.held)
@@ -105,6 +115,8 @@ class Outbox:
             self._held.add(event.pid)
             return True
         reached = notify_workers(self._paths.home, Terminated(event.pid), exclude=self._own_socket)
+        if self._remote is not None:  # workers on other machines (and this one's: ignored)
+            self._remote.send(Terminated(event.pid))
         log.debug("worker.relayed_end", pid=event.pid, workers=reached)
         if event.pid not in self._held:
             return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,9 +22,12 @@ from actors.daemon.errors import ControlError
 from actors.daemon.paths import DaemonPaths
 from actors.daemon.status import WorkerStatus, view
 from actors.daemon.wake import ControlRequest, notify_workers
-from persistence.errors import LockError
+from persistence.errors import CheckpointMissingError, LockError
 from persistence.folders import lock_path_of
 from persistence.lock import RLock
+
+if TYPE_CHECKING:
+    from persistence.postgres_store import PostgresStore
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +88,27 @@ def request(
         )
     log.info("daemon.control_sent", pid=pid, action=action.value, workers=reached)
     return Delivery(Route.SENT, reached, holder)
+
+
+def request_shared(
+    store: PostgresStore, channel: str, pid: int, action: Action, message: str | None = None
+) -> Delivery:
+    """``request`` for checkpoints in a shared database: the holder, on whatever machine,
+    gets the request by ``NOTIFY``; a process nobody holds gets an intent for its next claim.
+
+    Raises:
+        ControlError: if ``pid`` has no running checkpoint in the database.
+    """
+    try:
+        sent, workers = store.request_control(pid, Intent(action, message), channel)
+    except CheckpointMissingError:
+        raise ControlError(
+            f"process {pid} has no running checkpoint in the database: it has ended, or it "
+            "runs in a program that keeps no checkpoints (a blocking run), which alone can "
+            "control it"
+        ) from None
+    log.info("daemon.control_sent" if sent else "daemon.intent_recorded", pid=pid)
+    return Delivery(Route.SENT if sent else Route.RECORDED, workers)
 
 
 def _record(lock: RLock, paths: DaemonPaths, pid: int, intent: Intent, *, wait: float) -> bool:

@@ -10,6 +10,11 @@ its signal pipe and (under a supervisor) its lifeline, and wakes for:
 - every ``rescan_interval`` seconds: adopt again and re-read the ends it may have missed;
 - SIGTERM/SIGINT, or the supervisor's death (its lifeline closes): stop gracefully. Running
   steps finish, processes stay checkpointed in ``running/`` for the next worker, exit 0.
+
+With checkpoints in a shared PostgreSQL database, it also ``LISTEN``s on the database's channel
+(``persistence.pg_notify``) for the same messages sent from any machine, relays the ends of its
+processes there, and looks for claims whose lease ran out every half lease, so that the
+processes of a dead worker on any machine are taken over within about one and a half leases.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import structlog
 
+from actors.assembly import lease_seconds
 from actors.control import Action
 from actors.daemon import logfile, settings
 from actors.daemon.outbox import Outbox
@@ -34,6 +40,7 @@ from actors.daemon.settings import RESCAN_INTERVAL, SHUTDOWN_TIMEOUT
 from actors.daemon.signals import SignalPipe
 from actors.daemon.status import WorkerStatus, process_started
 from actors.daemon.wake import (
+    WAKE,
     ControlRequest,
     Inbox,
     Message,
@@ -42,6 +49,7 @@ from actors.daemon.wake import (
     notify_workers,
 )
 from actors.runtime import Runtime
+from persistence.pg_notify import DatabaseNotifier, NotifyListener
 from provenance.models import DbNode
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -111,20 +119,27 @@ class Worker:
             Inbox(self.paths, self.index) as inbox,
         ):
             runtime = Runtime(self.paths.home, database_url=self.database_url, durable=True)
-            outbox = Outbox(self.paths, self._initial_status(), inbox.path)
+            shared = runtime.storage.url if runtime.shared_database else None
+            listener = NotifyListener(shared) if shared is not None else None
+            remote = DatabaseNotifier(shared) if shared is not None else None
+            outbox = Outbox(self.paths, self._initial_status(), inbox.path, remote=remote)
             try:
                 runtime.add_listener(outbox.on_event)
                 outbox.start()
                 self._say_ready()
                 log.info("worker.started", index=self.index, home=str(self.paths.home))
-                self._serve(runtime, inbox, signals)
+                self._serve(runtime, inbox, signals, listener)
             finally:
                 log.info("worker.stopping", index=self.index, reason=self._stop_reason)
                 runtime.shutdown(timeout=self.shutdown_timeout)
                 outbox.stop()
+                if listener is not None:
+                    listener.close()
                 self.paths.worker_status(self.index).unlink(missing_ok=True)
         # Our locks are released: whoever still serves this home may adopt what we held.
         notify_workers(self.paths.home)
+        if remote is not None:
+            remote.send(WAKE)
         log.info("worker.stopped", index=self.index)
         return 0
 
@@ -161,20 +176,35 @@ class Worker:
 
     # The loop.
 
-    def _serve(self, runtime: Runtime, inbox: Inbox, signals: SignalPipe) -> None:
+    def _serve(
+        self,
+        runtime: Runtime,
+        inbox: Inbox,
+        signals: SignalPipe,
+        listener: NotifyListener | None = None,
+    ) -> None:
         """Wait for work and do it until asked to stop.
 
         Stop requests are looked at before anything else, the first adoption included: a
         worker whose supervisor died while it started must not take processes only to drop
         them again.
         """
-        watched: list[int] = [inbox.fileno(), signals.fileno()]
+        fixed: list[int] = [inbox.fileno(), signals.fileno()]
         if self._lifeline_fd is not None:
-            watched.append(self._lifeline_fd)
+            fixed.append(self._lifeline_fd)
         adopt = True  # what was queued before we started
         next_rescan = time.monotonic() + self.rescan_interval
+        # A shared database: claims of dead workers run out without a wake; look for them.
+        claim_interval = lease_seconds() / 2 if listener is not None else self.rescan_interval
+        next_claim = time.monotonic() + claim_interval
         while not self.stopping():
-            timeout = 0.0 if adopt else max(0.0, next_rescan - time.monotonic())
+            watched = list(fixed)
+            if listener is not None and listener.fileno() >= 0:
+                watched.append(listener.fileno())
+            elif listener is not None:
+                adopt = True  # reconnect at once
+            wake_at = min(next_rescan, next_claim)
+            timeout = 0.0 if adopt else max(0.0, wake_at - time.monotonic())
             readable, _, _ = select.select(watched, [], [], timeout)
             if signals.fileno() in readable:
                 signals.drain()
@@ -184,9 +214,14 @@ class Worker:
                 break
             if inbox.fileno() in readable:
                 adopt |= self._handle(runtime, inbox.drain())
+            if listener is not None and (adopt or listener.fileno() in readable):
+                adopt |= self._listen(runtime, listener)
+            if time.monotonic() >= next_claim:
+                adopt = True
+                next_claim = time.monotonic() + claim_interval
             if adopt:
-                self._adopt(runtime)
-                adopt = False
+                # A shared database hands out claims in batches: go on while they come.
+                adopt = bool(self._adopt(runtime)) and listener is not None
             if time.monotonic() >= next_rescan:
                 self._rescan(runtime)
                 next_rescan = time.monotonic() + self.rescan_interval
@@ -204,17 +239,29 @@ class Worker:
                     self._control(runtime, message)
         return wake
 
-    def _adopt(self, runtime: Runtime) -> None:
+    def _listen(self, runtime: Runtime, listener: NotifyListener) -> bool:
+        """Act on what the database's channel brought; True if it asks for an adoption."""
+        try:
+            records = listener.drain()
+        except Exception as exc:  # the server is down: the loop tries again at the next turn
+            log.warning("worker.listen_failed", error=repr(exc)[:200])
+            return False
+        return self._handle(
+            runtime, [r for r in records if isinstance(r, Wake | Terminated | ControlRequest)]
+        )
+
+    def _adopt(self, runtime: Runtime) -> list[int]:
         if self._lifeline_fd is not None and _closed(self._lifeline_fd):
             self.request_stop("the supervisor is gone")
-            return
+            return []
         try:
             adopted = runtime.adopt_checkpoints()
         except Exception as exc:  # the database may be busy: the next wake or rescan retries
             log.error("worker.adopt_failed", error=repr(exc))
-            return
+            return []
         if adopted:
             log.debug("worker.adopted", pids=adopted)  # the runtime logs durable.adopted
+        return adopted
 
     def _notice(self, runtime: Runtime, pid: int) -> None:
         try:

@@ -21,9 +21,10 @@ from actors.daemon.status import live_workers
 from actors.outline import while_
 from actors.process import Process
 from actors.runtime import Runtime
+from actors.spec import ProcessSpec
 from actors.workchain import WorkChain, WorkChainSpec
 from persistence.memory_store import InMemoryStore
-from provenance.data import Int
+from provenance.data import Float, Int
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
@@ -72,6 +73,20 @@ class Never(Process):
 
     def run(self) -> None:
         """Never runs."""
+
+
+class FirstStepClock(Process):
+    """Its one step records when it started (``time.time()``): submit-to-first-step latency."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """Output ``started``."""
+        super().define(spec)
+        spec.output("started", valid_type=Float)
+
+    def run(self) -> None:
+        """Note the time."""
+        self.out("started", Float(time.time()))
 
 
 class WaitsOn(WorkChain):

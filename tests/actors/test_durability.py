@@ -123,6 +123,9 @@ def test_the_engine_imports_no_daemon_and_no_concrete_store() -> None:
                 if name.startswith("actors.daemon") or name in {
                     "persistence.PicklePersistence",
                     "persistence.pickle_persistence",
+                    "persistence.postgres_store",
+                    "persistence.pg_notify",
+                    "persistence.leases",
                 }:
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []

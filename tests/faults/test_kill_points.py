@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from actors import Runtime
+from actors.assembly import STORE_ENV
 from provenance import Int, ProcessNode, ProcessState, Str
 from tests.actors.daemon.helpers import REPOSITORY
 from tests.actors.daemon.processes import Forked, marks_of
@@ -131,8 +132,12 @@ def _database(backend: str) -> Iterator[str | None]:
 )
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_kill_at_any_checkpoint_write_loses_nothing_and_duplicates_nothing(
-    tmp_path: Path, stage: str, backend: str
+    tmp_path: Path, stage: str, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The kill points are those of the file store's writes, on either provenance database
+    # (PostgreSQL would otherwise keep checkpoints in the database: tests/actors/daemon/
+    # test_many_machines.py kills workers of that store).
+    monkeypatch.setenv(STORE_ENV, "files")
     expected = _uninterrupted_total(tmp_path / "reference")
     for nth in range(1, MOST_WRITES):
         case = f"{backend}: {stage} of write {nth}"

@@ -1,4 +1,5 @@
-"""The ``CheckpointStore`` contract, checked alike on the file store and the in-memory store.
+"""The ``CheckpointStore`` contract, checked alike on the file store, the in-memory store and
+the PostgreSQL store (real server, a schema of its own).
 
 Two stores on the same checkpoints stand for two workers: what one holds the other never loads.
 """
@@ -6,6 +7,7 @@ Two stores on the same checkpoints stand for two workers: what one holds the oth
 from __future__ import annotations
 
 import pickle
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from persistence import (
     PicklePersistence,
 )
 from persistence.memory_store import StoredCheckpoint
+from persistence.postgres_store import PostgresStore
 from provenance import ProcessState
 
 
@@ -48,24 +51,30 @@ RUNNING = {"state": ProcessState.RUNNING.value, "step": 1}
 StoreFactory = Callable[[], CheckpointStore]
 
 
-@pytest.fixture(params=["files", "memory"])
+@pytest.fixture(params=["files", "memory", "postgresql"])
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Makes stores that share one set of checkpoints, each a separate holder."""
     made: list[CheckpointStore] = []
     shared = MemoryCheckpoints()
+    key = secrets.token_bytes(32)
+    url = request.getfixturevalue("shared_database") if request.param == "postgresql" else ""
 
     def make() -> CheckpointStore:
         store: CheckpointStore
         if request.param == "files":
             store = PicklePersistence.create_from_basedir(tmp_path / "cp", lock_timeout=0.2)
-        else:
+        elif request.param == "memory":
             store = InMemoryStore(shared, lock_timeout=0.2)
+        else:
+            store = PostgresStore(url, key, lock_timeout=0.2)
         made.append(store)
         return store
 
     yield make
     for store in made:
         store.release_all()
+        if isinstance(store, PostgresStore):
+            store.close()
 
 
 def test_a_saved_checkpoint_is_taken_over_with_its_state(new_store: StoreFactory) -> None:
@@ -158,6 +167,11 @@ def test_a_terminal_checkpoint_left_by_a_crash_is_retired_not_loaded(
     ended = {"state": ProcessState.FINISHED.value}
     if isinstance(crashed, InMemoryStore):
         crashed.shared.running[2] = StoredCheckpoint(PATH, pickle.dumps(ended))
+    elif isinstance(crashed, PostgresStore):
+        crashed.save_state(2, PATH, {**RUNNING, "step": 2})
+        data = crashed.codec.encode(Checkpoint(2, PATH, ended))
+        with crashed.connection() as connection:
+            connection.execute("UPDATE wa_checkpoint SET data = %s WHERE pid = 2", (data,))
     else:
         assert isinstance(crashed, PicklePersistence)
         data = crashed.codec.encode(Checkpoint(2, PATH, ended))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from actors import Runtime
+from actors.assembly import STORE_ENV
 from actors.daemon import (
     DaemonRunningError,
     DaemonStartError,
@@ -123,13 +124,21 @@ def test_workers_stop_when_the_supervisor_is_killed_and_a_new_start_resumes_thei
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("store", ["database", "files"])
 def test_a_daemon_on_postgresql_runs_what_was_submitted(
-    daemon_home: Path, postgres_url: str
+    daemon_home: Path, postgres_url: str, store: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Checkpoints in the database (the default with PostgreSQL) or kept in the home's files."""
+    monkeypatch.setenv(STORE_ENV, store)
     start_daemon(daemon_home, 2, database_url=postgres_url, cwd=REPOSITORY)
     with Runtime(daemon_home, database_url=postgres_url) as runtime:
         inputs = [{"steps": Int(5), "start": Int(n)} for n in range(6)]
         pids = [runtime.queue_up(CountingChain, each) for each in inputs]
-        wait_for(lambda: ended(daemon_home, *pids), TIMEOUT, "the end of the chains")
+
+        def all_ended() -> bool:
+            return all((state := state_of(pid)) is not None and state.is_terminal for pid in pids)
+
+        wait_for(all_ended, TIMEOUT, "the end of the chains")
         totals = [stored(pid).get_outputs_dict()["total"].value for pid in pids]
     assert totals == [CountingChain.expected(5, n) for n in range(6)]
+    assert ended(daemon_home, *pids) is (store == "files")

@@ -1,0 +1,237 @@
+"""The daemon on a shared PostgreSQL database: ``python -m benchmarks.shared_database --url URL``.
+
+Not part of the quick harness run (it needs a PostgreSQL server and takes minutes): it prints
+
+- durable steps/s with 1, 2 and 4 workers in one daemon, and with two daemons of two workers
+  on homes of their own (two "machines");
+- submit-to-first-step latency, p50 and p95: one process at a time submitted to an idle daemon,
+  timed from before ``queue_up`` to the start of its first step (the same clock: one host);
+- takeover time: every worker and the supervisor of one daemon killed with SIGKILL while it
+  holds waiting chains, timed until a second daemon holds them all.
+
+Each run uses a fresh schema of the database named by ``--url``, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
+from actors.daemon.paths import DaemonPaths
+from actors.daemon.status import DaemonState, live_workers
+from actors.daemon.workload import CountingChain, FirstStepClock, Never, WaitsOn
+from actors.runtime import Runtime
+from persistence.memory_store import InMemoryStore
+from persistence.pg_connection import conninfo_of
+from provenance.data import Float, Int
+from provenance.process_nodes import ProcessNode
+from provenance.process_state import ProcessState
+
+POLL = 0.005
+TIMEOUT = 600.0
+
+
+@contextmanager
+def fresh_schema(server_url: str) -> Iterator[str]:
+    """A URL on a new schema of ``server_url``'s database; dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in server_url else "?"
+    try:
+        yield f"{server_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> float:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(POLL)
+    return time.perf_counter()
+
+
+def _ended(url: str, pids: Sequence[int]) -> Callable[[], bool]:
+    engine = sa.create_engine(url)
+    query = sa.text(
+        "SELECT count(*) FROM wa_checkpoint WHERE pid = ANY(:pids) AND status <> 'running'"
+    )
+
+    def done() -> bool:
+        with engine.connect() as connection:
+            return int(connection.execute(query, {"pids": list(pids)}).scalar_one()) == len(pids)
+
+    return done
+
+
+def throughput(  # noqa: PLR0917 - the figures of one run, named at their one call
+    url: str, folder: Path, homes: int, workers: int, chains: int, steps: int
+) -> dict[str, Any]:
+    """Durable steps/s of ``chains`` chains of ``steps`` steps on ``homes`` daemons of
+    ``workers`` workers each, all on ``url``."""
+    daemons = [folder / f"machine-{index}" for index in range(homes)]
+    for home in daemons:
+        start_daemon(home, workers, database_url=url, timeout=START_TIMEOUT, cwd=os.getcwd())
+    try:
+        with Runtime(folder / "submitter", database_url=url) as runtime:
+            first = time.perf_counter()
+            pids = [
+                runtime.queue_up(CountingChain, {"steps": Int(steps), "start": Int(index)})
+                for index in range(chains)
+            ]
+            ended = _wait(_ended(url, pids), f"the end of {chains} chains")
+            for index, pid in enumerate(pids):
+                node = runtime.load_node(pid)
+                assert isinstance(node, ProcessNode)
+                assert node.process_state is ProcessState.FINISHED, (pid, node.process_state)
+                total = node.get_outputs_dict()["total"]
+                assert isinstance(total, Int)
+                assert total.value == CountingChain.expected(steps, index)
+    finally:
+        for home in daemons:
+            stop_daemon(home)
+    seconds = ended - first
+    return {
+        "daemons": homes,
+        "workers_each": workers,
+        "chains": chains,
+        "steps": steps,
+        "seconds": round(seconds, 3),
+        "durable_steps_per_second": round(chains * steps / seconds, 1),
+    }
+
+
+def latency(url: str, folder: Path, samples: int) -> dict[str, Any]:
+    """Submit-to-first-step latency of ``samples`` processes, one at a time, idle daemon."""
+    home = folder / "latency"
+    start_daemon(home, 1, database_url=url, timeout=START_TIMEOUT, cwd=os.getcwd())
+    delays: list[float] = []
+    try:
+        with Runtime(folder / "submitter-latency", database_url=url) as runtime:
+            for _ in range(samples):
+                before = time.time()
+                pid = runtime.queue_up(FirstStepClock, {})
+                _wait(_ended(url, [pid]), "a first step")
+                node = runtime.load_node(pid)
+                assert isinstance(node, ProcessNode)
+                started = node.get_outputs_dict()["started"]
+                assert isinstance(started, Float)
+                delays.append(started.value - before)
+    finally:
+        stop_daemon(home)
+    delays.sort()
+    return {
+        "samples": samples,
+        "p50_ms": round(1000 * statistics.median(delays), 1),
+        "p95_ms": round(1000 * delays[min(len(delays) - 1, int(0.95 * len(delays)))], 1),
+    }
+
+
+def takeover(url: str, folder: Path, chains: int, lease: float) -> dict[str, Any]:
+    """Seconds from SIGKILL of a whole daemon to another daemon holding all its chains."""
+    victim, survivor = folder / "victim", folder / "survivor"
+    start_daemon(victim, 2, database_url=url, timeout=START_TIMEOUT, cwd=os.getcwd())
+    try:
+        with Runtime(folder / "submitter-takeover", database_url=url) as runtime:
+            gate = runtime.queue_up(Never, {}, storage=InMemoryStore())
+            pids = [runtime.queue_up(WaitsOn, {"on": Int(gate)}) for _ in range(chains)]
+        engine = sa.create_engine(url)
+
+        def held_by(home: Path) -> Callable[[], bool]:
+            query = sa.text(
+                "SELECT count(*) FROM wa_checkpoint AS c JOIN wa_worker AS w ON w.id = c.owner "
+                "WHERE c.pid = ANY(:pids) AND w.home = :home AND w.lease_expires > now()"
+            )
+
+            def done() -> bool:
+                with engine.connect() as connection:
+                    found = connection.execute(query, {"pids": pids, "home": str(home)})
+                    return int(found.scalar_one()) == len(pids)
+
+            return done
+
+        _wait(held_by(victim), "every chain held by the victim")
+        start_daemon(survivor, 2, database_url=url, timeout=START_TIMEOUT, cwd=os.getcwd())
+        paths = DaemonPaths.of(victim)
+        state = DaemonState.read(paths)
+        doomed = [worker.os_pid for worker in live_workers(paths)]
+        killed = time.perf_counter()
+        if state is not None:
+            os.kill(state.os_pid, signal.SIGKILL)
+        for os_pid in doomed:
+            os.kill(os_pid, signal.SIGKILL)
+        again = _wait(held_by(survivor), "every chain held by the survivor")
+    finally:
+        for home in (survivor, victim):
+            try:
+                stop_daemon(home)
+            except Exception as exc:  # the victim's supervisor is dead: nothing to stop
+                print(f"note: stopping {home.name}: {exc}", file=sys.stderr)
+    return {
+        "chains": chains,
+        "lease_seconds": lease,
+        "takeover_seconds": round(again - killed, 3),
+        "takeover_over_lease": round((again - killed) / lease, 2),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the shared-database figures; print them as JSON lines (and to ``--json``)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.shared_database")
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--chains", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--samples", type=int, default=40, help="latency samples")
+    parser.add_argument("--takeover-chains", type=int, default=50)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    lease = float(os.environ.get("WORKACTORS_LEASE_SECONDS", "5"))
+    results: list[dict[str, Any]] = []
+
+    def report(kind: str, figures: dict[str, Any]) -> None:
+        results.append({"kind": kind, **figures})
+        print(json.dumps(results[-1]), flush=True)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        key = Path(scratch) / "shared.key"
+        key.write_bytes(os.urandom(32))
+        key.chmod(0o600)
+        os.environ["WORKACTORS_CHECKPOINT_KEY_FILE"] = str(key)
+        runs = [(1, count) for count in args.workers] + [(2, 2)]
+        for index, (homes, workers) in enumerate(runs):
+            with fresh_schema(args.url) as url:
+                folder = Path(scratch) / f"throughput-{index}"
+                report(
+                    "throughput",
+                    throughput(url, folder, homes, workers, args.chains, args.steps),
+                )
+        with fresh_schema(args.url) as url:
+            report("latency", latency(url, Path(scratch), args.samples))
+        with fresh_schema(args.url) as url:
+            report("takeover", takeover(url, Path(scratch), args.takeover_chains, lease))
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
