@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.caching import launch_cached
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
 from actors.home_identity import check_home
 from actors.process_messages import Suspend
@@ -222,6 +223,8 @@ def queue(
     check_home(runtime.home, runtime.storage.url)
     process = process_class(inputs)
     process._runtime = runtime
+    if launch_cached(runtime, process, None, None) is not None:
+        return process  # stored FINISHED as a clone of an earlier run: nothing for a worker
     pks = runtime.backend.write(process._launch_ops(None))  # committed before a worker looks
     process._mark_launched(pks)
     try:

@@ -255,3 +255,30 @@ def test_changed_source_code_misses_and_rehash_follows_the_code(
         assert len(set(after.values())) == 2
     finally:
         sys.modules.pop("cache_source_module", None)
+
+
+def test_a_submission_whose_run_is_cached_is_finished_at_once_and_never_queued(
+    rt: Runtime,
+) -> None:
+    _first, source = triple.run_get_node(Int(5))
+    with enable_caching():
+        node = rt.submit(triple, Int(5))
+    assert node.process_state is ProcessState.FINISHED
+    assert node.cached_from == source.uuid
+    assert node.get_outputs_dict(LinkType.CREATE)["_return"].value == 15
+    assert not rt.checkpoints.store.has_checkpoint(node.pk or 0)  # nothing for a worker
+    assert CALLS == [5]
+
+
+def test_a_submission_that_misses_is_hashed_so_that_a_later_one_hits(rt: Runtime) -> None:
+    with enable_caching():
+        queued = rt.submit(triple, Int(6))
+    assert queued.process_state is ProcessState.CREATED
+    with Runtime(rt.home, database_url=rt.storage.url, durable=True) as worker:
+        assert worker.adopt_checkpoints() == [queued.pk]
+        assert worker.wait(queued.pk or 0, 30)
+    with enable_caching():
+        again = rt.submit(triple, Int(6))
+    assert again.cached_from == queued.uuid
+    assert again.node_hash == queued.node_hash is not None
+    assert CALLS == [6]
