@@ -22,6 +22,7 @@ from rich.text import Text
 
 from actors.assembly import database_store_in_use
 from actors.cli import daemon_logs, jsonout, render
+from actors.cli.checkpoints import CheckpointView, checkpoint_of, summary
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
     DaemonError,
@@ -166,19 +167,42 @@ def status_command(
 
     Exits with status 3 when no daemon runs (as `systemctl status` does), so scripts can test.
     """
-    seen = view(home_of(ctx))
+    home = home_of(ctx)
+    seen = view(home)
     shared = _shared_workers(settings_of(ctx).database_url)
+    # What the first waiting checkpoints are, read from their envelopes (nothing is loaded).
+    waiting = [(pid, checkpoint_of(home, pid)) for pid in seen.unheld_checkpoints[:SHOWN_PIDS]]
     if as_json:
         document = status_json(seen)
+        document["waiting_checkpoints"] = [
+            {"pk": pid, **view.as_dict()} for pid, view in waiting if view is not None
+        ]
         if shared is not None:
             document["shared_database_workers"] = shared
         jsonout.emit(document)
     else:
         render.stdout_console().print(_status_view(seen))
+        if waiting:
+            render.stdout_console().print(_waiting_view(waiting))
         if shared is not None:
             render.stdout_console().print(_shared_view(shared))
     if not seen.running:
         raise typer.Exit(NOT_RUNNING_STATUS)
+
+
+def _waiting_view(waiting: list[tuple[int, CheckpointView | None]]) -> RenderableType:
+    """The waiting checkpoints as their envelopes describe them."""
+    now = dt.datetime.now(dt.UTC)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("PK", justify="right")
+    table.add_column("Class")
+    table.add_column("Checkpoint")
+    for pid, seen in waiting:
+        if seen is None:
+            continue  # adopted or retired since the folder was read
+        class_path = seen.envelope.class_path if seen.envelope is not None else "?"
+        table.add_row(str(pid), class_path, summary(seen, now))
+    return table
 
 
 def _since(started: float) -> str:

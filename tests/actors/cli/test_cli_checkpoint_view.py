@@ -70,3 +70,23 @@ def test_a_blocking_run_has_no_checkpoint(cli: Cli, tmp_path: Path) -> None:
         cli("process", "show", str(node.pk), "--json", home=tmp_path / "home").stdout
     )
     assert document["checkpoint"] is None
+
+
+def test_daemon_status_describes_the_checkpoints_waiting_for_a_worker(
+    cli: Cli, tmp_path: Path
+) -> None:
+    with Runtime(tmp_path / "home") as runtime:
+        nodes = [runtime.submit(Loop, n=Int(n)) for n in (1, 2)]
+    shown = cli("daemon", "status", home=tmp_path / "home")
+    assert shown.exit_code == 3  # no daemon runs
+    for node in nodes:
+        (row,) = [
+            line for line in shown.stdout.splitlines() if line.lstrip().startswith(f"{node.pk} ")
+        ]
+        assert "tests.actors.workchains.Loop" in row
+        assert "running/, format 2, created" in row
+    document = json.loads(cli("daemon", "status", "--json", home=tmp_path / "home").stdout)
+    assert [entry["pk"] for entry in document["waiting_checkpoints"]] == [n.pk for n in nodes]
+    assert {entry["envelope"]["process_state"] for entry in document["waiting_checkpoints"]} == {
+        "created"
+    }
