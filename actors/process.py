@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
-from actors.errors import SpecError
-from actors.spec import ExitCode, ProcessSpec, check_exit_code
+from actors.errors import InputValidationError, SpecError
+from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
+from actors.spec import METADATA_FIELDS, METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
 from actors.states import StateMachine
 from provenance.data import Data
 from provenance.nodes import Node, load_nodes
@@ -71,15 +72,21 @@ def as_exit_code(result: Any, owner: str) -> ExitCode:
 OVERRIDABLE = frozenset(
     {
         "SaveKeys",
+        "_process_class",
         "define",
+        "inspect_process",
         "load_instance_state",
         "node_class",
         "on_except",
         "on_finish",
         "on_kill",
         "process_label",
+        "results",
         "run",
+        "run_process",
         "save_instance_state",
+        "setup",
+        "should_run_process",
         "spec_class",
     }
 )
@@ -112,6 +119,21 @@ class Process:
                 f"{cls.__mro__[1].__name__} uses itself; rename "
                 f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
             )
+        cls._check_definition()
+
+    @classmethod
+    def _check_definition(cls) -> None:
+        """Build the spec now, so a bad definition (a namespace clash, a port exposed twice)
+        fails where the class is written. A ``define`` that needs a name defined later in its
+        module (a child class) is built on first use instead."""
+        try:
+            Process.spec.__func__(cls)  # type: ignore[attr-defined]
+        except SpecError as exc:
+            if cls.__qualname__ in str(exc):
+                raise
+            raise SpecError(f"{cls.__qualname__}: {exc}") from exc
+        except Exception:
+            return
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
     spec_class: ClassVar[type[ProcessSpec]] = ProcessSpec
@@ -137,6 +159,7 @@ class Process:
         spec = cls.__dict__.get("_sealed_spec")
         if spec is None:
             spec = cls.spec_class()
+            spec.owner = cls.__qualname__
             cls.define(spec)
             spec.sealed = True
             cls._sealed_spec = spec  # type: ignore[attr-defined]
@@ -170,11 +193,13 @@ class Process:
             InputValidationError: naming every input that does not fit.
         """
         spec = type(self).spec()
-        self._inputs = FrozenAttributeDict(
-            spec.validate_inputs(dict(inputs or {}), owner=self.process_label())
-        )
+        given = dict(inputs or {})
+        metadata = launch_metadata(given.pop(METADATA_KEY, None), self.process_label())
+        self._inputs = frozen(spec.validate_inputs(given, owner=self.process_label()))
         self._outputs: dict[str, Data] = {}
         self._node = self.create_db_record()
+        for field_name, value in metadata.items():
+            setattr(self._node, field_name, value)
         self._machine = StateMachine()
         self._runtime: Runtime | None = None
         #: The pids from the outermost caller down to this process, set by its actor.
@@ -239,8 +264,58 @@ class Process:
         Raises:
             OutputValidationError: if the spec has no such output or the type is wrong.
         """
+        if isinstance(value, Mapping):
+            self.out_many({name: value})
+            return
         type(self).spec().validate_output(name, value, owner=self.process_label())
         self._outputs[name] = value
+
+    def out_many(self, outputs: Mapping[str, Any]) -> None:
+        """Emit every output of ``outputs``; nested dicts are output namespaces.
+
+        Raises:
+            OutputValidationError: as ``out``, for the first output that does not fit.
+        """
+        for path, value in leaves(outputs):
+            self.out(path, value)
+
+    def exposed_inputs(self, process_class: Any, namespace: str | None = None) -> AttributeDict:
+        """The inputs of this process that ``spec.expose_inputs(process_class, namespace)``
+        took over, ready to launch ``process_class`` with (a mutable copy)."""
+        exposed = (
+            type(self)
+            .spec()
+            .exposed(type(self).spec().exposed_inputs, process_class, namespace, "inputs")
+        )
+        source: Mapping[str, Any] = self._inputs
+        for part in (namespace or "").split(".") if namespace else ():
+            source = source.get(part) or {}
+        return AttributeDict(
+            {name: _thawed(source[name]) for name in exposed.names if name in source}
+        )
+
+    def exposed_outputs(
+        self, node: ProcessNode, process_class: Any, namespace: str | None = None
+    ) -> AttributeDict:
+        """The outputs of the finished child ``node`` that ``spec.expose_outputs(process_class,
+        namespace)`` declared, nested under ``namespace``: give them to ``out_many``."""
+        exposed = (
+            type(self)
+            .spec()
+            .exposed(type(self).spec().exposed_outputs, process_class, namespace, "outputs")
+        )
+        produced = nest(node.get_outputs_dict(), LINK_SEPARATOR)
+        chosen: dict[str, Any] = {}
+        for name in exposed.names:
+            value: Any = produced
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value is not None:
+                chosen[name] = value
+        picked = nest(chosen, ".")
+        if namespace:
+            picked = nest({namespace: picked}, ".")
+        return AttributeDict(picked)
 
     def report(self, msg: str, *args: Any, **kwargs: Any) -> None:
         """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``.
@@ -273,7 +348,7 @@ class Process:
             keys.CLASS_NAME: type(self).class_path(),
             keys.PID: self.pid,
             keys.NODE_UUID: ref(self._node),
-            keys.INPUTS: {name: ref(node) for name, node in self._inputs.items()},
+            keys.INPUTS: map_leaves(ref, self._inputs),
             keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
             keys.STATE: self.state.value,
             keys.STEP_INDEX: self._step_index,
@@ -296,7 +371,7 @@ class Process:
         keys = self.SaveKeys
         refs: list[Any] = [
             state[keys.NODE_UUID],
-            *state[keys.INPUTS].values(),
+            *(value for _path, value in leaves(state[keys.INPUTS])),
             *state[keys.OUTPUTS].values(),
         ]
         loaded = load_nodes(ref for ref in refs if isinstance(ref, str))
@@ -308,9 +383,7 @@ class Process:
         if not isinstance(node, ProcessNode):
             raise SpecError(f"checkpoint of {self.process_label()}: {node!r} is not a process")
         self._node = node
-        self._inputs = FrozenAttributeDict(
-            {name: node_of(ref) for name, ref in state[keys.INPUTS].items()}
-        )
+        self._inputs = frozen(map_leaves(node_of, state[keys.INPUTS]))
         self._outputs = {name: node_of(ref) for name, ref in state[keys.OUTPUTS].items()}
         self._machine = StateMachine(ProcessState(state[keys.STATE]))
         self._runtime = None
@@ -414,13 +487,13 @@ class Process:
         """Writes that store the new process: its inputs, its node, its links."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
-        for value in self._inputs.values():
+        for _path, value in leaves(self._inputs):
             if isinstance(value, Data) and not value.is_stored:
                 ops.extend(_new_records(value, seen))
         ops.append(self._node._record())
         ops.extend(
-            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, name)
-            for name, value in self._inputs.items()
+            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, link_label(path))
+            for path, value in leaves(self._inputs)
             if isinstance(value, Data)
         )
         if caller_uuid is not None:
@@ -429,7 +502,7 @@ class Process:
 
     def _mark_launched(self, pks: Mapping[str, int]) -> None:
         """Give the node and the new inputs their pks."""
-        for value in self._inputs.values():
+        for _path, value in leaves(self._inputs):
             if isinstance(value, Data) and not value.is_stored:
                 value._mark_stored(pks)
         self._node._mark_stored(pks)
@@ -446,7 +519,7 @@ class Process:
                 ops.extend(_new_records(value, seen))
                 created_here.add(value.uuid)
             link_type = LinkType.CREATE if created else LinkType.RETURN
-            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, name))
+            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, link_label(name)))
         ops.append(self._node.set_process_attributes())
         return ops
 
@@ -455,6 +528,40 @@ class Process:
         for value in self._outputs.values():
             if not value.is_stored and value.uuid in pks:
                 value._mark_stored(pks)
+
+
+def launch_metadata(metadata: Any, owner: str) -> dict[str, str]:
+    """The ``metadata`` of a launch, checked: only a label and a description, both str.
+
+    Raises:
+        InputValidationError: naming the key or value that does not fit.
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InputValidationError(
+            f"metadata of {owner} must be a dict with 'label' and/or 'description', got "
+            f"{type(metadata).__name__} {metadata!r}"
+        )
+    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
+    if unknown:
+        raise InputValidationError(
+            f"metadata of {owner}: unknown key {', '.join(map(repr, unknown))}; metadata takes "
+            f"{' and '.join(METADATA_FIELDS)} (inputs go outside metadata)"
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise InputValidationError(
+                f"metadata of {owner}: {key} must be a str, got {type(value).__name__} {value!r}"
+            )
+    return dict(metadata)
+
+
+def _thawed(value: Any) -> Any:
+    """An input value as a caller may change and pass on: namespaces become plain dicts."""
+    if isinstance(value, Mapping):
+        return AttributeDict({name: _thawed(item) for name, item in value.items()})
+    return value
 
 
 def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:

@@ -17,6 +17,7 @@ from provenance.nodes import Node, load_node, load_nodes
 from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
 from provenance.records import LinkType
+from provenance.serialize import to_node
 from provenance.storage import Storage
 from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
@@ -53,4 +54,5 @@ __all__ = [
     "load_node",
     "load_nodes",
     "set_backend_provider",
+    "to_node",
 ]

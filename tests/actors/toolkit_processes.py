@@ -1,0 +1,99 @@
+"""Processes the work-chain toolkit tests run: importable, so durable runtimes and daemons can
+load them from checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actors import (
+    BaseRestartWorkChain,
+    ExitCode,
+    Process,
+    ProcessHandlerReport,
+    ProcessSpec,
+    WorkChain,
+    process_handler,
+)
+from actors.workchain import WorkChainSpec
+from provenance import Int, Str, to_node
+
+
+class Relax(Process):
+    """Adds its namespaced inputs: ``scf.x + scf.shift``, with a default shift."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.input("scf.x", valid_type=Int, serializer=to_node)
+        spec.input("scf.shift", valid_type=Int, default=lambda: Int(10), serializer=to_node)
+        spec.input("tag", valid_type=Str, required=False)
+        spec.output("total", valid_type=Int)
+        spec.output("echo.x", valid_type=Int)
+
+    def run(self) -> None:
+        self.out("total", Int(self.inputs.scf.x.value + self.inputs.scf.shift.value))
+        self.out_many({"echo": {"x": self.inputs.scf.x}})
+
+
+class Wraps(WorkChain):
+    """Exposes Relax's inputs in namespace ``relax`` and its outputs as its own."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.expose_inputs(Relax, namespace="relax", exclude=("tag",))
+        spec.expose_outputs(Relax, namespace="relaxed")
+        spec.outline(cls.launch, cls.collect)
+
+    def launch(self) -> dict[str, Any]:
+        inputs = self.exposed_inputs(Relax, namespace="relax")
+        return {"child": self.submit(Relax, **inputs)}
+
+    def collect(self) -> None:
+        self.out_many(self.exposed_outputs(self.ctx.child, Relax, namespace="relaxed"))
+
+
+class Flaky(Process):
+    """Fails with ``ERROR_FLAKY`` until ``attempt`` reaches ``succeed_at`` (0: raises, below 0:
+    ``ERROR_FATAL``)."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.input("attempt", valid_type=Int, serializer=to_node)
+        spec.input("succeed_at", valid_type=Int, serializer=to_node)
+        spec.output("result", valid_type=Int)
+        spec.exit_code(300, "ERROR_FLAKY", "not yet")
+        spec.exit_code(310, "ERROR_FATAL", "never")
+
+    def run(self) -> ExitCode | None:
+        if self.inputs.succeed_at.value == 0:
+            raise RuntimeError("Flaky was told to crash")
+        if self.inputs.succeed_at.value < 0:
+            return self.exit_codes.ERROR_FATAL
+        if self.inputs.attempt.value < self.inputs.succeed_at.value:
+            return self.exit_codes.ERROR_FLAKY
+        self.out("result", Int(self.inputs.attempt.value * 100))
+        return None
+
+
+class RestartFlaky(BaseRestartWorkChain):
+    """Restarts Flaky with ``attempt + 1`` each time it fails with ERROR_FLAKY."""
+
+    _process_class = Flaky
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.expose_inputs(Flaky, namespace="flaky")
+        spec.expose_outputs(Flaky)
+        spec.exit_code(500, "ERROR_GAVE_UP", "the fatal handler gave up")
+
+    @process_handler(priority=100, exit_codes=Flaky.spec().exit_codes.ERROR_FLAKY)
+    def bump_attempt(self, node: Any) -> ProcessHandlerReport:
+        self.ctx.inputs["attempt"] = Int(node.get_inputs_dict()["attempt"].value + 1)
+        return ProcessHandlerReport(do_break=True)
+
+    @process_handler(priority=50, exit_codes=[310])
+    def give_up(self, node: Any) -> ProcessHandlerReport:
+        return ProcessHandlerReport(True, self.exit_codes.ERROR_GAVE_UP)
