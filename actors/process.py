@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import InputValidationError, SpecError
 from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
+from actors.retry import run_with_retry
 from actors.spec import METADATA_FIELDS, METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
 from actors.states import StateMachine
 from provenance.data import Data
@@ -148,6 +149,7 @@ class Process:
         OUTPUTS = "outputs"
         STATE = "state"
         STEP_INDEX = "step_index"
+        RETRY_ATTEMPTS = "retry_attempts"
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -241,6 +243,11 @@ class Process:
     def state(self) -> ProcessState:
         """The current state."""
         return self._machine.state
+
+    @property
+    def attempt(self) -> int:
+        """Which attempt of ``run`` this is: 1, unless ``spec.retry`` ran it again."""
+        return self._retry_attempts + 1
 
     @property
     def exit_codes(self) -> AttributeDict:
@@ -352,6 +359,7 @@ class Process:
             keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
             keys.STATE: self.state.value,
             keys.STEP_INDEX: self._step_index,
+            keys.RETRY_ATTEMPTS: self._retry_attempts,
         }
 
     @classmethod
@@ -389,6 +397,7 @@ class Process:
         self._runtime = None
         self._call_stack = ()
         self._init_step_counters(state.get(keys.STEP_INDEX, 0))
+        self._retry_attempts = state.get(keys.RETRY_ATTEMPTS, 0)
 
     # Hooks the actor calls; overriders call super().
 
@@ -422,6 +431,8 @@ class Process:
 
     #: What the process ends with, for ``on_finish`` overridden without the argument.
     _exit_code: ExitCode = ExitCode()
+    #: Attempts of ``run`` that failed and were retried (``spec.retry``).
+    _retry_attempts: int = 0
     #: ``(message,)`` once the process asked, inside its step, to be killed after it.
     _kill_requested: tuple[str | None] | None = None
 
@@ -467,7 +478,9 @@ class Process:
 
     def _step(self) -> StepOutcome:
         """Run the next step; a plain process has one, ``run``."""
-        return StepDone(as_exit_code(self.run(), f"{type(self).__name__}.run"))
+        policy = type(self).spec().retry_policy
+        result = self.run() if policy is None else run_with_retry(self, policy)
+        return StepDone(as_exit_code(result, f"{type(self).__name__}.run"))
 
     @property
     def _waiting_on(self) -> frozenset[int]:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, cast
 
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import InputValidationError, OutputValidationError, SpecError
+from actors.retry import Backoff, RetryPolicy
 from provenance.data import Data
 from provenance.values import INT_MAX
 
@@ -232,6 +233,7 @@ class ProcessSpec:
     owner: str = ""
     exposed_inputs: dict[tuple[str, str | None], Exposed] = field(default_factory=dict)
     exposed_outputs: dict[tuple[str, str | None], Exposed] = field(default_factory=dict)
+    retry_policy: RetryPolicy | None = None
 
     @property
     def dynamic_inputs(self) -> DynamicPorts:
@@ -369,6 +371,17 @@ class ProcessSpec:
             if known.status == status and known.label != label:
                 raise SpecError(f"exit status {status} is used by both {known.label} and {label}")
         self.exit_codes[label] = ExitCode(status, label, message)
+
+    def retry(
+        self,
+        max_attempts: int = 3,
+        on: type[Exception] | tuple[type[Exception], ...] = (Exception,),
+        backoff: Backoff = 0.0,
+    ) -> None:
+        """Run ``run`` again when it raises one of ``on``, up to ``max_attempts`` times in all,
+        waiting ``backoff`` seconds (or ``backoff(attempt)``) in between."""
+        self._check_open()
+        self.retry_policy = RetryPolicy.checked(max_attempts, on, backoff, self.owner)
 
     # Exposing the ports of another process.
 

@@ -44,6 +44,14 @@ class WorkChainSpec(ProcessSpec):
         self._check_open()
         self._outline = Outline(*steps)
 
+    def retry(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a work chain retries children with ``BaseRestartWorkChain``."""
+        del args, kwargs
+        raise SpecError(
+            f"{self.owner or 'a work chain'}: spec.retry is for plain processes; a work chain "
+            "retries a child with BaseRestartWorkChain and @process_handler"
+        )
+
     def get_outline(self, owner: str) -> Outline:
         """The outline.
 

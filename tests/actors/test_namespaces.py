@@ -15,6 +15,7 @@ from actors import (
     Runtime,
     SpecError,
     WorkChain,
+    workfunction,
 )
 from actors.workchain import WorkChainSpec
 from provenance import Dict, Int, LinkType, List, Str, load_node, to_node
@@ -244,3 +245,25 @@ def test_metadata_is_not_a_port_name() -> None:
 
     with pytest.raises(SpecError, match="'metadata' is not an input"):
         _define(define)
+
+
+@workfunction
+def add(x: Int, y: Int) -> Int:
+    return Int(x.value + y.value)
+
+
+def test_a_workfunction_call_takes_metadata_without_an_input_link(runtime: Runtime) -> None:
+    with runtime.bound():
+        result, node = add.run_get_node(Int(1), Int(2), metadata={"label": "sum"})
+
+    assert result.value == 3
+    stored = load_node(node.pk)
+    assert stored.label == "sum"
+    assert sorted(stored.get_inputs_dict()) == ["x", "y"]
+
+
+def test_a_queued_process_keeps_its_metadata(home: Path) -> None:
+    with Runtime(home) as runtime:
+        node = runtime.submit(Relax, scf={"x": 1}, metadata={"description": "for the daemon"})
+
+        assert load_node(node.pk).description == "for the daemon"

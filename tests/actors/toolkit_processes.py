@@ -3,6 +3,7 @@ load them from checkpoints."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from actors import (
@@ -15,7 +16,8 @@ from actors import (
     process_handler,
 )
 from actors.workchain import WorkChainSpec
-from provenance import Int, Str, to_node
+from provenance import Float, Int, Str, to_node
+from tests.actors.daemon.processes import leave_mark
 
 
 class Relax(Process):
@@ -85,8 +87,9 @@ class RestartFlaky(BaseRestartWorkChain):
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
         super().define(spec)
-        spec.expose_inputs(Flaky, namespace="flaky")
-        spec.expose_outputs(Flaky)
+        assert cls._process_class is not None
+        spec.expose_inputs(cls._process_class, namespace="flaky")
+        spec.expose_outputs(cls._process_class)
         spec.exit_code(500, "ERROR_GAVE_UP", "the fatal handler gave up")
 
     @process_handler(priority=100, exit_codes=Flaky.spec().exit_codes.ERROR_FLAKY)
@@ -97,3 +100,49 @@ class RestartFlaky(BaseRestartWorkChain):
     @process_handler(priority=50, exit_codes=[310])
     def give_up(self, node: Any) -> ProcessHandlerReport:
         return ProcessHandlerReport(True, self.exit_codes.ERROR_GAVE_UP)
+
+
+class SlowFlaky(Flaky):
+    """A Flaky that leaves a mark per attempt and naps: the work a kill may cut off."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.input("marks", valid_type=Str, serializer=to_node)
+        spec.input("nap", valid_type=Float, default=lambda: Float(0.0), serializer=to_node)
+
+    def run(self) -> ExitCode | None:
+        leave_mark(
+            Path(self.inputs.marks.value),
+            self.pid,
+            self.inputs.attempt.value,
+            self.inputs.nap.value,
+        )
+        return super().run()
+
+
+class RestartSlowFlaky(RestartFlaky):
+    """RestartFlaky of SlowFlaky, for daemon tests."""
+
+    _process_class = SlowFlaky
+
+
+class Shaky(Process):
+    """Raises ConnectionError until its attempt reaches ``succeed_at``; counts attempts in a
+    file (``marks``) so a test sees every attempt that ran, across workers."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.input("succeed_at", valid_type=Int, serializer=to_node)
+        spec.input("marks", valid_type=Str, serializer=to_node)
+        spec.input("nap", valid_type=Float, default=lambda: Float(0.0), serializer=to_node)
+        spec.output("attempts", valid_type=Int)
+        spec.retry(max_attempts=4, on=(ConnectionError,), backoff=lambda attempt: 0.0)
+
+    def run(self) -> None:
+        attempt = self.attempt
+        leave_mark(Path(self.inputs.marks.value), self.pid, attempt, self.inputs.nap.value)
+        if attempt < self.inputs.succeed_at.value:
+            raise ConnectionError(f"attempt {attempt} could not connect")
+        self.out("attempts", Int(attempt))
