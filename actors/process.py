@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from actors import expose
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import InputValidationError, SpecError
 from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
@@ -286,43 +287,27 @@ class Process:
         for path, value in leaves(outputs):
             self.out(path, value)
 
-    def exposed_inputs(self, process_class: Any, namespace: str | None = None) -> AttributeDict:
+    def exposed_inputs(
+        self, process_class: Any, namespace: str | None = None, *, agglomerate: bool = True
+    ) -> AttributeDict:
         """The inputs of this process that ``spec.expose_inputs(process_class, namespace)``
-        took over, ready to launch ``process_class`` with (a mutable copy)."""
-        exposed = (
-            type(self)
-            .spec()
-            .exposed(type(self).spec().exposed_inputs, process_class, namespace, "inputs")
-        )
-        source: Mapping[str, Any] = self._inputs
-        for part in (namespace or "").split(".") if namespace else ():
-            source = source.get(part) or {}
-        return AttributeDict(
-            {name: _thawed(source[name]) for name in exposed.names if name in source}
-        )
+        took over, ready to launch ``process_class`` with (a mutable copy). With
+        ``agglomerate``, those exposed for the class in the namespaces above come too."""
+        spec = type(self).spec()
+        return expose.exposed_inputs(spec, self._inputs, process_class, namespace, agglomerate)
 
     def exposed_outputs(
-        self, node: ProcessNode, process_class: Any, namespace: str | None = None
+        self,
+        node: ProcessNode,
+        process_class: Any,
+        namespace: str | None = None,
+        *,
+        agglomerate: bool = True,
     ) -> AttributeDict:
         """The outputs of the finished child ``node`` that ``spec.expose_outputs(process_class,
         namespace)`` declared, nested under ``namespace``: give them to ``out_many``."""
-        exposed = (
-            type(self)
-            .spec()
-            .exposed(type(self).spec().exposed_outputs, process_class, namespace, "outputs")
-        )
-        produced = nest(node.get_outputs_dict(), LINK_SEPARATOR)
-        chosen: dict[str, Any] = {}
-        for name in exposed.names:
-            value: Any = produced
-            for part in name.split("."):
-                value = value.get(part) if isinstance(value, Mapping) else None
-            if value is not None:
-                chosen[name] = value
-        picked = nest(chosen, ".")
-        if namespace:
-            picked = nest({namespace: picked}, ".")
-        return AttributeDict(picked)
+        spec = type(self).spec()
+        return expose.exposed_outputs(spec, node, process_class, namespace, agglomerate)
 
     def report(self, msg: str, *args: Any, **kwargs: Any) -> None:
         """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``.
@@ -470,11 +455,12 @@ class Process:
     @classmethod
     def _stored_result(cls, node: ProcessNode) -> Any:
         """What a blocking ``run`` returned, read back from the node of a finished process."""
-        return {
+        outputs = {
             label: value
             for label, value in node.get_outputs_dict().items()
             if isinstance(value, Data)
         }
+        return nest(outputs, LINK_SEPARATOR)
 
     def _step(self) -> StepOutcome:
         """Run the next step; a plain process has one, ``run``."""
@@ -493,8 +479,8 @@ class Process:
         return True
 
     def _result(self) -> Any:
-        """What a blocking ``run`` returns: the outputs."""
-        return dict(self._outputs)
+        """What a blocking ``run`` returns: the outputs, namespaces as nested dicts."""
+        return nest(self._outputs, ".")
 
     def _launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
         """Writes that store the new process: its inputs, its node, its links."""
@@ -568,13 +554,6 @@ def launch_metadata(metadata: Any, owner: str) -> dict[str, str]:
                 f"metadata of {owner}: {key} must be a str, got {type(value).__name__} {value!r}"
             )
     return dict(metadata)
-
-
-def _thawed(value: Any) -> Any:
-    """An input value as a caller may change and pass on: namespaces become plain dicts."""
-    if isinstance(value, Mapping):
-        return AttributeDict({name: _thawed(item) for name, item in value.items()})
-    return value
 
 
 def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:

@@ -312,10 +312,6 @@ class WorkChain(Process):
         self._awaiting = list(state[keys.AWAITING])
         self._step_thread = None
 
-    def _result(self) -> Any:
-        """What a blocking ``run`` returns: the outputs."""
-        return dict(self._outputs)
-
 
 #: How deep ``_store_context_nodes`` looks into lists and dicts in ctx.
 _CONTEXT_DEPTH = 32

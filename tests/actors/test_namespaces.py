@@ -94,8 +94,8 @@ def test_a_dynamic_namespace_takes_nested_dicts_of_its_type(runtime: Runtime) ->
 def test_exposed_inputs_and_outputs_pass_through_a_work_chain(runtime: Runtime) -> None:
     result, node = runtime.run_get_node(Wraps, relax={"scf": {"x": 5}})
 
-    assert result["relaxed.total"].value == 15
-    assert result["relaxed.echo.x"].value == 5
+    assert result["relaxed"]["total"].value == 15
+    assert result["relaxed"]["echo"]["x"].value == 5
     outputs = load_node(node.pk).get_outputs_dict(LinkType.RETURN)
     assert outputs["relaxed__total"].value == 15
     assert "relax" in Wraps.spec().inputs
@@ -106,7 +106,7 @@ def test_exposed_inputs_survive_a_durable_checkpoint(home: Path) -> None:
     with Runtime(home, durable=True) as runtime:
         result = runtime.run(Wraps, relax={"scf": {"x": 2, "shift": 1}})
 
-    assert result["relaxed.total"].value == 3
+    assert result["relaxed"]["total"].value == 3
 
 
 def _define(body: Any, base: type[Process] = Process) -> type[Process]:

@@ -1,5 +1,6 @@
-"""Restart loops under SIGKILL: BaseRestartWorkChains whose child fails twice before it
-succeeds, run by a daemon whose workers are killed at random moments.
+"""Restart loops and retried processes under SIGKILL: BaseRestartWorkChains whose child fails
+twice before it succeeds, and ``spec.retry`` processes failing three times, run by a daemon
+whose workers are killed at random moments.
 
 Counted: every chain finishes with the result of its third attempt; each chain has exactly
 three children, attempts 1, 2 and 3 (none lost, none launched twice), and the database holds no
@@ -24,7 +25,8 @@ from actors.daemon.status import live_workers
 from provenance import ProcessNode, ProcessState
 from provenance.models import DbNode
 from tests.actors.daemon.helpers import REPOSITORY, ended, stored, wait_for
-from tests.actors.toolkit_processes import RestartSlowFlaky
+from tests.actors.daemon.processes import marks_of
+from tests.actors.toolkit_processes import RestartSlowFlaky, Shaky
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -87,4 +89,28 @@ def test_restart_loops_lose_and_double_no_attempt_under_random_kills(
             assert attempts == [1, 2, 3], (SEED, pid, attempts)
             assert [child.exit_status for child in children] == [300, 300, 0], (SEED, pid)
         assert _process_count(runtime) == CHAINS * 4, SEED  # no orphan attempt
+    assert killed, SEED
+
+
+def test_retried_processes_never_run_a_recorded_attempt_again_under_random_kills(
+    daemon_home: Path, marks: Path
+) -> None:
+    rng = random.Random(SEED + 1)
+    start_daemon(daemon_home, 2, cwd=REPOSITORY)
+    with Runtime(daemon_home) as runtime:
+        pids = [
+            runtime.queue_up(Shaky, {"succeed_at": 4, "marks": str(marks), "nap": NAP})
+            for _ in range(CHAINS)
+        ]
+        killed = _kill_workers_at_random(daemon_home, pids, rng)
+        wait_for(lambda: ended(daemon_home, *pids), TIMEOUT, f"the end of every process ({SEED})")
+        for pid in pids:
+            node = stored(pid)
+            assert node.process_state is ProcessState.FINISHED, (SEED, pid, node.exception)
+            assert node.get_outputs_dict()["attempts"].value == 4, (SEED, pid)
+            attempts = [attempt for attempt, _worker in marks_of(marks, pid)]
+            # Only the attempt a kill cut off runs again; a failure recorded is never re-run.
+            assert attempts == sorted(attempts), (SEED, pid, attempts)
+            assert sorted(set(attempts)) == [1, 2, 3, 4], (SEED, pid, attempts)
+            assert len(attempts) - 4 <= len(killed), (SEED, pid, attempts)
     assert killed, SEED
