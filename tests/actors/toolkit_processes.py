@@ -4,7 +4,7 @@ load them from checkpoints."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from actors import (
     BaseRestartWorkChain,
@@ -16,8 +16,9 @@ from actors import (
     process_handler,
 )
 from actors.workchain import WorkChainSpec
-from provenance import Float, Int, Str, to_node
+from provenance import Float, Int, List, Str, to_node
 from tests.actors.daemon.processes import leave_mark
+from tests.actors.workchains import hold
 
 
 class Relax(Process):
@@ -146,3 +147,50 @@ class Shaky(Process):
         if attempt < self.inputs.succeed_at.value:
             raise ConnectionError(f"attempt {attempt} could not connect")
         self.out("attempts", Int(attempt))
+
+
+#: The outlines ``Evolving`` may have, as a test switches between them (code changing under a
+#: running process). Each lists step names.
+EVOLVING_OUTLINES: dict[str, tuple[str, ...]] = {
+    "original": ("first", "held", "last"),
+    "inserted": ("first", "held", "extra", "last"),
+    "appended": ("first", "held", "last", "extra"),
+    "removed": ("first", "last"),
+}
+
+
+class Evolving(WorkChain):
+    """Steps that trace themselves; ``held`` waits on ``hold(tag)``. Its outline is the one
+    named by ``Evolving.variant``: a test changes it, then rebuilds the spec."""
+
+    variant: ClassVar[str] = "original"
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.input("tag", valid_type=Str, serializer=to_node)
+        spec.output("trace", valid_type=List)
+        spec.outline(*(getattr(cls, name) for name in EVOLVING_OUTLINES[cls.variant]))
+
+    @classmethod
+    def switch(cls, variant: str) -> None:
+        """Change the outline, as if the code of the class had been edited."""
+        cls.variant = variant
+        cls.__dict__.get("_sealed_spec") and delattr(cls, "_sealed_spec")
+
+    def first(self) -> None:
+        self.ctx.trace = ["first"]
+
+    def held(self) -> None:
+        self.ctx.trace.append("held")
+        reached, release = hold(self.inputs.tag.value)
+        reached.set()
+        if not release.wait(60):
+            raise TimeoutError("never released")
+
+    def extra(self) -> None:
+        self.ctx.trace.append("extra")
+
+    def last(self) -> None:
+        self.ctx.trace.append("last")
+        self.out("trace", List(self.ctx.trace))
