@@ -1,5 +1,6 @@
 """The workactors engine: processes, workfunctions and the runtime that runs them as actors."""
 
+from actors.caching import disable_caching, enable_caching
 from actors.context import Context
 from actors.durability import Checkpointed, Ephemeral
 from actors.errors import (
@@ -67,6 +68,8 @@ __all__ = [
     "WorkChain",
     "WorkChainSpec",
     "append_",
+    "disable_caching",
+    "enable_caching",
     "get_or_create_output_group",
     "get_runtime",
     "if_",

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from actors import call_stack
+from actors.caching import launch_cached
 from actors.errors import RuntimeClosedError
 from actors.holders import HOLDER
 from actors.process import Process
@@ -95,6 +96,8 @@ class Launcher:
                 return reattach(runtime, process_class, caller, found, detached=detached)
         process = process_class(inputs)
         process._runtime = runtime
+        if (cached := launch_cached(runtime, process, caller, key)) is not None:
+            return cached
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
         process.node.set_process_attributes(

@@ -73,6 +73,7 @@ def as_exit_code(result: Any, owner: str) -> ExitCode:
 #: engine's own, and a subclass that defines it (a step named ``submit``) is refused.
 OVERRIDABLE = frozenset(
     {
+        "CACHEABLE",
         "SaveKeys",
         "_process_class",
         "define",
@@ -138,6 +139,8 @@ class Process:
             return
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
+    #: False keeps this class out of caching (``actors.caching``): it always runs.
+    CACHEABLE: ClassVar[bool] = True
     spec_class: ClassVar[type[ProcessSpec]] = ProcessSpec
 
     class SaveKeys:

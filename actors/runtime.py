@@ -22,6 +22,7 @@ from typing import Any, Self
 
 from actors import holders
 from actors.assembly import choose_notifier, home_file_store
+from actors.caching import CachingSetting
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
@@ -68,6 +69,8 @@ class Runtime:
             after every step, so that another worker or a restart resumes it (what a daemon
             worker runs); ``Ephemeral()`` (the default) does not.
         durable: shorthand for ``durability=Checkpointed()`` (the home's file store).
+        caching: reuse finished runs instead of running again: True for every class, or
+            class paths / patterns (``actors.caching``); default off (or ``$WORKACTORS_CACHING``).
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
@@ -81,6 +84,7 @@ class Runtime:
         passivation: bool = True,
         durability: Durability | None = None,
         durable: bool = False,
+        caching: CachingSetting = None,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
         prepare_home(self.home)
@@ -93,6 +97,7 @@ class Runtime:
         self._provenance_ref = ProvenanceActor.start(self.storage)
         self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
         self.passivation = passivation
+        self.caching = caching
         self.durability: Durability = durability or (Checkpointed() if durable else Ephemeral())
         self.launcher = Launcher(self)
         self.registry = RegistryActor.start(reviver=self.launcher.revive)

@@ -12,7 +12,7 @@ import contextvars
 import threading
 from typing import TYPE_CHECKING
 
-from provenance.backend import set_backend_provider
+from provenance.backend import ProvenanceBackend, set_backend_provider, set_open_backend_provider
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
@@ -54,6 +54,20 @@ def get_runtime() -> Runtime:
         return Runtime()
 
 
+def open_runtime() -> Runtime | None:
+    """The runtime in use if one is open (see ``get_runtime``), never creating one."""
+    in_step = step_runtime.get()
+    if in_step is not None:
+        return in_step
+    with _lock:
+        return _open[-1] if _open else None
+
+
+def _open_backend() -> ProvenanceBackend | None:
+    runtime = open_runtime()
+    return None if runtime is None else runtime.backend
+
+
 def runtime_holding(pid: int) -> Runtime | None:
     """The open runtime of this Python process in which process ``pid`` is live, if any."""
     with _lock:
@@ -71,3 +85,4 @@ def shutdown_all() -> None:
 
 atexit.register(shutdown_all)
 set_backend_provider(lambda: get_runtime().backend)
+set_open_backend_provider(_open_backend)

@@ -3,11 +3,15 @@
 from provenance.backend import ProvenanceBackend, get_backend, set_backend_provider
 from provenance.data import Bool, Data, Dict, Float, FrozenDict, Int, List, Str
 from provenance.errors import (
+    AmbiguousIdentifierError,
+    ArchiveError,
     InvalidValueError,
     ModificationNotAllowedError,
+    MultipleObjectsError,
     NoBackendError,
     NotExistentError,
     ProvenanceError,
+    QueryError,
     StorageError,
     WorkactorsError,
 )
@@ -16,12 +20,15 @@ from provenance.logs import DbLogHandler
 from provenance.nodes import Node, load_node, load_nodes
 from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
+from provenance.querybuilder import QueryBuilder
 from provenance.records import LinkType
 from provenance.serialize import to_node
 from provenance.storage import Storage
 from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
 __all__ = [
+    "AmbiguousIdentifierError",
+    "ArchiveError",
     "Bool",
     "Calculation",
     "Data",
@@ -37,6 +44,7 @@ __all__ = [
     "List",
     "LogEntry",
     "ModificationNotAllowedError",
+    "MultipleObjectsError",
     "NoBackendError",
     "Node",
     "NotExistentError",
@@ -44,6 +52,8 @@ __all__ = [
     "ProcessState",
     "ProvenanceBackend",
     "ProvenanceError",
+    "QueryBuilder",
+    "QueryError",
     "Storage",
     "StorageError",
     "Str",

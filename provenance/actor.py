@@ -248,6 +248,7 @@ class ProvenanceActor(pykka.ThreadingActor):
                 "attributes": dict(node.attributes),
                 "ctime": node.ctime or now,
                 "mtime": now,
+                "node_hash": node.node_hash,
             }
             for node in nodes
         ]

@@ -85,6 +85,7 @@ class ActorBackend:
 
 
 _provider: Callable[[], ProvenanceBackend] | None = None
+_open_provider: Callable[[], ProvenanceBackend | None] | None = None
 
 
 def set_backend_provider(provider: Callable[[], ProvenanceBackend] | None) -> None:
@@ -105,3 +106,18 @@ def get_backend() -> ProvenanceBackend:
             "before storing or loading nodes"
         )
     return _provider()
+
+
+def set_open_backend_provider(provider: Callable[[], ProvenanceBackend | None] | None) -> None:
+    """Install the function that returns the backend of a runtime already open, or None.
+
+    Unlike ``get_backend``, asking it never creates a runtime: readers (``load_node``, the
+    ``QueryBuilder``) fall back to the default home's database when nothing is open.
+    """
+    global _open_provider  # noqa: PLW0603 - one process-wide hook, set by the runtime
+    _open_provider = provider
+
+
+def open_backend() -> ProvenanceBackend | None:
+    """The backend of the runtime in use if one is open, else None (never creates one)."""
+    return None if _open_provider is None else _open_provider()

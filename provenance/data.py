@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from provenance.errors import InvalidValueError
+from provenance.hashing import data_hash
 from provenance.nodes import Node
 from provenance.records import NodeRecord
 from provenance.values import check_float, check_int, check_json, check_text, short_repr
@@ -18,6 +19,10 @@ class Data(Node):
     """A node that holds a value."""
 
     node_type = "data"
+
+    def _content_hash(self) -> str | None:
+        """Type and value: equal data hash equally, whatever their uuid."""
+        return data_hash(self.node_type, self._attributes_to_store())
 
 
 class BaseType(Data, Generic[T]):

@@ -42,3 +42,19 @@ class InvalidValueError(ProvenanceError, ValueError):
 
 class NoBackendError(ProvenanceError, RuntimeError):
     """A node was stored or loaded while no runtime provides a provenance backend."""
+
+
+class QueryError(ProvenanceError, ValueError):
+    """A ``QueryBuilder`` was given a key, operator, tag or value it cannot turn into SQL.
+
+    The message names what was wrong (the tag and the key or operator) and what is accepted.
+    """
+
+
+class AmbiguousIdentifierError(MultipleObjectsError):
+    """A uuid prefix matches several nodes; the message lists the candidates."""
+
+
+class ArchiveError(ProvenanceError):
+    """An archive cannot be read or imported: damaged, of an unknown version, or in conflict
+    with the database. Nothing was imported when it is raised."""

@@ -11,6 +11,7 @@ from provenance.backend import get_backend
 from provenance.errors import NotExistentError
 from provenance.models import DbGroup, DbNode, group_node
 from provenance.nodes import Node
+from provenance.reading import read_storage
 from provenance.records import GroupAddition
 from provenance.values import check_label
 
@@ -46,7 +47,7 @@ class Group:
         return group, True
 
     def _row_id(self) -> int | None:
-        with get_backend().storage.read_session() as session:
+        with read_storage().read_session() as session:
             return session.execute(
                 sa.select(DbGroup.id).where(
                     DbGroup.label == self.label, DbGroup.type_string == self.type_string
@@ -75,7 +76,7 @@ class Group:
     @property
     def nodes(self) -> list[Node]:
         """The member nodes, in the order they were stored."""
-        with get_backend().storage.read_session() as session:
+        with read_storage().read_session() as session:
             rows = session.execute(
                 sa.select(DbNode)
                 .join(group_node, group_node.c.node_id == DbNode.id)

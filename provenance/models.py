@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -85,10 +86,33 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+#: Attribute keys that ``process list`` and queries filter on, each with an expression index
+#: (migration 0002) written exactly as ``provenance.query_fields`` renders a one-key path.
+INDEXED_ATTRIBUTES = ("process_state", "process_class")
+
+
+def _attribute_indices() -> tuple[Index, ...]:
+    indices: list[Index] = []
+    for key in INDEXED_ATTRIBUTES:
+        indices.append(
+            Index(
+                f"ix_db_node_attr_{key}",
+                text(f"json_extract(attributes, '$.{key}')"),
+            ).ddl_if(dialect="sqlite")
+        )
+        indices.append(
+            Index(f"ix_db_node_attr_{key}", text(f"(attributes ->> '{key}')")).ddl_if(
+                dialect="postgresql"
+            )
+        )
+    return tuple(indices)
+
+
 class DbNode(Base):
     """A data or process node."""
 
     __tablename__ = "db_node"
+    __table_args__ = _attribute_indices()
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -98,6 +122,8 @@ class DbNode(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType(), default=dict)
     ctime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     mtime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The content hash (``provenance.hashing``): what caching matches on.
+    node_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class DbLink(Base):
@@ -131,6 +157,8 @@ group_node = Table(
     Base.metadata,
     Column("group_id", ForeignKey("db_group.id", ondelete="CASCADE"), primary_key=True),
     Column("node_id", ForeignKey("db_node.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves "members of a group"; this serves "groups of a node".
+    Index("ix_db_group_node_node_id", "node_id"),
 )
 
 

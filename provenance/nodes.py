@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from provenance.backend import get_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
+from provenance.identifiers import find_node_row, parse_identifier
 from provenance.models import DbLink, DbNode
+from provenance.reading import read_storage, sync_open_backend
 from provenance.records import LinkType, NodeRecord
 from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
@@ -43,6 +45,7 @@ class Node:
         self._description = description
         self._attributes: dict[str, Any] = {}
         self._ctime: dt.datetime | None = None
+        self._node_hash: str | None = None
 
     @property
     def uuid(self) -> str:
@@ -97,6 +100,7 @@ class Node:
         clone._pk = None
         clone._ctime = None
         clone._attributes = copy.deepcopy(self._attributes)
+        clone._node_hash = None
         return clone
 
     def store(self) -> Self:
@@ -117,12 +121,31 @@ class Node:
             attributes=self._attributes_to_store(),
             label=self._label,
             description=self._description,
+            node_hash=self._content_hash(),
         )
+
+    def _content_hash(self) -> str | None:
+        """The hash stored with the node (``provenance.hashing``); None if it has none."""
+        return self._node_hash
+
+    @property
+    def node_hash(self) -> str | None:
+        """The content hash caching matches on, None for a node stored without one."""
+        return self._node_hash if self._pk is not None else self._content_hash()
+
+    @property
+    def cached_from(self) -> str | None:
+        """The uuid of the process whose results this process node reused, else None."""
+        value = (
+            self._attributes.get("cached_from") if self.node_type.startswith("process") else None
+        )
+        return value if isinstance(value, str) else None
 
     def _attributes_to_store(self) -> dict[str, Any]:
         return dict(self._attributes)
 
     def _mark_stored(self, pks: Mapping[str, int]) -> None:
+        self._node_hash = self._content_hash()
         self._pk = pks[self._uuid]
         self._ctime = dt.datetime.now(dt.UTC)
 
@@ -142,6 +165,7 @@ class Node:
         node._description = row.description
         node._attributes = dict(row.attributes)
         node._ctime = row.ctime
+        node._node_hash = row.node_hash
         node._init_loaded()
         return node
 
@@ -167,7 +191,7 @@ class Node:
         )
         if link_type is not None:
             query = query.where(DbLink.link_type == link_type.value)
-        with get_backend().storage.read_session() as session:
+        with read_storage().read_session() as session:
             return [(label, Node._from_row(row)) for label, row in session.execute(query)]
 
     def get_inputs(self, link_type: LinkType | None = None) -> list[Node]:
@@ -196,24 +220,31 @@ def _check_description(description: str, class_name: str) -> str:
     return check_text(description, f"the description of a {class_name}")
 
 
-def load_node(pk_or_uuid: int | str) -> Node:
-    """Load a stored node by pk or uuid.
+def load_node(identifier: int | str) -> Node:
+    """Load a stored node by pk, full uuid or unambiguous uuid prefix.
+
+    No runtime is needed: without one, the default home's database is read
+    (``provenance.reading``). Inside a runtime, a miss is retried once after the provenance
+    actor has committed what it was sent, so that a step that just launched a child finds it.
 
     Raises:
-        NotExistentError: if no node has that pk or uuid.
+        TypeError: for an identifier that is neither an int nor a str.
+        ValueError: for a str that is neither digits nor (a prefix of) a uuid.
+        NotExistentError: if no node matches.
+        AmbiguousIdentifierError: if a prefix matches several nodes (they are listed).
     """
-    if isinstance(pk_or_uuid, bool) or not isinstance(pk_or_uuid, int | str):
-        raise TypeError(f"load_node takes a pk (int) or a uuid (str), not {pk_or_uuid!r}")
-    column = DbNode.id if isinstance(pk_or_uuid, int) else DbNode.uuid
-    with get_backend().storage.read_session() as session:
-        row = session.execute(sa.select(DbNode).where(column == pk_or_uuid)).scalar_one_or_none()
-    if row is None:
-        kind = "pk" if isinstance(pk_or_uuid, int) else "uuid"
-        raise NotExistentError(
-            f"no node with {kind} {pk_or_uuid!r} in the provenance database; "
-            "`workactors process list` shows the stored processes"
-        )
-    return Node._from_row(row)
+    parsed = parse_identifier(identifier)
+    try:
+        return _load_once(parsed)
+    except NotExistentError:
+        if not sync_open_backend():
+            raise
+    return _load_once(parsed)
+
+
+def _load_once(identifier: int | str) -> Node:
+    with read_storage().read_session() as session:
+        return Node._from_row(find_node_row(session, identifier))
 
 
 def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
@@ -225,7 +256,7 @@ def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
     wanted = set(uuids)
     if not wanted:
         return {}
-    with get_backend().storage.read_session() as session:
+    with read_storage().read_session() as session:
         rows = session.execute(sa.select(DbNode).where(DbNode.uuid.in_(wanted))).scalars()
         nodes = {row.uuid: Node._from_row(row) for row in rows}
     missing = wanted - nodes.keys()

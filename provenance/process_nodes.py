@@ -8,10 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from provenance.backend import get_backend
 from provenance.models import DbLog, DbNode
 from provenance.nodes import Node
 from provenance.process_state import ProcessState
+from provenance.reading import read_storage, sync_open_backend
 from provenance.records import AttributeUpdate, LinkType
 from provenance.values import encode_json
 
@@ -39,7 +39,7 @@ class ProcessNode(Node):
     def _state_attributes(self) -> dict[str, Any]:
         if self._pk is None:
             return self._attributes
-        with get_backend().storage.read_session() as session:
+        with read_storage().read_session() as session:
             stored = session.execute(
                 sa.select(DbNode.attributes).where(DbNode.id == self._pk)
             ).scalar_one_or_none()
@@ -127,9 +127,8 @@ class ProcessNode(Node):
         """
         if self._pk is None:
             return []
-        backend = get_backend()
-        backend.sync()
-        with backend.storage.read_session() as session:
+        sync_open_backend()
+        with read_storage().read_session() as session:
             rows = session.execute(
                 sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)
             ).scalars()

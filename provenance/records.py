@@ -36,6 +36,7 @@ class NodeRecord:
     label: str = ""
     description: str = ""
     ctime: dt.datetime | None = None
+    node_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

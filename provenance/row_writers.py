@@ -109,8 +109,9 @@ class SqliteRows:
     """The same statements run on the ``sqlite3`` connection under SQLAlchemy's transaction."""
 
     _INSERT_NODE = (
-        "INSERT INTO db_node (uuid, node_type, label, description, attributes, ctime, mtime) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"
+        "INSERT INTO db_node "
+        "(uuid, node_type, label, description, attributes, ctime, mtime, node_hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
     )
     _INSERT_LINK = "INSERT INTO db_link (input_id, output_id, link_type, label) VALUES (?, ?, ?, ?)"
     _INSERT_LOG = (
@@ -140,6 +141,7 @@ class SqliteRows:
                     json.dumps(row["attributes"]),
                     sqlite_time(row["ctime"]),
                     sqlite_time(row["mtime"]),
+                    row.get("node_hash"),
                 ),
             )
             created[row["uuid"]] = cursor.fetchone()[0]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from actors.cli import daemon, node, process, storage
+from actors.cli import archive, daemon, group, node, process, storage
 from actors.cli.context import CliSettings
 from actors.cli.guard import GuardedGroup
 from actors.cli.web import web_command
@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 app.add_typer(process.app, name="process")
 app.add_typer(node.app, name="node")
+app.add_typer(group.app, name="group")
+app.add_typer(archive.app, name="archive")
 app.add_typer(daemon.app, name="daemon")
 app.add_typer(storage.app, name="storage")
 app.command("web")(web_command)

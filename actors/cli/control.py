@@ -20,6 +20,7 @@ import typer
 
 from actors.cli import jsonout, queries, render
 from actors.cli.context import open_runtime
+from actors.cli.identifiers import resolve_pks
 from actors.control import Action
 from actors.daemon import ControlError, Delivery, Route, request
 from actors.holders import end_orphan
@@ -87,7 +88,7 @@ def selectable(runtime: Runtime, action: Action) -> list[int]:
 
 def run_control(
     ctx: typer.Context,
-    pks: Sequence[int],
+    pks: Sequence[str],
     *,
     every: bool,
     action: Action,
@@ -105,7 +106,11 @@ def run_control(
     if every == bool(pks):
         fail(f"give the pks to {action.value}, or --all (not both)", 2)
     with open_runtime(ctx) as runtime:
-        chosen = list(pks) if pks else selectable(runtime, action)
+        if pks:
+            with runtime.storage.read_session() as session:
+                chosen = resolve_pks(session, pks)
+        else:
+            chosen = selectable(runtime, action)
         outcomes = [control_one(runtime, pk, action, message) for pk in chosen]
         if action is Action.KILL and timeout:
             outcomes = _wait_killed(runtime, outcomes, timeout)

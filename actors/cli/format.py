@@ -73,10 +73,13 @@ def state_style(node: NodeSummary) -> str:
 
 
 def state_label(node: NodeSummary) -> str:
-    """The state name of a process, with ``(paused)`` while it is paused."""
+    """The state name of a process, with ``(paused)`` while it is paused and ``(cached)`` if
+    it reused the results of an earlier run."""
     state = node.state
     if state is None:
         return MISSING
+    if node.cached_from is not None:
+        return f"{state.value} (cached)"
     return f"{state.value} (paused)" if node.paused and not state.is_terminal else state.value
 
 

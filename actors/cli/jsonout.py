@@ -39,6 +39,7 @@ def process_summary(node: NodeSummary) -> JsonObject:
         "process_label": node.process_label,
         "state": state.value if state is not None else None,
         "paused": node.paused,
+        "cached_from": node.cached_from,
         "exit_status": node.exit_status,
         "exit_message": node.exit_message,
         "ctime": iso_time(node.ctime),
@@ -104,6 +105,19 @@ def _link(link: Link) -> JsonObject:
         "pk": link.node.pk,
         "uuid": link.node.uuid,
         "node_type": link.node.node_type,
+    }
+
+
+def node_summary(node: NodeSummary) -> JsonObject:
+    """A node in a listing (``group show --json``)."""
+    return {
+        "pk": node.pk,
+        "uuid": node.uuid,
+        "node_type": node.node_type,
+        "label": node.label,
+        "value": node.value if not node.is_process else None,
+        "process_label": node.process_label if node.is_process else None,
+        "ctime": iso_time(node.ctime),
     }
 
 

@@ -11,9 +11,10 @@ import graphviz
 import typer
 
 from actors.cli import jsonout, queries, render
-from actors.cli.context import fail, read_session
-from actors.cli.guard import MAX_PK
+from actors.cli.context import fail, open_runtime, read_session
+from actors.cli.identifiers import node_argument, resolve_pks
 from actors.cli.options import JsonFlag, NodePksArgument
+from actors.rehash import rehash
 from provenance.errors import NotExistentError
 from provenance.graph import ProvenanceGraph, neighbourhood, to_digraph
 
@@ -26,7 +27,7 @@ app = typer.Typer(
 def show_command(ctx: typer.Context, pks: NodePksArgument, as_json: JsonFlag = False) -> None:
     """Show nodes: type, pk, uuid, label, attributes and their links in and out."""
     with read_session(ctx) as session:
-        details = [queries.node_detail(session, pk) for pk in pks]
+        details = [queries.node_detail(session, pk) for pk in resolve_pks(session, pks)]
     if as_json:
         jsonout.emit(jsonout.one_or_many([jsonout.node_detail(detail) for detail in details]))
         return
@@ -55,12 +56,7 @@ def _merged(graphs: list[ProvenanceGraph]) -> ProvenanceGraph:
 @app.command("graph")
 def graph_command(
     ctx: typer.Context,
-    pks: Annotated[
-        list[int],
-        typer.Argument(
-            metavar="PK...", min=1, max=MAX_PK, help="The pks of the nodes in the middle."
-        ),
-    ],
+    pks: NodePksArgument,
     depth: Annotated[
         int,
         typer.Option(
@@ -78,8 +74,9 @@ def graph_command(
 ) -> None:
     """Draw the provenance graph around nodes: processes as boxes, data as ellipses."""
     with read_session(ctx) as session:
+        chosen = resolve_pks(session, pks)
         try:
-            graph = _merged([neighbourhood(session, pk, depth) for pk in pks])
+            graph = _merged([neighbourhood(session, pk, depth) for pk in chosen])
         except NotExistentError as exc:
             fail(f"{exc}; `workactors process list` shows the stored processes")
     digraph = to_digraph(graph)
@@ -89,7 +86,7 @@ def graph_command(
         else:
             output.write_text(digraph.source, encoding="utf-8")
         return
-    target = output or Path(f"{pks[0]}.{output_format.value}")
+    target = output or Path(f"{chosen[0]}.{output_format.value}")
     try:
         image = digraph.pipe(format=output_format.value, encoding=None)
     except graphviz.ExecutableNotFound:
@@ -102,3 +99,43 @@ def graph_command(
         fail(f"Graphviz could not render the graph: {reason}")
     target.write_bytes(image)
     render.stdout_console().print(f"Wrote {target}")
+
+
+@app.command("rehash")
+def rehash_command(
+    ctx: typer.Context,
+    pks: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PK...]",
+            parser=node_argument,
+            help="The nodes to rehash (pk, uuid or prefix); default every node.",
+        ),
+    ] = None,
+) -> None:
+    """Recompute the content hashes that caching matches on (after a code change, an archive
+    import, or for processes run by the daemon)."""
+    with open_runtime(ctx) as runtime:
+        runtime.backend.sync()
+        with runtime.storage.read_session() as session:
+            chosen = resolve_pks(session, pks) if pks else None
+        with render.stderr_console().status("Rehashing...") as status:
+            done = 0
+
+            def advance(count: int) -> None:
+                nonlocal done
+                done += count
+                status.update(f"Rehashing: {done} nodes")
+
+            counts = rehash(runtime.storage, chosen, advance)
+    render.stdout_console().print(
+        f"Rehashed {counts.data} data nodes and {counts.processes} processes"
+        + (
+            f"; {counts.unhashable} processes have no hash (class not importable here, or "
+            "inputs that are not data)"
+            if counts.unhashable
+            else ""
+        ),
+        markup=False,
+        soft_wrap=True,
+    )

@@ -13,13 +13,15 @@ from actors.cli import jsonout, queries, render, report, watch
 from actors.cli.context import fail, open_runtime, read_session
 from actors.cli.control import run_control
 from actors.cli.guard import MAX_PK
+from actors.cli.identifiers import resolve_pks
+from actors.cli.listing import ProcessFilter, list_processes, state_choice
 from actors.cli.options import JsonFlag, OptionalPksArgument, PkArgument, PksArgument
 from actors.cli.watch import DEFAULT_INTERVAL
 from actors.control import Action
 from actors.daemon.requeue import failed_checkpoints, requeue
 from actors.daemon.status import view
 from actors.runtime import Runtime
-from provenance import ProcessState, WorkactorsError
+from provenance import WorkactorsError
 
 DEFAULT_LIMIT = 50
 
@@ -49,31 +51,80 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
     show_all: Annotated[
         bool, typer.Option("--all", "-a", help="Show every process, ignoring --limit.")
     ] = False,
-    state: Annotated[
-        ProcessState | None,
-        typer.Option("--state", "-s", case_sensitive=False, help="Only processes in this state."),
+    states: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state",
+            "-s",
+            parser=state_choice,
+            help="Only processes in this state (repeat for several; 'paused' too).",
+        ),
     ] = None,
+    past_days: Annotated[
+        int | None,
+        typer.Option(
+            "--past-days",
+            "-p",
+            min=0,
+            max=1_000_000,
+            help="Only processes created in the last N days.",
+        ),
+    ] = None,
+    process_label: Annotated[
+        str | None,
+        typer.Option(
+            "--process-label", "-L", help="Only processes of this label (% is a wildcard)."
+        ),
+    ] = None,
+    process_class: Annotated[
+        str | None,
+        typer.Option(
+            "--process-class", "-C", help="Only processes of this class (pkg.mod.Name, or Name)."
+        ),
+    ] = None,
+    exit_status: Annotated[
+        int | None,
+        typer.Option(
+            "--exit-status",
+            "-E",
+            min=-(2**63),
+            max=2**63 - 1,
+            help="Only processes that ended with this exit status.",
+        ),
+    ] = None,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed", "-X", help="Only processes that finished with a non-zero exit status."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
     live: Annotated[
         bool, typer.Option("--watch", "-w", help="Refresh the list live until Ctrl-C.")
     ] = False,
     interval: IntervalOption = DEFAULT_INTERVAL,
 ) -> None:
-    """List processes, newest last: pk, label, state (paused ones say so), exit status, age."""
-    if live:
-        with open_runtime(ctx) as runtime:
+    """List processes: those still going first, then those that ended, each newest last; pk,
+    label, state (paused ones say so), exit status, age. Filters combine."""
+    where = ProcessFilter(
+        states=tuple(states or ()),
+        past_days=past_days,
+        process_label=process_label,
+        process_class=process_class,
+        exit_status=exit_status,
+        failed=failed,
+    )
+    page_limit = None if show_all else limit
+    with open_runtime(ctx) as runtime:
+        if live:
 
             def snapshot() -> tuple[RenderableType, bool]:
-                with runtime.storage.read_session() as session:
-                    page = queries.list_processes(
-                        session, limit=None if show_all else limit, state=state
-                    )
+                page = list_processes(runtime.storage, limit=page_limit, where=where)
                 return watch.page_view(page, dt.datetime.now(dt.UTC)), False
 
             watch.watch(render.stdout_console(), snapshot, interval=interval)
-        return
-    with read_session(ctx) as session:
-        page = queries.list_processes(session, limit=None if show_all else limit, state=state)
+            return
+        page = list_processes(runtime.storage, limit=page_limit, where=where)
     if as_json:
         jsonout.emit(jsonout.process_list(page))
     else:
@@ -84,7 +135,7 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
 def show_command(ctx: typer.Context, pks: PksArgument, as_json: JsonFlag = False) -> None:
     """Show processes: state, exit status, inputs, outputs, caller, called, exception."""
     with read_session(ctx) as session:
-        details = [queries.process_detail(session, pk) for pk in pks]
+        details = [queries.process_detail(session, pk) for pk in resolve_pks(session, pks)]
     if as_json:
         jsonout.emit(jsonout.one_or_many([jsonout.process_detail(detail) for detail in details]))
         return
@@ -119,7 +170,8 @@ def report_command(
     depth, with the traceback of an excepted process where it ended."""
     with read_session(ctx) as session:
         reports = [
-            report.load_report(session, pk, levelname=levelname, max_depth=max_depth) for pk in pks
+            report.load_report(session, pk, levelname=levelname, max_depth=max_depth)
+            for pk in resolve_pks(session, pks)
         ]
     if as_json:
         jsonout.emit(jsonout.one_or_many([jsonout.process_report(tree) for tree, _ in reports]))
@@ -214,10 +266,12 @@ def watch_command(
     """Watch a process and every process it called, live, until it ends (Ctrl-C leaves)."""
     console = render.stdout_console()
     with open_runtime(ctx) as runtime:
+        with runtime.storage.read_session() as session:
+            [process_pk] = resolve_pks(session, [pk])
 
         def snapshot() -> tuple[RenderableType, bool]:
             with runtime.storage.read_session() as session:
-                tree = queries.call_tree(session, pk)
+                tree = queries.call_tree(session, process_pk)
             return watch.tree_view(tree, dt.datetime.now(dt.UTC)), watch.is_over(tree)
 
         if once:
@@ -247,7 +301,9 @@ def requeue_command(
             else:
                 render.stdout_console().print(render.failed_checkpoints(found))
             return
-        outcomes = [_requeue_one(runtime, pk) for pk in pks or []]
+        with runtime.storage.read_session() as session:
+            chosen = resolve_pks(session, pks or [])
+        outcomes = [_requeue_one(runtime, pk) for pk in chosen]
     if as_json:
         jsonout.emit([{"pk": pk, "ok": ok, "message": text} for pk, ok, text in outcomes])
     else:

@@ -96,6 +96,12 @@ class NodeSummary:
         return bool(self.attributes.get("paused"))
 
     @property
+    def cached_from(self) -> str | None:
+        """The uuid of the run whose results this one reused, if it was a cache hit."""
+        value = self.attributes.get("cached_from")
+        return value if isinstance(value, str) else None
+
+    @property
     def exit_status(self) -> int | None:
         """The exit status, once the process finished."""
         value = self.attributes.get("exit_status")
@@ -179,34 +185,6 @@ def _require_process(node: NodeSummary) -> None:
             f"node {node.pk} is a {node.node_type} node, not a process; "
             f"`workactors node show {node.pk}` shows it"
         )
-
-
-def list_processes(
-    session: Session, *, limit: int | None, state: ProcessState | None = None
-) -> ProcessPage:
-    """The newest ``limit`` process nodes (all if None), returned oldest first.
-
-    One query: the total number of matches rides along as a window count, so that the caller
-    can say how many were left out without a second round trip.
-    """
-    total = sa.func.count().over().label("total")
-    query = (
-        sa.select(DbNode, total)
-        .where(
-            sa.or_(
-                DbNode.node_type == ProcessNode.node_type,
-                DbNode.node_type.startswith(f"{ProcessNode.node_type}."),
-            )
-        )
-        .order_by(DbNode.id.desc())
-    )
-    if state is not None:
-        query = query.where(DbNode.attributes["process_state"].as_string() == state.value)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
-    processes = [NodeSummary.from_row(node) for node, _total in reversed(rows)]
-    return ProcessPage(processes=processes, total=rows[0][1] if rows else 0)
 
 
 def _links(session: Session, pk: int, *, incoming: bool) -> list[Link]:

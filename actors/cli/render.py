@@ -144,6 +144,7 @@ def process_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
             ("state", state_text(node)),
             ("exit status", exit_status_text(node)),
             ("exit message", node.exit_message or Text(MISSING, style="dim")),
+            *([("cached from", node.cached_from)] if node.cached_from else []),
             ("ctime", _time_with_age(node.ctime, now)),
             ("mtime", _time_with_age(node.mtime, now)),
             ("caller", caller),

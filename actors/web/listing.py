@@ -1,6 +1,6 @@
 """The process list of the dashboard: one filtered, paginated query, newest first.
 
-``actors.cli.queries.list_processes`` answers the CLI's "the last N, maybe in one state"; the
+``actors.cli.listing.list_processes`` answers the CLI's "the last N, maybe in one state"; the
 dashboard needs every filter of its form and an offset, so it builds its own statement from the
 same model and returns the same ``NodeSummary`` values.
 

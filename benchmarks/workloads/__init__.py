@@ -15,6 +15,7 @@ from benchmarks.workloads import (
     daemon,
     primitives,
     process_plain,
+    query,
     restart,
     web_list,
     workchains,
@@ -41,6 +42,7 @@ WORKLOADS: tuple[Workload, ...] = _interleaved(
     daemon.WORKLOADS,
     (cold_start.WORKLOAD,),
     (web_list.WORKLOAD,),
+    query.WORKLOADS,
     aiida_core.WORKLOADS,
 )
 

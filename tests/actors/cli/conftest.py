@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -13,7 +14,7 @@ from typer.testing import CliRunner, Result
 from actors import Process, ProcessSpec, Runtime, workfunction
 from actors.cli import app
 from actors.daemon import stop_daemon
-from provenance import Int, Node, ProcessNode
+from provenance import Int, Node, ProcessNode, Str
 from provenance.storage import sqlite_url
 
 #: Fixed terminal width and no colour, whatever the environment running the tests says; the
@@ -163,3 +164,17 @@ def daemon_home(home: Path) -> Iterator[Path]:
     """A home whose daemon, if the test starts one, is stopped after it."""
     yield home
     stop_daemon(home, timeout=60.0)
+
+
+def launch_waiting(runtime: Runtime, names: list[str]) -> list[tuple[Process, Future[Any]]]:
+    """Launch one ``AwaitsGated`` per gate name and return once each waits, passivated."""
+    from tests.actors.events import Events
+    from tests.actors.workchains import AwaitsGated
+
+    events = Events()
+    runtime.add_listener(events)
+    launched = [runtime.launch(AwaitsGated, {"gate": Str(name)}) for name in names]
+    for process, _done in launched:
+        assert process.pid is not None
+        events.wait_for(process.pid, "passivated")
+    return launched

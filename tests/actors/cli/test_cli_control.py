@@ -7,11 +7,9 @@ import uuid
 from pathlib import Path
 
 from actors import ProcessState, Runtime
-from provenance import Str
-from tests.actors.cli.conftest import Cli
+from tests.actors.cli.conftest import Cli, launch_waiting
 from tests.actors.daemon.helpers import wait_for
-from tests.actors.events import Events
-from tests.actors.workchains import AwaitsGated, gate
+from tests.actors.workchains import gate
 
 TIMEOUT = 60.0
 
@@ -21,12 +19,8 @@ def test_several_pks_are_paused_played_and_killed_with_one_outcome_each(
 ) -> None:
     names = [f"gate-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     with Runtime(tmp_path / "live") as runtime:
-        events = Events()
-        runtime.add_listener(events)
-        launched = [runtime.launch(AwaitsGated, {"gate": Str(name)}) for name in names]
+        launched = launch_waiting(runtime, names)
         pids = [process.pid for process, _done in launched]
-        for pid in pids:
-            events.wait_for(pid, "passivated")
         home = runtime.home
         try:
             paused = cli("process", "pause", *map(str, pids), "--json", home=home)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import event
 
 from actors.cli.format import humanise_age, state_style
-from actors.cli.queries import NodeSummary, list_processes
+from actors.cli.listing import list_processes
+from actors.cli.queries import NodeSummary
 from provenance import ProcessState, Storage
 from provenance.storage import sqlite_url
 
@@ -28,9 +29,8 @@ def test_process_list_reads_every_process_in_one_query(populated_home: Populated
 
     event.listen(storage.read_engine, "before_cursor_execute", count)
     try:
-        with storage.read_session() as session:
-            page = list_processes(session, limit=None)
-            states = [process.state for process in page.processes]
+        page = list_processes(storage, limit=None)
+        states = [process.state for process in page.processes]
     finally:
         storage.dispose()
 

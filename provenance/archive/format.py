@@ -1,0 +1,180 @@
+"""The workactors archive format, version 1: what is in the zip, and each record checked.
+
+An archive is a zip file holding exactly these members, at its top level:
+
+``metadata.json``
+    ``{"format": "workactors-archive", "version": 1, "created": ISO time, "workactors": version,
+    "counts": {"nodes": n, "links": n, "logs": n, "groups": n},
+    "sha256": {member name: hex digest of the member}}``.
+``nodes.jsonl``
+    one JSON object a line: ``uuid``, ``node_type``, ``label``, ``description``, ``attributes``
+    (JSON object), ``ctime`` and ``mtime`` (ISO 8601 with offset), ``hash`` (the content hash
+    caching matches on, 64 hex digits, or null).
+``links.jsonl``
+    ``input`` and ``output`` (node uuids), ``type`` (``input``, ``create``, ``return``,
+    ``call``), ``label``.
+``logs.jsonl``
+    ``node`` (uuid), ``time``, ``levelname``, ``loggername``, ``message``, ``metadata``.
+``groups.jsonl``
+    ``uuid``, ``label``, ``type_string``, ``description``, ``time``, ``nodes`` (member uuids).
+
+Every link, log and group member names a node of the archive (an archive is closed); nodes are
+identified by uuid, never by pk, so that an archive imports into any database. A reader refuses
+another ``format``, a ``version`` it does not know, other members, a member whose digest does
+not match (truncated or edited), and records that do not fit the rules above.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from provenance.errors import ArchiveError, InvalidValueError
+from provenance.records import LinkType
+from provenance.values import check_json, check_label, check_text
+
+FORMAT_NAME = "workactors-archive"
+FORMAT_VERSION = 1
+METADATA = "metadata.json"
+NODES, LINKS, LOGS, GROUPS = "nodes.jsonl", "links.jsonl", "logs.jsonl", "groups.jsonl"
+RECORD_MEMBERS = (NODES, LINKS, LOGS, GROUPS)
+MEMBERS = (METADATA, *RECORD_MEMBERS)
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_LINK_TYPES = {link_type.value for link_type in LinkType}
+
+
+def iso(moment: dt.datetime) -> str:
+    """A stored time as ISO 8601 in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+class RecordChecker:
+    """Checks records of one member; errors name the member and the line."""
+
+    def __init__(self, member: str) -> None:
+        self.member = member
+        self.line = 0
+
+    def fail(self, problem: str) -> ArchiveError:
+        """The error for a problem on the current line."""
+        return ArchiveError(f"{self.member} line {self.line}: {problem}; the archive is invalid")
+
+    def mapping(self, record: Any, keys: tuple[str, ...]) -> Mapping[str, Any]:
+        """``record`` if it is an object with exactly ``keys``."""
+        if not isinstance(record, dict):
+            raise self.fail(f"expected a JSON object, found {type(record).__name__}")
+        if set(record) != set(keys):
+            raise self.fail(
+                f"expected the keys {', '.join(keys)}, found {', '.join(sorted(record))}"
+            )
+        return record
+
+    def uuid(self, value: Any, what: str) -> str:
+        """A lowercase uuid."""
+        if not isinstance(value, str) or not _UUID.match(value):
+            raise self.fail(f"{what} {value!r} is not a uuid")
+        return value
+
+    def text(self, value: Any, what: str, *, label: bool = False) -> str:
+        """Text the database stores (a label fits its column)."""
+        if not isinstance(value, str):
+            raise self.fail(f"{what} is not a str")
+        try:
+            return check_label(value, what) if label else check_text(value, what)
+        except InvalidValueError as exc:
+            raise self.fail(str(exc)) from None
+
+    def json_object(self, value: Any, what: str) -> dict[str, Any]:
+        """A JSON object whose values the database stores."""
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} is not a JSON object")
+        try:
+            check_json(value, what)
+        except (InvalidValueError, TypeError) as exc:
+            raise self.fail(str(exc)) from None
+        return value
+
+    def time(self, value: Any, what: str) -> dt.datetime:
+        """An ISO 8601 time with an offset."""
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"{what} {value!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise self.fail(f"{what} {value!r} has no UTC offset")
+        return moment
+
+    def node(self, record: Any) -> dict[str, Any]:
+        """A node record, its times parsed."""
+        fields = self.mapping(
+            record,
+            ("uuid", "node_type", "label", "description", "attributes", "ctime", "mtime", "hash"),
+        )
+        node_hash = fields["hash"]
+        if node_hash is not None and (not isinstance(node_hash, str) or not _HASH.match(node_hash)):
+            raise self.fail(f"hash {node_hash!r} is neither null nor 64 hexadecimal digits")
+        return {
+            "uuid": self.uuid(fields["uuid"], "uuid"),
+            "node_type": self.text(fields["node_type"], "node_type", label=True),
+            "label": self.text(fields["label"], "label", label=True),
+            "description": self.text(fields["description"], "description"),
+            "attributes": self.json_object(fields["attributes"], "attributes"),
+            "ctime": self.time(fields["ctime"], "ctime"),
+            "mtime": self.time(fields["mtime"], "mtime"),
+            "node_hash": node_hash,
+        }
+
+    def link(self, record: Any) -> dict[str, Any]:
+        """A link record."""
+        fields = self.mapping(record, ("input", "output", "type", "label"))
+        if fields["type"] not in _LINK_TYPES:
+            raise self.fail(f"link type {fields['type']!r} is not one of {sorted(_LINK_TYPES)}")
+        return {
+            "input": self.uuid(fields["input"], "input"),
+            "output": self.uuid(fields["output"], "output"),
+            "type": fields["type"],
+            "label": self.text(fields["label"], "label", label=True),
+        }
+
+    def log(self, record: Any) -> dict[str, Any]:
+        """A log record, its time parsed."""
+        fields = self.mapping(
+            record, ("node", "time", "levelname", "loggername", "message", "metadata")
+        )
+        levelname = self.text(fields["levelname"], "levelname")
+        if len(levelname) > 50:  # the column's width
+            raise self.fail("levelname has more than 50 characters")
+        return {
+            "node": self.uuid(fields["node"], "node"),
+            "time": self.time(fields["time"], "time"),
+            "levelname": levelname,
+            "loggername": self.text(fields["loggername"], "loggername", label=True),
+            "message": self.text(fields["message"], "message"),
+            "metadata": self.json_object(fields["metadata"], "metadata"),
+        }
+
+    def group(self, record: Any) -> dict[str, Any]:
+        """A group record, its time parsed."""
+        fields = self.mapping(
+            record, ("uuid", "label", "type_string", "description", "time", "nodes")
+        )
+        members = fields["nodes"]
+        if not isinstance(members, list):
+            raise self.fail("nodes is not a list of uuids")
+        label = self.text(fields["label"], "label", label=True)
+        if not label:
+            raise self.fail("a group label is empty")
+        return {
+            "uuid": self.uuid(fields["uuid"], "uuid"),
+            "label": label,
+            "type_string": self.text(fields["type_string"], "type_string", label=True),
+            "description": self.text(fields["description"], "description"),
+            "time": self.time(fields["time"], "time"),
+            "nodes": [self.uuid(member, "a member") for member in members],
+        }

@@ -1,0 +1,257 @@
+"""Caching: hits reuse finished runs; changed inputs or code, failures and opt-outs run again."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from actors import (
+    ExitCode,
+    Process,
+    ProcessSpec,
+    Runtime,
+    ToContext,
+    WorkChain,
+    WorkChainSpec,
+    disable_caching,
+    enable_caching,
+    workfunction,
+)
+from actors.caching import CACHING_ENV, caching_enabled
+from actors.rehash import rehash
+from provenance import Dict, Int, LinkType, ProcessNode, ProcessState, QueryBuilder
+
+CALLS: list[int] = []
+
+
+@workfunction
+def triple(x: Int) -> Int:
+    """Three times x; notes that it ran."""
+    CALLS.append(x.value)
+    return Int(3 * x.value)
+
+
+@workfunction
+def passthrough(x: Int) -> Int:
+    """Returns its input: a RETURN link, not a created output."""
+    CALLS.append(x.value)
+    return x
+
+
+@workfunction
+def explode(x: Int) -> Int:
+    """Fails."""
+    CALLS.append(x.value)
+    raise ValueError("boom")
+
+
+class Refuses(Process):
+    """Finishes with exit status 300."""
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """One input, one exit code."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.exit_code(300, "ERROR_NO", "refused")
+
+    def run(self) -> ExitCode:
+        """Refuse, noting that it ran."""
+        CALLS.append(self.inputs.x.value)
+        return self.exit_codes.ERROR_NO
+
+
+class Uncacheable(Process):
+    """Opts out of caching."""
+
+    CACHEABLE: ClassVar[bool] = False
+
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        """One input, one output."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.output("y", valid_type=Dict)
+
+    def run(self) -> None:
+        """Wrap x, noting that it ran."""
+        CALLS.append(self.inputs.x.value)
+        self.out("y", Dict({"x": self.inputs.x.value}))
+
+
+class Chain(WorkChain):
+    """Submits ``triple`` through ``self.submit``: a cache hit must satisfy its barrier."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        """x in, y out."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.output("y", valid_type=Int)
+        spec.outline(cls.launch, cls.collect)
+
+    def launch(self) -> ToContext:
+        """Submit the child."""
+        return ToContext(child=self.submit(triple, self.inputs.x))
+
+    def collect(self) -> None:
+        """Forward the child's result."""
+        self.out("y", self.ctx.child.get_outputs_dict()["_return"])
+
+
+@pytest.fixture(autouse=True)
+def _calls() -> Iterator[None]:
+    CALLS.clear()
+    yield
+    CALLS.clear()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def rt(request: pytest.FixtureRequest) -> Runtime:
+    """A runtime on each backend."""
+    runtime: Runtime = request.getfixturevalue(
+        "runtime" if request.param == "sqlite" else "pg_runtime"
+    )
+    return runtime
+
+
+def test_a_hit_stores_a_finished_clone_without_running(rt: Runtime) -> None:
+    first, source = triple.run_get_node(Int(4))
+    with enable_caching():
+        second, cached = triple.run_get_node(Int(4))
+    assert CALLS == [4]
+    assert second.value == first.value == 12
+    assert second.uuid != first.uuid
+    assert second.pk is not None
+    assert cached.cached_from == source.uuid
+    assert source.cached_from is None
+    assert cached.process_state is ProcessState.FINISHED
+    assert cached.exit_status == 0
+    assert cached.node_hash == source.node_hash is not None
+    assert [node.uuid for node in cached.get_inputs(LinkType.INPUT)] != []
+    assert cached.get_outputs_dict(LinkType.CREATE)["_return"].uuid == second.uuid
+    found = QueryBuilder().append(ProcessNode, filters={"attributes.cached_from": source.uuid})
+    assert found.all(flat=True)[0].uuid == cached.uuid
+
+
+def test_a_returned_output_is_linked_again_not_cloned(rt: Runtime) -> None:
+    value = Int(7).store()
+    passthrough(value)
+    with enable_caching():
+        again, node = passthrough.run_get_node(value)
+    assert CALLS == [7]
+    assert again.uuid == value.uuid
+    assert node.get_outputs_dict(LinkType.RETURN)["_return"].uuid == value.uuid
+
+
+def test_a_changed_input_misses(rt: Runtime) -> None:
+    triple(Int(1))
+    with enable_caching():
+        _result, node = triple.run_get_node(Int(2))
+    assert CALLS == [1, 2]
+    assert node.cached_from is None
+
+
+def test_failed_killed_and_excepted_runs_are_never_sources(rt: Runtime) -> None:
+    rt.run(Refuses, x=Int(5))
+    with pytest.raises(ValueError, match="boom"):
+        explode(Int(6))
+    with enable_caching():
+        _out, refused = rt.run_get_node(Refuses, x=Int(5))
+        with pytest.raises(ValueError, match="boom"):
+            explode(Int(6))
+    assert CALLS == [5, 6, 5, 6]
+    assert isinstance(refused, ProcessNode)
+    assert refused.cached_from is None
+
+
+def test_a_class_that_opts_out_always_runs(rt: Runtime) -> None:
+    rt.run(Uncacheable, x=Int(1))
+    with enable_caching():
+        rt.run(Uncacheable, x=Int(1))
+    assert CALLS == [1, 1]
+    assert not caching_enabled(Uncacheable, True)
+
+
+def test_identifiers_runtime_setting_environment_and_disable(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = triple.process_class.class_path()
+    with Runtime(home, caching=[path]) as runtime:
+        triple(Int(3))
+        assert runtime.run_get_node(triple, Int(3))[1].cached_from is not None
+        with disable_caching(path):
+            assert runtime.run_get_node(triple, Int(3))[1].cached_from is None
+    assert CALLS == [3, 3]
+    assert caching_enabled(triple.process_class, "tests.actors.*")
+    assert not caching_enabled(triple.process_class, "elsewhere.*")
+    with enable_caching("elsewhere.*"):
+        assert not caching_enabled(triple.process_class)
+    monkeypatch.setenv(CACHING_ENV, "all")
+    assert caching_enabled(triple.process_class)
+    monkeypatch.setenv(CACHING_ENV, "elsewhere.Cls, tests.actors.test_caching.*")
+    assert caching_enabled(triple.process_class)
+    monkeypatch.setenv(CACHING_ENV, "0")
+    assert not caching_enabled(triple.process_class)
+
+
+def test_a_cached_child_of_a_work_chain_satisfies_its_barrier(rt: Runtime) -> None:
+    triple(Int(2))
+    with enable_caching(triple.process_class.class_path()):
+        outputs, chain = rt.run_get_node(Chain, x=Int(2))
+    assert outputs["y"].value == 6
+    assert CALLS == [2]
+    assert isinstance(chain, ProcessNode)
+    [child] = chain.called
+    assert child.cached_from is not None
+
+
+MODULE_SOURCE = """
+from actors import workfunction
+from provenance import Int
+
+
+@workfunction
+def scale(x):
+    return Int(x.value * {factor})
+"""
+
+
+def _write_module(folder: Path, factor: str) -> Any:
+    (folder / "cache_source_module.py").write_text(
+        textwrap.dedent(MODULE_SOURCE.format(factor=factor))
+    )
+    importlib.invalidate_caches()
+    if "cache_source_module" in sys.modules:
+        return importlib.reload(sys.modules["cache_source_module"])
+    return importlib.import_module("cache_source_module")
+
+
+def test_changed_source_code_misses_and_rehash_follows_the_code(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = _write_module(tmp_path, "2")
+        assert module.scale(Int(5)).value == 10
+        with enable_caching():
+            assert module.scale.run_get_node(Int(5))[1].cached_from is not None
+            module = _write_module(tmp_path, "2000")
+            changed, node = module.scale.run_get_node(Int(5))
+        assert changed.value == 10000
+        assert node.cached_from is None
+        runtime.backend.sync()
+        before = {n.uuid: n.node_hash for n in QueryBuilder().append(ProcessNode).all(flat=True)}
+        counts = rehash(runtime.storage)
+        assert (counts.processes, counts.unhashable) == (3, 0)
+        after = {n.uuid: n.node_hash for n in QueryBuilder().append(ProcessNode).all(flat=True)}
+        assert after == before, "a rehash describes the code that ran, not today's"
+        assert len(set(after.values())) == 2
+    finally:
+        sys.modules.pop("cache_source_module", None)

@@ -1,0 +1,161 @@
+"""``load_node`` by pk, uuid or uuid prefix, with or without a runtime open."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from actors import Runtime, ToContext, WorkChain, WorkChainSpec
+from actors.runtimes import open_runtime
+from actors.test_utils import DummyProcess
+from provenance import (
+    AmbiguousIdentifierError,
+    Int,
+    NotExistentError,
+    ProcessNode,
+    QueryBuilder,
+    load_node,
+)
+from provenance.models import DbNode
+from provenance.reading import close_readers
+
+
+@pytest.fixture(autouse=True)
+def _close_readers() -> Iterator[None]:
+    yield
+    close_readers()
+
+
+def _stored_in(home: Path, *values: int) -> list[Int]:
+    with Runtime(home) as rt:
+        nodes = [Int(value).store() for value in values]
+        assert rt.storage is not None
+    return nodes
+
+
+def test_a_node_is_found_by_pk_uuid_prefix_and_digits(runtime: Runtime) -> None:
+    node = Int(7).store()
+    assert node.pk is not None
+    for identifier in (node.pk, str(node.pk), node.uuid, node.uuid[:8], node.uuid.upper()[:13]):
+        assert load_node(identifier).uuid == node.uuid
+
+
+def test_an_ambiguous_prefix_lists_the_candidates(runtime: Runtime) -> None:
+    twins = ("abcd0000-0000-4000-8000-000000000001", "abcd1111-0000-4000-8000-000000000002")
+    nodes = [Int(1).store(), Int(2).store()]
+    runtime.backend.sync()
+    with runtime.storage.write_engine.begin() as connection:
+        for twin, node in zip(twins, nodes, strict=True):
+            connection.execute(sa.update(DbNode).where(DbNode.id == node.pk).values(uuid=twin))
+    with pytest.raises(AmbiguousIdentifierError, match="matches several nodes") as raised:
+        load_node("abcd")
+    for twin, node in zip(twins, nodes, strict=True):
+        assert f"{twin} (pk {node.pk}, data.int)" in str(raised.value)
+    assert "give more characters" in str(raised.value)
+    assert load_node("abcd1").pk == nodes[1].pk
+
+
+@pytest.mark.parametrize(
+    ("identifier", "error", "message"),
+    [
+        ("ffffffff-ffff", NotExistentError, "no node with uuid prefix 'ffffffff-ffff'"),
+        ("00000000-0000-4000-8000-000000000000", NotExistentError, "no node with uuid '0000"),
+        (424242, NotExistentError, "no node with pk 424242"),
+        ("xyz", ValueError, "neither a pk"),
+        (2.5, TypeError, "takes a pk"),
+        (True, TypeError, "takes a pk"),
+    ],
+)
+def test_bad_identifiers_are_clear_errors(
+    runtime: Runtime, identifier: object, error: type[Exception], message: str
+) -> None:
+    Int(1).store()
+    with pytest.raises(error, match=message):
+        load_node(identifier)  # type: ignore[arg-type]
+
+
+def test_load_node_reads_the_default_home_without_a_runtime(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [node] = _stored_in(home, 41)
+    monkeypatch.setenv("WORKACTORS_HOME", str(home))
+    assert open_runtime() is None
+    loaded = load_node(node.uuid[:10])
+    assert isinstance(loaded, Int)
+    assert loaded.value == 41
+    assert QueryBuilder().append(Int, filters={"attributes.value": 41}).count() == 1
+    assert open_runtime() is None, "reading must not start a runtime"
+
+
+def test_load_node_without_a_database_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORKACTORS_HOME", str(tmp_path / "empty"))
+    with pytest.raises(NotExistentError, match="there is no workactors database at"):
+        load_node(1)
+    assert not (tmp_path / "empty").exists()
+
+
+def test_a_fresh_interpreter_loads_a_node_importing_provenance_only(home: Path) -> None:
+    [node] = _stored_in(home, 42)
+    script = (
+        "import sys\n"
+        "from provenance import load_node\n"
+        f"print(load_node({node.uuid[:8]!r}).value)\n"
+        "assert 'actors' not in sys.modules\n"
+    )
+    env = {**os.environ, "WORKACTORS_HOME": str(home)}
+    env.pop("WORKACTORS_DATABASE_URL", None)
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "42"
+
+
+class LoadsItsChild(WorkChain):
+    """Submits a child, then loads it by pk in the same step: read-your-writes."""
+
+    loaded: ClassVar[list[ProcessNode]] = []
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        """Two steps."""
+        super().define(spec)
+        spec.outline(cls.launch, cls.check)
+
+    def launch(self) -> ToContext:
+        """Submit and read back at once."""
+        child = self.submit(DummyProcess)
+        assert child.pk is not None
+        found = load_node(child.pk)
+        assert isinstance(found, ProcessNode)
+        LoadsItsChild.loaded.append(found)
+        return ToContext(child=child)
+
+    def check(self) -> None:
+        """Nothing to do."""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_step_loads_the_child_it_just_submitted(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    rt: Runtime = request.getfixturevalue("runtime" if backend == "sqlite" else "pg_runtime")
+    LoadsItsChild.loaded.clear()
+    _result, node = rt.run_get_node(LoadsItsChild)
+    assert isinstance(node, ProcessNode)
+    [loaded] = LoadsItsChild.loaded
+    assert [called.uuid for called in node.called] == [loaded.uuid]
