@@ -15,6 +15,7 @@ from actors import (
     Runtime,
     SpecError,
     WorkChain,
+    enable_caching,
     workfunction,
 )
 from actors.workchain import WorkChainSpec
@@ -267,3 +268,15 @@ def test_a_queued_process_keeps_its_metadata(home: Path) -> None:
         node = runtime.submit(Relax, scf={"x": 1}, metadata={"description": "for the daemon"})
 
         assert load_node(node.pk).description == "for the daemon"
+
+
+def test_namespaced_inputs_are_hashed_so_an_equal_run_is_a_cache_hit(runtime: Runtime) -> None:
+    _, source = runtime.run_get_node(Relax, scf={"x": Int(3), "shift": Int(1)})
+    with enable_caching():
+        result, cached = runtime.run_get_node(Relax, scf={"x": Int(3), "shift": Int(1)})
+        _, other = runtime.run_get_node(Relax, scf={"x": Int(3), "shift": Int(2)})
+
+    assert source.node_hash is not None
+    assert load_node(cached.pk).cached_from == source.uuid
+    assert result["total"].value == 4
+    assert load_node(other.pk).cached_from is None
