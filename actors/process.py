@@ -199,9 +199,10 @@ class Process:
             InputValidationError: naming every input that does not fit.
         """
         spec = type(self).spec()
-        given = dict(inputs or {})
+        given = dict(inputs) if inputs else {}
         metadata = launch_metadata(given.pop(METADATA_KEY, None), self.process_label())
-        self._inputs = frozen(spec.validate_inputs(given, owner=self.process_label()))
+        # Namespaces come back frozen already.
+        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=self.process_label()))
         self._outputs: dict[str, Data] = {}
         self._node = self.create_db_record()
         for field_name, value in metadata.items():
@@ -483,7 +484,8 @@ class Process:
 
     def _result(self) -> Any:
         """What a blocking ``run`` returns: the outputs, namespaces as nested dicts."""
-        return nest(self._outputs, ".")
+        outputs = self._outputs
+        return nest(outputs, ".") if any("." in name for name in outputs) else dict(outputs)
 
     def _launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
         """Writes that store the new process: its inputs, its node, its links."""
