@@ -19,7 +19,7 @@ from actors import (
     workfunction,
 )
 from actors.workchain import WorkChainSpec
-from provenance import Dict, Int, LinkType, List, Str, load_node, to_node
+from provenance import Dict, Int, LinkType, List, ProcessNode, QueryBuilder, Str, load_node, to_node
 from tests.actors.toolkit_processes import Relax, Wraps
 
 
@@ -280,3 +280,13 @@ def test_namespaced_inputs_are_hashed_so_an_equal_run_is_a_cache_hit(runtime: Ru
     assert load_node(cached.pk).cached_from == source.uuid
     assert result["total"].value == 4
     assert load_node(other.pk).cached_from is None
+
+
+def test_launch_labels_are_queryable(runtime: Runtime) -> None:
+    _, node = runtime.run_get_node(Relax, scf={"x": 1}, metadata={"label": "find me"})
+    runtime.run(Relax, scf={"x": 2}, metadata={"label": "not me"})
+
+    with runtime.bound():
+        found = QueryBuilder().append(ProcessNode, filters={"label": "find me"}).all(flat=True)
+
+    assert [match.pk for match in found] == [node.pk]
