@@ -10,6 +10,7 @@ import typer
 from rich.console import RenderableType
 
 from actors.cli import jsonout, queries, render, report, watch
+from actors.cli.checkpoints import checkpoint_of
 from actors.cli.context import fail, open_runtime, read_session
 from actors.cli.control import run_control
 from actors.cli.guard import MAX_PK
@@ -133,14 +134,23 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
 
 @app.command("show")
 def show_command(ctx: typer.Context, pks: PksArgument, as_json: JsonFlag = False) -> None:
-    """Show processes: state, exit status, inputs, outputs, caller, called, exception."""
-    with read_session(ctx) as session:
+    """Show processes: state, exit status, inputs, outputs, caller, called, exception, and what
+    their checkpoint says (read without loading it)."""
+    with open_runtime(ctx) as runtime, runtime.storage.read_session() as session:
         details = [queries.process_detail(session, pk) for pk in resolve_pks(session, pks)]
+        saved = [checkpoint_of(runtime.home, detail.node.pk) for detail in details]
     if as_json:
-        jsonout.emit(jsonout.one_or_many([jsonout.process_detail(detail) for detail in details]))
+        documents = [
+            {**jsonout.process_detail(detail), "checkpoint": view.as_dict() if view else None}
+            for detail, view in zip(details, saved, strict=True)
+        ]
+        jsonout.emit(jsonout.one_or_many(documents))
         return
     now = dt.datetime.now(dt.UTC)
-    views = [render.process_detail(detail, now) for detail in details]
+    views = [
+        render.process_detail(detail, now, checkpoint=view)
+        for detail, view in zip(details, saved, strict=True)
+    ]
     render.stdout_console().print(render.separated(views))
 
 

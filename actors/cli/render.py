@@ -15,6 +15,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from actors.cli.checkpoints import CheckpointView, summary
 from actors.cli.format import (
     LEVEL_STYLES,
     MISSING,
@@ -125,8 +126,11 @@ def _process_table(processes: list[NodeSummary]) -> RenderableType:
     return table
 
 
-def process_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
-    """``process show``: the node's fields, its data in and out, its caller and callees."""
+def process_detail(
+    detail: NodeDetail, now: dt.datetime, *, checkpoint: CheckpointView | None = None
+) -> RenderableType:
+    """``process show``: the node's fields, its checkpoint, its data in and out, its caller
+    and callees."""
     node = detail.node
     callers = [link.node for link in detail.incoming_of(LinkType.CALL)]
     caller: Text = (
@@ -148,6 +152,7 @@ def process_detail(detail: NodeDetail, now: dt.datetime) -> RenderableType:
             ("ctime", _time_with_age(node.ctime, now)),
             ("mtime", _time_with_age(node.mtime, now)),
             ("caller", caller),
+            ("checkpoint", summary(checkpoint, now) if checkpoint else Text(MISSING, style="dim")),
         ]
     )
     parts: list[RenderableType] = [
