@@ -22,8 +22,9 @@ from actors.knowledge import DefaultKnowledgeProvider
 from actors.launch import queue_up, run, run_async, run_get_node, submit
 from actors.outline import if_, return_, while_
 from actors.process import Process
+from actors.restart import BaseRestartWorkChain, ProcessHandlerReport, process_handler
 from actors.runtime import Runtime, get_runtime
-from actors.spec import ExitCode, ProcessSpec
+from actors.spec import ExitCode, InputNamespace, ProcessSpec
 from actors.stack import ProcessStack
 from actors.states import TRANSITIONS
 from actors.utils import get_or_create_output_group, load_class
@@ -35,6 +36,7 @@ from provenance.process_state import ProcessState
 __all__ = [
     "TRANSITIONS",
     "ActorError",
+    "BaseRestartWorkChain",
     "Checkpointed",
     "ClassLoadError",
     "Context",
@@ -43,11 +45,13 @@ __all__ = [
     "DefaultKnowledgeProvider",
     "Ephemeral",
     "ExitCode",
+    "InputNamespace",
     "InputValidationError",
     "Interstep",
     "OutputValidationError",
     "Outputs",
     "Process",
+    "ProcessHandlerReport",
     "ProcessKilledError",
     "ProcessSpec",
     "ProcessStack",
@@ -70,6 +74,7 @@ __all__ = [
     "get_runtime",
     "if_",
     "load_class",
+    "process_handler",
     "queue_up",
     "return_",
     "run",

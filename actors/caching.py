@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
+from actors.nested import leaves, link_label
 from actors.reattach import CALL_KEY
 from provenance import Data, Node, ProcessNode, ProcessState
 from provenance.hashing import process_hash, source_hash
@@ -247,7 +248,9 @@ def launch_cached(
     if code is not None:
         # Kept with the run: a rehash then describes the code that ran, not today's.
         node.set_process_attributes(**{SOURCE_HASH: code})
-    node._node_hash = hash_of(process_class, process._inputs, code)
+    # By link label, as the inputs are stored (a namespaced input is one label, ``a__b``).
+    inputs = {link_label(path): value for path, value in leaves(process._inputs)}
+    node._node_hash = hash_of(process_class, inputs, code)
     if node._node_hash is None or not caching_enabled(process_class, runtime.caching):
         return None
     source = find_source(runtime, node.node_type, node._node_hash)

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from actors import expose
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
-from actors.errors import SpecError
-from actors.spec import ExitCode, ProcessSpec, check_exit_code
+from actors.errors import InputValidationError, SpecError
+from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
+from actors.retry import run_with_retry
+from actors.spec import METADATA_FIELDS, METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
 from actors.states import StateMachine
 from provenance.data import Data
 from provenance.nodes import Node, load_nodes
@@ -72,15 +75,21 @@ OVERRIDABLE = frozenset(
     {
         "CACHEABLE",
         "SaveKeys",
+        "_process_class",
         "define",
+        "inspect_process",
         "load_instance_state",
         "node_class",
         "on_except",
         "on_finish",
         "on_kill",
         "process_label",
+        "results",
         "run",
+        "run_process",
         "save_instance_state",
+        "setup",
+        "should_run_process",
         "spec_class",
     }
 )
@@ -113,6 +122,21 @@ class Process:
                 f"{cls.__mro__[1].__name__} uses itself; rename "
                 f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
             )
+        cls._check_definition()
+
+    @classmethod
+    def _check_definition(cls) -> None:
+        """Build the spec now, so a bad definition (a namespace clash, a port exposed twice)
+        fails where the class is written. A ``define`` that needs a name defined later in its
+        module (a child class) is built on first use instead."""
+        try:
+            Process.spec.__func__(cls)  # type: ignore[attr-defined]
+        except SpecError as exc:
+            if cls.__qualname__ in str(exc):
+                raise
+            raise SpecError(f"{cls.__qualname__}: {exc}") from exc
+        except Exception:
+            return
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
     #: False keeps this class out of caching (``actors.caching``): it always runs.
@@ -129,6 +153,7 @@ class Process:
         OUTPUTS = "outputs"
         STATE = "state"
         STEP_INDEX = "step_index"
+        RETRY_ATTEMPTS = "retry_attempts"
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -140,6 +165,7 @@ class Process:
         spec = cls.__dict__.get("_sealed_spec")
         if spec is None:
             spec = cls.spec_class()
+            spec.owner = cls.__qualname__
             cls.define(spec)
             spec.sealed = True
             cls._sealed_spec = spec  # type: ignore[attr-defined]
@@ -173,11 +199,14 @@ class Process:
             InputValidationError: naming every input that does not fit.
         """
         spec = type(self).spec()
-        self._inputs = FrozenAttributeDict(
-            spec.validate_inputs(dict(inputs or {}), owner=self.process_label())
-        )
+        given = dict(inputs) if inputs else {}
+        metadata = launch_metadata(given.pop(METADATA_KEY, None), self.process_label())
+        # Namespaces come back frozen already.
+        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=self.process_label()))
         self._outputs: dict[str, Data] = {}
         self._node = self.create_db_record()
+        for field_name, value in metadata.items():
+            setattr(self._node, field_name, value)
         self._machine = StateMachine()
         self._runtime: Runtime | None = None
         #: The pids from the outermost caller down to this process, set by its actor.
@@ -221,6 +250,11 @@ class Process:
         return self._machine.state
 
     @property
+    def attempt(self) -> int:
+        """Which attempt of ``run`` this is: 1, unless ``spec.retry`` ran it again."""
+        return self._retry_attempts + 1
+
+    @property
     def exit_codes(self) -> AttributeDict:
         """The exit codes of the spec, by label."""
         return type(self).spec().exit_codes
@@ -242,8 +276,42 @@ class Process:
         Raises:
             OutputValidationError: if the spec has no such output or the type is wrong.
         """
+        if isinstance(value, Mapping):
+            self.out_many({name: value})
+            return
         type(self).spec().validate_output(name, value, owner=self.process_label())
         self._outputs[name] = value
+
+    def out_many(self, outputs: Mapping[str, Any]) -> None:
+        """Emit every output of ``outputs``; nested dicts are output namespaces.
+
+        Raises:
+            OutputValidationError: as ``out``, for the first output that does not fit.
+        """
+        for path, value in leaves(outputs):
+            self.out(path, value)
+
+    def exposed_inputs(
+        self, process_class: Any, namespace: str | None = None, *, agglomerate: bool = True
+    ) -> AttributeDict:
+        """The inputs of this process that ``spec.expose_inputs(process_class, namespace)``
+        took over, ready to launch ``process_class`` with (a mutable copy). With
+        ``agglomerate``, those exposed for the class in the namespaces above come too."""
+        spec = type(self).spec()
+        return expose.exposed_inputs(spec, self._inputs, process_class, namespace, agglomerate)
+
+    def exposed_outputs(
+        self,
+        node: ProcessNode,
+        process_class: Any,
+        namespace: str | None = None,
+        *,
+        agglomerate: bool = True,
+    ) -> AttributeDict:
+        """The outputs of the finished child ``node`` that ``spec.expose_outputs(process_class,
+        namespace)`` declared, nested under ``namespace``: give them to ``out_many``."""
+        spec = type(self).spec()
+        return expose.exposed_outputs(spec, node, process_class, namespace, agglomerate)
 
     def report(self, msg: str, *args: Any, **kwargs: Any) -> None:
         """Log ``msg % args`` to this process's node, prefixed ``[ClassName|method]``.
@@ -276,10 +344,11 @@ class Process:
             keys.CLASS_NAME: type(self).class_path(),
             keys.PID: self.pid,
             keys.NODE_UUID: ref(self._node),
-            keys.INPUTS: {name: ref(node) for name, node in self._inputs.items()},
+            keys.INPUTS: map_leaves(ref, self._inputs),
             keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
             keys.STATE: self.state.value,
             keys.STEP_INDEX: self._step_index,
+            keys.RETRY_ATTEMPTS: self._retry_attempts,
         }
 
     @classmethod
@@ -299,7 +368,7 @@ class Process:
         keys = self.SaveKeys
         refs: list[Any] = [
             state[keys.NODE_UUID],
-            *state[keys.INPUTS].values(),
+            *(value for _path, value in leaves(state[keys.INPUTS])),
             *state[keys.OUTPUTS].values(),
         ]
         loaded = load_nodes(ref for ref in refs if isinstance(ref, str))
@@ -311,14 +380,13 @@ class Process:
         if not isinstance(node, ProcessNode):
             raise SpecError(f"checkpoint of {self.process_label()}: {node!r} is not a process")
         self._node = node
-        self._inputs = FrozenAttributeDict(
-            {name: node_of(ref) for name, ref in state[keys.INPUTS].items()}
-        )
+        self._inputs = frozen(map_leaves(node_of, state[keys.INPUTS]))
         self._outputs = {name: node_of(ref) for name, ref in state[keys.OUTPUTS].items()}
         self._machine = StateMachine(ProcessState(state[keys.STATE]))
         self._runtime = None
         self._call_stack = ()
         self._init_step_counters(state.get(keys.STEP_INDEX, 0))
+        self._retry_attempts = state.get(keys.RETRY_ATTEMPTS, 0)
 
     # Hooks the actor calls; overriders call super().
 
@@ -352,6 +420,8 @@ class Process:
 
     #: What the process ends with, for ``on_finish`` overridden without the argument.
     _exit_code: ExitCode = ExitCode()
+    #: Attempts of ``run`` that failed and were retried (``spec.retry``).
+    _retry_attempts: int = 0
     #: ``(message,)`` once the process asked, inside its step, to be killed after it.
     _kill_requested: tuple[str | None] | None = None
 
@@ -389,15 +459,18 @@ class Process:
     @classmethod
     def _stored_result(cls, node: ProcessNode) -> Any:
         """What a blocking ``run`` returned, read back from the node of a finished process."""
-        return {
+        outputs = {
             label: value
             for label, value in node.get_outputs_dict().items()
             if isinstance(value, Data)
         }
+        return nest(outputs, LINK_SEPARATOR)
 
     def _step(self) -> StepOutcome:
         """Run the next step; a plain process has one, ``run``."""
-        return StepDone(as_exit_code(self.run(), f"{type(self).__name__}.run"))
+        policy = type(self).spec().retry_policy
+        result = self.run() if policy is None else run_with_retry(self, policy)
+        return StepDone(as_exit_code(result, f"{type(self).__name__}.run"))
 
     @property
     def _waiting_on(self) -> frozenset[int]:
@@ -410,20 +483,21 @@ class Process:
         return True
 
     def _result(self) -> Any:
-        """What a blocking ``run`` returns: the outputs."""
-        return dict(self._outputs)
+        """What a blocking ``run`` returns: the outputs, namespaces as nested dicts."""
+        outputs = self._outputs
+        return nest(outputs, ".") if any("." in name for name in outputs) else dict(outputs)
 
     def _launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
         """Writes that store the new process: its inputs, its node, its links."""
         ops: list[WriteOp] = []
         seen: set[str] = set()
-        for value in self._inputs.values():
+        for _path, value in leaves(self._inputs):
             if isinstance(value, Data) and not value.is_stored:
                 ops.extend(_new_records(value, seen))
         ops.append(self._node._record())
         ops.extend(
-            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, name)
-            for name, value in self._inputs.items()
+            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, link_label(path))
+            for path, value in leaves(self._inputs)
             if isinstance(value, Data)
         )
         if caller_uuid is not None:
@@ -432,7 +506,7 @@ class Process:
 
     def _mark_launched(self, pks: Mapping[str, int]) -> None:
         """Give the node and the new inputs their pks."""
-        for value in self._inputs.values():
+        for _path, value in leaves(self._inputs):
             if isinstance(value, Data) and not value.is_stored:
                 value._mark_stored(pks)
         self._node._mark_stored(pks)
@@ -449,7 +523,7 @@ class Process:
                 ops.extend(_new_records(value, seen))
                 created_here.add(value.uuid)
             link_type = LinkType.CREATE if created else LinkType.RETURN
-            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, name))
+            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, link_label(name)))
         ops.append(self._node.set_process_attributes())
         return ops
 
@@ -458,6 +532,33 @@ class Process:
         for value in self._outputs.values():
             if not value.is_stored and value.uuid in pks:
                 value._mark_stored(pks)
+
+
+def launch_metadata(metadata: Any, owner: str) -> dict[str, str]:
+    """The ``metadata`` of a launch, checked: only a label and a description, both str.
+
+    Raises:
+        InputValidationError: naming the key or value that does not fit.
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InputValidationError(
+            f"metadata of {owner} must be a dict with 'label' and/or 'description', got "
+            f"{type(metadata).__name__} {metadata!r}"
+        )
+    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
+    if unknown:
+        raise InputValidationError(
+            f"metadata of {owner}: unknown key {', '.join(map(repr, unknown))}; metadata takes "
+            f"{' and '.join(METADATA_FIELDS)} (inputs go outside metadata)"
+        )
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            raise InputValidationError(
+                f"metadata of {owner}: {key} must be a str, got {type(value).__name__} {value!r}"
+            )
+    return dict(metadata)
 
 
 def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:

@@ -6,8 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-from actors.attribute_dict import AttributeDict
+from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import InputValidationError, OutputValidationError, SpecError
+from actors.retry import Backoff, RetryPolicy
 from provenance.data import Data
 from provenance.values import INT_MAX
 
@@ -106,6 +107,8 @@ class InputPort:
     default: Any = _NO_DEFAULT
     required: bool = True
     help: str = ""
+    #: Turns a plain value given (or defaulted) for this port into a data node.
+    serializer: Callable[[Any], Any] | None = None
 
     @property
     def has_default(self) -> bool:
@@ -124,9 +127,50 @@ class InputPort:
         return default() if callable(default) else default
 
 
+class InputNamespace(dict[str, "InputPort | InputNamespace"]):
+    """A group of inputs given as one nested dict: ``spec.inputs["relax"]["scf"]``.
+
+    ``dynamic`` namespaces also take names they do not declare (of ``valid_type`` if given),
+    nested dicts included. A namespace that is not ``required`` may be left out entirely.
+    """
+
+    def __init__(
+        self,
+        path: str = "",
+        *,
+        dynamic: bool = False,
+        valid_type: TypeSpec = None,
+        help: str = "",
+        required: bool = True,
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.dynamic = DynamicPorts(dynamic, valid_type)
+        self.help = help
+        self.required = required
+
+    def child_path(self, name: str) -> str:
+        """The dotted path of ``name`` inside this namespace."""
+        return f"{self.path}.{name}" if self.path else name
+
+    def copy_into(self, path: str) -> InputNamespace:
+        """A deep copy of this namespace, placed at ``path``."""
+        copy = InputNamespace(
+            path,
+            dynamic=self.dynamic.enabled,
+            valid_type=self.dynamic.valid_type,
+            help=self.help,
+            required=self.required,
+        )
+        for name, port in self.items():
+            sub_path = f"{path}.{name}" if path else name
+            copy[name] = port.copy_into(sub_path) if isinstance(port, InputNamespace) else port
+        return copy
+
+
 @dataclass(frozen=True, slots=True)
 class OutputPort:
-    """One named output."""
+    """One named output; a name with dots lives in an output namespace."""
 
     name: str
     valid_type: TypeSpec = None
@@ -142,20 +186,99 @@ class DynamicPorts:
     valid_type: TypeSpec = None
 
 
+#: Launch options that are not inputs: they label the process node, no link is made.
+METADATA_KEY = "metadata"
+METADATA_FIELDS = ("label", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class Exposed:
+    """Which ports of ``process_class`` a spec exposed, and where."""
+
+    process_class: type[Any]
+    namespace: str | None
+    names: tuple[str, ...]
+
+
+def _select(names: list[str], include: Any, exclude: Any, where: str) -> list[str]:
+    if include is not None and exclude is not None:
+        raise SpecError(f"{where}: give include or exclude, not both")
+    chosen = include if include is not None else exclude
+    if chosen is not None:
+        if isinstance(chosen, str):
+            raise SpecError(f"{where}: include/exclude take a list of names, got {chosen!r}")
+        unknown = sorted(set(chosen) - set(names))
+        if unknown:
+            raise SpecError(
+                f"{where}: no port named {', '.join(map(repr, unknown))} "
+                f"(ports: {', '.join(names) or 'none'})"
+            )
+    if include is not None:
+        return [name for name in names if name in include]
+    if exclude is not None:
+        return [name for name in names if name not in exclude]
+    return names
+
+
 @dataclass
 class ProcessSpec:
     """Built once per process class by ``define``; then sealed."""
 
-    inputs: dict[str, InputPort] = field(default_factory=dict)
+    inputs: InputNamespace = field(default_factory=InputNamespace)
     outputs: dict[str, OutputPort] = field(default_factory=dict)
-    dynamic_inputs: DynamicPorts = field(default_factory=DynamicPorts)
     dynamic_outputs: DynamicPorts = field(default_factory=DynamicPorts)
     exit_codes: AttributeDict = field(default_factory=AttributeDict)
     sealed: bool = False
+    #: The class being defined, named in the errors of ``define``.
+    owner: str = ""
+    exposed_inputs: dict[tuple[str, str | None], Exposed] = field(default_factory=dict)
+    exposed_outputs: dict[tuple[str, str | None], Exposed] = field(default_factory=dict)
+    retry_policy: RetryPolicy | None = None
+
+    @property
+    def dynamic_inputs(self) -> DynamicPorts:
+        """Whether top-level inputs of any name are accepted."""
+        return self.inputs.dynamic
 
     def _check_open(self) -> None:
         if self.sealed:
             raise SpecError("the spec is sealed: ports can only be added inside define()")
+
+    def _where(self, what: str) -> str:
+        return f"{self.owner}: {what}" if self.owner else what
+
+    def _namespace_at(self, path: str, create: bool) -> InputNamespace:
+        """The input namespace at dotted ``path`` ("" is the top), made if ``create``."""
+        namespace = self.inputs
+        if not path:
+            return namespace
+        for part in path.split("."):
+            self._check_name(part, path)
+            found = namespace.get(part)
+            if found is None:
+                if not create:
+                    raise SpecError(self._where(f"no input namespace {path!r}"))
+                found = namespace[part] = InputNamespace(namespace.child_path(part))
+            if not isinstance(found, InputNamespace):
+                raise SpecError(
+                    self._where(
+                        f"input namespace {path!r} clashes with input port "
+                        f"{namespace.child_path(part)!r}"
+                    )
+                )
+            namespace = found
+        return namespace
+
+    def _check_name(self, part: str, path: str) -> None:
+        if not part.isidentifier():
+            raise SpecError(
+                self._where(f"input name {path!r} is not a valid Python identifier")
+                + (" (dots separate namespaces)" if "." in path else "")
+            )
+        if part == METADATA_KEY and path == part:
+            raise SpecError(
+                self._where("'metadata' is not an input: it holds a launch's label and description")
+            )
 
     def input(
         self,
@@ -164,20 +287,56 @@ class ProcessSpec:
         default: Any = _NO_DEFAULT,
         required: bool = True,
         help: str = "",
+        *,
+        serializer: Callable[[Any], Any] | None = None,
     ) -> None:
-        """Declare an input port; one with a default is never missing."""
+        """Declare an input port; ``"a.b.c"`` declares ``c`` in namespace ``a.b`` (made if
+        needed). One with a default is never missing; a default may be a factory."""
         self._check_open()
-        if not name.isidentifier():
-            raise SpecError(f"input name {name!r} is not a valid Python identifier")
+        namespace_path, _, leaf = name.rpartition(".")
+        self._check_name(leaf, name)
+        namespace = self._namespace_at(namespace_path, create=True)
+        if isinstance(namespace.get(leaf), InputNamespace):
+            raise SpecError(self._where(f"input {name!r} clashes with the namespace {name!r}"))
+        if serializer is not None and not callable(serializer):
+            raise SpecError(self._where(f"serializer of input {name!r} is not callable"))
+        plain_default = default is not _NO_DEFAULT and not callable(default)
+        if serializer is not None and plain_default and not isinstance(default, Data):
+            serialized = serializer(default)
+            if not isinstance(serialized, Data):
+                raise SpecError(
+                    self._where(
+                        f"serializer of input {name!r} turned the default {default!r} into "
+                        f"{type(serialized).__name__} {serialized!r}, not a data node"
+                    )
+                )
         if (
             isinstance(default, Data)
             and valid_type is not None
             and not isinstance(default, valid_type)
         ):
             raise SpecError(
-                f"default of input {name!r} is {default!r}, not {_type_names(valid_type)}"
+                self._where(
+                    f"default of input {name!r} is {default!r}, not {_type_names(valid_type)}"
+                )
             )
-        self.inputs[name] = InputPort(name, valid_type, default, required, help)
+        namespace[leaf] = InputPort(leaf, valid_type, default, required, help, serializer)
+
+    def input_namespace(
+        self,
+        name: str,
+        dynamic: bool = False,
+        valid_type: TypeSpec = None,
+        help: str = "",
+        required: bool = True,
+    ) -> InputNamespace:
+        """Declare (or reopen) the input namespace ``name`` (dotted for nested ones)."""
+        self._check_open()
+        namespace = self._namespace_at(name, create=True)
+        namespace.dynamic = DynamicPorts(dynamic or namespace.dynamic.enabled, valid_type)
+        namespace.help = help or namespace.help
+        namespace.required = required
+        return namespace
 
     def output(
         self,
@@ -186,14 +345,14 @@ class ProcessSpec:
         required: bool = True,
         help: str = "",
     ) -> None:
-        """Declare an output port."""
+        """Declare an output port; ``"scf.energy"`` is ``energy`` in output namespace ``scf``."""
         self._check_open()
         self.outputs[name] = OutputPort(name, valid_type, required, help)
 
     def dynamic_input(self, valid_type: TypeSpec = None) -> None:
         """Accept inputs of any name (of ``valid_type`` if given)."""
         self._check_open()
-        self.dynamic_inputs = DynamicPorts(True, valid_type)
+        self.inputs.dynamic = DynamicPorts(True, valid_type)
 
     def dynamic_output(self, valid_type: TypeSpec = None) -> None:
         """Accept outputs of any name (of ``valid_type`` if given)."""
@@ -213,40 +372,114 @@ class ProcessSpec:
                 raise SpecError(f"exit status {status} is used by both {known.label} and {label}")
         self.exit_codes[label] = ExitCode(status, label, message)
 
-    def validate_inputs(self, inputs: Mapping[str, Any], owner: str) -> dict[str, Any]:
-        """Check ``inputs`` and fill defaults.
+    def retry(
+        self,
+        max_attempts: int = 3,
+        on: type[Exception] | tuple[type[Exception], ...] = (Exception,),
+        backoff: Backoff = 0.0,
+    ) -> None:
+        """Run ``run`` again when it raises one of ``on``, up to ``max_attempts`` times in all,
+        waiting ``backoff`` seconds (or ``backoff(attempt)``) in between."""
+        self._check_open()
+        self.retry_policy = RetryPolicy.checked(max_attempts, on, backoff, self.owner)
+
+    # Exposing the ports of another process.
+
+    def expose_inputs(
+        self,
+        process_class: Any,
+        namespace: str | None = None,
+        include: Any = None,
+        exclude: Any = None,
+    ) -> None:
+        """Take over the inputs of ``process_class`` (into ``namespace`` if given), so a
+        caller can pass them on with ``self.exposed_inputs(process_class, namespace)``."""
+        self._check_open()
+        child = _spec_of(process_class, self._where("expose_inputs"))
+        key = (class_key(process_class), namespace)
+        where = self._where(f"expose_inputs({process_class.__name__}, namespace={namespace!r})")
+        if key in self.exposed_inputs:
+            raise SpecError(f"{where}: these inputs are exposed twice")
+        names = _select(list(child.inputs), include, exclude, where)
+        target = self._namespace_at(namespace or "", create=True)
+        for name in names:
+            path = target.child_path(name)
+            if name in target:
+                raise SpecError(
+                    f"{where}: input {path!r} is already declared; exclude it or expose "
+                    "into another namespace"
+                )
+            port = child.inputs[name]
+            target[name] = port.copy_into(path) if isinstance(port, InputNamespace) else port
+        if namespace and child.inputs.dynamic.enabled:
+            target.dynamic = DynamicPorts(True, child.inputs.dynamic.valid_type)
+        self.exposed_inputs[key] = Exposed(process_class, namespace, tuple(names))
+
+    def expose_outputs(
+        self,
+        process_class: Any,
+        namespace: str | None = None,
+        include: Any = None,
+        exclude: Any = None,
+    ) -> None:
+        """Declare the outputs of ``process_class`` as this process's own (in ``namespace``),
+        for ``self.out_many(self.exposed_outputs(node, process_class, namespace))``."""
+        self._check_open()
+        child = _spec_of(process_class, self._where("expose_outputs"))
+        key = (class_key(process_class), namespace)
+        where = self._where(f"expose_outputs({process_class.__name__}, namespace={namespace!r})")
+        if key in self.exposed_outputs:
+            raise SpecError(f"{where}: these outputs are exposed twice")
+        names = _select(list(child.outputs), include, exclude, where)
+        for name in names:
+            path = f"{namespace}.{name}" if namespace else name
+            if path in self.outputs:
+                raise SpecError(
+                    f"{where}: output {path!r} is already declared; exclude it or expose "
+                    "into another namespace"
+                )
+            port = child.outputs[name]
+            self.outputs[path] = OutputPort(path, port.valid_type, port.required, port.help)
+        if child.dynamic_outputs.enabled and not self.dynamic_outputs.enabled:
+            self.dynamic_outputs = DynamicPorts(True, child.dynamic_outputs.valid_type)
+        self.exposed_outputs[key] = Exposed(process_class, namespace, tuple(names))
+
+    def exposed(
+        self,
+        table: dict[tuple[str, str | None], Exposed],
+        process_class: Any,
+        namespace: str | None,
+        what: str,
+    ) -> Exposed:
+        """What ``expose_inputs``/``expose_outputs`` recorded for ``process_class``.
 
         Raises:
-            InputValidationError: naming every problem at once.
+            SpecError: if it was not exposed there.
+        """
+        found = table.get((class_key(process_class), namespace))
+        if found is None:
+            known = ", ".join(
+                f"{entry.process_class.__name__} in {entry.namespace!r}" for entry in table.values()
+            )
+            raise SpecError(
+                self._where(
+                    f"the {what} of {getattr(process_class, '__name__', process_class)} were not "
+                    f"exposed in namespace {namespace!r} (exposed: {known or 'none'}); call "
+                    f"spec.expose_{what}(...) in define()"
+                )
+            )
+        return found
+
+    # Validation.
+
+    def validate_inputs(self, inputs: Mapping[str, Any], owner: str) -> dict[str, Any]:
+        """Check ``inputs`` (namespaces as nested dicts), serialize and fill defaults.
+
+        Raises:
+            InputValidationError: naming every problem at once, by dotted path.
         """
         problems: list[str] = []
-        result: dict[str, Any] = {}
-        for name, value in inputs.items():
-            port = self.inputs.get(name)
-            if port is None:
-                if not self.dynamic_inputs.enabled:
-                    known = ", ".join(sorted(self.inputs)) or "none"
-                    problems.append(f"unknown input {name!r} (inputs of {owner}: {known})")
-                    continue
-                problem = _type_problem(name, value, self.dynamic_inputs.valid_type, "input")
-            elif value is None and not port.required:
-                continue
-            else:
-                problem = _type_problem(name, value, port.valid_type, "input")
-            if problem:
-                problems.append(problem)
-            else:
-                result[name] = value
-        for name, port in self.inputs.items():
-            if name in inputs:
-                continue
-            if port.has_default:
-                result[name] = port.default_value()
-            elif port.required:
-                problems.append(
-                    f"required input {name!r} ({_type_names(port.valid_type)}) is missing"
-                    + (f": {port.help}" if port.help else "")
-                )
+        result = _validate_namespace(self.inputs, inputs, problems, owner)
         if problems:
             raise InputValidationError(f"invalid inputs for {owner}: " + "; ".join(problems))
         return result
@@ -273,6 +506,131 @@ class ProcessSpec:
         return [
             name for name, port in self.outputs.items() if port.required and name not in emitted
         ]
+
+
+def class_key(process_class: Any) -> str:
+    """How exposed ports remember the class they came from."""
+    return f"{process_class.__module__}.{process_class.__qualname__}"
+
+
+def _spec_of(process_class: Any, where: str) -> ProcessSpec:
+    spec_of = getattr(process_class, "spec", None)
+    spec = spec_of() if callable(spec_of) else None
+    if not isinstance(spec, ProcessSpec):
+        raise SpecError(f"{where}: {process_class!r} is not a process class")
+    return spec
+
+
+def _serialize(port: InputPort, value: Any, path: str, problems: list[str]) -> Any:
+    if port.serializer is None or isinstance(value, Data) or value is None:
+        return value
+    try:
+        serialized = port.serializer(value)
+    except Exception as exc:  # a user's serializer may fail any way: say where
+        problems.append(f"input {path!r}: its serializer refused {value!r}: {exc}")
+        return _NO_DEFAULT
+    if not isinstance(serialized, Data):
+        problems.append(
+            f"input {path!r}: its serializer turned {value!r} into "
+            f"{type(serialized).__name__}, not a data node"
+        )
+        return _NO_DEFAULT
+    return serialized
+
+
+def _validate_dynamic(
+    namespace: InputNamespace | DynamicPorts, path: str, value: Any, problems: list[str]
+) -> Any:
+    """A value under a name a dynamic namespace does not declare; dicts nest."""
+    dynamic = namespace.dynamic if isinstance(namespace, InputNamespace) else namespace
+    if isinstance(value, Mapping):
+        nested: dict[str, Any] = {}
+        for name, item in value.items():
+            checked = _validate_dynamic(dynamic, f"{path}.{name}", item, problems)
+            if checked is not _NO_DEFAULT:
+                nested[name] = checked
+        return FrozenAttributeDict(nested)
+    problem = _type_problem(path, value, dynamic.valid_type, "input")
+    if problem:
+        problems.append(problem)
+        return _NO_DEFAULT
+    return value
+
+
+def _validate_namespace(
+    namespace: InputNamespace, given: Mapping[str, Any], problems: list[str], owner: str
+) -> dict[str, Any]:
+    result = _validate_given(namespace, given, problems, owner)
+    _fill_missing(namespace, given, result, problems, owner)
+    return result
+
+
+def _validate_given(
+    namespace: InputNamespace, given: Mapping[str, Any], problems: list[str], owner: str
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in given.items():
+        path = namespace.child_path(name)
+        port = namespace.get(name)
+        if port is None:
+            if not namespace.dynamic.enabled:
+                known = ", ".join(sorted(namespace)) or "none"
+                where = f"namespace {namespace.path!r}" if namespace.path else owner
+                problems.append(f"unknown input {path!r} (inputs of {where}: {known})")
+                continue
+            checked = _validate_dynamic(namespace, path, value, problems)
+        elif isinstance(port, InputNamespace):
+            if not isinstance(value, Mapping) or isinstance(value, Data):
+                problems.append(
+                    f"input {path!r} is a namespace: give a dict of its inputs, got "
+                    f"{type(value).__name__} {value!r}"
+                )
+                continue
+            checked = FrozenAttributeDict(_validate_namespace(port, value, problems, owner))
+        elif value is None and not port.required:
+            continue
+        else:
+            checked = _serialize(port, value, path, problems)
+            if checked is not _NO_DEFAULT:
+                problem = _type_problem(path, checked, port.valid_type, "input")
+                if problem:
+                    problems.append(problem)
+                    checked = _NO_DEFAULT
+        if checked is not _NO_DEFAULT:
+            result[name] = checked
+    return result
+
+
+def _fill_missing(
+    namespace: InputNamespace,
+    given: Mapping[str, Any],
+    result: dict[str, Any],
+    problems: list[str],
+    owner: str,
+) -> None:
+    for name, port in namespace.items():
+        if name in given:
+            continue
+        path = namespace.child_path(name)
+        if isinstance(port, InputNamespace):
+            if port.required or _has_defaults(port):
+                result[name] = FrozenAttributeDict(_validate_namespace(port, {}, problems, owner))
+        elif port.has_default:
+            value = _serialize(port, port.default_value(), path, problems)
+            if value is not _NO_DEFAULT:
+                result[name] = value
+        elif port.required:
+            problems.append(
+                f"required input {path!r} ({_type_names(port.valid_type)}) is missing"
+                + (f": {port.help}" if port.help else "")
+            )
+
+
+def _has_defaults(namespace: InputNamespace) -> bool:
+    return any(
+        _has_defaults(port) if isinstance(port, InputNamespace) else port.has_default
+        for port in namespace.values()
+    )
 
 
 SpecDefiner = Callable[[ProcessSpec], None]

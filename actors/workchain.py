@@ -18,6 +18,7 @@ from actors.errors import SpecError, WaitError
 from actors.intersteps import Interstep, UpdateContext, awaited_pid
 from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
+from actors.outline_names import MissingStepError, named_position, numbered_position
 from actors.process import (
     Process,
     StepContinue,
@@ -43,6 +44,14 @@ class WorkChainSpec(ProcessSpec):
         """Declare the steps: methods, ``if_(...)``, ``while_(...)``, ``return_``."""
         self._check_open()
         self._outline = Outline(*steps)
+
+    def retry(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a work chain retries children with ``BaseRestartWorkChain``."""
+        del args, kwargs
+        raise SpecError(
+            f"{self.owner or 'a work chain'}: spec.retry is for plain processes; a work chain "
+            "retries a child with BaseRestartWorkChain and @process_handler"
+        )
 
     def get_outline(self, owner: str) -> Outline:
         """The outline.
@@ -71,6 +80,7 @@ class WorkChain(Process):
         STEPPER = "stepper"
         OUTLINE_DONE = "outline_done"
         OUTLINE = "outline"
+        NAMED_STEPPER = "named_stepper"
         BARRIERS = "barriers"
         AWAITING = "intersteps"
 
@@ -280,6 +290,7 @@ class WorkChain(Process):
                 keys.STEPPER: self._position,
                 keys.OUTLINE_DONE: self._outline_done,
                 keys.OUTLINE: self.outline().fingerprint(),
+                keys.NAMED_STEPPER: named_position(self.outline(), self._position),
                 keys.BARRIERS: list(self._barriers),
                 keys.AWAITING: list(self._awaiting),
             }
@@ -289,24 +300,40 @@ class WorkChain(Process):
     def _load_instance_state(self, state: Mapping[str, Any]) -> None:
         super()._load_instance_state(state)
         keys = self.SaveKeys
-        fingerprint = self.outline().fingerprint()
-        if state[keys.OUTLINE] != fingerprint:
-            raise SpecError(
-                f"the checkpoint of {self.process_label()} (pid {state[keys.PID]}) was taken "
-                "under another outline; the class changed since, so the saved position means "
-                "something else now. Run the process again, or restore the old class"
-            )
+        self._position = self._saved_position(state)
         self._ctx = Context.restore(state[keys.CONTEXT])
-        self._position = state[keys.STEPPER]
         self._outline_done = state[keys.OUTLINE_DONE]
         self._barriers = dict.fromkeys(state[keys.BARRIERS])
         self._new_intersteps = []
         self._awaiting = list(state[keys.AWAITING])
         self._step_thread = None
 
-    def _result(self) -> Any:
-        """What a blocking ``run`` returns: the outputs."""
-        return dict(self._outputs)
+    def _saved_position(self, state: Mapping[str, Any]) -> Any:
+        """The checkpoint's position in this class's outline: as saved if the outline is the
+        same, else found again by step names (steps added or edited elsewhere are fine).
+
+        Raises:
+            SpecError: if the step the checkpoint is at is gone; the checkpoint is left as it
+                is, so restoring the step lets the process go on.
+        """
+        keys = self.SaveKeys
+        outline = self.outline()
+        if state[keys.OUTLINE] == outline.fingerprint():
+            return state[keys.STEPPER]
+        where = f"the checkpoint of {self.process_label()} (pid {state[keys.PID]})"
+        if keys.NAMED_STEPPER not in state:
+            raise SpecError(
+                f"{where} was taken under another outline, before checkpoints named their "
+                "steps; run the process again, or restore the old class"
+            )
+        try:
+            return numbered_position(outline, state[keys.NAMED_STEPPER])
+        except MissingStepError as missing:
+            raise SpecError(
+                f"{where} is at step {missing.label!r}, which the outline of "
+                f"{type(self).__name__} no longer has; restore that step to let the process "
+                "go on (its checkpoint is kept), or run the process again"
+            ) from None
 
 
 #: How deep ``_store_context_nodes`` looks into lists and dicts in ctx.

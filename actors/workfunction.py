@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Protocol, cast
 
 from actors.errors import InputValidationError, OutputValidationError
 from actors.process import Process, StepDone, StepOutcome
-from actors.spec import ExitCode, ProcessSpec, check_exit_code
+from actors.spec import METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
 from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation
 
@@ -59,6 +59,7 @@ class FunctionProcess(Process):
         Raises:
             InputValidationError: if the arguments do not fit the signature.
         """
+        metadata = kwargs.pop(METADATA_KEY, None)
         try:
             bound = cls.signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -82,6 +83,8 @@ class FunctionProcess(Process):
                 inputs.update(value)
             else:
                 inputs[name] = value
+        if metadata is not None:
+            inputs[METADATA_KEY] = metadata
         return inputs
 
     @classmethod

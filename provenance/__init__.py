@@ -22,6 +22,7 @@ from provenance.process_nodes import Calculation, LogEntry, ProcessNode, WorkCal
 from provenance.process_state import ProcessState
 from provenance.querybuilder import QueryBuilder
 from provenance.records import LinkType
+from provenance.serialize import to_node
 from provenance.storage import Storage
 from provenance.workflow_nodes import LegacyWorkflowNode, WorkflowState
 
@@ -63,4 +64,5 @@ __all__ = [
     "load_node",
     "load_nodes",
     "set_backend_provider",
+    "to_node",
 ]

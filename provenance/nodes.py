@@ -77,6 +77,11 @@ class Node:
         """A free-form description."""
         return self._description
 
+    @description.setter
+    def description(self, value: str) -> None:
+        self._check_mutable()
+        self._description = _check_description(value, type(self).__name__)
+
     @property
     def ctime(self) -> dt.datetime | None:
         """When the node was stored."""
