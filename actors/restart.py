@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, overload
 
 from actors.errors import InputValidationError, SpecError
 from actors.intersteps import append_
@@ -47,13 +47,29 @@ class HandlerOptions:
     enabled: bool
 
 
+Handler = Callable[[Any, ProcessNode], Any]
+
+
+@overload
+def process_handler(function: Handler, /) -> Handler: ...
+
+
+@overload
 def process_handler(
-    function: Callable[..., Any] | None = None,
     *,
     priority: int = 0,
     exit_codes: Iterable[ExitCode | int] | ExitCode | int | None = None,
     enabled: bool = True,
-) -> Any:
+) -> Callable[[Handler], Handler]: ...
+
+
+def process_handler(
+    function: Handler | None = None,
+    *,
+    priority: int = 0,
+    exit_codes: Iterable[ExitCode | int] | ExitCode | int | None = None,
+    enabled: bool = True,
+) -> Handler | Callable[[Handler], Handler]:
     """Mark a ``BaseRestartWorkChain`` method ``handler(self, node)`` as a process handler.
 
     ``priority``: higher runs first. ``exit_codes``: only called when the child ended with one
@@ -70,7 +86,7 @@ def process_handler(
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise SpecError(f"process_handler priority must be an int, got {priority!r}")
 
-    def mark(method: Callable[..., Any]) -> Callable[..., Any]:
+    def mark(method: Handler) -> Handler:
         @functools.wraps(method)
         def handler(self: Any, node: ProcessNode) -> Any:
             return method(self, node)
