@@ -10,10 +10,11 @@ database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
@@ -22,7 +23,7 @@ from rich.text import Text
 
 from actors.assembly import database_store_in_use
 from actors.cli import daemon_logs, jsonout, render
-from actors.cli.checkpoints import CheckpointView, checkpoint_of, summary
+from actors.cli.checkpoints import CheckpointView, checkpoint_of, row_view, summary
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
     DaemonError,
@@ -36,6 +37,9 @@ from actors.daemon import (
 from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
 from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
 from actors.home import DATABASE_URL_ENV
+
+if TYPE_CHECKING:
+    from persistence.pg_queue import QueuedCheckpoint
 
 #: Processes listed per worker in ``status`` before "and N more".
 SHOWN_PIDS = 8
@@ -169,9 +173,16 @@ def status_command(
     """
     home = home_of(ctx)
     seen = view(home)
-    shared = _shared_workers(settings_of(ctx).database_url)
+    url = settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV)
+    shared = _shared_workers(url)
     # What the first waiting checkpoints are, read from their envelopes (nothing is loaded).
-    waiting = [(pid, checkpoint_of(home, pid)) for pid in seen.unheld_checkpoints[:SHOWN_PIDS]]
+    waiting: list[tuple[int, CheckpointView | None]]
+    if shared is not None and url is not None:
+        rows = _shared_waiting(url)
+        seen = dataclasses.replace(seen, unheld_checkpoints=tuple(row.pid for row in rows))
+        waiting = [(row.pid, row_view(row, Path(home))) for row in rows[:SHOWN_PIDS]]
+    else:
+        waiting = [(p, checkpoint_of(home, p)) for p in seen.unheld_checkpoints[:SHOWN_PIDS]]
     if as_json:
         document = status_json(seen)
         document["waiting_checkpoints"] = [
@@ -181,7 +192,9 @@ def status_command(
             document["shared_database_workers"] = shared
         jsonout.emit(document)
     else:
-        render.stdout_console().print(_status_view(seen))
+        render.stdout_console().print(
+            _status_view(seen, "the shared database" if shared is not None else "running/")
+        )
         if waiting:
             render.stdout_console().print(_waiting_view(waiting))
         if shared is not None:
@@ -216,7 +229,7 @@ def _pids_text(pids: tuple[int, ...]) -> Text:
     return Text(f"{shown} and {more} more" if more > 0 else shown or "-")
 
 
-def _status_view(seen: DaemonView) -> RenderableType:
+def _status_view(seen: DaemonView, where: str) -> RenderableType:
     state = seen.state
     if not seen.running:
         head = Text("The daemon is not running", style="bold")
@@ -250,9 +263,9 @@ def _status_view(seen: DaemonView) -> RenderableType:
         )
     waiting = seen.unheld_checkpoints
     foot = Text(
-        f"Waiting for a worker in running/: {len(waiting)} checkpoint(s) ({_pids_text(waiting)})"
+        f"Waiting for a worker in {where}: {len(waiting)} checkpoint(s) ({_pids_text(waiting)})"
         if waiting
-        else "No checkpoint in running/ waits for a worker",
+        else f"No checkpoint in {where} waits for a worker",
         style="dim",
     )
     parts: list[RenderableType] = [head]
@@ -262,9 +275,18 @@ def _status_view(seen: DaemonView) -> RenderableType:
     return Group(*parts)
 
 
-def _shared_workers(database_url: str | None) -> list[dict[str, Any]] | None:
+def _shared_waiting(url: str) -> list[QueuedCheckpoint]:
+    """The checkpoints of the shared database that no live worker holds."""
+    from persistence.pg_queue import waiting
+
+    try:
+        return waiting(url)
+    except Exception as exc:
+        fail(f"cannot read the queue in the shared database: {exc}")
+
+
+def _shared_workers(url: str | None) -> list[dict[str, Any]] | None:
     """The workers of every machine on the shared database; None without one."""
-    url = database_url or os.environ.get(DATABASE_URL_ENV)
     if not url or not database_store_in_use(url):
         return None
     from persistence.leases import workers_of
