@@ -126,9 +126,10 @@ def test_a_fresh_interpreter_loads_a_node_importing_provenance_only(home: Path) 
 
 
 class LoadsItsChild(WorkChain):
-    """Submits a child, then loads it by pk in the same step: read-your-writes."""
+    """Submits a child, then queries it and loads it by pk in the same step: read-your-writes."""
 
     loaded: ClassVar[list[ProcessNode]] = []
+    queried: ClassVar[list[ProcessNode]] = []
 
     @classmethod
     def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
@@ -140,6 +141,8 @@ class LoadsItsChild(WorkChain):
         """Submit and read back at once."""
         child = self.submit(DummyProcess)
         assert child.pk is not None
+        queried = QueryBuilder().append(ProcessNode, filters={"id": child.pk}).all(flat=True)
+        LoadsItsChild.queried.extend(queried)
         found = load_node(child.pk)
         assert isinstance(found, ProcessNode)
         LoadsItsChild.loaded.append(found)
@@ -155,7 +158,9 @@ def test_a_step_loads_the_child_it_just_submitted(
 ) -> None:
     rt: Runtime = request.getfixturevalue("runtime" if backend == "sqlite" else "pg_runtime")
     LoadsItsChild.loaded.clear()
+    LoadsItsChild.queried.clear()
     _result, node = rt.run_get_node(LoadsItsChild)
     assert isinstance(node, ProcessNode)
     [loaded] = LoadsItsChild.loaded
     assert [called.uuid for called in node.called] == [loaded.uuid]
+    assert [queried.uuid for queried in LoadsItsChild.queried] == [loaded.uuid]
