@@ -10,18 +10,16 @@ database.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from actors.assembly import database_store_in_use
 from actors.cli import daemon_logs, jsonout, render
 from actors.cli.checkpoints import CheckpointView, checkpoint_of, row_view, summary
 from actors.cli.context import fail, home_of, settings_of
@@ -36,10 +34,8 @@ from actors.daemon import (
 )
 from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
 from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
+from actors.daemon.shared_queue import SharedQueue, shared_queue
 from actors.home import DATABASE_URL_ENV
-
-if TYPE_CHECKING:
-    from persistence.pg_queue import QueuedCheckpoint
 
 #: Processes listed per worker in ``status`` before "and N more".
 SHOWN_PIDS = 8
@@ -153,7 +149,9 @@ def stop_command(
     if state is None:
         console.print(f"No daemon runs on {DaemonPaths.of(home).home}")
         return
-    left = len(view(home).unheld_checkpoints)
+    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    seen = view(home) if queue is None else queue.applied_to(view(home))
+    left = len(seen.unheld_checkpoints)
     console.print(
         f"Daemon stopped ({state.workers} worker(s)); {left} unfinished process(es) stay "
         "checkpointed and resume at the next start"
@@ -173,14 +171,13 @@ def status_command(
     """
     home = home_of(ctx)
     seen = view(home)
-    url = settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV)
-    shared = _shared_workers(url)
+    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    shared = None if queue is None else queue.workers
     # What the first waiting checkpoints are, read from their envelopes (nothing is loaded).
     waiting: list[tuple[int, CheckpointView | None]]
-    if shared is not None and url is not None:
-        rows = _shared_waiting(url)
-        seen = dataclasses.replace(seen, unheld_checkpoints=tuple(row.pid for row in rows))
-        waiting = [(row.pid, row_view(row, Path(home))) for row in rows[:SHOWN_PIDS]]
+    if queue is not None:
+        seen = queue.applied_to(seen)
+        waiting = [(row.pid, row_view(row, Path(home))) for row in queue.waiting[:SHOWN_PIDS]]
     else:
         waiting = [(p, checkpoint_of(home, p)) for p in seen.unheld_checkpoints[:SHOWN_PIDS]]
     if as_json:
@@ -275,26 +272,12 @@ def _status_view(seen: DaemonView, where: str) -> RenderableType:
     return Group(*parts)
 
 
-def _shared_waiting(url: str) -> list[QueuedCheckpoint]:
-    """The checkpoints of the shared database that no live worker holds."""
-    from persistence.pg_queue import waiting
-
+def _shared_queue(url: str | None) -> SharedQueue | None:
+    """The shared database's workers and waiting checkpoints; None without one."""
     try:
-        return waiting(url)
+        return shared_queue(url)
     except Exception as exc:
-        fail(f"cannot read the queue in the shared database: {exc}")
-
-
-def _shared_workers(url: str | None) -> list[dict[str, Any]] | None:
-    """The workers of every machine on the shared database; None without one."""
-    if not url or not database_store_in_use(url):
-        return None
-    from persistence.leases import workers_of
-
-    try:
-        return workers_of(url)
-    except Exception as exc:
-        fail(f"cannot list the workers in the shared database: {exc}")
+        fail(f"cannot read the workers and queue of the shared database: {exc}")
 
 
 def _shared_view(workers: list[dict[str, Any]]) -> RenderableType:
