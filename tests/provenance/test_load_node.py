@@ -47,6 +47,29 @@ def test_a_node_is_found_by_pk_uuid_prefix_and_digits(runtime: Runtime) -> None:
         assert load_node(identifier).uuid == node.uuid
 
 
+def test_a_uuid_prefix_of_digits_only_finds_its_node_unless_a_pk_has_that_number(
+    runtime: Runtime,
+) -> None:
+    """One uuid in ~400 starts with eight decimal digits: ``process list`` shows such a
+    prefix, and typing it back must find the node (a pk of that number wins)."""
+    digits = "44720950-0000-4000-8000-000000000001"
+    node, other = Int(1).store(), Int(2).store()
+    starts_with_node_pk = f"{node.pk:0<8}-0000-4000-8000-000000000002"
+    runtime.backend.sync()
+    with runtime.storage.write_engine.begin() as connection:
+        connection.execute(sa.update(DbNode).where(DbNode.id == node.pk).values(uuid=digits))
+        connection.execute(
+            sa.update(DbNode).where(DbNode.id == other.pk).values(uuid=starts_with_node_pk)
+        )
+    assert load_node("44720950").pk == node.pk
+    assert load_node("4472").pk == node.pk
+    assert load_node(str(node.pk)).pk == node.pk  # the pk wins over the uuid starting alike
+    with pytest.raises(NotExistentError, match="no node with pk 44720951 nor a uuid starting"):
+        load_node("44720951")
+    with pytest.raises(NotExistentError, match="no node with pk 44720950 in"):
+        load_node(44720950)  # an int is a pk, never a uuid
+
+
 def test_an_ambiguous_prefix_lists_the_candidates(runtime: Runtime) -> None:
     twins = ("abcd0000-0000-4000-8000-000000000001", "abcd1111-0000-4000-8000-000000000002")
     nodes = [Int(1).store(), Int(2).store()]
