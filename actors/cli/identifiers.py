@@ -35,7 +35,7 @@ def node_argument(value: str) -> str:
             raise typer.BadParameter("Input should be greater than or equal to 1")
         if int(text) > MAX_PK:
             raise typer.BadParameter(f"Input should be less than or equal to {MAX_PK}")
-        return str(int(text))
+        return text  # as typed: "04845586" may be the start of a uuid, not pk 4845586
     if len(text.replace("-", "")) < MIN_PREFIX or not UUID_PREFIX.match(text):
         raise typer.BadParameter(
             f"{value!r} is neither a valid integer (a pk) nor a uuid or a uuid prefix of at "

@@ -161,15 +161,20 @@ def test_a_prefix_of_decimal_digits_names_its_node_where_no_pk_has_that_number(
     """One uuid in ~400 starts with eight decimal digits; ``process list`` shows it, and every
     verb must take it back (it was read as a missing pk: a flaky ``group add`` test found it)."""
     digits = "44720950-0000-4000-8000-000000000001"
+    leading_zero = "04845586-0000-4000-8000-000000000002"
     with Runtime(tmp_path / "home") as runtime:
-        node = Int(5).store()
+        node, zero = Int(5).store(), Int(6).store()
         runtime.backend.sync()
         with runtime.storage.write_engine.begin() as connection:
             connection.execute(update(DbNode).where(DbNode.id == node.pk).values(uuid=digits))
+            connection.execute(update(DbNode).where(DbNode.id == zero.pk).values(uuid=leading_zero))
         home = runtime.home
     shown = cli("node", "show", digits[:8], "--json", home=home)
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["pk"] == node.pk
+    shown = cli("node", "show", leading_zero[:8], "--json", home=home)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["pk"] == zero.pk
     assert cli("group", "create", "g", home=home).exit_code == 0
     added = cli("group", "add", "g", digits[:8], home=home)
     assert added.exit_code == 0, added.output
