@@ -131,12 +131,29 @@ def class_source_hash(process_class: type[Process]) -> str | None:
     return _source_hash(code)
 
 
+#: Modules whose classes are the engine's, not the user's: their code is not hashed (an
+#: upgrade of workactors does not invalidate every cache).
+_ENGINE_MODULES = ("actors.", "builtins", "abc", "typing")
+
+
 @functools.cache
 def _source_hash(process_class: object) -> str | None:
-    code: Any = getattr(process_class, "func", None) or process_class
+    function = getattr(process_class, "func", None)
+    if function is not None:
+        code: list[Any] = [function]
+    else:
+        # The code a process runs is that of every user class it inherits from: a step
+        # edited in a base class must change the hash of its subclasses.
+        mro = getattr(process_class, "__mro__", (process_class,))
+        code = [
+            cls
+            for cls in mro
+            if not getattr(cls, "__module__", "builtins").startswith(_ENGINE_MODULES)
+        ]
     try:
-        return source_hash(inspect.getsource(code))
+        return source_hash("\n".join(inspect.getsource(part) for part in code))
     except (OSError, TypeError):
+        log.info("caching.no_source", process=getattr(process_class, "__qualname__", "?"))
         return None
 
 

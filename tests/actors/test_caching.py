@@ -282,3 +282,56 @@ def test_a_submission_that_misses_is_hashed_so_that_a_later_one_hits(rt: Runtime
     assert again.cached_from == queued.uuid
     assert again.node_hash == queued.node_hash is not None
     assert CALLS == [6]
+
+
+BASE_SOURCE = """
+from actors import Process
+from provenance import Int
+
+
+class Base(Process):
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.output("y", valid_type=Int)
+
+    def run(self):
+        self.out("y", Int(self.inputs.x.value * {factor}))
+"""
+SUB_SOURCE = """
+from cache_base_module import Base
+
+
+class Sub(Base):
+    pass
+"""
+
+
+def _write_modules(folder: Path, factor: str) -> Any:
+    (folder / "cache_base_module.py").write_text(textwrap.dedent(BASE_SOURCE.format(factor=factor)))
+    (folder / "cache_sub_module.py").write_text(textwrap.dedent(SUB_SOURCE))
+    importlib.invalidate_caches()
+    for name in ("cache_base_module", "cache_sub_module"):  # as a new Python would
+        sys.modules.pop(name, None)
+    return importlib.import_module("cache_sub_module")
+
+
+def test_a_step_changed_in_a_base_class_misses_for_its_subclass(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a user review: only the class's own source was hashed, so a subclass kept
+    serving the results of its base class's old code."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        module = _write_modules(tmp_path, "2")
+        assert runtime.run(module.Sub, x=Int(5))["y"].value == 10
+        with enable_caching():
+            assert runtime.run_get_node(module.Sub, x=Int(5))[1].cached_from is not None
+            module = _write_modules(tmp_path, "1000")
+            changed, node = runtime.run_get_node(module.Sub, x=Int(5))
+        assert changed["y"].value == 5000
+        assert node.cached_from is None
+    finally:
+        for name in ("cache_base_module", "cache_sub_module"):
+            sys.modules.pop(name, None)
