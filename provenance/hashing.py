@@ -3,8 +3,9 @@
 A data node's hash covers its type and its value (its attributes); a process node's covers its
 class path, a hash of its class's source code, and the hashes of its inputs by name. Two runs of
 the same code on equal inputs have equal hashes, whichever database they are stored in:
-attributes are hashed as canonical JSON, and a float with an integral value hashes as the
-integer, since PostgreSQL's jsonb gives ``1e16`` back as ``10000000000000000``.
+attributes are hashed as canonical JSON, in which ``1`` and ``1.0`` differ (a float is read
+back as a float from both databases: ``provenance.jsonb``), so that a run on ``List([1.0])``
+never reuses the results of one on ``List([1])``.
 """
 
 from __future__ import annotations
@@ -15,23 +16,12 @@ from collections.abc import Mapping
 from typing import Any
 
 #: Bumped when what a hash covers changes: old hashes then stop matching (``node rehash``).
-HASH_VERSION = 1
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _canonical(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_canonical(item) for item in value]
-    return value
+#: 2: integral floats no longer hash as ints.
+HASH_VERSION = 2
 
 
 def _digest(document: Any) -> str:
-    text = json.dumps(
-        _canonical(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

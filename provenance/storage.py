@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from provenance.database_urls import normalize_url, sqlite_url
 from provenance.errors import StorageError
+from provenance.jsonb import jsonb_dumps
 from provenance.log import get_logger
 from provenance.schema import (
     MIGRATION_LOCK_KEY,
@@ -101,7 +102,13 @@ class Storage:
             engine = sa.create_engine(self.url, connect_args={"check_same_thread": False})
             _install_sqlite_pragmas(engine, immediate=immediate)
             return engine
-        return sa.create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return sa.create_engine(
+            self.url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            json_serializer=jsonb_dumps,  # floats stay floats in jsonb (``provenance.jsonb``)
+        )
 
     @property
     def location(self) -> str:

@@ -25,7 +25,17 @@ from actors import (
 )
 from actors.caching import CACHING_ENV, caching_enabled
 from actors.rehash import rehash
-from provenance import Dict, Int, LinkType, ProcessNode, ProcessState, QueryBuilder
+from provenance import (
+    Dict,
+    Float,
+    Int,
+    LinkType,
+    List,
+    ProcessNode,
+    ProcessState,
+    QueryBuilder,
+    load_node,
+)
 
 CALLS: list[int] = []
 
@@ -335,3 +345,46 @@ def test_a_step_changed_in_a_base_class_misses_for_its_subclass(
     finally:
         for name in ("cache_base_module", "cache_sub_module"):
             sys.modules.pop(name, None)
+
+
+@workfunction
+def described(value: Any) -> Any:
+    """What the value is, type included: 1 and 1.0 give different answers."""
+    from provenance import Str
+
+    return Str(f"{type(value).__name__}{value.value!r}")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        pytest.param(lambda: List([1]), lambda: List([1.0]), id="int-then-float-in-a-list"),
+        pytest.param(
+            lambda: Dict({"a": 1}), lambda: Dict({"a": 1.0}), id="int-then-float-in-a-dict"
+        ),
+        pytest.param(lambda: Float(2.0), lambda: Int(2), id="Float-then-Int"),
+    ],
+)
+def test_values_equal_as_numbers_but_of_other_types_never_share_a_cache_entry(
+    rt: Runtime, first: Any, second: Any
+) -> None:
+    """Found by a user review: integral floats hashed as ints, so ``List([1.0])`` got the
+    cached answer of ``List([1])``."""
+    first, second = first(), second()
+    described(first)
+    with enable_caching():
+        answer, node = described.run_get_node(second)
+    assert node.cached_from is None
+    assert answer.value == f"{type(second).__name__}{second.value!r}"
+    assert first.node_hash != second.node_hash
+
+
+def test_a_hash_computed_again_from_the_database_is_the_one_stored(rt: Runtime) -> None:
+    """On PostgreSQL too: jsonb gives integral floats back as floats (``provenance.jsonb``)."""
+    stored = [Dict({"x": 1e20, "l": [2.0, 2, 1e300]}).store(), List([1.0, -4.0]).store()]
+    rt.backend.sync()
+    counts = rehash(rt.storage)
+    assert counts.unhashable == 0
+    for node in stored:
+        again = load_node(node.pk or 0)
+        assert again.node_hash == node.node_hash
