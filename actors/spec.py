@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, cast
 
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import InputValidationError, OutputValidationError, SpecError
+from actors.nested import LINK_SEPARATOR
 from actors.retry import Backoff, RetryPolicy
 from provenance.data import Data
 from provenance.values import INT_MAX
@@ -275,6 +276,8 @@ class ProcessSpec:
                 self._where(f"input name {path!r} is not a valid Python identifier")
                 + (" (dots separate namespaces)" if "." in path else "")
             )
+        if LINK_SEPARATOR in part:
+            raise SpecError(self._where(_double_underscore("input", path)))
         if part == METADATA_KEY and path == part:
             raise SpecError(
                 self._where("'metadata' is not an input: it holds a launch's label and description")
@@ -347,6 +350,8 @@ class ProcessSpec:
     ) -> None:
         """Declare an output port; ``"scf.energy"`` is ``energy`` in output namespace ``scf``."""
         self._check_open()
+        if LINK_SEPARATOR in name:
+            raise SpecError(self._where(_double_underscore("output", name)))
         self.outputs[name] = OutputPort(name, valid_type, required, help)
 
     def dynamic_input(self, valid_type: TypeSpec = None) -> None:
@@ -634,3 +639,11 @@ def _has_defaults(namespace: InputNamespace) -> bool:
 
 
 SpecDefiner = Callable[[ProcessSpec], None]
+
+
+def _double_underscore(kind: str, name: str) -> str:
+    return (
+        f"{kind} name {name!r} holds {LINK_SEPARATOR!r}, which joins namespaces in link labels "
+        f"('a.b' is stored as 'a{LINK_SEPARATOR}b'): the two would collide. Use a namespace "
+        "('a.b') or a single underscore"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,28 @@ def test_a_port_clashing_with_a_namespace_is_refused_at_definition() -> None:
         spec.input("relax", valid_type=Int)
 
     with pytest.raises(SpecError, match=r"Bad: input 'relax' clashes with the namespace"):
+        _define(define)
+
+
+@pytest.mark.parametrize(
+    "declare",
+    [
+        pytest.param(lambda spec: spec.input("a__b", valid_type=Int), id="input"),
+        pytest.param(lambda spec: spec.input("a.b__c", valid_type=Int), id="nested-input"),
+        pytest.param(lambda spec: spec.input("a__b.c", valid_type=Int), id="namespace"),
+        pytest.param(lambda spec: spec.output("a__b", valid_type=Int), id="output"),
+    ],
+)
+def test_a_port_name_holding_the_link_separator_is_refused_at_definition(
+    declare: Callable[[ProcessSpec], None],
+) -> None:
+    """Found by a user review: ``a__b`` and ``a.b`` were both linked as ``a__b``, so one input
+    was lost from the provenance and the two shared a cache key."""
+
+    def define(cls: Any, spec: ProcessSpec) -> None:
+        declare(spec)
+
+    with pytest.raises(SpecError, match=r"Bad: (input|output) name '.*' holds '__'.*collide"):
         _define(define)
 
 
