@@ -249,9 +249,20 @@ def _wait_killed(runtime: Runtime, outcomes: list[Outcome], timeout: float) -> l
         pause.wait(POLL_INTERVAL)
     result: list[Outcome] = []
     for outcome in outcomes:
-        if outcome.pk in ended:
+        state = ended.get(outcome.pk)
+        if state is ProcessState.KILLED:
             result.append(
                 Outcome(outcome.pk, outcome.action, "ended", f"Process {outcome.pk} killed")
+            )
+        elif state is not None:
+            result.append(
+                Outcome(
+                    outcome.pk,
+                    outcome.action,
+                    "failed",
+                    f"process {outcome.pk} ended {state.name} before the kill took effect (a "
+                    "kill lands between steps; its last step was already running)",
+                )
             )
         elif outcome.pk in waiting:
             result.append(

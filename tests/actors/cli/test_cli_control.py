@@ -7,7 +7,10 @@ import uuid
 from pathlib import Path
 
 from actors import ProcessState, Runtime
-from tests.actors.cli.conftest import Cli, launch_waiting
+from actors.cli import control
+from actors.control import Action
+from provenance import Int
+from tests.actors.cli.conftest import Cli, add, launch_waiting
 from tests.actors.daemon.helpers import wait_for
 from tests.actors.workchains import gate
 
@@ -72,3 +75,18 @@ def test_shell_completion_is_offered() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert "--install-completion" in result.stdout
     assert "--show-completion" in result.stdout
+
+
+def test_a_kill_that_lands_after_the_last_step_is_not_reported_as_a_kill(tmp_path: Path) -> None:
+    """Found by a user review: a process that finished its (only, long) step while a kill was
+    on its way was reported ``ended``, "Process N killed", ok: it was not killed."""
+    with Runtime(tmp_path / "home") as runtime:
+        _result, node = runtime.run_get_node(add, Int(1), Int(2))
+        asked = control.Outcome(node.pk or 0, Action.KILL, "done", "asked", reached=True)
+        [outcome] = control._wait_killed(runtime, [asked], timeout=5.0)
+    assert outcome.failed
+    assert outcome.as_json()["ok"] is False
+    assert outcome.message == (
+        f"process {node.pk} ended FINISHED before the kill took effect (a kill lands between "
+        "steps; its last step was already running)"
+    )
