@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -95,6 +95,17 @@ OVERRIDABLE = frozenset(
 )
 _ENGINE_PACKAGE = "actors."
 
+
+
+class _ClassAndInstanceProperty:
+    """A read-only property computed from the class, read on the class or on an instance."""
+
+    def __init__(self, compute: Callable[[type[Process]], AttributeDict]) -> None:
+        self._compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: Process | None, owner: type[Process]) -> AttributeDict:
+        return self._compute(owner)
 
 class Process:
     """A unit of work with full provenance.
@@ -254,10 +265,11 @@ class Process:
         """Which attempt of ``run`` this is: 1, unless ``spec.retry`` ran it again."""
         return self._retry_attempts + 1
 
-    @property
-    def exit_codes(self) -> AttributeDict:
-        """The exit codes of the spec, by label."""
-        return type(self).spec().exit_codes
+    @_ClassAndInstanceProperty
+    def exit_codes(cls: type[Process]) -> AttributeDict:  # noqa: N805 - class or instance
+        """The exit codes of the spec, by label: ``Child.exit_codes.ERROR_X`` works on the
+        class too (``@process_handler(exit_codes=[Child.exit_codes.ERROR_X])``)."""
+        return cls.spec().exit_codes
 
     @property
     def runtime(self) -> Runtime:

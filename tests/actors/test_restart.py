@@ -17,7 +17,7 @@ from actors import (
     SpecError,
     process_handler,
 )
-from provenance import load_node
+from provenance import Int, load_node
 from tests.actors.toolkit_processes import Flaky, RestartFlaky
 
 
@@ -88,6 +88,30 @@ def test_a_handler_for_an_exit_code_the_child_lacks_is_refused_at_definition() -
             @process_handler(exit_codes=[999])
             def odd(self, node: Any) -> None:
                 return None
+
+
+def test_a_handler_names_the_exit_codes_it_handles_from_the_child_class(runtime: Runtime) -> None:
+    """aiida-core's idiom: ``@process_handler(exit_codes=[Child.exit_codes.ERROR_X])``
+    (``exit_codes`` was an instance property only: AttributeError on the class)."""
+    assert Flaky.exit_codes.ERROR_FLAKY.status == 300
+
+    class ByClass(BaseRestartWorkChain):
+        _process_class = Flaky
+
+        @classmethod
+        def define(cls, spec: ProcessSpec) -> None:
+            super().define(spec)
+            spec.expose_inputs(Flaky, namespace="flaky")
+
+        @process_handler(exit_codes=[Flaky.exit_codes.ERROR_FLAKY])
+        def retry_flaky(self, node: Any) -> ProcessHandlerReport:
+            self.ctx.inputs["attempt"] = Int(node.get_inputs_dict()["attempt"].value + 1)
+            return ProcessHandlerReport()
+
+    _result, node = runtime.run_get_node(ByClass, flaky={"attempt": 1, "succeed_at": 2})
+    assert node.process_state is ProcessState.FINISHED
+    assert node.exit_status == 0
+    assert len(_children(runtime, node)) == 2
 
 
 def test_handlers_run_by_priority_and_do_break_stops_the_rest(runtime: Runtime) -> None:
