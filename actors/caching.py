@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
+from actors.errors import CachingSettingError
 from actors.nested import leaves, link_label
 from actors.reattach import CALL_KEY
 from provenance import Data, Node, ProcessNode, ProcessState
@@ -73,14 +74,47 @@ def _override(enabled: bool, identifier: str | None) -> Iterator[None]:
 def enable_caching(identifier: str | None = None) -> contextlib.AbstractContextManager[None]:
     """Within the block, reuse finished runs of the classes matching ``identifier`` (a class
     path or an ``fnmatch`` pattern; None: every class). Process-wide, so that the launches of
-    process steps on other threads see it too."""
-    return _override(True, identifier)
+    process steps on other threads see it too.
+
+    Raises:
+        CachingSettingError: if ``identifier`` is neither None nor a str.
+    """
+    return _override(True, _checked_identifier(identifier, "enable_caching"))
 
 
 def disable_caching(identifier: str | None = None) -> contextlib.AbstractContextManager[None]:
     """Within the block, run the classes matching ``identifier`` (None: every class) even if
-    caching is enabled for them elsewhere."""
-    return _override(False, identifier)
+    caching is enabled for them elsewhere.
+
+    Raises:
+        CachingSettingError: if ``identifier`` is neither None nor a str.
+    """
+    return _override(False, _checked_identifier(identifier, "disable_caching"))
+
+
+def _checked_identifier(identifier: object, where: str) -> str | None:
+    if identifier is None or isinstance(identifier, str):
+        return identifier
+    raise CachingSettingError(
+        f"{where}(identifier={identifier!r}): give a class path or an fnmatch pattern "
+        "('mypkg.chains.*'), or None for every class"
+    )
+
+
+def check_setting(setting: object) -> CachingSetting:
+    """``setting`` if it is one ``Runtime(caching=...)`` takes.
+
+    Raises:
+        CachingSettingError: naming what was given and what is taken.
+    """
+    if setting is None or isinstance(setting, bool | str):
+        return setting
+    if isinstance(setting, Iterable) and all(isinstance(item, str) for item in setting):
+        return list(setting)
+    raise CachingSettingError(
+        f"caching={setting!r}: give True (every class), False or None (off), a class path or "
+        "pattern, or a list of them"
+    )
 
 
 def _matches(identifier: str | None, class_path: str) -> bool:

@@ -51,3 +51,7 @@ class WaitError(ActorError, RuntimeError):
 
 class ProcessSuspendedError(ActorError, RuntimeError):
     """A durable runtime shut down and left the process to its checkpoint, to be resumed."""
+
+
+class CachingSettingError(ActorError, TypeError):
+    """A caching setting is not one caching understands (``actors.caching``)."""

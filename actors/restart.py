@@ -85,6 +85,8 @@ def process_handler(
         )
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise SpecError(f"process_handler priority must be an int, got {priority!r}")
+    if not isinstance(enabled, bool):
+        raise SpecError(f"process_handler enabled must be True or False, got {enabled!r}")
 
     def mark(method: Handler) -> Handler:
         @functools.wraps(method)
@@ -176,6 +178,12 @@ class BaseRestartWorkChain(WorkChain):
 
     def __init__(self, inputs: Any = None) -> None:
         super().__init__(inputs)
+        attempts = self.inputs.max_iterations.value
+        if attempts < 1:
+            raise InputValidationError(
+                f"max_iterations of {self.process_label()} must be at least 1 (the number of "
+                f"attempts of {self._child_class().__qualname__}), got {attempts}"
+            )
         overrides = self.inputs.get("handler_overrides")
         if overrides is not None:
             names = {name for name, _options in self.handlers()}

@@ -27,7 +27,7 @@ from actors.assembly import (
     database_store_in_use,
     home_file_store,
 )
-from actors.caching import CachingSetting
+from actors.caching import CachingSetting, check_setting
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
 from actors.errors import ActorError, RuntimeClosedError
@@ -95,6 +95,7 @@ class Runtime:
         durable: bool = False,
         caching: CachingSetting = None,
     ) -> None:
+        caching = check_setting(caching)  # before anything is opened
         self.home = Path(home).expanduser() if home is not None else default_home()
         prepare_home(self.home)
         url = (

@@ -24,6 +24,7 @@ from actors import (
     workfunction,
 )
 from actors.caching import CACHING_ENV, caching_enabled
+from actors.errors import CachingSettingError
 from actors.rehash import rehash
 from provenance import (
     Dict,
@@ -388,3 +389,18 @@ def test_a_hash_computed_again_from_the_database_is_the_one_stored(rt: Runtime) 
     for node in stored:
         again = load_node(node.pk or 0)
         assert again.node_hash == node.node_hash
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda home: Runtime(home, caching=5), id="Runtime-caching-int"),
+        pytest.param(lambda home: Runtime(home, caching=[1, 2]), id="Runtime-caching-ints"),
+        pytest.param(lambda home: enable_caching(identifier=5), id="enable_caching-int"),  # type: ignore[arg-type]
+        pytest.param(lambda home: disable_caching(identifier=b"x"), id="disable_caching-bytes"),  # type: ignore[arg-type]
+    ],
+)
+def test_a_caching_setting_of_the_wrong_type_is_a_clear_error(make: Any, tmp_path: Path) -> None:
+    with pytest.raises(CachingSettingError, match=r"give .*class path or .*pattern"):
+        make(tmp_path / "home")
+    assert not (tmp_path / "home").exists()  # refused before anything was opened

@@ -168,3 +168,14 @@ def test_restart_runs_on_a_durable_runtime(home: Path) -> None:
 
         assert result["result"].value == 300
         assert len(_children(runtime, node)) == 3
+
+
+@pytest.mark.parametrize("attempts", [0, -1])
+def test_max_iterations_below_one_is_refused_before_launch(attempts: int) -> None:
+    with pytest.raises(InputValidationError, match=r"max_iterations of .* at least 1 .*got"):
+        RestartFlaky({"flaky": {"attempt": 1, "succeed_at": 1}, "max_iterations": attempts})
+
+
+def test_a_handler_enabled_by_something_else_than_a_bool_is_refused() -> None:
+    with pytest.raises(SpecError, match=r"enabled must be True or False, got 'no'"):
+        process_handler(enabled="no")  # type: ignore[arg-type]
