@@ -37,6 +37,7 @@ def process_summary(node: NodeSummary) -> JsonObject:
         "uuid": node.uuid,
         "node_type": node.node_type,
         "process_label": node.process_label,
+        "label": node.label,
         "state": state.value if state is not None else None,
         "paused": node.paused,
         "cached_from": node.cached_from,
@@ -69,7 +70,7 @@ def process_detail(detail: NodeDetail) -> JsonObject:
     callers = detail.incoming_of(LinkType.CALL)
     return {
         **process_summary(node),
-        "label": node.label,
+        "description": detail.description,
         "inputs": [_data_link(link) for link in detail.incoming_of(LinkType.INPUT)],
         "outputs": [
             _data_link(link) for link in detail.outgoing_of(LinkType.CREATE, LinkType.RETURN)

@@ -46,6 +46,8 @@ class ProcessFilter:
     states: tuple[str, ...] = ()
     past_days: int | None = None
     process_label: str | None = None
+    #: The node's own label (a launch's ``metadata={"label": ...}``).
+    label: str | None = None
     process_class: str | None = None
     exit_status: int | None = None
     failed: bool = False
@@ -69,6 +71,8 @@ class ProcessFilter:
         if self.process_label is not None:
             operator = "like" if "%" in self.process_label else "=="
             clauses.append({"attributes.process_label": {operator: self.process_label}})
+        if self.label is not None:
+            clauses.append({"label": {"like" if "%" in self.label else "==": self.label}})
         if self.process_class is not None:
             clauses.append(_class_filter(self.process_class))
         if self.exit_status is not None:

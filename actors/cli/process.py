@@ -77,6 +77,13 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
             "--process-label", "-L", help="Only processes of this label (% is a wildcard)."
         ),
     ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label",
+            help="Only processes launched with this label (metadata; % is a wildcard).",
+        ),
+    ] = None,
     process_class: Annotated[
         str | None,
         typer.Option(
@@ -111,6 +118,7 @@ def list_command(  # noqa: PLR0917 - typer passes each option as a parameter
         states=tuple(states or ()),
         past_days=past_days,
         process_label=process_label,
+        label=label,
         process_class=process_class,
         exit_status=exit_status,
         failed=failed,

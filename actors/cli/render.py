@@ -65,8 +65,11 @@ def process_list(page: ProcessPage, now: dt.datetime) -> RenderableType:
     if not page.processes:
         return Text("No processes match.", style="dim")
     table = Table(box=None, header_style="bold", pad_edge=False)
+    labelled = any(process.label for process in page.processes)
     table.add_column("PK", justify="right")
     table.add_column("Label")
+    if labelled:
+        table.add_column("Node label")
     table.add_column("State")
     table.add_column("Exit", justify="right")
     table.add_column("Age", justify="right")
@@ -74,6 +77,7 @@ def process_list(page: ProcessPage, now: dt.datetime) -> RenderableType:
         table.add_row(
             str(process.pk),
             Text(process.process_label or process.node_type),
+            *([Text(process.label)] if labelled else []),
             state_text(process),
             exit_status_text(process),
             humanise_age(process.ctime, now),
@@ -145,6 +149,7 @@ def process_detail(
             ("uuid", node.uuid),
             ("label", node.process_label or MISSING),
             *([("node label", node.label)] if node.label else []),
+            *([("description", detail.description)] if detail.description else []),
             ("state", state_text(node)),
             ("exit status", exit_status_text(node)),
             ("exit message", node.exit_message or Text(MISSING, style="dim")),
