@@ -19,7 +19,7 @@ from actors.errors import SpecError
 if TYPE_CHECKING:
     from actors.process import Process
 
-#: The process attribute counting the attempts that failed and were retried.
+#: The process attribute counting the attempts that failed (the last one too).
 ATTEMPTS_ATTRIBUTE = "retry_attempts"
 
 Backoff = float | Callable[[int], float]
@@ -82,6 +82,10 @@ def run_with_retry(process: Process, policy: RetryPolicy) -> Any:
                     type(exc).__name__,
                     exc,
                 )
+                # Counted like the others (written before the end, which follows it).
+                process._retry_attempts = failed
+                update = process.node.set_process_attributes(**{ATTEMPTS_ATTRIBUTE: failed})
+                process.runtime.backend.write_nowait([update])
                 raise
             _record_failed_attempt(process, failed, exc, policy)
 

@@ -38,7 +38,9 @@ def test_the_last_attempt_failing_ends_the_process_excepted(
     pids = {int(path.stem) for path in tmp_path.glob("*.marks")}
     (pid,) = pids
     assert [step for step, _ in marks_of(tmp_path, pid)] == [1, 2, 3, 4]
-    assert load_node(pid).process_state is ProcessState.EXCEPTED
+    stored = load_node(pid)
+    assert stored.process_state is ProcessState.EXCEPTED
+    assert stored.attributes[ATTEMPTS_ATTRIBUTE] == 4  # every failed attempt, the last too
 
 
 def test_an_exception_not_listed_is_not_retried(runtime: Runtime) -> None:
