@@ -22,13 +22,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 
 from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
@@ -36,28 +33,14 @@ from actors.daemon.paths import DaemonPaths
 from actors.daemon.status import DaemonState, live_workers
 from actors.daemon.workload import CountingChain, FirstStepClock, Never, WaitsOn
 from actors.runtime import Runtime
+from benchmarks.databases import fresh_schema
 from persistence.memory_store import InMemoryStore
-from persistence.pg_connection import conninfo_of
 from provenance.data import Float, Int
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 POLL = 0.005
 TIMEOUT = 600.0
-
-
-@contextmanager
-def fresh_schema(server_url: str) -> Iterator[str]:
-    """A URL on a new schema of ``server_url``'s database; dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in server_url else "?"
-    try:
-        yield f"{server_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> float:
