@@ -116,6 +116,11 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
 
 
+def _times(ratio: float) -> str:
+    """Two significant figures below 10 (0.52, 1.8), whole numbers above (114)."""
+    return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2g}"
+
+
 def label_of(comparison: Comparison) -> str:
     """``workload`` (the peer's label) with workactors' variant where it has one."""
     ours = comparison.ours.workload
@@ -152,8 +157,8 @@ def build_table(comparisons: Sequence[Comparison], peer: str, title: str) -> Tab
             label,
             ours_rate,
             _rate(comparison.theirs.median_throughput),
-            f"{comparison.ratio:,.0f}x" if comparison.ratio >= 10 else f"{comparison.ratio:.1f}x",
-            f"{min(paired):,.0f}-{max(paired):,.0f}",
+            _times(comparison.ratio) + "x",
+            f"{_times(min(paired))}-{_times(max(paired))}",
             escape(comparison.note),
         )
     return table

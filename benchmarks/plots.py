@@ -163,7 +163,7 @@ def _title(document: dict[str, Any]) -> str:
     config = document.get("config", {})
     load = config.get("load_average_at_start")
     parts = [
-        f"{machine.get('cpu_count', '?')} CPUs",
+        f"{machine.get('cpu_count_logical', '?')} CPUs",
         f"load {load[0]:.1f}" if load else "",
         f"median of {config.get('repeats', '?')} repeats",
     ]
