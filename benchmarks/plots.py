@@ -60,34 +60,84 @@ def _ratio_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _plain_ticks(axis: Any) -> None:
+    """Plain numbers (0.5, 2, 10,000) instead of powers of ten on a log axis."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value: float, _pos: int) -> str:
+        # Label 2 and 5 of each decade (0.2, 0.5, 20, 50); the rest stay bare ticks.
+        leading = f"{value:.1e}"[:3]
+        return f"{value:,.4g}" if leading in {"2.0", "5.0"} else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.4g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
+
+
 def plot_ratios(document: dict[str, Any], folder: Path, title: str) -> list[Path]:
-    """One horizontal bar per comparison: workactors' median throughput over the peer's, on a
-    log axis, with the paired per-repeat min-max as the error bar."""
+    """One horizontal bar per comparison, from 1 to workactors' median throughput over the
+    peer's, on a log axis, with the paired per-repeat min-max as the error bar."""
     rows = _ratio_rows(document)
     if not rows:
         return []
     plt = _pyplot()
-    height = 1.2 + 0.38 * len(rows)
-    figure, axes = plt.subplots(figsize=(9, height))
-    labels = [f"{row['peer']}: {row.get('label') or row['workload']}" for row in rows]
+    from matplotlib.patches import Patch
+
+    figure, axes = plt.subplots(figsize=(11, 1.4 + 0.42 * len(rows)))
+    labels = [
+        f"{(row.get('label') or row['workload']).removesuffix('@pg')} "
+        f"({DATABASE_NAMES.get(row.get('database', ''), row.get('database', ''))})"
+        for row in rows
+    ]
     ratios = [row["ratio"] for row in rows]
-    low = [row["ratio"] - row["paired_ratio_min"] for row in rows]
-    high = [row["paired_ratio_max"] - row["ratio"] for row in rows]
     positions = list(range(len(rows)))[::-1]
     colours = [PEER_COLOURS.get(row["peer"], "#7f7f7f") for row in rows]
-    axes.barh(positions, ratios, color=colours, alpha=0.8, left=0)
-    axes.errorbar(ratios, positions, xerr=[low, high], fmt="none", ecolor="black", capsize=3)
+    axes.barh(positions, [r - 1 for r in ratios], left=1, color=colours, alpha=0.75, height=0.7)
+    axes.errorbar(
+        ratios,
+        positions,
+        xerr=[
+            [r - row["paired_ratio_min"] for r, row in zip(ratios, rows, strict=True)],
+            [row["paired_ratio_max"] - r for r, row in zip(ratios, rows, strict=True)],
+        ],
+        fmt="none",
+        ecolor="black",
+        capsize=3,
+    )
     axes.set_xscale("log")
+    low = min(*ratios, *(row["paired_ratio_min"] for row in rows), 1.0)
+    high = max(*ratios, *(row["paired_ratio_max"] for row in rows), 1.0)
+    axes.set_xlim(low / 1.6, high * 3.5)
+    _plain_ticks(axes.xaxis)
     axes.axvline(1.0, color="black", linewidth=1)
     axes.set_yticks(positions)
     axes.set_yticklabels(labels)
     axes.set_xlabel(
-        "workactors median throughput / peer median throughput (log; >1: workactors faster)"
+        "workactors median throughput / peer's (log scale; right of 1: workactors faster, "
+        "error bar: min-max of the per-repeat ratios)"
     )
-    for position, ratio in zip(positions, ratios, strict=True):
+    for position, ratio, row in zip(positions, ratios, rows, strict=True):
         axes.annotate(
-            f"{ratio:.2g}x", (ratio, position), xytext=(4, -3), textcoords="offset points"
+            f"{ratio:.2g}x  ({_rate(row['workactors_per_s'])} vs {_rate(row['peer_per_s'])} "
+            f"{row['unit']}/s)",
+            (max(ratio, row["paired_ratio_max"], 1.0), position),
+            xytext=(6, -4),
+            textcoords="offset points",
+            fontsize=8,
         )
+    peers = list(dict.fromkeys(row["peer"] for row in rows))
+    axes.legend(
+        handles=[Patch(color=PEER_COLOURS.get(peer, "#7f7f7f"), label=peer) for peer in peers],
+        title="compared with",
+        loc="lower right",
+        fontsize=8,
+    )
     axes.set_title(title, fontsize=10)
     axes.grid(axis="x", which="both", alpha=0.3)
     figure.tight_layout()
@@ -121,9 +171,11 @@ def plot_curves(document: dict[str, Any], folder: Path, title: str) -> list[Path
         )
         steps.set_xticks(workers)
         steps.set_ylim(bottom=0)
+        steps.set_title(
+            f"daemon_steps: {daemon[0]['chains']} chains x 10 steps, SQLite", fontsize=10
+        )
     steps.set_xlabel("daemon workers (OS processes)")
     steps.set_ylabel("durable steps per second")
-    steps.set_title("daemon_steps: 200 chains x 10 steps, SQLite", fontsize=10)
     sizes = [p["batch"] for p in scale]
     for axes, key, label in (
         (seconds, "seconds_median", "seconds per batch (log)"),
@@ -142,8 +194,13 @@ def plot_curves(document: dict[str, Any], folder: Path, title: str) -> list[Path
                         textcoords="offset points",
                     )
         axes.set_xscale("log")
+        _plain_ticks(axes.xaxis)
+        if sizes:
+            axes.set_xticks(sizes)
+        axes.margins(0.12)
         if key == "seconds_median":
             axes.set_yscale("log")
+            _plain_ticks(axes.yaxis)
         else:
             axes.set_ylim(bottom=0)
         axes.set_xlabel("waiting work chains in one batch (log)")
