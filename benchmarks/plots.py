@@ -76,6 +76,10 @@ def _plain_ticks(axis: Any) -> None:
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2g}"
+
+
 def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
 
@@ -113,7 +117,7 @@ def plot_ratios(document: dict[str, Any], folder: Path, title: str) -> list[Path
     axes.set_xscale("log")
     low = min(*ratios, *(row["paired_ratio_min"] for row in rows), 1.0)
     high = max(*ratios, *(row["paired_ratio_max"] for row in rows), 1.0)
-    axes.set_xlim(low / 1.6, high * 3.5)
+    axes.set_xlim(low / 1.6, high * 8)
     _plain_ticks(axes.xaxis)
     axes.axvline(1.0, color="black", linewidth=1)
     axes.set_yticks(positions)
@@ -124,7 +128,7 @@ def plot_ratios(document: dict[str, Any], folder: Path, title: str) -> list[Path
     )
     for position, ratio, row in zip(positions, ratios, rows, strict=True):
         axes.annotate(
-            f"{ratio:.2g}x  ({_rate(row['workactors_per_s'])} vs {_rate(row['peer_per_s'])} "
+            f"{_times(ratio)}x  ({_rate(row['workactors_per_s'])} vs {_rate(row['peer_per_s'])} "
             f"{row['unit']}/s)",
             (max(ratio, row["paired_ratio_max"], 1.0), position),
             xytext=(6, -4),
