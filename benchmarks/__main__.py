@@ -34,6 +34,7 @@ from rich.progress import (
 )
 
 from benchmarks import compare, curves, databases, durability, plots
+from benchmarks.dbos_peer.client import SETTINGS as DBOS_SETTINGS
 from benchmarks.figures import WorkloadResult
 from benchmarks.harness import run_group
 from benchmarks.machine import load_average, machine_facts
@@ -460,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     described = _durability(results)
     if described:
         Console(width=220).print(durability.build_table(described))
+        Console(width=220).print(f"dbos settings: {escape(DBOS_SETTINGS)}")
         extra["durability"] = described
     if args.curves:
         extra["curves"] = curves.points(results)

@@ -29,7 +29,6 @@ CHAINS = 200
 QUICK_CHAINS = 20
 PARENTS = 20
 QUICK_PARENTS = 4
-POLL_S = 0.01
 TIMEOUT_S = 900.0
 # Workers import the submitted classes by module path: from the folder that holds benchmarks/.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -66,30 +65,6 @@ def _ended_in_folders(runtime: Any, pids: list[int]) -> Callable[[], bool]:
     return done
 
 
-def _ended_in_table(url: str, pids: list[int]) -> Callable[[], bool]:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    query = sa.text(
-        "SELECT count(*) FROM wa_checkpoint WHERE pid = ANY(:pids) AND status <> 'running'"
-    )
-
-    def done() -> bool:
-        with engine.connect() as connection:
-            return int(connection.execute(query, {"pids": pids}).scalar_one()) == len(pids)
-
-    return done
-
-
-def _wait(done: Callable[[], bool], what: str) -> float:
-    deadline = time.monotonic() + TIMEOUT_S
-    while not done():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not end within {TIMEOUT_S:g} s")
-        time.sleep(POLL_S)
-    return time.perf_counter()
-
-
 def run_on_daemon(database: str, workers: int, submit: Submit, check: Check) -> float:
     """Seconds from the first submission to the end of every process ``submit`` queued up.
 
@@ -98,6 +73,7 @@ def run_on_daemon(database: str, workers: int, submit: Submit, check: Check) -> 
     """
     from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
     from actors.runtime import Runtime
+    from benchmarks.shared_database import all_ended, wait_for
 
     with tempfile.TemporaryDirectory(prefix="workactors-bench-durable-") as scratch:
         folder = Path(scratch)
@@ -107,7 +83,9 @@ def run_on_daemon(database: str, workers: int, submit: Submit, check: Check) -> 
                 with Runtime(folder) as runtime:
                     first = time.perf_counter()
                     pids = submit(runtime)
-                    ended = _wait(_ended_in_folders(runtime, pids), f"{len(pids)} processes")
+                    ended = wait_for(
+                        _ended_in_folders(runtime, pids), f"{len(pids)} processes", TIMEOUT_S
+                    )
                     check(runtime, pids)
             finally:
                 stop_daemon(folder)
@@ -121,7 +99,7 @@ def run_on_daemon(database: str, workers: int, submit: Submit, check: Check) -> 
                 with Runtime(folder / "submitter", database_url=url) as runtime:
                     first = time.perf_counter()
                     pids = submit(runtime)
-                    ended = _wait(_ended_in_table(url, pids), f"{len(pids)} processes")
+                    ended = wait_for(all_ended(url, pids), f"{len(pids)} processes", TIMEOUT_S)
                     check(runtime, pids)
             finally:
                 stop_daemon(daemon_home)

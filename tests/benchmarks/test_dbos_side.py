@@ -8,7 +8,6 @@ must not fail ``pytest``.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -19,34 +18,19 @@ from benchmarks.databases import DATABASES, POSTGRESQL, SQLITE
 from benchmarks.figures import RepeatResult, WorkloadResult
 from benchmarks.workloads import WORKLOADS, durable, groups
 from benchmarks.workloads.shapes import FAN_OUT
+from tests.benchmarks.flows_source import constant, workload_keys
 
-DBOS_DIR = Path(benchmarks.dbos_peer.__file__).parent
-
-
-def _constant(tree: ast.Module, name: str) -> object:
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise AssertionError(f"{name} not in flows.py")
+FLOWS = Path(benchmarks.dbos_peer.__file__).with_name("flows.py")
 
 
 def test_the_dbos_flows_have_the_shapes_of_the_workactors_side() -> None:
-    tree = ast.parse((DBOS_DIR / "flows.py").read_text())
-    assert _constant(tree, "STEPS") == durable.STEPS
-    assert _constant(tree, "FAN_OUT") == FAN_OUT
+    assert constant(FLOWS, "STEPS") == durable.STEPS
+    assert constant(FLOWS, "FAN_OUT") == FAN_OUT
 
 
 def test_every_dbos_entry_has_a_flow_and_a_workactors_counterpart_on_each_database() -> None:
-    tree = ast.parse((DBOS_DIR / "flows.py").read_text())
-    keys = None
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "WORKLOADS":
-            assert isinstance(node.value, ast.Dict)
-            keys = {ast.literal_eval(k) for k in node.value.keys if k is not None}
     dbos = [w for w in WORKLOADS if w.peer == "dbos"]
-    assert keys == {w.runner_key for w in dbos}
+    assert workload_keys(FLOWS) == {w.runner_key for w in dbos}
     ours = {(w.name, w.database) for w in WORKLOADS if w.peer == "workactors"}
     for workload in dbos:
         assert (workload.name, workload.database) in ours, workload.key
