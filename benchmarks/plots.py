@@ -60,6 +60,11 @@ def _ratio_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _plain(value: float) -> str:
+    """10,000 rather than 1e+04; 0.5 rather than 5e-01."""
+    return f"{value:,.0f}" if value >= 1 and float(value).is_integer() else f"{value:.3g}"
+
+
 def _plain_ticks(axis: Any) -> None:
     """Plain numbers (0.5, 2, 10,000) instead of powers of ten on a log axis."""
     from matplotlib.ticker import FuncFormatter
@@ -67,9 +72,9 @@ def _plain_ticks(axis: Any) -> None:
     def minor(value: float, _pos: int) -> str:
         # Label 2 and 5 of each decade (0.2, 0.5, 20, 50); the rest stay bare ticks.
         leading = f"{value:.1e}"[:3]
-        return f"{value:,.4g}" if leading in {"2.0", "5.0"} else ""
+        return _plain(value) if leading in {"2.0", "5.0"} else ""
 
-    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.4g}"))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: _plain(value)))
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
@@ -223,10 +228,12 @@ def _title(document: dict[str, Any]) -> str:
     machine = document.get("machine", {})
     config = document.get("config", {})
     load = config.get("load_average_at_start")
+    repeats = sorted({r["repeats"] for r in document.get("results", []) if r.get("ok")})
+    counts = f"{repeats[0]}" if len(repeats) == 1 else f"{repeats[0]}-{repeats[-1]}"
     parts = [
         f"{machine.get('cpu_count_logical', '?')} CPUs",
-        f"load {load[0]:.1f}" if load else "",
-        f"median of {config.get('repeats', '?')} repeats",
+        f"load average {load[0]:.1f} at start" if load else "",
+        f"medians of {counts} repeats" if repeats else "",
     ]
     return "workactors benchmarks: " + ", ".join(part for part in parts if part)
 
