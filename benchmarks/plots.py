@@ -229,7 +229,7 @@ def _title(document: dict[str, Any]) -> str:
     config = document.get("config", {})
     load = config.get("load_average_at_start")
     repeats = sorted({r["repeats"] for r in document.get("results", []) if r.get("ok")})
-    counts = f"{repeats[0]}" if len(repeats) == 1 else f"{repeats[0]}-{repeats[-1]}"
+    counts = "-".join(str(count) for count in dict.fromkeys(repeats[:1] + repeats[-1:]))
     parts = [
         f"{machine.get('cpu_count_logical', '?')} CPUs",
         f"load average {load[0]:.1f} at start" if load else "",
