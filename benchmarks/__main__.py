@@ -372,7 +372,7 @@ def _workloads(
         workloads = [
             _sized(w, args.quick, args.scale_n)
             for w in select(args.workload, None)
-            if w.peer in wanted and w.database in on
+            if w.peer in wanted and w.database in on and (w.quick or not args.quick)
         ]
     if any(w.database == databases.POSTGRESQL for w in workloads) and (
         reason := databases.postgres_unavailable()

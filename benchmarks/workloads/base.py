@@ -81,6 +81,8 @@ class Workload:
             little GIL time, so only where threads are the question).
         unavailable: why this workload cannot run with the code checked out (a missing API);
             it is then listed as skipped, not failed.
+        quick: runs with ``--quick``; False for a variant whose code path another quick
+            workload covers (``--quick`` must stay under a minute for CI).
         database: ``sqlite`` or ``postgresql`` (``benchmarks.databases``): what the peer's
             session opens; figures are compared only between workloads on the same one.
     """
@@ -105,6 +107,7 @@ class Workload:
     max_repeats: int | None = None
     sample_threads: bool = False
     unavailable: str | None = None
+    quick: bool = True
     database: str = "sqlite"
 
     def __post_init__(self) -> None:

@@ -133,3 +133,9 @@ def test_list_still_lists_the_dbos_workloads(capsys: pytest.CaptureFixture[str])
     listed = capsys.readouterr().out
     assert "daemon_fanout@pg (dbos" in listed
     assert "cold_start@pg (workactors" in listed
+
+
+def test_quick_leaves_out_only_the_two_worker_daemon() -> None:
+    from benchmarks.workloads import WORKLOADS
+
+    assert [w.key for w in WORKLOADS if not w.quick] == ["workactors/daemon_steps:2w"]
