@@ -123,11 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     opt_in = sorted(name for name, peer in PEERS.items() if peer.opt_in)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time workactors (and its building blocks, and optionally aiida-core) on "
-        "the same workloads.",
+        description="Time workactors (and its building blocks, and optionally aiida-core and "
+        "DBOS Transact) on the same workloads.",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small N and 3 repeats: well under a minute"
+        "--quick",
+        action="store_true",
+        help="small N, 3 repeats, SQLite only, one daemon worker: about a minute (what CI runs)",
     )
     parser.add_argument(
         "--repeats",
@@ -217,7 +219,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="[PEER=]N",
         default=[],
         help="work chains per batch of scale_wait, for every peer or for PEER "
-        "(defaults: workactors 10,000, quick 200; aiida 50, quick 10)",
+        "(defaults: workactors 10,000, quick 200; aiida 50, quick 10); it also sizes the "
+        "batches of the daemon workloads (chains, parents) and of DBOS's",
     )
     parser.add_argument(
         "-n",
