@@ -3,7 +3,9 @@
 Examples:
     python -m benchmarks --quick --json /tmp/bench.json
     python -m benchmarks --peer aiida --json benchmarks/results/today.json
+    python -m benchmarks --peer aiida,dbos --json /tmp/bench.json --plot /tmp/plots
     python -m benchmarks --workload scale_wait --scale-n 2000 --scale-n aiida=20
+    python -m benchmarks --curves --curve-sizes 1000,10000,100000 --json /tmp/curves.json
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import structlog
 from rich.console import Console
@@ -29,21 +33,34 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from benchmarks import compare
-from benchmarks.aiida_peer.client import AiidaPeer
+from benchmarks import compare, curves, databases, durability, plots
+from benchmarks.dbos_peer.client import SETTINGS as DBOS_SETTINGS
 from benchmarks.figures import WorkloadResult
 from benchmarks.harness import run_group
 from benchmarks.machine import load_average, machine_facts
 from benchmarks.meters import MemoryMeter
 from benchmarks.peers import PEERS
-from benchmarks.report import print_comparison, print_table, write_json
-from benchmarks.workloads import WORKLOADS, Workload, groups, select, workload_names
-from benchmarks.workloads.aiida_core import NOT_PORTED, NOTES
+from benchmarks.report import build_document, print_comparison, print_table, write_json
+from benchmarks.venv_peer.client import VenvPeer
+from benchmarks.workloads import (
+    WORKLOADS,
+    Workload,
+    aiida_core,
+    dbos,
+    groups,
+    select,
+    workload_names,
+)
 from benchmarks.workloads.base import ProgressCallback
 
 QUICK_REPEATS = 3
 FULL_REPEATS = 5
 DEFAULT_SEED = 20240501
+PEER_NOTES: dict[str, tuple[dict[str, str], dict[str, str], bool]] = {
+    "aiida": (aiida_core.NOT_PORTED, aiida_core.NOTES, False),
+    "dbos": (dbos.NOT_PORTED, dbos.NOTES, True),
+}
+"""Per peer: why a workload has no counterpart, what differs, and whether to list only pairs."""
 
 
 def _configure_logging() -> None:
@@ -66,15 +83,53 @@ def _scale_size(text: str) -> tuple[str | None, int]:
     return (peer or None), value
 
 
+def _name_list(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """``a,b`` (and repeated flags, appended): names checked against ``choices``."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected one or more of {', '.join(choices)} (comma-separated)"
+            )
+        return names
+
+    return parse
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected N[,N...]") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected positive integers")
+    return values
+
+
+def _venv_choice(text: str) -> tuple[str | None, Path]:
+    peer, _, folder = text.rpartition("=")
+    if peer and peer not in PEERS:
+        raise argparse.ArgumentTypeError(f"{text!r}: unknown peer {peer!r}")
+    return (peer or None), Path(folder)
+
+
+def _flatten(lists: list[list[str]] | None) -> list[str]:
+    return list(dict.fromkeys(name for names in lists or [] for name in names))
+
+
 def _parser() -> argparse.ArgumentParser:
     opt_in = sorted(name for name, peer in PEERS.items() if peer.opt_in)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time workactors (and its building blocks, and optionally aiida-core) on "
-        "the same workloads.",
+        description="Time workactors (and its building blocks, and optionally aiida-core and "
+        "DBOS Transact) on the same workloads.",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small N and 3 repeats: well under a minute"
+        "--quick",
+        action="store_true",
+        help="small N, 3 repeats, SQLite only, one daemon worker: about a minute (what CI runs)",
     )
     parser.add_argument(
         "--repeats",
@@ -92,24 +147,70 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--peer",
         action="append",
-        metavar="NAME",
-        choices=opt_in,
+        type=_name_list(opt_in),
+        metavar="NAME[,NAME]",
         default=[],
-        help="also run this peer, interleaved with workactors (repeatable): " + ", ".join(opt_in),
+        help="also run these peers, interleaved with workactors (comma list or repeated): "
+        + ", ".join(opt_in)
+        + "; each is installed in its own virtual environment on first use",
     )
     parser.add_argument(
         "--only-peer",
         action="append",
-        metavar="NAME",
-        choices=sorted(PEERS),
-        help="run only these peers' workloads (repeatable): " + ", ".join(PEERS),
+        type=_name_list(sorted(PEERS)),
+        metavar="NAME[,NAME]",
+        help="run only these peers' workloads (comma list or repeated): " + ", ".join(PEERS),
     )
     parser.add_argument(
         "--peer-venv",
+        action="append",
+        type=_venv_choice,
+        metavar="[PEER=]DIR",
+        default=[],
+        help="virtual environment of a peer (aiida if PEER is left out), created if missing "
+        "(default $XDG_CACHE_HOME/workactors-bench/<peer>-venv)",
+    )
+    parser.add_argument(
+        "--database",
+        action="append",
+        type=_name_list(databases.DATABASES),
+        metavar="DB[,DB]",
+        help="databases of the workloads that exist on both (workfunction_add, daemon_steps, "
+        "daemon_fanout, cold_start): sqlite, postgresql (default both; sqlite with --quick); "
+        "PostgreSQL ones are skipped if the server is unreachable",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        metavar="URL",
+        help="PostgreSQL server whose database gets a fresh schema (workactors) or a fresh "
+        f"database (DBOS) per workload, dropped afterwards (default {databases.postgres_url()})",
+    )
+    parser.add_argument(
+        "--curves",
+        action="store_true",
+        help="run the scaling curves instead of the workloads: daemon_steps with "
+        "--curve-workers workers and scale_wait with --curve-sizes waiting work chains",
+    )
+    parser.add_argument(
+        "--curve-workers",
+        type=_int_list,
+        default=list(curves.DEFAULT_WORKERS),
+        metavar="N[,N]",
+        help="daemon workers per point (default 1,2,4)",
+    )
+    parser.add_argument(
+        "--curve-sizes",
+        type=_int_list,
+        default=list(curves.DEFAULT_SIZES),
+        metavar="N[,N]",
+        help="scale_wait batch sizes (default 1000,10000; 100000 takes about 15 min a repeat)",
+    )
+    parser.add_argument(
+        "--plot",
         type=Path,
         metavar="DIR",
-        help="virtual environment for aiida-core, created if missing "
-        "(default $XDG_CACHE_HOME/workactors-bench/aiida-venv)",
+        help="write PNG and SVG plots (ratios, curves) to DIR; needs matplotlib "
+        "(pip install -e '.[plot]')",
     )
     parser.add_argument(
         "--scale-n",
@@ -118,7 +219,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="[PEER=]N",
         default=[],
         help="work chains per batch of scale_wait, for every peer or for PEER "
-        "(defaults: workactors 10,000, quick 200; aiida 50, quick 10)",
+        "(defaults: workactors 10,000, quick 200; aiida 50, quick 10); it also sizes the "
+        "batches of the daemon workloads (chains, parents) and of DBOS's",
     )
     parser.add_argument(
         "-n",
@@ -165,8 +267,15 @@ def _sized(workload: Workload, quick: bool, scale_n: list[tuple[str | None, int]
 
 def _peers_wanted(args: argparse.Namespace) -> list[str]:
     if args.only_peer:
-        return list(dict.fromkeys(args.only_peer))
-    return [name for name, peer in PEERS.items() if not peer.opt_in or name in args.peer]
+        return _flatten(args.only_peer)
+    asked = _flatten(args.peer)
+    return [name for name, peer in PEERS.items() if not peer.opt_in or name in asked]
+
+
+def _databases_wanted(args: argparse.Namespace) -> list[str]:
+    if args.database:
+        return _flatten(args.database)
+    return [databases.SQLITE] if args.quick else list(databases.DATABASES)
 
 
 def _prepare_peers(
@@ -203,7 +312,8 @@ def _run_all(
     base_dir: Path,
     err: Console,
 ) -> list[WorkloadResult]:
-    """Every group of same-named workloads in turn, under one progress display."""
+    """Every group of same-named workloads in turn, under one progress display (every curve
+    point alone: its peak RSS and threads must be its own)."""
     results: list[WorkloadResult] = []
 
     def iterations(workload: Workload) -> int:
@@ -227,7 +337,7 @@ def _run_all(
             tasks[workload.key] = task
             return lambda done: progress.advance(task, done)
 
-        for group in groups(workloads):
+        for group in [[w] for w in workloads] if args.curves else groups(workloads):
             group_results = run_group(
                 group,
                 PEERS,
@@ -252,13 +362,28 @@ def _workloads(
     args: argparse.Namespace, parser: argparse.ArgumentParser, err: Console
 ) -> tuple[list[Workload], dict[str, str]]:
     """What the arguments select and size, minus what cannot run here (and why)."""
-    aiida = PEERS["aiida"]
-    if isinstance(aiida, AiidaPeer):
-        aiida.configure(args.peer_venv)
-    wanted = _peers_wanted(args)
-    workloads = [
-        _sized(w, args.quick, args.scale_n) for w in select(args.workload, None) if w.peer in wanted
-    ]
+    for peer_name, folder in args.peer_venv:
+        peer = PEERS[peer_name or "aiida"]
+        if isinstance(peer, VenvPeer):
+            peer.configure(folder)
+    databases.configure_postgres(args.postgres_url)
+    if args.curves:
+        workloads = curves.workloads(args.curve_workers, args.curve_sizes, quick=args.quick)
+    else:
+        wanted = _peers_wanted(args)
+        on = _databases_wanted(args)
+        workloads = [
+            _sized(w, args.quick, args.scale_n)
+            for w in select(args.workload, None)
+            if w.peer in wanted and w.database in on and (w.quick or not args.quick)
+        ]
+    if any(w.database == databases.POSTGRESQL for w in workloads) and (
+        reason := databases.postgres_unavailable()
+    ):
+        workloads = [
+            replace(w, unavailable=reason) if w.database == databases.POSTGRESQL else w
+            for w in workloads
+        ]
     skipped = {w.key: w.unavailable for w in workloads if w.unavailable is not None}
     for key, reason in skipped.items():
         err.print(f"[yellow]skipping {key}: {escape(reason)}[/yellow]")
@@ -270,6 +395,33 @@ def _workloads(
     return workloads, skipped
 
 
+def _comparisons(results: list[WorkloadResult]) -> dict[str, list[compare.Comparison]]:
+    comparisons = {}
+    for peer in dict.fromkeys(r.workload.peer for r in results):
+        if not PEERS[peer].opt_in:
+            continue
+        not_ported, notes, paired_only = PEER_NOTES.get(peer, ({}, {}, True))
+        items = compare.compare(results, peer, not_ported, notes, paired_only=paired_only)
+        if items:
+            comparisons[peer] = items
+    return comparisons
+
+
+def _durability(results: list[WorkloadResult]) -> list[dict[str, str]]:
+    """The durability table, if DBOS ran (it is the durable comparison)."""
+    ran = [
+        (r.workload.peer, r.workload.database)
+        for r in results
+        if r.workload.name in durability.DURABLE_WORKLOADS and r.workload.peer != "baseline"
+    ]
+    if not any(peer == "dbos" for peer, _database in ran):
+        return []
+    postgres = None
+    if any(database == databases.POSTGRESQL for _peer, database in ran):
+        postgres = databases.server_settings()
+    return durability.rows(ran, postgres=postgres, dbos_sqlite=PEERS["dbos"].facts().get("sqlite"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads; return 0 if all succeeded, 1 if any failed, 2 on bad usage."""
     parser = _parser()
@@ -278,6 +430,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         _list_workloads(Console())
         return 0
+    if args.plot is not None:
+        try:
+            plots.require_matplotlib()
+        except plots.PlotError as exc:
+            parser.error(str(exc))
     repeats = (
         args.repeats
         if args.repeats is not None
@@ -300,37 +457,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"workactors benchmarks ({mode}, median of {repeats} repeats, {duration:.1f} s); "
         "p50/p95 = latency per process; x = per-process cost / primitive op cost",
     )
-    comparisons = {
-        peer: items
-        for peer in dict.fromkeys(r.workload.peer for r in results)
-        if PEERS[peer].opt_in and (items := compare.compare(results, peer, NOT_PORTED, NOTES))
-    }
+    comparisons = _comparisons(results)
     for peer, items in comparisons.items():
         print_comparison(items, peer)
+    extra: dict[str, Any] = {}
+    described = _durability(results)
+    if described:
+        Console(width=220).print(durability.build_table(described))
+        Console(width=220).print(f"dbos settings: {escape(DBOS_SETTINGS)}")
+        extra["durability"] = described
+    if args.curves:
+        extra["curves"] = curves.points(results)
+        Console(width=220).print(curves.build_table(extra["curves"]))
+    used = dict.fromkeys(w.peer for w in workloads)
+    document = build_document(
+        results,
+        machine=machine_facts(base_dir, memory.method),
+        peers={name: {"version": PEERS[name].version(), **PEERS[name].facts()} for name in used},
+        comparisons=comparisons,
+        skipped=skipped,
+        config={
+            "mode": mode,
+            "repeats": repeats,
+            "iterations_override": args.iterations,
+            "scale_n": [list(item) for item in args.scale_n],
+            "databases": _databases_wanted(args),
+            "curves": {"workers": args.curve_workers, "sizes": args.curve_sizes}
+            if args.curves
+            else None,
+            "seed": args.seed,
+            "workloads": [w.key for w in workloads],
+            "argv": list(sys.argv[1:] if argv is None else argv),
+            "duration_s": round(duration, 3),
+            "load_average_at_start": load_at_start,
+        },
+        extra=extra,
+    )
     if args.json is not None:
-        used = dict.fromkeys(w.peer for w in workloads)
-        write_json(
-            args.json,
-            results,
-            machine=machine_facts(base_dir, memory.method),
-            peers={
-                name: {"version": PEERS[name].version(), **PEERS[name].facts()} for name in used
-            },
-            comparisons=comparisons,
-            skipped=skipped,
-            config={
-                "mode": mode,
-                "repeats": repeats,
-                "iterations_override": args.iterations,
-                "scale_n": [list(item) for item in args.scale_n],
-                "seed": args.seed,
-                "workloads": [w.key for w in workloads],
-                "argv": list(sys.argv[1:] if argv is None else argv),
-                "duration_s": round(duration, 3),
-                "load_average_at_start": load_at_start,
-            },
-        )
+        write_json(args.json, document)
         err.print(f"wrote {args.json}")
+    if args.plot is not None:
+        try:
+            for path in plots.plot_report(document, args.plot):
+                err.print(f"wrote {path}")
+        except plots.PlotError as exc:
+            err.print(f"[yellow]no plot: {escape(str(exc))}[/yellow]")
     failed = any(key.endswith("/*") for key in skipped) or not all(r.ok for r in results)
     return 1 if failed else 0
 

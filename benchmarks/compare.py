@@ -71,26 +71,34 @@ def compare(
     peer: str,
     not_ported: dict[str, str],
     notes: dict[str, str],
+    *,
+    paired_only: bool = False,
 ) -> list[Comparison]:
-    """Pair each workactors engine result with the peer's results of the same name.
+    """Pair each workactors engine result with the peer's results of the same name and
+    database (SQLite with SQLite, PostgreSQL with PostgreSQL).
 
     Args:
         results: everything that ran.
-        peer: the peer to compare with (``aiida``).
+        peer: the peer to compare with (``aiida``, ``dbos``).
         not_ported: why a workload has no implementation on the peer, by name.
         notes: what differs on the peer's side, by workload label.
+        paired_only: leave out workactors workloads the peer has no counterpart of (DBOS
+            implements only the durable comparison, not every workload).
     """
-    theirs_by_name: dict[str, list[WorkloadResult]] = {}
+    theirs_by_name: dict[tuple[str, str], list[WorkloadResult]] = {}
     for result in results:
         if result.workload.peer == peer:
-            theirs_by_name.setdefault(result.workload.name, []).append(result)
+            key = (result.workload.name, result.workload.database)
+            theirs_by_name.setdefault(key, []).append(result)
     comparisons = []
     for ours in results:
         workload = ours.workload
         if workload.peer != HOME or workload.kind is not Kind.ENGINE:
             continue
-        theirs_list = theirs_by_name.get(workload.name, [])
+        theirs_list = theirs_by_name.get((workload.name, workload.database), [])
         if not theirs_list:
+            if paired_only:
+                continue
             note = not_ported.get(workload.name, f"not run on {peer} in this run")
             comparisons.append(Comparison(ours, None, note))
             continue
@@ -108,6 +116,22 @@ def _rate(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
 
 
+def _times(ratio: float) -> str:
+    """Two significant figures below 10 (0.52, 1.8), whole numbers above (114)."""
+    return f"{ratio:,.0f}" if ratio >= 10 else f"{ratio:.2g}"
+
+
+def label_of(comparison: Comparison) -> str:
+    """``workload`` (the peer's label) with workactors' variant where it has one."""
+    ours = comparison.ours.workload
+    if comparison.theirs is None:
+        return ours.label
+    theirs = comparison.theirs.workload
+    if ours.variant and not theirs.variant:
+        return ours.label
+    return theirs.label
+
+
 def build_table(comparisons: Sequence[Comparison], peer: str, title: str) -> Table:
     """workactors/s, peer/s, the ratio and the paired min-max, a note per row."""
     table = Table(title=title, title_justify="left", header_style="bold")
@@ -119,9 +143,7 @@ def build_table(comparisons: Sequence[Comparison], peer: str, title: str) -> Tab
     table.add_column("note", overflow="fold")
     for comparison in comparisons:
         ours = comparison.ours
-        label = ours.workload.label
-        if comparison.theirs is not None:
-            label = comparison.theirs.workload.label
+        label = label_of(comparison)
         ours_rate = _rate(ours.median_throughput) if ours.ok else "failed"
         if not comparison.comparable:
             theirs_rate = "—"
@@ -135,8 +157,8 @@ def build_table(comparisons: Sequence[Comparison], peer: str, title: str) -> Tab
             label,
             ours_rate,
             _rate(comparison.theirs.median_throughput),
-            f"{comparison.ratio:,.0f}x" if comparison.ratio >= 10 else f"{comparison.ratio:.1f}x",
-            f"{min(paired):,.0f}-{max(paired):,.0f}",
+            _times(comparison.ratio) + "x",
+            f"{_times(min(paired))}-{_times(max(paired))}",
             escape(comparison.note),
         )
     return table
@@ -147,6 +169,8 @@ def to_dict(comparison: Comparison) -> dict[str, Any]:
     ours = comparison.ours
     data: dict[str, Any] = {
         "workload": ours.workload.name,
+        "label": label_of(comparison),
+        "database": ours.workload.database,
         "unit": ours.workload.unit,
         "variant": comparison.theirs.workload.variant if comparison.theirs else None,
         "workactors_per_s": ours.median_throughput if ours.ok else None,

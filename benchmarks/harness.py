@@ -145,7 +145,9 @@ def _open(
         if not peer.remote:
             memory.reset_peak()
             trial.result.rss_before = memory.rss()
-        session = trial.stack.enter_context(peer.session(trial.home, seed))
+        session = trial.stack.enter_context(
+            peer.session(trial.home, seed, database=workload.database)
+        )
         trial.meter = peer.meter(session, memory)
         if peer.remote:
             # The engine's own OS process starts with the session: measure from there.

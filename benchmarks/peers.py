@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from benchmarks.databases import SQLITE, fresh_schema
 from benchmarks.meters import Meter
 
 
@@ -55,8 +56,11 @@ class Peer(Protocol):
         """Version of the engine, for the JSON report."""
         ...
 
-    def session(self, home: Path, seed: int) -> AbstractContextManager[Any]:
-        """Open the engine on an empty ``home``; what it yields is passed to ``setup``."""
+    def session(
+        self, home: Path, seed: int, *, database: str = "sqlite"
+    ) -> AbstractContextManager[Any]:
+        """Open the engine on an empty ``home`` and on ``database`` (``benchmarks.databases``);
+        what it yields is passed to ``setup``."""
         ...
 
     def database_files(self, home: Path) -> list[Path]:
@@ -103,11 +107,16 @@ class WorkactorsPeer(LocalPeer):
         return _distribution_version("workactors")
 
     @contextmanager
-    def session(self, home: Path, seed: int) -> Iterator[Any]:
-        """A runtime on ``home``; shutting it down commits everything before sizes are read."""
+    def session(self, home: Path, seed: int, *, database: str = SQLITE) -> Iterator[Any]:
+        """A runtime on ``home`` (on a fresh PostgreSQL schema for ``postgresql``); shutting it
+        down commits everything before sizes are read."""
         import actors
 
-        with actors.Runtime(home) as runtime:
+        if database == SQLITE:
+            with actors.Runtime(home) as runtime:
+                yield runtime
+            return
+        with fresh_schema() as url, actors.Runtime(home, database_url=url) as runtime:
             yield runtime
 
     def database_files(self, home: Path) -> list[Path]:
@@ -137,7 +146,9 @@ class BaselinePeer(LocalPeer):
         return _distribution_version("pykka")
 
     @contextmanager
-    def session(self, home: Path, seed: int) -> Iterator[BaselineSession]:
+    def session(
+        self, home: Path, seed: int, *, database: str = SQLITE
+    ) -> Iterator[BaselineSession]:
         """The folder itself."""
         yield BaselineSession(home, seed)
 
@@ -148,9 +159,11 @@ class BaselinePeer(LocalPeer):
 
 def _all_peers() -> dict[str, Peer]:
     from benchmarks.aiida_peer.client import AiidaPeer
+    from benchmarks.dbos_peer.client import DbosPeer
 
-    return {peer.name: peer for peer in (BaselinePeer(), WorkactorsPeer(), AiidaPeer())}
+    peers: tuple[Peer, ...] = (BaselinePeer(), WorkactorsPeer(), AiidaPeer(), DbosPeer())
+    return {peer.name: peer for peer in peers}
 
 
 PEERS: dict[str, Peer] = _all_peers()
-"""Every peer by name; opt-in ones (aiida) run only when ``--peer`` names them."""
+"""Every peer by name; opt-in ones (aiida, dbos) run only when ``--peer`` names them."""

@@ -22,7 +22,7 @@ from benchmarks.meters import MemoryMeter
 from benchmarks.peers import PEERS
 from benchmarks.workloads.base import Kind
 
-JSON_SCHEMA_VERSION = 2
+JSON_SCHEMA_VERSION = 3
 
 
 def _mb(value: int | None) -> str:
@@ -158,6 +158,8 @@ def result_to_dict(result: WorkloadResult, primitives: Sequence[WorkloadResult])
     data: dict[str, Any] = {
         "workload": workload.name,
         "variant": workload.variant or None,
+        "label": workload.label,
+        "database": workload.database,
         "peer": workload.peer,
         "peer_version": PEERS[workload.peer].version() if workload.peer in PEERS else None,
         "kind": str(workload.kind),
@@ -214,8 +216,7 @@ def result_to_dict(result: WorkloadResult, primitives: Sequence[WorkloadResult])
     return data
 
 
-def write_json(
-    path: Path,
+def build_document(
     results: Sequence[WorkloadResult],
     *,
     machine: dict[str, Any],
@@ -223,8 +224,10 @@ def write_json(
     comparisons: Mapping[str, Sequence[compare.Comparison]],
     peers: dict[str, dict[str, Any]],
     skipped: dict[str, str],
-) -> None:
-    """Write the report as JSON to ``path`` (parents created)."""
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report as a JSON-ready document; ``extra`` adds top-level keys (the durability
+    table, the scaling curves)."""
     _engine, primitives = engine_and_primitives(results)
     document = {
         "schema_version": JSON_SCHEMA_VERSION,
@@ -238,6 +241,12 @@ def write_json(
             peer: [compare.to_dict(c) for c in items] for peer, items in comparisons.items()
         },
         "skipped": skipped,
+        **(extra or {}),
     }
+    return document
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    """Write ``document`` as JSON to ``path`` (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -22,13 +22,10 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 
 from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
@@ -36,8 +33,8 @@ from actors.daemon.paths import DaemonPaths
 from actors.daemon.status import DaemonState, live_workers
 from actors.daemon.workload import CountingChain, FirstStepClock, Never, WaitsOn
 from actors.runtime import Runtime
+from benchmarks.databases import fresh_schema
 from persistence.memory_store import InMemoryStore
-from persistence.pg_connection import conninfo_of
 from provenance.data import Float, Int
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -46,21 +43,8 @@ POLL = 0.005
 TIMEOUT = 600.0
 
 
-@contextmanager
-def fresh_schema(server_url: str) -> Iterator[str]:
-    """A URL on a new schema of ``server_url``'s database; dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in server_url else "?"
-    try:
-        yield f"{server_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(conninfo_of(server_url), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> float:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> float:
+    """Poll ``condition`` until true; the moment it became so (``time.perf_counter``)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -69,7 +53,8 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) ->
     return time.perf_counter()
 
 
-def _ended(url: str, pids: Sequence[int]) -> Callable[[], bool]:
+def all_ended(url: str, pids: Sequence[int]) -> Callable[[], bool]:
+    """True once no process of ``pids`` is running any more (its checkpoint row says so)."""
     engine = sa.create_engine(url)
     query = sa.text(
         "SELECT count(*) FROM wa_checkpoint WHERE pid = ANY(:pids) AND status <> 'running'"
@@ -97,7 +82,7 @@ def throughput(  # noqa: PLR0917 - the figures of one run, named at their one ca
                 runtime.queue_up(CountingChain, {"steps": Int(steps), "start": Int(index)})
                 for index in range(chains)
             ]
-            ended = _wait(_ended(url, pids), f"the end of {chains} chains")
+            ended = wait_for(all_ended(url, pids), f"the end of {chains} chains")
             for index, pid in enumerate(pids):
                 node = runtime.load_node(pid)
                 assert isinstance(node, ProcessNode)
@@ -129,7 +114,7 @@ def latency(url: str, folder: Path, samples: int) -> dict[str, Any]:
             for _ in range(samples):
                 before = time.time()
                 pid = runtime.queue_up(FirstStepClock, {})
-                _wait(_ended(url, [pid]), "a first step")
+                wait_for(all_ended(url, [pid]), "a first step")
                 node = runtime.load_node(pid)
                 assert isinstance(node, ProcessNode)
                 started = node.get_outputs_dict()["started"]
@@ -168,7 +153,7 @@ def takeover(url: str, folder: Path, chains: int, lease: float) -> dict[str, Any
 
             return done
 
-        _wait(held_by(victim), "every chain held by the victim")
+        wait_for(held_by(victim), "every chain held by the victim")
         start_daemon(survivor, 2, database_url=url, timeout=START_TIMEOUT, cwd=os.getcwd())
         paths = DaemonPaths.of(victim)
         state = DaemonState.read(paths)
@@ -178,7 +163,7 @@ def takeover(url: str, folder: Path, chains: int, lease: float) -> dict[str, Any
             os.kill(state.os_pid, signal.SIGKILL)
         for os_pid in doomed:
             os.kill(os_pid, signal.SIGKILL)
-        again = _wait(held_by(survivor), "every chain held by the survivor")
+        again = wait_for(held_by(survivor), "every chain held by the survivor")
     finally:
         for home in (survivor, victim):
             try:

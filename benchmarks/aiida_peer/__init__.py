@@ -1,8 +1,7 @@
-"""The aiida-core peer: its own virtual environment, a runner script and the client for it.
+"""The aiida-core peer: ``flows.py`` (run inside its venv) and the client (``AiidaPeer``).
 
-aiida-core and workactors never share an interpreter: aiida-core lives in a virtual
-environment the harness creates on first use (``venv``), ``runner.py`` and ``flows.py`` run
-inside it, and ``client`` is the workactors-side ``Peer`` that talks to the runner over pipes.
+The virtual environment, the runner and the pipe protocol are shared with the other peers
+that live in a venv of their own, in ``benchmarks.venv_peer``.
 """
 
 from __future__ import annotations

@@ -1,238 +1,47 @@
-"""The aiida-core peer as the harness sees it: a ``Peer`` whose sessions are runner processes.
+"""The aiida-core peer as the harness sees it: a ``VenvPeer`` with an aiida-core profile.
 
-Each session is one OS process of the aiida-core venv's interpreter running ``runner.py``
-with its own profile in the workload's temporary home, so that aiida-core's database, config
-(``AIIDA_PATH``) and memory are as separate from workactors' as they are from the user's own
-AiiDA setup. The client implements ``benchmarks.meters.Meter`` by asking the runner, so the
-memory figures are aiida-core's, not this process's.
+Each session's runner gets its own ``AIIDA_PATH`` in the workload's temporary home, so the
+profile ``flows.open_session`` creates is as separate from the user's own AiiDA setup as from
+workactors.
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import subprocess
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import Any
 
-from benchmarks.aiida_peer.venv import (
-    REQUIREMENT,
-    clean_environment,
-    default_venv,
-    ensure_venv,
-    installed_version,
-    venv_python,
+from benchmarks.venv_peer.client import VenvPeer
+from benchmarks.venv_peer.venv import VenvSpec
+
+SPEC = VenvSpec(
+    distribution="aiida-core",
+    requirement="aiida-core==2.9.*",
+    series="2.9.",
+    folder="aiida-venv",
+    install_time="about half a minute",
 )
-from benchmarks.figures import RepeatResult
-from benchmarks.meters import Meter
-
-if TYPE_CHECKING:
-    from benchmarks.workloads.base import ProgressCallback
-
-RUNNER = Path(__file__).with_name("runner.py")
-# No reply line (not even progress) for this long means the runner hangs.
-STALL_TIMEOUT_S = 900.0
-EXIT_TIMEOUT_S = 30.0
 
 
-class RunnerError(RuntimeError):
-    """The aiida-core runner reported an error, died or stalled."""
-
-
-class AiidaSession:
-    """One runner process: a fresh aiida-core profile in ``home``."""
-
-    def __init__(self, python: Path, home: Path, seed: int) -> None:
-        self.home = home
-        self.log_path = home / "aiida-runner.log"
-        env = clean_environment()
-        env["AIIDA_PATH"] = str(home / "config")
-        self._log = self.log_path.open("w")
-        self._process = subprocess.Popen(
-            [str(python), str(RUNNER), "--home", str(home), "--seed", str(seed)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            cwd=home,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
-        self._lines: queue.Queue[str] = queue.Queue()
-        assert self._process.stdout is not None
-        threading.Thread(
-            target=self._pump, args=(self._process.stdout,), name="aiida-runner", daemon=True
-        ).start()
-        self.ready = self._reply(None)
-        self.peak_resettable = bool(self.ready.get("peak_resettable"))
-
-    def _pump(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._lines.put(line)
-        self._lines.put("")
-
-    def _log_tail(self, lines: int = 12) -> str:
-        with suppress(OSError):
-            return "\n".join(self.log_path.read_text().strip().splitlines()[-lines:])
-        return ""
-
-    def _reply(self, progress: ProgressCallback | None) -> dict[str, Any]:
-        while True:
-            try:
-                line = self._lines.get(timeout=STALL_TIMEOUT_S)
-            except queue.Empty:
-                self._process.kill()
-                raise RunnerError(f"aiida-core runner silent for {STALL_TIMEOUT_S:.0f} s") from None
-            if not line:
-                code = self._process.wait()
-                raise RunnerError(f"aiida-core runner exited ({code}): {self._log_tail()}")
-            message = json.loads(line)
-            match message.pop("event"):
-                case "progress":
-                    if progress is not None:
-                        progress(int(message["done"]))
-                case "result" | "ready":
-                    return dict(message)
-                case "error":
-                    trace = message.get("trace", "").strip().splitlines()[-6:]
-                    raise RunnerError(message["error"] + "\n" + "\n".join(trace))
-                case other:
-                    raise RunnerError(f"aiida-core runner sent unknown event {other!r}")
-
-    def request(
-        self, op: str, progress: ProgressCallback | None = None, **fields: Any
-    ) -> dict[str, Any]:
-        """Send one request and wait for its result, passing progress lines on."""
-        stdin = self._process.stdin
-        if stdin is None or self._process.poll() is not None:
-            raise RunnerError(f"aiida-core runner is not running: {self._log_tail()}")
-        stdin.write(json.dumps({"op": op, **fields}) + "\n")
-        stdin.flush()
-        return self._reply(progress)
-
-    def setup(self, workload: str, batch: int | None) -> None:
-        """Set the workload up in the runner."""
-        self.request("setup", workload=workload, batch=batch)
-
-    def repeat(
-        self, indices: range, progress: ProgressCallback | None, *, sample_threads: bool
-    ) -> RepeatResult:
-        """Time ``indices`` in the runner."""
-        reply = self.request(
-            "repeat",
-            progress,
-            start=indices.start,
-            count=len(indices),
-            sample_threads=sample_threads,
-        )
-        if progress is not None and reply["unreported"]:
-            progress(int(reply["unreported"]))
-        return RepeatResult(
-            float(reply["wall_s"]), tuple(reply["latencies_s"]), reply.get("peak_threads")
-        )
-
-    @property
-    def method(self) -> str:
-        """How the runner measures its peak."""
-        if self.peak_resettable:
-            return "VmHWM of the aiida-core runner process, reset per workload"
-        return "ru_maxrss of the aiida-core runner process"
-
-    def rss(self) -> int:
-        """The runner's RSS."""
-        return int(self.request("memory")["rss"])
-
-    def peak(self) -> int:
-        """The runner's peak RSS."""
-        return int(self.request("memory")["peak_rss"])
-
-    def reset_peak(self) -> None:
-        """Reset the runner's peak."""
-        self.request("reset_peak")
-
-    def close(self) -> None:
-        """Ask the runner to exit; kill it if it does not."""
-        try:
-            if self._process.poll() is None:
-                with suppress(RunnerError, OSError, ValueError):
-                    self.request("exit")
-                try:
-                    self._process.wait(timeout=EXIT_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-        finally:
-            for stream in (self._process.stdin, self._process.stdout):
-                if stream is not None:
-                    with suppress(OSError):
-                        stream.close()
-            self._log.close()
-
-
-class AiidaPeer:
+class AiidaPeer(VenvPeer):
     """aiida-core 2.9 on SQLite without a broker, in its own virtual environment."""
 
     name = "aiida"
-    remote = True
-    opt_in = True
+    spec = SPEC
+    flows = Path(__file__).parent
 
-    def __init__(self, venv: Path | None = None) -> None:
-        self.venv = venv or default_venv()
-        self._python: Path | None = None
-        self._version: str | None = None
-        self._ready: dict[str, Any] = {}
-
-    def configure(self, venv: Path | None) -> None:
-        """Use ``venv`` (``--peer-venv``) instead of the default."""
-        if venv is not None:
-            self.venv = venv.resolve()
-            self._python = None
-
-    def is_available(self) -> bool:
-        """Always: the venv is created on first use (``prepare``), which may then fail."""
-        return True
-
-    def prepare(self, say: Callable[[str], None]) -> None:
-        """Create the venv and install aiida-core, unless that was done before."""
-        self._python = ensure_venv(self.venv, say)
-        self._version = installed_version(self._python)
-
-    def version(self) -> str | None:
-        """aiida-core's version in the venv."""
-        if self._version is None:
-            self._version = installed_version(venv_python(self.venv))
-        return self._version
+    def session_env(self, home: Path) -> dict[str, str]:
+        """The profile's configuration lives in the temporary home."""
+        return {"AIIDA_PATH": str(home / "config")}
 
     def facts(self) -> dict[str, Any]:
         """Where aiida-core ran and how its profile was set up."""
         return {
-            "requirement": REQUIREMENT,
-            "venv": str(self.venv),
+            **super().facts(),
             "aiida_core_version": self.version(),
-            "python_version": self._ready.get("python_version"),
             "profile": self._ready.get("profile"),
             "note": "profile as `verdi presto --no-broker` makes it: SQLite storage, no broker; "
             "a work chain awaiting children polls every runner.poll.interval seconds",
         }
-
-    @contextmanager
-    def session(self, home: Path, seed: int) -> Iterator[AiidaSession]:
-        """A runner with a new profile in ``home``; stopped when the session ends."""
-        if self._python is None:
-            raise RunnerError("the aiida peer was not prepared (no virtual environment)")
-        session = AiidaSession(self._python, home, seed)
-        self._ready = session.ready
-        try:
-            yield session
-        finally:
-            session.close()
-
-    def meter(self, session: Any, local: Meter) -> Meter:
-        """The runner measures its own memory."""
-        return session  # type: ignore[no-any-return]
 
     def database_files(self, home: Path) -> list[Path]:
         """Every file of the profile's storage: the SQLite database and the object store."""

@@ -1,6 +1,7 @@
 """The benchmark workloads written for aiida-core 2.9, in the shapes of the workactors ones.
 
-Imported only by ``runner.py`` inside the aiida-core virtual environment, never by workactors.
+Imported only by the shared ``benchmarks/venv_peer/runner.py`` inside the aiida-core virtual
+environment, never by workactors: ``open_session`` creates the profile the runner works in.
 Each entry of ``WORKLOADS`` maps ``name`` or ``name:variant`` (the harness's keys) to a
 factory that sets the workload up for a batch size and returns its ``run_once(i)``; like the
 workactors side, every iteration checks its result so that a wrong engine cannot look fast.
@@ -18,6 +19,7 @@ aiida-core differences that shape the code (and are stated in the report):
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiida import orm
@@ -26,6 +28,41 @@ from aiida.engine import WorkChain, append_, calcfunction, run, while_, workfunc
 FAN_OUT = 10
 LOOP_COUNT = 10
 RunOnce = Callable[[int], None]
+PROFILE = "workactors-bench"
+# What `verdi presto` sets for a new profile; with no broker it is the period at which a work
+# chain polls the database for the end of the children it waits on.
+POLL_INTERVAL_S = 1
+
+
+def open_session(home: Path, _config: dict[str, Any]) -> dict[str, Any]:
+    """Create and load a profile in ``home`` (``AIIDA_PATH`` points there); its settings."""
+    import aiida
+    from aiida.manage.configuration import create_profile, get_config, load_profile
+
+    config = get_config(create=True)
+    storage = home / "storage"
+    create_profile(
+        config,
+        name=PROFILE,
+        email="bench@localhost",
+        storage_backend="core.sqlite_dos",
+        storage_config={"filepath": str(storage)},
+        broker_backend=None,
+        broker_config=None,
+    )
+    config.set_option("runner.poll.interval", POLL_INTERVAL_S, scope=PROFILE)
+    config.set_default_profile(PROFILE, overwrite=True)
+    config.store()
+    load_profile(PROFILE, allow_switch=True)
+    return {
+        "aiida_version": aiida.__version__,
+        "profile": {
+            "storage_backend": "core.sqlite_dos",
+            "broker": None,
+            "runner.poll.interval": POLL_INTERVAL_S,
+            "storage": str(storage),
+        },
+    }
 
 
 def _check(what: str, got: int, expected: int) -> None:

@@ -2,17 +2,21 @@
 
 Primitives run first so that the floor is known before the engine figures. Engine workloads
 keep their registration order so that tables of two runs line up, and within one name the
-workactors entry comes before aiida-core's, which is the order their repeats interleave in.
+workactors entries come before the peers' (aiida-core, DBOS), which is the order their repeats
+interleave in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from benchmarks.workloads import (
     aiida_core,
     cold_start,
     daemon,
+    dbos,
+    durable,
     primitives,
     process_plain,
     query,
@@ -36,14 +40,22 @@ def _interleaved(*groups: tuple[Workload, ...]) -> tuple[Workload, ...]:
 
 WORKLOADS: tuple[Workload, ...] = _interleaved(
     primitives.WORKLOADS,
-    (workfunction_add.WORKLOAD, workfunction_nested.WORKLOAD, process_plain.WORKLOAD),
+    (
+        workfunction_add.WORKLOAD,
+        durable.on_postgresql(workfunction_add.WORKLOAD),
+        workfunction_nested.WORKLOAD,
+        process_plain.WORKLOAD,
+    ),
     workchains.WORKLOADS,
     (restart.WORKLOAD,),
-    daemon.WORKLOADS,
-    (cold_start.WORKLOAD,),
+    # Two workers run the code one worker runs: --quick keeps to one (it must fit a minute).
+    tuple(replace(w, quick=w.variant != "2w") for w in daemon.WORKLOADS),
+    durable.WORKLOADS,
+    (cold_start.WORKLOAD, cold_start.ON_POSTGRESQL),
     (web_list.WORKLOAD,),
     query.WORKLOADS,
     aiida_core.WORKLOADS,
+    dbos.WORKLOADS,
 )
 
 

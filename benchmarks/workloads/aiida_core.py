@@ -1,72 +1,26 @@
 """The aiida-core side of the workloads: registry entries whose work runs in the aiida runner.
 
-The code of each workload is in ``benchmarks/aiida_peer/flows.py`` (it needs aiida-core, which
-only the runner's interpreter has); an entry here names it, sizes it and forwards setup and
-repeats to the runner session. Sizes are smaller than workactors' because aiida-core is about
-a hundred times slower: the same N would take the full run far past its ten minutes. Per-process
-figures do not depend on N, and every aiida-core row states its own N.
+The code of each workload is in ``benchmarks/aiida_peer/flows.py``; an entry here names it and
+sizes it (``remote.entry`` forwards setup and repeats to the runner session). Sizes are smaller
+than workactors' because aiida-core is about a hundred times slower: the same N would take the
+full run far past its ten minutes. Per-process figures do not depend on N, and every aiida-core
+row states its own N.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from benchmarks.workloads import scale
-from benchmarks.workloads.base import Kind, ProgressCallback, Workload
-
-if TYPE_CHECKING:
-    from benchmarks.figures import RepeatResult
+from benchmarks.workloads import remote, scale
+from benchmarks.workloads.base import Workload
 
 PEER = "aiida"
 AIIDA_SCALE_BATCH = 50
 AIIDA_SCALE_QUICK_BATCH = 10
 
 
-def _entry(
-    name: str,
-    description: str,
-    *,
-    n: int,
-    quick_n: int,
-    warmup: int,
-    variant: str = "",
-    processes_per_iteration: int = 1,
-    unit: str = "processes",
-    batch: int | None = None,
-    quick_batch: int | None = None,
-    resize: Callable[[int], Workload] | None = None,
-    max_repeats: int | None = None,
-    sample_threads: bool = False,
-) -> Workload:
-    key = f"{name}:{variant}" if variant else name
-
-    def setup(session: Any) -> Any:
-        session.setup(key, batch)
-        return session
-
-    def run_repeat(session: Any, indices: range, progress: ProgressCallback | None) -> RepeatResult:
-        return session.repeat(indices, progress, sample_threads=sample_threads)  # type: ignore[no-any-return]
-
-    return Workload(
-        name=name,
-        description=description,
-        peer=PEER,
-        kind=Kind.ENGINE,
-        n=n,
-        quick_n=quick_n,
-        setup=setup,
-        run_repeat=run_repeat,
-        processes_per_iteration=processes_per_iteration,
-        warmup=warmup,
-        unit=unit,
-        variant=variant,
-        batch=batch,
-        quick_batch=quick_batch,
-        resize=resize,
-        max_repeats=max_repeats,
-        sample_threads=sample_threads,
-    )
+def _entry(name: str, description: str, **fields: Any) -> Workload:
+    return remote.entry(PEER, name, description, **fields)
 
 
 def scale_entry(batch: int) -> Workload:

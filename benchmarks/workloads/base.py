@@ -81,6 +81,10 @@ class Workload:
             little GIL time, so only where threads are the question).
         unavailable: why this workload cannot run with the code checked out (a missing API);
             it is then listed as skipped, not failed.
+        quick: runs with ``--quick``; False for a variant whose code path another quick
+            workload covers (``--quick`` must stay under a minute for CI).
+        database: ``sqlite`` or ``postgresql`` (``benchmarks.databases``): what the peer's
+            session opens; figures are compared only between workloads on the same one.
     """
 
     name: str
@@ -103,6 +107,8 @@ class Workload:
     max_repeats: int | None = None
     sample_threads: bool = False
     unavailable: str | None = None
+    quick: bool = True
+    database: str = "sqlite"
 
     def __post_init__(self) -> None:
         if (self.run_once is None) == (self.run_repeat is None) and self.unavailable is None:
@@ -117,5 +123,11 @@ class Workload:
 
     @property
     def label(self) -> str:
-        """``name`` or ``name:variant``, as tables and the runner name it."""
+        """``name``, ``name:variant``, and ``@pg`` on PostgreSQL, as tables name it."""
+        label = f"{self.name}:{self.variant}" if self.variant else self.name
+        return label if self.database == "sqlite" else f"{label}@pg"
+
+    @property
+    def runner_key(self) -> str:
+        """``name`` or ``name:variant``: how a peer's ``flows.WORKLOADS`` names it."""
         return f"{self.name}:{self.variant}" if self.variant else self.name

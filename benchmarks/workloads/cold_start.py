@@ -12,8 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
+from dataclasses import replace
 from typing import Any
 
+from benchmarks.databases import POSTGRESQL, SQLITE, fresh_schema
 from benchmarks.figures import RepeatResult
 from benchmarks.workloads.base import Kind, ProgressCallback, Workload
 
@@ -27,17 +30,17 @@ from provenance import Int
 def add(a, b):
     return a + b
 
-with Runtime(sys.argv[1]) as runtime:
+with Runtime(sys.argv[1], database_url=sys.argv[2] if len(sys.argv) > 2 else None) as runtime:
     assert runtime.run(add, Int(1), Int(2)).value == 3
 """
 TIMEOUT = 60.0
 
 
-def _start(home: str) -> float:
+def _start(home: str, url: str | None) -> float:
     """Seconds one program took, from spawn to exit."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, home],
+        [sys.executable, "-c", PROGRAM, home, *([url] if url else [])],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -49,15 +52,20 @@ def _start(home: str) -> float:
     return elapsed
 
 
-def _run_repeat(_state: Any, indices: range, progress: ProgressCallback | None) -> RepeatResult:
-    latencies: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="workactors-bench-cold-") as home:
-        _start(home)  # creates the database: later starts open an existing one, as users do
-        for _index in indices:
-            latencies.append(_start(home))
-            if progress is not None:
-                progress(1)
-    return RepeatResult(sum(latencies), tuple(latencies))
+def _repeat_on(database: str) -> Any:
+    def run_repeat(_state: Any, indices: range, progress: ProgressCallback | None) -> RepeatResult:
+        latencies: list[float] = []
+        schema = fresh_schema() if database == POSTGRESQL else nullcontext(None)
+        with tempfile.TemporaryDirectory(prefix="workactors-bench-cold-") as home, schema as url:
+            # The first start creates the database: later ones open an existing one, as users do.
+            _start(home, url)
+            for _index in indices:
+                latencies.append(_start(home, url))
+                if progress is not None:
+                    progress(1)
+        return RepeatResult(sum(latencies), tuple(latencies))
+
+    return run_repeat
 
 
 WORKLOAD = Workload(
@@ -70,7 +78,9 @@ WORKLOAD = Workload(
     kind=Kind.ENGINE,
     n=10,
     quick_n=3,
-    run_repeat=_run_repeat,
+    run_repeat=_repeat_on(SQLITE),
     warmup=0,
     unit="starts",
 )
+
+ON_POSTGRESQL = replace(WORKLOAD, database=POSTGRESQL, run_repeat=_repeat_on(POSTGRESQL))

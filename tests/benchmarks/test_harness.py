@@ -41,7 +41,7 @@ class FakePeer(LocalPeer):
         return None
 
     @contextmanager
-    def session(self, home: Path, seed: int) -> Iterator[list[str]]:
+    def session(self, home: Path, seed: int, *, database: str = "sqlite") -> Iterator[list[str]]:
         (home / "db").write_bytes(b"x" * 10)
         yield self.log
 

@@ -1,19 +1,20 @@
-"""Runs benchmark workloads on aiida-core; executed by the aiida-core virtual environment.
+"""Runs benchmark workloads inside a peer's virtual environment (aiida-core, DBOS).
 
-``python runner.py --home DIR --seed N`` creates an aiida-core profile under ``DIR`` (SQLite
-storage, no broker, settings as ``verdi presto --no-broker`` makes them), answers on stdout
-with one JSON line, then serves JSON requests read from stdin, one a line:
+``python runner.py --flows DIR --home HOME --seed N --config JSON`` imports ``flows`` from
+``DIR`` (the peer's package folder), calls ``flows.open_session(HOME, CONFIG)`` (a fresh
+profile or database in ``HOME``), answers on stdout with one JSON line, then serves JSON
+requests read from stdin, one a line:
 
-- ``{"op": "setup", "workload": KEY, "batch": N|null}``: import and set the workload up;
+- ``{"op": "setup", "workload": KEY, "batch": N|null}``: set ``flows.WORKLOADS[KEY]`` up;
 - ``{"op": "repeat", "start": I, "count": N, "sample_threads": BOOL}``: run iterations I..I+N-1,
   each timed here with ``perf_counter`` (the pipe stays off the clock), replying with
   progress lines and then the latencies;
 - ``{"op": "memory"}`` / ``{"op": "reset_peak"}``: RSS and its peak (``VmHWM``);
-- ``{"op": "exit"}``.
+- ``{"op": "exit"}``: calls ``flows.close_session()`` if the module has one.
 
 Every reply is one JSON object a line with an ``event`` of ``ready``, ``progress``, ``result``
-or ``error``. It needs nothing but the standard library and aiida-core, and writes its
-protocol to a copy of the original stdout: anything else printing to stdout (aiida-core's
+or ``error``. It needs nothing but the standard library and the peer, and writes its
+protocol to a copy of the original stdout: anything else printing to stdout (the peer's
 reports) lands on stderr instead, which the harness keeps in a log file.
 """
 
@@ -33,10 +34,6 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-PROFILE = "workactors-bench"
-# What `verdi presto` sets for a new profile; with no broker it is the period at which a work
-# chain polls the database for the end of the children it waits on.
-POLL_INTERVAL_S = 1
 PROGRESS_PERIOD_S = 0.25
 
 
@@ -107,34 +104,6 @@ class ThreadSampler:
         return max(self.peak, thread_count())
 
 
-def create_profile(home: Path) -> dict[str, Any]:
-    """Create and load a profile in ``home``; return its settings for the report."""
-    from aiida.manage.configuration import create_profile as create
-    from aiida.manage.configuration import get_config, load_profile
-
-    config = get_config(create=True)
-    storage = home / "storage"
-    create(
-        config,
-        name=PROFILE,
-        email="bench@localhost",
-        storage_backend="core.sqlite_dos",
-        storage_config={"filepath": str(storage)},
-        broker_backend=None,
-        broker_config=None,
-    )
-    config.set_option("runner.poll.interval", POLL_INTERVAL_S, scope=PROFILE)
-    config.set_default_profile(PROFILE, overwrite=True)
-    config.store()
-    load_profile(PROFILE, allow_switch=True)
-    return {
-        "storage_backend": "core.sqlite_dos",
-        "broker": None,
-        "runner.poll.interval": POLL_INTERVAL_S,
-        "storage": str(storage),
-    }
-
-
 class Server:
     """The request loop: one workload at a time, timed in this process."""
 
@@ -155,7 +124,9 @@ class Server:
         random.seed(self.seed)
         factory = flows.WORKLOADS.get(workload)
         if factory is None:
-            raise KeyError(f"no aiida-core workload {workload!r}; known: {sorted(flows.WORKLOADS)}")
+            raise KeyError(
+                f"no workload {workload!r} in the peer; known: {sorted(flows.WORKLOADS)}"
+            )
         self.run_once = factory(batch)
         return {}
 
@@ -206,6 +177,10 @@ class Server:
             case "reset_peak":
                 return {"reset": reset_peak()}
             case "exit":
+                # The flows module is loaded by main() before serving; tests serve without it.
+                close = getattr(sys.modules.get("flows"), "close_session", None)
+                if close is not None:
+                    close()
                 return None
             case other:
                 raise ValueError(f"unknown op {other!r}")
@@ -227,10 +202,12 @@ class Server:
 
 
 def main() -> int:
-    """Create the profile, say ready, serve."""
+    """Open the peer's session, say ready, serve."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=Path, required=True)
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--config", default="{}", help="JSON object for open_session")
     args = parser.parse_args()
     # The protocol gets its own descriptor; fd 1 then points at stderr for everything else.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
@@ -238,17 +215,17 @@ def main() -> int:
     server = Server(out, args.seed)
     try:
         started = time.perf_counter()
-        profile = create_profile(args.home.resolve())
-        import aiida
+        sys.path.insert(0, str(args.flows.resolve()))
+        import flows
 
+        facts = flows.open_session(args.home.resolve(), json.loads(args.config))
         server.send(
             "ready",
-            aiida_version=aiida.__version__,
             python_version=platform.python_version(),
-            profile=profile,
-            profile_seconds=time.perf_counter() - started,
+            session_seconds=time.perf_counter() - started,
             rss=rss(),
             peak_resettable=reset_peak(),
+            **facts,
         )
     except Exception as exc:
         server.send("error", error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc())
