@@ -96,7 +96,6 @@ OVERRIDABLE = frozenset(
 _ENGINE_PACKAGE = "actors."
 
 
-
 class _ClassAndInstanceProperty:
     """A read-only property computed from the class, read on the class or on an instance."""
 
@@ -106,6 +105,7 @@ class _ClassAndInstanceProperty:
 
     def __get__(self, instance: Process | None, owner: type[Process]) -> AttributeDict:
         return self._compute(owner)
+
 
 class Process:
     """A unit of work with full provenance.
