@@ -134,3 +134,12 @@ def inspect_command(path: ArchivePath, as_json: JsonFlag = False) -> None:
     if info.groups:
         table.add_row("Groups", ", ".join(info.groups))
     render.stdout_console().print(table)
+    if info.mismatched_hashes:
+        render.stderr_console().print(
+            f"Warning: {len(info.mismatched_hashes)} data node(s) carry a hash that is not their "
+            f"content's (edited or forged; an import hashes the content): "
+            f"{', '.join(info.mismatched_hashes[:5])}"
+            + (" and more" if len(info.mismatched_hashes) > 5 else ""),
+            markup=False,
+            soft_wrap=True,
+        )

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provenance.errors import ArchiveError, InvalidValueError
+from provenance.hashing import data_hash
 from provenance.records import LinkType
 from provenance.values import check_json, check_label, check_text
 
@@ -45,6 +46,20 @@ MEMBERS = (METADATA, *RECORD_MEMBERS)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _LINK_TYPES = {link_type.value for link_type in LinkType}
+
+
+def is_process_type(node_type: str) -> bool:
+    """True for the node of a process run (as ``node rehash`` tells them apart)."""
+    return node_type.startswith("process")
+
+
+def trusted_hash(node: Mapping[str, Any]) -> str | None:
+    """The hash an imported node is stored with: a data node's recomputed from its content,
+    none for a process run, whose outputs cannot be verified (``provenance.archive.importer``).
+    """
+    if is_process_type(node["node_type"]):
+        return None
+    return data_hash(node["node_type"], node["attributes"])
 
 
 def iso(moment: dt.datetime) -> str:

@@ -119,6 +119,11 @@ def test_a_round_trip_sqlite_postgresql_sqlite_keeps_everything(
             uuid for uuid, node in expected["nodes"].items() if node[3] == {"value": "not exported"}
         )
         del expected["nodes"][lonely]
+        # An imported run is never a cache source: its hash is not imported.
+        expected["nodes"] = {
+            uuid: (*node[:6], None if node[0].startswith("process") else node[6])
+            for uuid, node in expected["nodes"].items()
+        }
         assert counts.nodes == len(expected["nodes"])
         assert counts.logs == len(expected["logs"]) >= 2
     postgres = Storage(postgres_url)
