@@ -33,6 +33,7 @@ from typing import Any
 
 from provenance.errors import ArchiveError, InvalidValueError
 from provenance.hashing import data_hash
+from provenance.process_state import ProcessState
 from provenance.records import LinkType
 from provenance.values import check_json, check_label, check_text
 
@@ -67,6 +68,26 @@ def iso(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).isoformat()
+
+
+_STATES = {state.value for state in ProcessState}
+_PROCESS_TEXTS = ("exit_message", "exception", "process_label", "process_class")
+
+
+def process_problem(attributes: Mapping[str, Any]) -> str | None:
+    """What is wrong with a process node's state attributes (which ``ProcessNode`` reads back),
+    or None."""
+    state = attributes.get("process_state")
+    if state is not None and state not in _STATES:
+        return f"process_state {state!r} is not one of {sorted(_STATES)} (or null)"
+    status = attributes.get("exit_status")
+    if status is not None and (type(status) is not int or not 0 <= status < 2**63):
+        return f"exit_status {status!r} is not an integer from 0 to 2**63 - 1 (or null)"
+    for key in _PROCESS_TEXTS:
+        value = attributes.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} {value!r} is not a str (or null)"
+    return None
 
 
 class RecordChecker:
@@ -134,12 +155,18 @@ class RecordChecker:
         node_hash = fields["hash"]
         if node_hash is not None and (not isinstance(node_hash, str) or not _HASH.match(node_hash)):
             raise self.fail(f"hash {node_hash!r} is neither null nor 64 hexadecimal digits")
+        node_type = self.text(fields["node_type"], "node_type", label=True)
+        if not node_type:
+            raise self.fail("node_type is empty")
+        attributes = self.json_object(fields["attributes"], "attributes")
+        if is_process_type(node_type) and (problem := process_problem(attributes)):
+            raise self.fail(problem)
         return {
             "uuid": self.uuid(fields["uuid"], "uuid"),
-            "node_type": self.text(fields["node_type"], "node_type", label=True),
+            "node_type": node_type,
             "label": self.text(fields["label"], "label", label=True),
             "description": self.text(fields["description"], "description"),
-            "attributes": self.json_object(fields["attributes"], "attributes"),
+            "attributes": attributes,
             "ctime": self.time(fields["ctime"], "ctime"),
             "mtime": self.time(fields["mtime"], "mtime"),
             "node_hash": node_hash,
