@@ -1,8 +1,8 @@
 """Archives: share and back up provenance as one versioned zip file (see ``format``).
 
-``create_archive(path, nodes=[pk, ...], groups=[label, ...])`` writes one, ``import_archive(path)``
-adds it to a database (by uuid, all or nothing), ``inspect_archive(path)`` checks it and says
-what is in it.
+``create_archive(path, nodes=[pk, uuid, node, ...], groups=[label, ...])`` writes one,
+``import_archive(path)`` adds it to a database (by uuid, all or nothing), ``inspect_archive(path)``
+checks it and says what is in it.
 """
 
 from __future__ import annotations

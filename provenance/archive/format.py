@@ -43,6 +43,8 @@ METADATA = "metadata.json"
 NODES, LINKS, LOGS, GROUPS = "nodes.jsonl", "links.jsonl", "logs.jsonl", "groups.jsonl"
 RECORD_MEMBERS = (NODES, LINKS, LOGS, GROUPS)
 MEMBERS = (METADATA, *RECORD_MEMBERS)
+#: How many ids one ``IN`` list holds (SQLite allows 32766 bound values).
+CHUNK = 5000
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")

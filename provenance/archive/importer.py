@@ -29,8 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from provenance.archive.export import CHUNK, ArchiveCounts
-from provenance.archive.format import trusted_hash
+from provenance.archive.export import ArchiveCounts
+from provenance.archive.format import CHUNK, trusted_hash
 from provenance.archive.reader import ArchiveContent, read_archive
 from provenance.errors import ArchiveError
 from provenance.log import get_logger
