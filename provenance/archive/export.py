@@ -190,6 +190,21 @@ class _MemberWriter:
         self._stream.close()
 
 
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, if an archive may be written there.
+
+    Raises:
+        FileExistsError: if ``path`` exists (an archive is never overwritten).
+        FileNotFoundError: if its folder does not exist.
+    """
+    target = Path(path)
+    if target.exists():
+        raise FileExistsError(f"{target} exists; choose another name or remove it first")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target.parent} is not a folder; cannot write {target.name}")
+    return target
+
+
 def create_archive(
     path: str | os.PathLike[str],
     nodes: NodeChoice | Iterable[NodeChoice] = (),
@@ -215,11 +230,7 @@ def create_archive(
 
     Nothing is written when it raises.
     """
-    target = Path(path)
-    if target.exists():
-        raise FileExistsError(f"{target} exists; choose another name or remove it first")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"{target.parent} is not a folder; cannot write {target.name}")
+    target = check_target(path)
     if storage is None:
         sync_open_backend()
         storage = read_storage()

@@ -63,8 +63,15 @@ def test_archive_mistakes_are_one_line(cli: Cli, tmp_path: Path) -> None:
         ),
         (("archive", "create", "-N", "xy", str(tmp_path / "x.zip")), 2, "valid integer"),
         (("archive", "create", "-N", "1", str(broken)), 1, "exists; choose another name"),
+        (
+            ("archive", "create", "-N", "1", str(tmp_path / "none" / "x.zip")),
+            1,
+            "is not a folder; cannot write x.zip",
+        ),
+        (("archive", "import", str(tmp_path / "none.zip")), 1, "no archive at"),
     ]:
         result = cli(*arguments, home=tmp_path / "home")
         assert result.exit_code == status, (arguments, result.output)
         [line] = result.stderr.splitlines()
         assert says in line, line
+        assert "workactors home" not in line, line  # the archive's problem, not the home's
