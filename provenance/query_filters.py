@@ -15,6 +15,7 @@ attribute included; ``!=`` and ``!in`` are the negations of ``==`` and ``in``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,12 +23,36 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from provenance.errors import QueryError
-from provenance.query_fields import ORDERED_OPERATORS, Field
+from provenance.query_fields import ORDERED_OPERATORS, Column, Field
+from provenance.values import INT_MAX
 
 OPERATORS = ("==", "!=", ">", "<", ">=", "<=", "in", "!in", "like", "ilike", "and", "or", "~")
 _NEGATED = {"!=": "==", "!==": "==", "!in": "in", "!like": "like", "!ilike": "ilike"}
 
 Resolve = Callable[[str], Field]
+
+
+def check_number(field: Field, value: Any, where: str, dialect: str) -> None:
+    """Refuse a number the database cannot bind or compare, before the driver raises.
+
+    An integer column takes what its SQL type holds: SQLite's INTEGER is 64 bits, PostgreSQL's
+    32 (the ids); an attribute holds integers of 64 bits (``check_int``) and finite floats.
+
+    Raises:
+        QueryError: naming the key and the accepted range.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise QueryError(f"{where}: {value!r} is not a finite number")
+    if type(value) is not int:
+        return
+    if isinstance(field, Column) and not isinstance(field.column.type, sa.BigInteger):
+        # One message on both backends: a query that fails on one says why it may on the other.
+        high = 2**31 - 1 if dialect == "postgresql" else INT_MAX
+        accepted = "from -2**63 to 2**63 - 1 on SQLite, from -2**31 to 2**31 - 1 on PostgreSQL"
+    else:
+        high, accepted = INT_MAX, "from -2**63 to 2**63 - 1 (64 bits)"
+    if not -high - 1 <= value <= high:
+        raise QueryError(f"{where}: {value} is out of range; it takes integers {accepted}")
 
 
 def negate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -104,12 +129,15 @@ class FilterCompiler:
         if operator in ORDERED_OPERATORS:
             if value is None and not hasattr(field, "keys"):
                 raise QueryError(f"{where}: columns are never None; compare with a value")
+            check_number(field, value, where, self._dialect)
             return field.compare(operator, value, where, self._dialect)
         if operator == "in":
             if not isinstance(value, list | tuple | set | frozenset):
                 raise QueryError(f"{where}: 'in' takes a list of values, not {value!r}")
             if not value:
                 return sa.false()
+            for item in value:
+                check_number(field, item, where, self._dialect)
             return field.within(list(value), where, self._dialect)
         if operator in {"like", "ilike"}:
             return field.like(value, where, self._dialect, sensitive=operator == "like")

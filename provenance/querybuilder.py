@@ -37,8 +37,11 @@ from provenance.query_vertices import (
 )
 from provenance.reading import read_storage, sync_open_backend
 from provenance.storage import Storage
+from provenance.values import INT_MAX
 
 Row = list[Any]
+#: The most rows one fetch may ask for: PostgreSQL's ``FETCH`` and the drivers count in 32 bits.
+MAX_BATCH_SIZE = 2**31 - 1
 
 
 class QueryBuilder:
@@ -262,8 +265,8 @@ class QueryBuilder:
 
     @staticmethod
     def _count_argument(count: Any, what: str) -> int:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise QueryError(f"{what} takes an int >= 0, not {count!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= INT_MAX:
+            raise QueryError(f"{what} takes an int from 0 to {INT_MAX}, not {count!r}")
         return count
 
     def distinct(self) -> Self:
@@ -351,6 +354,14 @@ class QueryBuilder:
     def _rows(
         self, batch_size: int | None = None
     ) -> Iterator[tuple[list[tuple[Vertex, list[str]]], Any]]:
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or not 1 <= batch_size <= MAX_BATCH_SIZE
+        ):
+            raise QueryError(
+                f"batch_size takes an int from 1 to {MAX_BATCH_SIZE} (or None), not {batch_size!r}"
+            )
         storage, dialect = self._dialect()
         statement, layout = self._select(dialect)
         if batch_size is not None:

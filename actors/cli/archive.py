@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,10 +11,12 @@ import typer
 from rich.table import Table
 
 from actors.cli import jsonout, render
-from actors.cli.context import open_runtime
+from actors.cli.context import fail, open_runtime
 from actors.cli.identifiers import node_argument, resolve_pks
 from actors.cli.options import JsonFlag
 from provenance.archive import ArchiveCounts, create_archive, import_archive, inspect_archive
+from provenance.archive.export import check_target
+from provenance.archive.reader import read_archive
 
 app = typer.Typer(
     help="Share and back up provenance: archives of nodes, links, logs and groups.",
@@ -25,6 +29,16 @@ ArchivePath = Annotated[Path, typer.Argument(metavar="FILE", help="The archive (
 def _identifiers(values: list[str]) -> list[str]:
     """``-N 1 -N 2,3`` -> the checked identifiers ``1``, ``2``, ``3``."""
     return [node_argument(part) for value in values for part in value.split(",") if part.strip()]
+
+
+@contextmanager
+def _file_errors() -> Iterator[None]:
+    """The archive file's own problems, said as they are (``open_runtime`` would blame the
+    home for any OSError)."""
+    try:
+        yield
+    except OSError as exc:
+        fail(" ".join(str(exc).split()))
 
 
 def _counts_line(counts: ArchiveCounts) -> str:
@@ -70,11 +84,13 @@ def create_command(  # noqa: PLR0917 - typer passes each option as a parameter
         raise typer.BadParameter(
             "give nodes (-N PK) or groups (-G GROUP) to export", param_hint="-N/-G"
         )
+    with _file_errors():
+        check_target(output)  # before a home is opened (or created) for nothing
     with open_runtime(ctx) as runtime:
         with runtime.storage.read_session() as session:
             pks = resolve_pks(session, identifiers)
         runtime.backend.sync()
-        with render.stderr_console().status("Exporting...") as status:
+        with _file_errors(), render.stderr_console().status("Exporting...") as status:
             counts = create_archive(
                 output,
                 pks,
@@ -105,9 +121,11 @@ def counts_json(counts: ArchiveCounts) -> dict[str, int]:
 @app.command("import")
 def import_command(ctx: typer.Context, path: ArchivePath, as_json: JsonFlag = False) -> None:
     """Import an archive: nodes by uuid (twice adds nothing), all or nothing."""
+    with _file_errors():
+        read_archive(path, records=False)  # a missing file: before a home is opened for nothing
     with open_runtime(ctx) as runtime:
         runtime.backend.sync()
-        with render.stderr_console().status("Importing..."):
+        with _file_errors(), render.stderr_console().status("Importing..."):
             counts = import_archive(path, storage=runtime.storage)
     if as_json:
         jsonout.emit({"path": str(path), **counts_json(counts)})
@@ -134,3 +152,12 @@ def inspect_command(path: ArchivePath, as_json: JsonFlag = False) -> None:
     if info.groups:
         table.add_row("Groups", ", ".join(info.groups))
     render.stdout_console().print(table)
+    if info.mismatched_hashes:
+        render.stderr_console().print(
+            f"Warning: {len(info.mismatched_hashes)} data node(s) carry a hash that is not their "
+            f"content's (edited or forged; an import hashes the content): "
+            f"{', '.join(info.mismatched_hashes[:5])}"
+            + (" and more" if len(info.mismatched_hashes) > 5 else ""),
+            markup=False,
+            soft_wrap=True,
+        )

@@ -22,7 +22,18 @@ app = typer.Typer(
     help="Named sets of nodes: list, create, add to and show groups.", no_args_is_help=True
 )
 
-LabelArgument = Annotated[str, typer.Argument(metavar="LABEL", help="The label of the group.")]
+
+def _checked_label(label: str) -> str:
+    """A usage error for a blank label, in every verb (``Group`` would raise a bare ValueError)."""
+    if not label.strip():
+        raise typer.BadParameter("a group label must not be empty")
+    return label
+
+
+LabelArgument = Annotated[
+    str,
+    typer.Argument(metavar="LABEL", help="The label of the group.", callback=_checked_label),
+]
 
 
 @app.command("list")
@@ -62,7 +73,6 @@ def list_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command("create")
 def create_command(ctx: typer.Context, label: LabelArgument) -> None:
     """Create an empty group (nothing happens if it exists)."""
-    _check_label(label)
     with open_runtime(ctx):
         _group, created = Group.get_or_create(label)
     render.stdout_console().print(
@@ -75,7 +85,6 @@ def create_command(ctx: typer.Context, label: LabelArgument) -> None:
 @app.command("add")
 def add_command(ctx: typer.Context, label: LabelArgument, pks: NodePksArgument) -> None:
     """Add nodes (pks, uuids or uuid prefixes) to a group, creating it if needed."""
-    _check_label(label)
     with open_runtime(ctx) as runtime:
         with runtime.storage.read_session() as session:
             chosen = resolve_pks(session, pks)
@@ -126,8 +135,3 @@ def show_command(ctx: typer.Context, label: LabelArgument, as_json: JsonFlag = F
     render.stdout_console().print(
         table if members else Text(f"Group {label!r} is empty.", style="dim")
     )
-
-
-def _check_label(label: str) -> None:
-    if not label.strip():
-        raise typer.BadParameter("a group label must not be empty", param_hint="LABEL")

@@ -8,15 +8,19 @@ from pathlib import Path
 from typing import Annotated
 
 import graphviz
+import sqlalchemy as sa
 import typer
+from sqlalchemy.orm import Session
 
 from actors.cli import jsonout, queries, render
 from actors.cli.context import fail, open_runtime, read_session
+from actors.cli.guard import pk_list
 from actors.cli.identifiers import node_argument, resolve_pks
 from actors.cli.options import JsonFlag, NodePksArgument
 from actors.rehash import rehash
 from provenance.errors import NotExistentError
 from provenance.graph import ProvenanceGraph, neighbourhood, to_digraph
+from provenance.models import DbNode
 
 app = typer.Typer(
     help="Inspect nodes of the provenance graph, data or process.", no_args_is_help=True
@@ -101,6 +105,12 @@ def graph_command(
     render.stdout_console().print(f"Wrote {target}")
 
 
+def _missing(session: Session, pks: list[int]) -> list[int]:
+    """The pks of ``pks`` that name no node."""
+    found = set(session.execute(sa.select(DbNode.id).where(DbNode.id.in_(pks))).scalars())
+    return sorted(set(pks) - found)
+
+
 @app.command("rehash")
 def rehash_command(
     ctx: typer.Context,
@@ -119,6 +129,11 @@ def rehash_command(
         runtime.backend.sync()
         with runtime.storage.read_session() as session:
             chosen = resolve_pks(session, pks) if pks else None
+            if chosen and (missing := _missing(session, chosen)):
+                raise NotExistentError(
+                    f"no node with pk {pk_list(missing)} in the provenance database; nothing "
+                    "was rehashed"
+                )
         with render.stderr_console().status("Rehashing...") as status:
             done = 0
 

@@ -1,8 +1,8 @@
 """Archives: share and back up provenance as one versioned zip file (see ``format``).
 
-``create_archive(path, nodes=[pk, ...], groups=[label, ...])`` writes one, ``import_archive(path)``
-adds it to a database (by uuid, all or nothing), ``inspect_archive(path)`` checks it and says
-what is in it.
+``create_archive(path, nodes=[pk, uuid, node, ...], groups=[label, ...])`` writes one,
+``import_archive(path)`` adds it to a database (by uuid, all or nothing), ``inspect_archive(path)``
+checks it and says what is in it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.archive.export import ArchiveCounts, create_archive
-from provenance.archive.format import FORMAT_VERSION
+from provenance.archive.format import FORMAT_VERSION, is_process_type, trusted_hash
 from provenance.archive.importer import import_archive
 from provenance.archive.reader import read_archive
 
@@ -29,6 +29,9 @@ class ArchiveInfo:
     counts: ArchiveCounts
     node_types: dict[str, int]
     groups: list[str]
+    #: Data nodes whose ``hash`` is not their content's (edited, or forged): an import ignores
+    #: it and hashes the content.
+    mismatched_hashes: list[str]
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON for ``archive inspect --json``."""
@@ -45,6 +48,7 @@ class ArchiveInfo:
             },
             "node_types": self.node_types,
             "groups": self.groups,
+            "mismatched_hashes": self.mismatched_hashes,
         }
 
 
@@ -69,6 +73,13 @@ def inspect_archive(path: str | Path) -> ArchiveInfo:
         ),
         node_types=dict(sorted(Counter(node["node_type"] for node in content.nodes).items())),
         groups=[group["label"] for group in content.groups],
+        mismatched_hashes=[
+            node["uuid"]
+            for node in content.nodes
+            if node["node_hash"] is not None
+            and not is_process_type(node["node_type"])
+            and node["node_hash"] != trusted_hash(node)
+        ],
     )
 
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from provenance.archive.format import (
+    CHUNK,
     FORMAT_NAME,
     FORMAT_VERSION,
     GROUPS,
@@ -37,7 +38,8 @@ from provenance.archive.format import (
     NODES,
     iso,
 )
-from provenance.errors import NotExistentError
+from provenance.archive.selection import NodeChoice, find_groups, node_pks
+from provenance.errors import ArchiveError
 from provenance.log import get_logger
 from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node
 from provenance.reading import read_storage, sync_open_backend
@@ -46,8 +48,6 @@ from provenance.storage import Storage
 
 log = get_logger(__name__)
 
-#: How many ids one ``IN`` list holds (SQLite allows 32766 bound values).
-CHUNK = 5000
 Progress = Callable[[str, int], None]
 
 
@@ -190,55 +190,56 @@ class _MemberWriter:
         self._stream.close()
 
 
-def _find_groups(session: Session, labels: Iterable[str]) -> list[DbGroup]:
-    groups = []
-    for label in labels:
-        group = session.execute(
-            sa.select(DbGroup).where(DbGroup.label == label, DbGroup.type_string == "")
-        ).scalar_one_or_none()
-        if group is None:
-            raise NotExistentError(
-                f"no group labelled {label!r}; `workactors group list` shows them"
-            )
-        groups.append(group)
-    return groups
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, if an archive may be written there.
+
+    Raises:
+        FileExistsError: if ``path`` exists (an archive is never overwritten).
+        FileNotFoundError: if its folder does not exist.
+    """
+    target = Path(path)
+    if target.exists():
+        raise FileExistsError(f"{target} exists; choose another name or remove it first")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target.parent} is not a folder; cannot write {target.name}")
+    return target
 
 
 def create_archive(
     path: str | os.PathLike[str],
-    nodes: Iterable[int] = (),
-    groups: Iterable[str] = (),
+    nodes: NodeChoice | Iterable[NodeChoice] = (),
+    groups: str | Iterable[str] = (),
     *,
     include_calls: bool = True,
     include_callers: bool = False,
     storage: Storage | None = None,
     progress: Progress | None = None,
 ) -> ArchiveCounts:
-    """Write the nodes (pks) and groups (labels) to a new archive at ``path``.
+    """Write the nodes and groups to a new archive at ``path``.
+
+    ``nodes`` are pks, uuids, uuid prefixes or stored nodes (as ``load_node`` takes them), or
+    one of them; ``groups`` are labels, a str being one label.
 
     Raises:
-        NotExistentError: for a pk or group label that is not in the database; nothing is
-            written then.
+        NotExistentError: for a node or group label that is not in the database.
+        AmbiguousIdentifierError: for a uuid prefix that names several nodes.
+        ArchiveError: if nothing is chosen, or a node is not stored.
+        TypeError, ValueError: for something that is not a node identifier or a label.
         FileExistsError: if ``path`` exists (an archive is never overwritten).
+        FileNotFoundError: if the folder of ``path`` does not exist.
+
+    Nothing is written when it raises.
     """
-    target = Path(path)
-    if target.exists():
-        raise FileExistsError(f"{target} exists; choose another name or remove it first")
+    target = check_target(path)
     if storage is None:
         sync_open_backend()
         storage = read_storage()
     with storage.read_session() as session:
-        chosen_groups = _find_groups(session, groups)
-        start = set(nodes)
-        known: set[int] = set()
-        for batch in _chunks(sorted(start)):
-            known.update(
-                session.execute(sa.select(DbNode.id).where(DbNode.id.in_(batch))).scalars()
-            )
-        if missing := sorted(start - known):
-            raise NotExistentError(
-                f"no node with pk {', '.join(map(str, missing))} in the provenance database; "
-                "`workactors process list` shows the stored processes"
+        chosen_groups = find_groups(session, groups)
+        start = node_pks(session, nodes)
+        if not start and not chosen_groups:
+            raise ArchiveError(
+                "nothing to export: give nodes or groups (an archive is never empty)"
             )
         for group in chosen_groups:
             start.update(

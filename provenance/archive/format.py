@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from provenance.errors import ArchiveError, InvalidValueError
+from provenance.hashing import data_hash
+from provenance.process_state import ProcessState
 from provenance.records import LinkType
 from provenance.values import check_json, check_label, check_text
 
@@ -41,10 +43,26 @@ METADATA = "metadata.json"
 NODES, LINKS, LOGS, GROUPS = "nodes.jsonl", "links.jsonl", "logs.jsonl", "groups.jsonl"
 RECORD_MEMBERS = (NODES, LINKS, LOGS, GROUPS)
 MEMBERS = (METADATA, *RECORD_MEMBERS)
+#: How many ids one ``IN`` list holds (SQLite allows 32766 bound values).
+CHUNK = 5000
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _LINK_TYPES = {link_type.value for link_type in LinkType}
+
+
+def is_process_type(node_type: str) -> bool:
+    """True for the node of a process run (as ``node rehash`` tells them apart)."""
+    return node_type.startswith("process")
+
+
+def trusted_hash(node: Mapping[str, Any]) -> str | None:
+    """The hash an imported node is stored with: a data node's recomputed from its content,
+    none for a process run, whose outputs cannot be verified (``provenance.archive.importer``).
+    """
+    if is_process_type(node["node_type"]):
+        return None
+    return data_hash(node["node_type"], node["attributes"])
 
 
 def iso(moment: dt.datetime) -> str:
@@ -52,6 +70,26 @@ def iso(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).isoformat()
+
+
+_STATES = {state.value for state in ProcessState}
+_PROCESS_TEXTS = ("exit_message", "exception", "process_label", "process_class")
+
+
+def process_problem(attributes: Mapping[str, Any]) -> str | None:
+    """What is wrong with a process node's state attributes (which ``ProcessNode`` reads back),
+    or None."""
+    state = attributes.get("process_state")
+    if state is not None and state not in _STATES:
+        return f"process_state {state!r} is not one of {sorted(_STATES)} (or null)"
+    status = attributes.get("exit_status")
+    if status is not None and (type(status) is not int or not 0 <= status < 2**63):
+        return f"exit_status {status!r} is not an integer from 0 to 2**63 - 1 (or null)"
+    for key in _PROCESS_TEXTS:
+        value = attributes.get(key)
+        if value is not None and not isinstance(value, str):
+            return f"{key} {value!r} is not a str (or null)"
+    return None
 
 
 class RecordChecker:
@@ -119,12 +157,18 @@ class RecordChecker:
         node_hash = fields["hash"]
         if node_hash is not None and (not isinstance(node_hash, str) or not _HASH.match(node_hash)):
             raise self.fail(f"hash {node_hash!r} is neither null nor 64 hexadecimal digits")
+        node_type = self.text(fields["node_type"], "node_type", label=True)
+        if not node_type:
+            raise self.fail("node_type is empty")
+        attributes = self.json_object(fields["attributes"], "attributes")
+        if is_process_type(node_type) and (problem := process_problem(attributes)):
+            raise self.fail(problem)
         return {
             "uuid": self.uuid(fields["uuid"], "uuid"),
-            "node_type": self.text(fields["node_type"], "node_type", label=True),
+            "node_type": node_type,
             "label": self.text(fields["label"], "label", label=True),
             "description": self.text(fields["description"], "description"),
-            "attributes": self.json_object(fields["attributes"], "attributes"),
+            "attributes": attributes,
             "ctime": self.time(fields["ctime"], "ctime"),
             "mtime": self.time(fields["mtime"], "mtime"),
             "node_hash": node_hash,

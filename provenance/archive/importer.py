@@ -6,6 +6,13 @@ differ, the import is refused and names the node: two databases disagree about w
 means, and guessing would corrupt provenance. Links are added unless the same link (ends, type,
 label) exists; groups are matched by uuid, and gain the members they lack.
 
+An archive is not trusted with the hashes caching matches on: anyone can edit a value and
+recompute the digests in ``metadata.json``, and a forged hash would make the forged value a
+cache hit. So a data node's hash is recomputed from its imported content (the archive's value is
+ignored), and a process node is stored without a hash: its outputs were produced elsewhere and
+cannot be verified here, so an imported run is never a cache source (``node rehash`` hashes it
+like a local run: a choice to trust the archive).
+
 The archive is read and checked completely first (``provenance.archive.reader``); then one
 transaction writes everything, so that a failure (a conflict, a database error) leaves the
 database as it was.
@@ -22,7 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from provenance.archive.export import CHUNK, ArchiveCounts
+from provenance.archive.export import ArchiveCounts
+from provenance.archive.format import CHUNK, trusted_hash
 from provenance.archive.reader import ArchiveContent, read_archive
 from provenance.errors import ArchiveError
 from provenance.log import get_logger
@@ -96,7 +104,11 @@ def _import(connection: Connection, content: ArchiveContent) -> ArchiveCounts:
             f"with other content: {shown}. Nothing was imported"
         )
     pks = {uuid: row.id for uuid, row in existing.items()}
-    new_nodes = [node for node in content.nodes if node["uuid"] not in pks]
+    new_nodes = [
+        {**node, "node_hash": trusted_hash(node)}
+        for node in content.nodes
+        if node["uuid"] not in pks
+    ]
     for batch in _batches(new_nodes):
         result = connection.execute(sa.insert(DbNode).returning(DbNode.uuid, DbNode.id), batch)
         pks.update({row[0]: row[1] for row in result})

@@ -460,7 +460,7 @@ def test_every_query_is_one_sql_statement(graph: Graph) -> None:
         ),
         (lambda qb: qb.append(Node).order_by({"nope": "id"}), "order_by: unknown tag 'nope'"),
         (lambda qb: qb.append(Node).order_by({"Node": {"id": "up"}}), "'asc' or 'desc'"),
-        (lambda qb: qb.limit(-1), "limit takes an int >= 0"),
+        (lambda qb: qb.limit(-1), "limit takes an int from 0 to 9223372036854775807, not -1"),
         (lambda qb: qb.all(), "the query has no vertex"),
     ],
 )

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from actors import Runtime
 from provenance import Group, Int, Str
+from provenance.archive import create_archive
 from tests.actors.cli.conftest import Cli, PopulatedHome
+from tests.provenance.test_archive import _rewrite
 
 
 def test_an_archive_is_created_inspected_and_imported_twice(
@@ -63,8 +65,38 @@ def test_archive_mistakes_are_one_line(cli: Cli, tmp_path: Path) -> None:
         ),
         (("archive", "create", "-N", "xy", str(tmp_path / "x.zip")), 2, "valid integer"),
         (("archive", "create", "-N", "1", str(broken)), 1, "exists; choose another name"),
+        (
+            ("archive", "create", "-N", "1", str(tmp_path / "none" / "x.zip")),
+            1,
+            "is not a folder; cannot write x.zip",
+        ),
+        (("archive", "import", str(tmp_path / "none.zip")), 1, "no archive at"),
     ]:
         result = cli(*arguments, home=tmp_path / "home")
         assert result.exit_code == status, (arguments, result.output)
         [line] = result.stderr.splitlines()
         assert says in line, line
+        assert "workactors home" not in line, line  # the archive's problem, not the home's
+
+
+def test_inspect_warns_about_a_data_hash_that_is_not_its_content(cli: Cli, tmp_path: Path) -> None:
+    with Runtime(tmp_path / "source") as runtime:
+        value = Int(6).store()
+        assert value.pk is not None
+        good = tmp_path / "good.zip"
+        create_archive(good, [value.pk], storage=runtime.storage)
+    forged = _rewrite(
+        good,
+        tmp_path / "forged.zip",
+        lambda members: members.update(
+            {"nodes.jsonl": members["nodes.jsonl"].replace(b'"value":6', b'"value":999')}
+        ),
+    )
+    assert "Warning" not in cli("archive", "inspect", str(good)).stderr
+    result = cli("archive", "inspect", str(forged))
+    assert result.exit_code == 0, result.output
+    [line] = result.stderr.splitlines()
+    assert "1 data node(s) carry a hash that is not their content's (edited or forged" in line
+    assert value.uuid in line
+    shown = json.loads(cli("archive", "inspect", str(forged), "--json").stdout)
+    assert shown["mismatched_hashes"] == [value.uuid]

@@ -38,3 +38,22 @@ def test_cached_runs_are_marked_and_rehash_restores_lost_hashes(cli: Cli, tmp_pa
         assert {pk: load_node(pk).node_hash for pk in hashes} == hashes
     only = cli("node", "rehash", str(source.pk), home=home)
     assert "Rehashed 0 data nodes and 1 processes" in only.stdout
+
+
+def test_rehashing_a_missing_node_is_an_error_and_rehashes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    with Runtime(tmp_path / "home") as runtime:
+        stored = Int(5).store()
+        assert stored.pk is not None
+        home = runtime.home
+        with runtime.storage.write_engine.begin() as connection:
+            connection.execute(sa.update(DbNode).values(node_hash=None))
+    for arguments in (["999999"], [str(stored.pk), "999999"]):
+        result = cli("node", "rehash", *arguments, home=home)
+        assert result.exit_code == 1, result.output
+        [line] = result.stderr.splitlines()
+        assert "no node with pk 999999" in line
+        assert "nothing was rehashed" in line
+    with Runtime(home):
+        assert load_node(stored.pk).node_hash is None

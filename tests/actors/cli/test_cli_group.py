@@ -53,6 +53,8 @@ def test_group_errors_are_one_line(cli: Cli, tmp_path: Path) -> None:
     assert "no node with pk 424242" in line
     assert "nothing was added" in line
     assert json.loads(cli("group", "list", "--json", home=home).stdout) == []
-    empty = cli("group", "create", " ", home=home)
-    assert empty.exit_code == 2
-    assert "must not be empty" in empty.stderr
+    for verb in (("create", " "), ("add", "", str(one.pk)), ("show", ""), ("show", " ")):
+        empty = cli("group", *verb, home=home)
+        assert empty.exit_code == 2, (verb, empty.output)
+        [line] = empty.stderr.splitlines()
+        assert "a group label must not be empty" in line, line
