@@ -20,6 +20,7 @@ from actors import call_stack
 from actors.caching import launch_cached
 from actors.errors import RuntimeClosedError
 from actors.holders import HOLDER
+from actors.inline import InlineRun, runs_inline
 from actors.process import Process
 from actors.process_actor import ProcessActor
 from actors.process_messages import Resume, Start
@@ -74,8 +75,10 @@ class Launcher:
         caller: Process | None = None,
         detached: bool = False,
         attributes: Mapping[str, Any] | None = None,
+        blocking: bool = False,
     ) -> tuple[Process, Future[Any]]:
-        """See ``Runtime.launch``."""
+        """See ``Runtime.launch``; with ``blocking``, the caller waits for the end, so a
+        process that can run on its thread (``actors.inline``) has ended on return."""
         runtime = self._runtime
         # While a runtime shuts down, its running processes may still launch children (it waits
         # for them to end), unless it is durable: it then stops them after their current step.
@@ -119,7 +122,10 @@ class Launcher:
             process._mark_launched(runtime.backend.write_applied(ops))
         parent_pid = caller.pid if caller is not None else None
         assert process.pid is not None
-        return process, self.start(process, (*caller_stack, process.pid), parent_pid, Start())
+        stack = (*caller_stack, process.pid)
+        if blocking and runs_inline(runtime, process_class):
+            return process, InlineRun(runtime, process, stack).run()
+        return process, self.start(process, stack, parent_pid, Start())
 
     def start(
         self,
@@ -161,6 +167,11 @@ class Launcher:
             done = self._live[entry.pid][1]
         actor = ProcessActor.start(process, runtime, entry.stack, done, paused=entry.paused)
         return process, actor
+
+    def track(self, pid: int, node: ProcessNode, done: Future[Any]) -> None:
+        """Hold ``pid`` in the table while it runs without an actor (``actors.inline``)."""
+        with self._lock:
+            self._live[pid] = (node, done)
 
     def holds(self, pid: int) -> bool:
         """True if process ``pid`` is live here."""

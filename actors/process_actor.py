@@ -7,16 +7,14 @@ kill, pause and child notifications interleave with the steps.
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors import call_stack
 from actors import registry_messages as to_registry
 from actors.driver import (
     Checkpoint,
@@ -40,6 +38,7 @@ from actors.errors import WaitError
 from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry import ask
+from actors.runtimes import step_scope
 from actors.threads import THREADS
 from provenance.errors import (
     DatabaseUnavailableError,
@@ -48,7 +47,6 @@ from provenance.errors import (
     StorageError,
 )
 from provenance.log import get_logger
-from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
@@ -116,19 +114,10 @@ class ProcessActor(pykka.ThreadingActor):
         thread)."""
         self._execute(self._driver.handle(message))
 
-    @contextlib.contextmanager
-    def _step_context(self) -> Iterator[None]:
+    def _step_context(self) -> AbstractContextManager[None]:
         """What a step runs inside: this runtime in use, this process on the call stack, and
         its pid bound to every log line."""
-        token = self._runtime._enter_step()
-        try:
-            with (
-                call_stack.running(self._process, self._stack),
-                bound_process(self._pid, id(self._runtime)),
-            ):
-                yield
-        finally:
-            self._runtime._leave_step(token)
+        return step_scope(self._runtime, self._process, self._stack)
 
     # Carrying out commands.
 

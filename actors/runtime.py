@@ -330,6 +330,8 @@ class Runtime:
         args: tuple[Any, ...],
         inputs: dict[str, Any],
         attributes: Mapping[str, Any] | None,
+        *,
+        blocking: bool = False,
     ) -> tuple[Process, Future[Any]]:
         process_class, resolved = resolve(process, args, inputs)
         checked = user_attributes(
@@ -337,7 +339,7 @@ class Runtime:
             process_class.process_label(),
             is_workfunction=hasattr(process_class, "args_to_inputs"),
         )
-        return self.launch(process_class, resolved, attributes=checked)
+        return self.launcher.launch(process_class, resolved, attributes=checked, blocking=blocking)
 
     def run_get_node(
         self,
@@ -354,7 +356,7 @@ class Runtime:
             ProcessKilledError: the process was killed.
             Exception: whatever the process raised (its node is EXCEPTED).
         """
-        instance, done = self._launch_resolved(process, args, inputs, _attributes)
+        instance, done = self._launch_resolved(process, args, inputs, _attributes, blocking=True)
         return done.result(), instance.node
 
     def run(
