@@ -110,7 +110,7 @@ class InlineRun:
                 case RequestStep():
                     pending = self._driver.handle(Continue())
                 case KillChildren(message=text):
-                    self._runtime.registry.tell(to_registry.KillChildren(self._pid, text))
+                    self._runtime.live_registry.handle(to_registry.KillChildren(self._pid, text))
                 case End(state=state, error=error):
                     self._end(state, error)
                 case _:  # a wait: ``runs_inline`` lets no class that waits through

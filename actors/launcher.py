@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+import pykka
+
 from actors import call_stack
 from actors.caching import launch_cached
 from actors.errors import RuntimeClosedError
@@ -25,7 +27,7 @@ from actors.process import Process
 from actors.process_actor import ProcessActor
 from actors.process_messages import Resume, Start
 from actors.reattach import CALL_KEY, launched_before, reattach
-from actors.registry import PassivatedProcess, Register
+from actors.registry import ChildTerminated, PassivatedProcess, Register
 from actors.runtimes import step_runtime
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -140,11 +142,16 @@ class Launcher:
         pid = process.pid
         assert pid is not None
         done: Future[Any] = Future()
-        actor = ProcessActor.start(process, self._runtime, stack, done, paused=paused)
-        self._runtime.registry.tell(Register(pid, process, actor, parent_pid))
         with self._lock:
             self._live[pid] = (process.node, done)
-        actor.tell(first)
+        registry = self._runtime.live_registry
+
+        def register(actor: pykka.ActorRef[Any]) -> None:
+            registry.handle(Register(pid, process, actor, parent_pid))
+
+        ProcessActor.start(
+            process, self._runtime, stack, done, paused=paused, first=(first,), on_ready=register
+        )
         return done
 
     def resume(self, process: Process, paused: bool) -> None:
@@ -157,15 +164,20 @@ class Launcher:
         )
         self.start(process, (process.pid,), None, Resume(), paused=paused)
 
-    def revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
-        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
+    def revive(
+        self, entry: PassivatedProcess, held: tuple[ChildTerminated, ...]
+    ) -> tuple[Process, Any]:
+        """Recreate a passivated process and start its actor, which handles ``held`` (ends it
+        was woken for) first; runs under the registry's lock."""
         runtime = self._runtime
         with runtime.bound():  # node reads, if any, go to this runtime's database
             process = entry.process_class.load_instance_state(pickle.loads(entry.state))
         process._runtime = runtime
         with self._lock:
             done = self._live[entry.pid][1]
-        actor = ProcessActor.start(process, runtime, entry.stack, done, paused=entry.paused)
+        actor = ProcessActor.start(
+            process, runtime, entry.stack, done, paused=entry.paused, first=held
+        )
         return process, actor
 
     def track(self, pid: int, node: ProcessNode, done: Future[Any]) -> None:

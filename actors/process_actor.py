@@ -8,7 +8,9 @@ kill, pause and child notifications interleave with the steps.
 from __future__ import annotations
 
 import pickle
+import sys
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -37,7 +39,6 @@ from actors.driver import (
 from actors.errors import WaitError
 from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
-from actors.registry import ask
 from actors.runtimes import step_scope
 from actors.threads import THREADS
 from provenance.errors import (
@@ -51,6 +52,7 @@ from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
+    from actors.registry import Registry
     from actors.runtime import Runtime
 
 log = get_logger(__name__)
@@ -62,10 +64,6 @@ class ProcessActor(pykka.ThreadingActor):
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def _start_actor_loop(self) -> None:
-        """Run the actor loop on a reused thread (pykka starts a new one per actor)."""
-        THREADS.run(self._actor_loop)
-
     def __init__(
         self,
         process: Process,
@@ -74,6 +72,8 @@ class ProcessActor(pykka.ThreadingActor):
         done: Future[Any],
         *,
         paused: bool = False,
+        first: tuple[object, ...] = (),
+        on_ready: Callable[[pykka.ActorRef[Any]], None] | None = None,
     ) -> None:
         super().__init__()
         self._process = process
@@ -81,13 +81,30 @@ class ProcessActor(pykka.ThreadingActor):
         self._stack = stack
         process._call_stack = stack
         self._done = done
+        self._first = first
+        self._on_ready = on_ready
         self._driver = ProcessDriver(
             process, self._step_context, durable=runtime.durable, paused=paused
         )
 
+    def _start_actor_loop(self) -> None:
+        """Make the actor known (``on_ready``: registered) before it can act, then run its
+        loop on a reused thread (pykka starts a new one per actor)."""
+        if self._on_ready is not None:
+            self._on_ready(self.actor_ref)
+        THREADS.run(self._actor_loop)
+
     def on_start(self) -> None:
-        """Carry out what a start calls for (runs on the actor's thread)."""
-        self._execute(self._driver.started())
+        """Carry out what a start calls for, then the first events (a start, a resume, the
+        ends a revived waiter was held for) before any message: runs on the actor's thread.
+        """
+        try:
+            self._execute(self._driver.started())
+            for event in self._first:
+                self._execute(self._driver.handle(event))
+        except Exception:
+            self.on_failure(*sys.exc_info())  # pykka does not call it for on_start
+            raise
 
     def on_failure(
         self,
@@ -102,6 +119,10 @@ class ProcessActor(pykka.ThreadingActor):
         if not self._done.done():
             self._done.set_exception(exception_value or RuntimeError("process actor failed"))
         self._runtime.launcher.forget(self._pid)
+
+    @property
+    def _registry(self) -> Registry:
+        return self._runtime.live_registry
 
     @property
     def _pid(self) -> int:
@@ -139,13 +160,15 @@ class ProcessActor(pykka.ThreadingActor):
             case Subscribe(pids=pids, remote=remote):
                 return self._subscribe(pids, remote=remote)
             case Unsubscribe(pid=target):
-                self._runtime.registry.tell(to_registry.Unsubscribe(self._pid, target))
+                self._registry.handle(to_registry.Unsubscribe(self._pid, target))
             case Passivate(waiting_on=waiting_on):
                 self._passivate(waiting_on)
             case RequestStep():
+                if self.actor_inbox.empty():
+                    return Continue()  # nothing to let through first: step on at once
                 self.actor_ref.tell(Continue())
             case KillChildren(message=text):
-                self._runtime.registry.tell(to_registry.KillChildren(self._pid, text))
+                self._registry.handle(to_registry.KillChildren(self._pid, text))
             case End(state=state, error=error, checkpoint=checkpoint):
                 self._end(state, error, checkpoint=checkpoint)
             case Stop():
@@ -171,8 +194,8 @@ class ProcessActor(pykka.ThreadingActor):
         return None
 
     def _subscribe(self, pids: frozenset[int], *, remote: bool) -> Event:
-        gone: dict[int, ProcessState | None] = ask(
-            self._runtime.registry, to_registry.Subscribe(self._pid, pids, remote=remote)
+        gone: dict[int, ProcessState | None] = self._registry.handle(
+            to_registry.Subscribe(self._pid, pids, remote=remote)
         )
         return Subscribed(
             tuple(gone_entry(pid, seen, self._stored_end) for pid, seen in gone.items())
@@ -209,7 +232,7 @@ class ProcessActor(pykka.ThreadingActor):
             return
         paused = self._driver.paused
         entry = to_registry.PassivatedProcess(self._pid, type(process), state, self._stack, paused)
-        if ask(self._runtime.registry, to_registry.Passivate(entry, waiting_on)):
+        if self._registry.handle(to_registry.Passivate(entry, waiting_on)):
             self.stop()
 
     def _end(self, state: ProcessState, error: BaseException | None, *, checkpoint: bool) -> None:
@@ -242,7 +265,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
-        self._runtime.registry.tell(to_registry.Terminated(self._pid, state))
+        self._registry.handle(to_registry.Terminated(self._pid, state))
         self._runtime.launcher.forget(self._pid)
         if error is not None:
             self._done.set_exception(error)
@@ -251,7 +274,13 @@ class ProcessActor(pykka.ThreadingActor):
                 self._done.set_result(process._result())
             except Exception as exc:
                 self._done.set_exception(exc)
-        self.stop()
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        """Stop without a message to itself: the process has ended, so what is left in the
+        mailbox is dropped (an ``ask`` there gets ``ActorDeadError``, as one sent a moment later
+        would), which is all the driver would have done with it."""
+        self._stop()
 
     def _drop(self, error: BaseException, *, release: bool = False) -> None:
         """Leave the process to the worker that claimed it since (or, with ``release``, to
@@ -263,7 +292,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
             except Exception as exc:  # the store keeps trying; the lease ends with us anyway
                 log.error("process.release_failed", pid=self._pid, error=str(exc))
-        self._runtime.registry.tell(to_registry.Forget(self._pid))
+        self._registry.handle(to_registry.Forget(self._pid))
         self._runtime.launcher.forget(self._pid)
         if not self._done.done():
             self._done.set_exception(error)

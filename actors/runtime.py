@@ -46,6 +46,7 @@ from actors.registry import (
     Listen,
     Listener,
     LivePids,
+    Registry,
     RegistryActor,
     Sizes,
     ask,
@@ -53,7 +54,7 @@ from actors.registry import (
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
-from provenance.actor import ProvenanceActor
+from provenance.actor import ProvenanceActor, Watermark
 from provenance.backend import ActorBackend
 from provenance.fencing import Fence
 from provenance.log import get_logger
@@ -103,13 +104,17 @@ class Runtime:
             or sqlite_url(self.home / "provenance.sqlite")
         )
         self.storage = Storage(url)
-        self._provenance_ref = ProvenanceActor.start(self.storage)
-        self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
+        watermark = Watermark()
+        self._provenance_ref = ProvenanceActor.start(self.storage, watermark)
+        self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref, watermark)  # type: ignore[arg-type]
         self.passivation = passivation
         self.caching = caching
         self.durability: Durability = durability or (Checkpointed() if durable else Ephemeral())
         self.launcher = Launcher(self)
-        self.registry = RegistryActor.start(reviver=self.launcher.revive)
+        #: Live processes and who waits on whom; process actors call it on their threads.
+        self.live_registry = Registry(reviver=self.launcher.revive)
+        #: The same, served to messages (the control API below, other workers).
+        self.registry = RegistryActor.start(self.live_registry)
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(RuntimeFilter(id(self)))
         report_logger = logging.getLogger(REPORT_LOGGER_NAME)

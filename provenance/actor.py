@@ -76,6 +76,8 @@ class Write:
     durable: bool = True
     #: The claim the write is made under: checked (and locked) in the write's transaction.
     fence: Fence | None = None
+    #: Its place in what the backend sent (``Watermark``); 0 for a write sent by hand.
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,15 @@ class Sync:
     """Reply once everything sent before this message is committed."""
 
     reply: Future[None]
+    seq: int = 0
+
+
+class Watermark:
+    """How far the messages a backend sent in order (``seq``) are committed: a reader that
+    sent nothing since needs no ``Sync`` round trip to read its writes."""
+
+    def __init__(self) -> None:
+        self.committed = 0
 
 
 #: Errors of the database or the connection to it, not of the data (a restart, a lost
@@ -114,9 +125,11 @@ class ProvenanceActor(pykka.ThreadingActor):
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, watermark: Watermark | None = None) -> None:
         super().__init__()
         self._storage = storage
+        self._watermark = watermark or Watermark()
+        self._received = 0
         self._connection: Connection | None = None
         self._pk_by_uuid: dict[str, int] = {}
         self._waiting: list[tuple[Future[Any], Any]] = []
@@ -150,6 +163,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         Whatever a message causes, the actor stays up: an unexpected error fails that
         message's caller (or is logged) and the next message is served as usual.
         """
+        self._received = max(self._received, getattr(message, "seq", 0))
         try:
             match message:
                 case Write(ops=ops, reply=reply, durable=durable, fence=fence):
@@ -381,6 +395,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             log.error("provenance.commit_failed", error=describe_error(exc))
             self._rollback(_failure("provenance commit failed and was rolled back", exc))
             return
+        self._watermark.committed = self._received
         waiting, self._waiting = self._waiting, []
         for reply, value in waiting:
             if not reply.done():  # a write whose queued update failed was told already
