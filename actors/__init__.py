@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import actors.runtimes  # noqa: F401 - installs the backend providers, shuts runtimes down at exit
 
+# Imported now: the name is also its module's, which an import of the module would put here.
+from actors.workfunction import workfunction
+
 if TYPE_CHECKING:
     from actors.caching import disable_caching, enable_caching
     from actors.context import Context
@@ -41,7 +44,6 @@ if TYPE_CHECKING:
     from actors.states import TRANSITIONS
     from actors.utils import get_or_create_output_group, load_class
     from actors.workchain import WorkChain, WorkChainSpec
-    from actors.workfunction import workfunction
     from provenance.logs import DbLogHandler
     from provenance.process_state import ProcessState
 
