@@ -251,8 +251,14 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
+        grouped = any(isinstance(op, GroupAddition) for op in ops)  # written through Core
+        guard = (
+            self._rows.savepoint(connection, "provenance_write")
+            if grouped
+            else self._rows.undoable(connection)
+        )
         try:
-            with self._rows.savepoint(connection, "provenance_write"):
+            with guard:
                 return self._apply_ops(connection, ops)
         except BaseException:
             # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
