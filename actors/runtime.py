@@ -54,7 +54,8 @@ from actors.registry import (
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
-from provenance.actor import ProvenanceActor, Watermark
+from provenance.actor import ProvenanceActor
+from provenance.actor_messages import Watermark
 from provenance.backend import ActorBackend
 from provenance.fencing import Fence
 from provenance.log import get_logger

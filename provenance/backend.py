@@ -13,7 +13,7 @@ from typing import Protocol
 
 import pykka
 
-from provenance.actor import Sync, Watermark, Write
+from provenance.actor_messages import Sync, Watermark, Write
 from provenance.errors import NoBackendError, StorageError
 from provenance.fencing import Fence
 from provenance.records import WriteOp
@@ -57,6 +57,8 @@ class ActorBackend:
         self._watermark = watermark
         self._sent = 0
         self._order = threading.Lock()
+        #: Per thread, the ``seq`` of the last message it sent (``_serve_now``).
+        self._mine = threading.local()
 
     @property
     def storage(self) -> Storage:
@@ -70,13 +72,13 @@ class ActorBackend:
             FencedError: if ``fence`` no longer holds; nothing was written.
         """
         reply: Future[dict[str, int]] = Future()
-        self._tell(lambda seq: Write(tuple(ops), reply, fence=fence, seq=seq))
+        self._send(lambda seq: Write(tuple(ops), reply, fence=fence, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_applied(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
         """Write ``ops`` and wait until they are applied, not committed: for new pks."""
         reply: Future[dict[str, int]] = Future()
-        self._tell(lambda seq: Write(tuple(ops), reply, durable=False, seq=seq))
+        self._send(lambda seq: Write(tuple(ops), reply, durable=False, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_nowait(self, ops: Sequence[WriteOp], fence: Fence | None = None) -> None:
@@ -85,17 +87,26 @@ class ActorBackend:
 
     def sync(self) -> None:
         """Return once everything sent before is committed (at once if it is already)."""
-        if self._watermark is not None and self._watermark.committed >= self._sent:
+        watermark = self._watermark
+        if watermark is not None and not watermark.dirty and watermark.committed >= self._sent:
             return
         reply: Future[None] = Future()
-        self._tell(lambda seq: Sync(reply, seq=seq))
+        self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
+
+    def _send(self, message: Callable[[int], Write | Sync]) -> None:
+        """Have the actor serve the message on this thread if it can (the caller waits for it
+        anyway), else send it."""
+        actor = self._watermark.actor if self._watermark is not None else None
+        if actor is None or not actor.serve_now(message(0), getattr(self._mine, "last", 0)):
+            self._tell(message)
 
     def _tell(self, message: Callable[[int], Write | Sync]) -> None:
         """Send the message numbered next; numbers follow the order of the mailbox."""
         try:
             with self._order:
                 self._sent += 1
+                self._mine.last = self._sent
                 self._actor.tell(message(self._sent))
         except pykka.ActorDeadError as exc:
             raise StorageError(

@@ -28,10 +28,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+#: Made once: ``json.dumps`` with options builds an encoder per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: Any) -> str:
-    text = json.dumps(
-        _canonical(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    text = _ENCODER.encode(_canonical(document))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

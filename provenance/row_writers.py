@@ -156,7 +156,13 @@ class SqliteRows:
     def insert_nodes(self, connection: Connection, rows: Sequence[Row]) -> dict[str, int]:
         driver = self._driver(connection)
         created: dict[str, int] = {}
+        times: dict[dt.datetime, str] = {}  # the rows of a write share their times
         for row in rows:
+            ctime, mtime = row["ctime"], row["mtime"]
+            if ctime not in times:
+                times[ctime] = sqlite_time(ctime)
+            if mtime not in times:
+                times[mtime] = sqlite_time(mtime)
             cursor = driver.execute(
                 self._INSERT_NODE,
                 (
@@ -165,8 +171,8 @@ class SqliteRows:
                     row["label"],
                     row["description"],
                     json.dumps(row["attributes"]),
-                    sqlite_time(row["ctime"]),
-                    sqlite_time(row["mtime"]),
+                    times[ctime],
+                    times[mtime],
                     row.get("node_hash"),
                 ),
             )
