@@ -91,14 +91,19 @@ class ActorBackend:
         if watermark is not None and not watermark.dirty and watermark.committed >= self._sent:
             return
         reply: Future[None] = Future()
-        self._send(lambda seq: Sync(reply, seq=seq))
+        # Served here only once everything anyone sent before was handled: that is what it
+        # commits.
+        self._send(lambda seq: Sync(reply, seq=seq), after=self._sent)
         reply.result(timeout=WRITE_TIMEOUT)
 
-    def _send(self, message: Callable[[int], Write | Sync]) -> None:
+    def _send(self, message: Callable[[int], Write | Sync], after: int | None = None) -> None:
         """Have the actor serve the message on this thread if it can (the caller waits for it
-        anyway), else send it."""
+        anyway) once it has handled message ``after`` (default: this thread's last), else send
+        it."""
         actor = self._watermark.actor if self._watermark is not None else None
-        if actor is None or not actor.serve_now(message(0), getattr(self._mine, "last", 0)):
+        if after is None:
+            after = getattr(self._mine, "last", 0)
+        if actor is None or not actor.serve_now(message(0), after):
             self._tell(message)
 
     def _tell(self, message: Callable[[int], Write | Sync]) -> None:
