@@ -92,6 +92,14 @@ def lease_seconds() -> float:
     return value
 
 
+def database_key(home: Path) -> bytes:
+    """The key that signs the checkpoints of a shared database: the one of
+    ``$WORKACTORS_CHECKPOINT_KEY_FILE``, which must exist (every machine reads the same one),
+    else the home's own, created if missing."""
+    shared = os.environ.get(KEY_FILE_ENV)
+    return read_key(Path(shared).expanduser()) if shared else load_or_create_key(key_file_of(home))
+
+
 def database_store(
     home: Path, url: str, *, worker: bool, on_lease_lost: Callable[[int], None] | None = None
 ) -> CheckpointStore:
@@ -102,8 +110,7 @@ def database_store(
     """
     from persistence.postgres_store import PostgresStore
 
-    shared = os.environ.get(KEY_FILE_ENV)
-    key = read_key(Path(shared).expanduser()) if shared else load_or_create_key(key_file_of(home))
+    key = database_key(home)
     identity = (socket.gethostname(), os.getpid(), str(home)) if worker else None
     return PostgresStore(
         url, key, lease=lease_seconds(), worker=identity, on_lease_lost=on_lease_lost

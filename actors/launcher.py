@@ -117,7 +117,7 @@ class Launcher:
             # Committed before its checkpoint is written: a checkpoint never names a row that a
             # crash could still roll back.
             # Under the caller's claim: a caller another worker took over launches nothing.
-            fence = runtime.fence_of(caller.pid) if caller is not None else None
+            fence = runtime.fence_of_stack(caller_stack)
             process._mark_launched(runtime.backend.write(ops, fence))
             runtime.checkpoints.hold(process)
         else:

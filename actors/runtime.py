@@ -14,7 +14,7 @@ import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -315,6 +315,18 @@ class Runtime:
         if pid is None or self._checkpoints is None or not self.durable:
             return None
         return self._checkpoints.fence(pid)
+
+    def fence_of_stack(self, pids: Sequence[int]) -> Fence | None:
+        """The fence of the innermost process of a call stack (outermost first) that this
+        runtime holds under a claim: a workfunction called in a step writes under the claim
+        of the work chain whose step calls it."""
+        if self._checkpoints is None or not self.durable:
+            return None
+        for pid in reversed(pids):
+            fence = self._checkpoints.fence(pid)
+            if fence is not None:
+                return fence
+        return None
 
     def release_checkpoint(self, pid: int) -> None:
         """Release the lock of ``pid``'s checkpoint without moving it."""

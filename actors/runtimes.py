@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from actors import call_stack
-from provenance.backend import ProvenanceBackend, set_backend_provider, set_open_backend_provider
+from provenance.backend import (
+    FencedBackend,
+    ProvenanceBackend,
+    set_backend_provider,
+    set_open_backend_provider,
+)
 from provenance.logs import bound_process
 
 if TYPE_CHECKING:
@@ -102,5 +107,16 @@ def shutdown_all() -> None:
 
 
 atexit.register(shutdown_all)
-set_backend_provider(lambda: get_runtime().backend)
+
+
+def _backend_in_this_context() -> ProvenanceBackend:
+    """The backend of the runtime in use; in a step of a process held under a claim, one
+    that fences every write with it (nodes a user stores in a step included)."""
+    runtime = get_runtime()
+    frame = call_stack.current()
+    fence = None if frame is None else runtime.fence_of_stack(frame.pids)
+    return runtime.backend if fence is None else FencedBackend(runtime.backend, fence)
+
+
+set_backend_provider(_backend_in_this_context)
 set_open_backend_provider(_open_backend)

@@ -65,7 +65,7 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
     for header in (
         "N",
         "rep",
-        "median /s",
+        "median",
         "min-max /s",
         "p50 ms",
         "p95 ms",
@@ -95,7 +95,7 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
         table.add_row(
             *first,
             str(len(result.repeat_results)),
-            f"{_rate(result.median_throughput)} {workload.unit[:4]}",
+            f"{_rate(result.median_throughput)} {workload.unit}/s",
             f"{_rate(min(throughputs))}-{_rate(max(throughputs))}",
             f"{result.latency_percentile_ms(50):.3f}",
             f"{result.latency_percentile_ms(95):.3f}",
@@ -111,9 +111,10 @@ def build_table(results: Sequence[WorkloadResult], title: str) -> Table:
 
 
 def _console(console: Console | None) -> Console:
-    # Wide enough not to wrap numbers when stdout is a pipe.
+    # A pipe or a file has no width: render the table at its natural width there, so that no
+    # cell (a unit such as "durable steps/s", a long workload label) is cut or wrapped.
     console = console or Console()
-    return console if console.is_terminal else Console(width=220)
+    return console if console.is_terminal else Console(file=console.file, width=10_000)
 
 
 def print_table(

@@ -55,7 +55,7 @@ from persistence.errors import (
     CheckpointSignatureError,
     CheckpointVersionError,
 )
-from persistence.keys import KEY_SIZE, load_or_create_key, read_key
+from persistence.keys import KEY_SIZE, MAX_KEY_SIZE, load_or_create_key, read_key
 from persistence.loadable import check_class_path, is_side_effect_module
 from provenance.process_state import ProcessState
 
@@ -66,6 +66,7 @@ __all__ = [
     "LEGACY_FRAME_VERSION",
     "LEGACY_PREFIX_SIZE",
     "MAGIC",
+    "MAX_KEY_SIZE",
     "PREFIX_SIZE",
     "Checkpoint",
     "CheckpointCodec",

@@ -1,4 +1,8 @@
-"""The checkpoint signing key: 32 random bytes in a file private to the user (0600).
+"""The checkpoint signing key: 32 or more random bytes in a file private to the user (0600).
+
+workactors creates keys of ``KEY_SIZE`` bytes; a key file made by the user for several machines
+(``head -c 64 /dev/urandom``) may be longer, up to ``MAX_KEY_SIZE``: HMAC takes any length, and
+a longer key is no weaker. Fewer than ``KEY_SIZE`` bytes is a damaged or guessable key.
 
 Whoever can read the key can write checkpoints that workactors loads, and so run code as this
 user: the file is created with its full content at once, and refused when it is a link, another
@@ -18,6 +22,7 @@ from persistence.atomic import PRIVATE_FILE_MODE, fsync_directory, make_private_
 from persistence.errors import CheckpointKeyError
 
 KEY_SIZE = 32
+MAX_KEY_SIZE = 4096
 
 
 def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
@@ -29,7 +34,7 @@ def load_or_create_key(path: str | os.PathLike[str]) -> bytes:
 
     Raises:
         CheckpointKeyError: if the file is not a private regular file of this user holding
-            ``KEY_SIZE`` bytes.
+            ``KEY_SIZE`` to ``MAX_KEY_SIZE`` bytes.
     """
     key_path = Path(os.path.abspath(path))
     try:
@@ -66,7 +71,7 @@ def read_key(path: str | os.PathLike[str]) -> bytes:
 
     Raises:
         CheckpointKeyError: if there is no key there, or it is not a private regular file of
-            this user holding ``KEY_SIZE`` bytes.
+            this user holding ``KEY_SIZE`` to ``MAX_KEY_SIZE`` bytes.
     """
     key_path = Path(os.path.abspath(path))
     try:
@@ -93,10 +98,17 @@ def _read_key(path: Path) -> bytes:
                 f"{stat.S_IMODE(info.st_mode):o}); anyone who can read it can forge checkpoints: "
                 f"run chmod 600 {path}"
             )
-        key = handle.read(KEY_SIZE + 1)
-    if len(key) != KEY_SIZE:
+        key = handle.read(MAX_KEY_SIZE + 1)
+    if len(key) < KEY_SIZE:
         raise CheckpointKeyError(
-            f"the checkpoint key {path} holds {len(key)} bytes, not {KEY_SIZE}; it is damaged. "
-            "Remove it (checkpoints signed with it can then not be resumed) to make a new one"
+            f"the checkpoint key {path} holds {len(key)} bytes, fewer than {KEY_SIZE}; it is "
+            "damaged. Remove it (checkpoints signed with it can then not be resumed) to make a "
+            f"new one, or write {KEY_SIZE} or more random bytes to it"
+        )
+    if len(key) > MAX_KEY_SIZE:
+        raise CheckpointKeyError(
+            f"the checkpoint key {path} holds more than {MAX_KEY_SIZE} bytes: it is not a key "
+            f"file. Point WORKACTORS_CHECKPOINT_KEY_FILE at a file of {KEY_SIZE} to "
+            f"{MAX_KEY_SIZE} random bytes"
         )
     return key

@@ -85,6 +85,10 @@ def _claimable(row: str) -> str:
     )
 
 
+#: The public name of ``_claimable``, for readers of the queue (``persistence.pg_queue``).
+claimable = _claimable
+
+
 def key_id_of(key: bytes) -> str:
     """A name of ``key`` that reveals nothing of it, recorded beside every row it signs."""
     return hmac.digest(key, b"workactors checkpoint key id", "sha256")[:8].hex()

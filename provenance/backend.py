@@ -119,6 +119,37 @@ class ActorBackend:
             ) from exc
 
 
+class FencedBackend:
+    """A backend whose writes all carry one fence: what code in a step of a process held
+    under a claim gets, so that a node the user stores there after another worker took the
+    process over is refused (``FencedError``) like the engine's own writes for it."""
+
+    def __init__(self, backend: ActorBackend, fence: Fence) -> None:
+        self._backend = backend
+        self._fence = fence
+
+    @property
+    def storage(self) -> Storage:
+        """The database to read from."""
+        return self._backend.storage
+
+    def write(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
+        """Write ``ops`` if the fence holds and wait until they are committed.
+
+        Raises:
+            FencedError: if the claim was taken over; nothing was written.
+        """
+        return self._backend.write(ops, self._fence)
+
+    def write_nowait(self, ops: Sequence[WriteOp]) -> None:
+        """Queue ``ops``, to be written only if the fence still holds then."""
+        self._backend.write_nowait(ops, self._fence)
+
+    def sync(self) -> None:
+        """Return once everything sent before is committed."""
+        self._backend.sync()
+
+
 _provider: Callable[[], ProvenanceBackend] | None = None
 _open_provider: Callable[[], ProvenanceBackend | None] | None = None
 

@@ -64,12 +64,28 @@ def find_node_row(session: Session, identifier: int | str) -> DbNode:
     parsed = parse_identifier(identifier)
     if isinstance(parsed, int):
         row = session.get(DbNode, parsed) if 0 < parsed <= MAX_PK else None
-        if row is None:
+        if row is not None:
+            return row
+        typed = identifier.strip() if isinstance(identifier, str) else ""
+        if not UUID_PREFIX.match(typed):
             raise NotExistentError(
                 f"no node with pk {parsed} in the provenance database; "
                 "`workactors process list` shows the stored processes"
             )
-        return row
+        # Typed digits that name no pk may start a uuid (one in ~400 does, for 8 characters):
+        # what `process list` showed is found either way; a pk wins when both exist.
+        try:
+            return _by_uuid(session, typed)
+        except NotExistentError:
+            raise NotExistentError(
+                f"no node with pk {parsed} nor a uuid starting with {typed!r} in the provenance "
+                "database; `workactors process list` shows the stored processes"
+            ) from None
+    return _by_uuid(session, parsed)
+
+
+def _by_uuid(session: Session, parsed: str) -> DbNode:
+    """The node row whose uuid is ``parsed`` or starts with it (see ``find_node_row``)."""
     if len(parsed) == 36:
         condition = DbNode.uuid == parsed
     else:

@@ -233,13 +233,13 @@ def load_node(identifier: int | str) -> Node:
         NotExistentError: if no node matches.
         AmbiguousIdentifierError: if a prefix matches several nodes (they are listed).
     """
-    parsed = parse_identifier(identifier)
+    parse_identifier(identifier)  # a bad identifier fails before any database is opened
     try:
-        return _load_once(parsed)
+        return _load_once(identifier)
     except NotExistentError:
         if not sync_open_backend():
             raise
-    return _load_once(parsed)
+    return _load_once(identifier)
 
 
 def _load_once(identifier: int | str) -> Node:

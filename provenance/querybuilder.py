@@ -35,7 +35,7 @@ from provenance.query_vertices import (
     node_from_values,
     node_types_of,
 )
-from provenance.reading import read_storage
+from provenance.reading import read_storage, sync_open_backend
 from provenance.storage import Storage
 
 Row = list[Any]
@@ -296,7 +296,11 @@ class QueryBuilder:
     # Compiling.
 
     def _dialect(self) -> tuple[Storage, str]:
-        storage = self._storage if self._storage is not None else read_storage()
+        if self._storage is not None:
+            return self._storage, self._storage.dialect
+        # Read-your-writes, as ``load_node``: a step that just launched a child finds it.
+        sync_open_backend()
+        storage = read_storage()
         return storage, storage.dialect
 
     def _require_vertices(self) -> None:

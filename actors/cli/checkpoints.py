@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from actors.assembly import KEY_FILE_NAME
+from actors.assembly import KEY_FILE_NAME, database_key
 from actors.cli.format import humanise_age
 from actors.home import running_directory
-from persistence import CheckpointError, Envelope, describe_checkpoint
+from persistence import CheckpointCodec, CheckpointError, Envelope, describe_checkpoint
 from persistence.folders import CHECKPOINT_SUFFIX
+
+if TYPE_CHECKING:
+    from persistence.pg_queue import QueuedCheckpoint
 
 #: The folders a checkpoint may be in, in the order they are looked at.
 FOLDERS = ("running", "finished", "failed")
@@ -61,9 +64,36 @@ def checkpoint_of(home: Path, pid: int) -> CheckpointView | None:
     return None
 
 
+def database_checkpoint_of(url: str, home: Path, pid: int) -> CheckpointView | None:
+    """The checkpoint of process ``pid`` in the shared database at ``url``, if it has one."""
+    from persistence.pg_queue import checkpoint_row  # psycopg: only for a shared database
+
+    row = checkpoint_row(url, pid)
+    return None if row is None else row_view(row, home)
+
+
+def row_view(row: QueuedCheckpoint, home: Path) -> CheckpointView:
+    """What a checkpoint row of a shared database says, verified with this machine's key."""
+    from persistence.postgres_store import key_id_of
+
+    folder = f"postgresql:{row.status}"
+    if row.data is None:
+        return CheckpointView(folder, 0, problem="a submission whose checkpoint is being written")
+    try:
+        key = database_key(home)
+        if key_id_of(key) != row.key_id:
+            return CheckpointView(
+                folder, row.size, problem="signed with another machine's key: the keys differ"
+            )
+        envelope = CheckpointCodec(key).describe(row.data, source=f"{folder}/{row.pid}")
+    except (CheckpointError, OSError) as exc:
+        return CheckpointView(folder, row.size, problem=str(exc))
+    return CheckpointView(folder, row.size, envelope=envelope)
+
+
 def summary(view: CheckpointView, now: dt.datetime) -> str:
     """One line: ``running/, format 2, waiting at (1, 0), 1.2 KiB, written 3s ago``."""
-    where = f"{view.folder}/"
+    where = view.folder if ":" in view.folder else f"{view.folder}/"
     if view.envelope is None:
         return f"{where}, {format_size(view.size)}: cannot be read ({view.problem})"
     envelope = view.envelope

@@ -20,9 +20,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from actors.assembly import database_store_in_use
 from actors.cli import daemon_logs, jsonout, render
-from actors.cli.checkpoints import CheckpointView, checkpoint_of, summary
+from actors.cli.checkpoints import CheckpointView, checkpoint_of, row_view, summary
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
     DaemonError,
@@ -35,6 +34,7 @@ from actors.daemon import (
 )
 from actors.daemon.manage import START_TIMEOUT, STOP_TIMEOUT, scale_daemon
 from actors.daemon.settings import MAX_WORKERS, SHUTDOWN_TIMEOUT
+from actors.daemon.shared_queue import SharedQueue, shared_queue
 from actors.home import DATABASE_URL_ENV
 
 #: Processes listed per worker in ``status`` before "and N more".
@@ -149,7 +149,9 @@ def stop_command(
     if state is None:
         console.print(f"No daemon runs on {DaemonPaths.of(home).home}")
         return
-    left = len(view(home).unheld_checkpoints)
+    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    seen = view(home) if queue is None else queue.applied_to(view(home))
+    left = len(seen.unheld_checkpoints)
     console.print(
         f"Daemon stopped ({state.workers} worker(s)); {left} unfinished process(es) stay "
         "checkpointed and resume at the next start"
@@ -169,9 +171,15 @@ def status_command(
     """
     home = home_of(ctx)
     seen = view(home)
-    shared = _shared_workers(settings_of(ctx).database_url)
+    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    shared = None if queue is None else queue.workers
     # What the first waiting checkpoints are, read from their envelopes (nothing is loaded).
-    waiting = [(pid, checkpoint_of(home, pid)) for pid in seen.unheld_checkpoints[:SHOWN_PIDS]]
+    waiting: list[tuple[int, CheckpointView | None]]
+    if queue is not None:
+        seen = queue.applied_to(seen)
+        waiting = [(row.pid, row_view(row, Path(home))) for row in queue.waiting[:SHOWN_PIDS]]
+    else:
+        waiting = [(p, checkpoint_of(home, p)) for p in seen.unheld_checkpoints[:SHOWN_PIDS]]
     if as_json:
         document = status_json(seen)
         document["waiting_checkpoints"] = [
@@ -181,7 +189,9 @@ def status_command(
             document["shared_database_workers"] = shared
         jsonout.emit(document)
     else:
-        render.stdout_console().print(_status_view(seen))
+        render.stdout_console().print(
+            _status_view(seen, "the shared database" if shared is not None else "running/")
+        )
         if waiting:
             render.stdout_console().print(_waiting_view(waiting))
         if shared is not None:
@@ -216,7 +226,7 @@ def _pids_text(pids: tuple[int, ...]) -> Text:
     return Text(f"{shown} and {more} more" if more > 0 else shown or "-")
 
 
-def _status_view(seen: DaemonView) -> RenderableType:
+def _status_view(seen: DaemonView, where: str) -> RenderableType:
     state = seen.state
     if not seen.running:
         head = Text("The daemon is not running", style="bold")
@@ -250,9 +260,9 @@ def _status_view(seen: DaemonView) -> RenderableType:
         )
     waiting = seen.unheld_checkpoints
     foot = Text(
-        f"Waiting for a worker in running/: {len(waiting)} checkpoint(s) ({_pids_text(waiting)})"
+        f"Waiting for a worker in {where}: {len(waiting)} checkpoint(s) ({_pids_text(waiting)})"
         if waiting
-        else "No checkpoint in running/ waits for a worker",
+        else f"No checkpoint in {where} waits for a worker",
         style="dim",
     )
     parts: list[RenderableType] = [head]
@@ -262,17 +272,12 @@ def _status_view(seen: DaemonView) -> RenderableType:
     return Group(*parts)
 
 
-def _shared_workers(database_url: str | None) -> list[dict[str, Any]] | None:
-    """The workers of every machine on the shared database; None without one."""
-    url = database_url or os.environ.get(DATABASE_URL_ENV)
-    if not url or not database_store_in_use(url):
-        return None
-    from persistence.leases import workers_of
-
+def _shared_queue(url: str | None) -> SharedQueue | None:
+    """The shared database's workers and waiting checkpoints; None without one."""
     try:
-        return workers_of(url)
+        return shared_queue(url)
     except Exception as exc:
-        fail(f"cannot list the workers in the shared database: {exc}")
+        fail(f"cannot read the workers and queue of the shared database: {exc}")
 
 
 def _shared_view(workers: list[dict[str, Any]]) -> RenderableType:

@@ -10,7 +10,7 @@ import typer
 from rich.console import RenderableType
 
 from actors.cli import jsonout, queries, render, report, watch
-from actors.cli.checkpoints import checkpoint_of
+from actors.cli.checkpoints import checkpoint_of, database_checkpoint_of
 from actors.cli.context import fail, open_runtime, read_session
 from actors.cli.control import run_control
 from actors.cli.guard import MAX_PK
@@ -138,7 +138,12 @@ def show_command(ctx: typer.Context, pks: PksArgument, as_json: JsonFlag = False
     their checkpoint says (read without loading it)."""
     with open_runtime(ctx) as runtime, runtime.storage.read_session() as session:
         details = [queries.process_detail(session, pk) for pk in resolve_pks(session, pks)]
-        saved = [checkpoint_of(runtime.home, detail.node.pk) for detail in details]
+        saved = [
+            database_checkpoint_of(runtime.storage.url, runtime.home, detail.node.pk)
+            if runtime.shared_database
+            else checkpoint_of(runtime.home, detail.node.pk)
+            for detail in details
+        ]
     if as_json:
         documents = [
             {**jsonout.process_detail(detail), "checkpoint": view.as_dict() if view else None}

@@ -1,4 +1,5 @@
-"""Checkpoints in ``running/failed``: list them, and put one back in the queue.
+"""Checkpoints that failed (``running/failed``, or failed rows of a shared database): list
+them, and put one back in the queue.
 
 A checkpoint is moved to ``failed/`` when a worker cannot resume it: most often the code it
 names was changed or removed (``CheckpointLoadError``), sometimes it is damaged. Its process is
@@ -9,19 +10,26 @@ imports), gives the process back the state the checkpoint records, moves the fil
 
 A checkpoint whose process really ended (a process that raised: its checkpoint records a
 terminal state) is not requeued: there is nothing left to run.
+
+With a shared (PostgreSQL) database the checkpoints are rows of ``wa_checkpoint``: the same
+checks run on the row, under a row lock, which then turns running again and wakes the workers
+of every machine (``persistence.pg_queue``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from actors.assembly import database_key
 from actors.daemon.errors import DaemonError
 from actors.daemon.wake import notify_workers
 from persistence.atomic import atomic_move
 from persistence.classes import import_class
-from persistence.errors import CheckpointError, LockedError
+from persistence.codec import Checkpoint, CheckpointCodec
+from persistence.errors import CheckpointError, CheckpointMissingError, LockedError
 from persistence.folders import CHECKPOINT_SUFFIX, REASON_SUFFIX, lock_path_of
 from persistence.lock import RLock
 from persistence.restore import STATE_KEY
@@ -31,6 +39,7 @@ from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
+    from persistence.pg_queue import QueuedCheckpoint
 
 
 class RequeueError(DaemonError):
@@ -48,7 +57,15 @@ class FailedCheckpoint:
 
 
 def failed_checkpoints(runtime: Runtime) -> list[FailedCheckpoint]:
-    """The checkpoints in ``running/failed`` named after a pid, by pid."""
+    """The failed checkpoints of the runtime's store, by pid: the files in ``running/failed``
+    named after a pid, or the failed rows of a shared database."""
+    if runtime.shared_database:
+        from persistence import pg_queue  # psycopg: only for a shared database
+
+        return [
+            FailedCheckpoint(row.pid, row.reason or "", row.updated, row.size)
+            for row in pg_queue.failed(runtime.storage.url)
+        ]
     found: list[FailedCheckpoint] = []
     for path in runtime.failed_directory.glob(f"*{CHECKPOINT_SUFFIX}"):
         stem = path.name.removesuffix(CHECKPOINT_SUFFIX)
@@ -77,6 +94,8 @@ def requeue(runtime: Runtime, pid: int) -> ProcessState:
             unpickling, class import: the message says which and what to do), it records an
             ended process, or process ``pid`` is already queued.
     """
+    if runtime.shared_database:
+        return _requeue_row(runtime, pid)
     source = runtime.failed_directory / f"{pid}{CHECKPOINT_SUFFIX}"
     target = runtime.running_directory / f"{pid}{CHECKPOINT_SUFFIX}"
     if not source.is_file():
@@ -102,11 +121,49 @@ def requeue(runtime: Runtime, pid: int) -> ProcessState:
     return state
 
 
+def _requeue_row(runtime: Runtime, pid: int) -> ProcessState:
+    """``requeue`` for a shared database: the row's checks and revival under its row lock."""
+    from persistence import pg_queue  # psycopg: only for a shared database
+    from persistence.postgres_store import key_id_of
+
+    key = database_key(runtime.home)
+    codec, key_id = CheckpointCodec(key), key_id_of(key)
+
+    def check(row: QueuedCheckpoint) -> ProcessState:
+        source = f"postgresql:failed/{pid}"
+        if row.data is None:
+            raise RequeueError(f"process {pid}'s row holds no checkpoint: submit it again")
+        if row.key_id != key_id:
+            raise RequeueError(
+                f"checkpoint {source} was signed with another machine's key (key id "
+                f"{row.key_id}; this one's is {key_id}): requeue it from a machine with that "
+                "key, or give every machine the same WORKACTORS_CHECKPOINT_KEY_FILE"
+            )
+        state = _checked(pid, source, lambda: codec.decode(row.data or b"", source=source))
+        _revive_node(runtime, pid, state)
+        return state
+
+    try:
+        return pg_queue.requeue(runtime.storage.url, pid, check)
+    except CheckpointMissingError as exc:
+        raise RequeueError(
+            f"{exc}; `workactors process requeue --list` shows the failed ones"
+        ) from exc
+    except pg_queue.RequeueRefusedError as exc:
+        raise RequeueError(str(exc)) from exc
+
+
 def _verified_state(runtime: Runtime, pid: int, source: object) -> ProcessState:
     """The state the checkpoint at ``source`` resumes in, once it passed every check."""
     codec = runtime.home_store.codec
+    return _checked(pid, source, lambda: codec.read(str(source)))
+
+
+def _checked(pid: int, source: object, read: Callable[[], Checkpoint]) -> ProcessState:
+    """The state a checkpoint ``read`` resumes in, once it verified, unpickled, its class
+    imports, it is ``pid``'s and its process has not ended."""
     try:
-        checkpoint = codec.read(str(source))
+        checkpoint = read()
         import_class(checkpoint.class_path)
     except CheckpointError as exc:
         raise RequeueError(f"process {pid} cannot be requeued yet: {exc}") from exc

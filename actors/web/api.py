@@ -69,6 +69,7 @@ def daemon(request: Request) -> Response:
         {
             **status_json(found.seen),
             "failed_checkpoints": [jsonout.failed_checkpoint(c) for c in found.failed],
+            "shared_database_workers": found.shared_workers,
         }
     )
 

@@ -7,10 +7,12 @@ never waits on the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from actors.cli import queries, report
 from actors.cli.queries import Link, NodeDetail, NodeSummary, ReportTree
 from actors.daemon.requeue import FailedCheckpoint, failed_checkpoints
+from actors.daemon.shared_queue import shared_queue
 from actors.daemon.status import DaemonView, view
 from actors.runtime import Runtime
 from actors.web.filters import ProcessFilter
@@ -77,6 +79,8 @@ class DaemonPage:
 
     seen: DaemonView
     failed: list[FailedCheckpoint]
+    #: The workers of every machine on a shared database; None without one.
+    shared_workers: list[dict[str, Any]] | None = None
 
 
 def processes(runtime: Runtime, chosen: ProcessFilter) -> ListingPage:
@@ -110,4 +114,8 @@ def node(runtime: Runtime, pk: int) -> NodeDetail:
 
 def daemon(runtime: Runtime) -> DaemonPage:
     """What ``daemon status`` and ``process requeue --list`` show, for the home served."""
-    return DaemonPage(view(runtime.home), failed_checkpoints(runtime))
+    seen = view(runtime.home)
+    queue = shared_queue(runtime.storage.url) if runtime.shared_database else None
+    if queue is None:
+        return DaemonPage(seen, failed_checkpoints(runtime))
+    return DaemonPage(queue.applied_to(seen), failed_checkpoints(runtime), queue.workers)

@@ -32,6 +32,11 @@ def utc_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def epoch_time(seconds: float) -> str:
+    """Seconds since the epoch (a worker's heartbeat) as ``utc_time`` shows a time."""
+    return utc_time(dt.datetime.fromtimestamp(seconds, dt.UTC))
+
+
 def utc_millis(moment: dt.datetime) -> str:
     """A time to the millisecond, for report lines that happen within one second."""
     return moment.astimezone(dt.UTC).strftime("%H:%M:%S.%f")[:-3]
@@ -60,6 +65,7 @@ def make_templates() -> Jinja2Templates:
         state_class=state_class,
         state_label=state_label,
         utc_time=utc_time,
+        epoch_time=epoch_time,
         utc_millis=utc_millis,
         age=age,
         preview=value_preview,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from benchmarks import compare, harness
+from benchmarks import compare, harness, report
 from benchmarks.__main__ import _scale_size, _sized
 from benchmarks.figures import RepeatResult, WorkloadResult, percentile
 from benchmarks.harness import run_group
@@ -223,3 +225,22 @@ def test_the_thread_sampler_counts_a_thread_alive_inside_it() -> None:
     finally:
         release.set()
         worker.join()
+
+
+def test_a_table_printed_to_a_pipe_keeps_every_unit_and_label_whole(tmp_path: Path) -> None:
+    """Issue 14: the non-terminal table cut units to four letters ("dura" for durable steps)."""
+    log: list[str] = []
+    peers: dict[str, Any] = {"a": FakePeer("a", log)}
+    workload = _workload(
+        "a", _recorder("a"), unit="durable steps", variant="a-rather-long-variant-label-of-4w"
+    )
+    results = _run(tmp_path, [workload], peers, iterations=2, repeats=3)
+    piped = io.StringIO()
+
+    report.print_table(results, "title", Console(file=piped, force_terminal=False))
+
+    printed = piped.getvalue()
+    assert "durable steps/s" in printed
+    assert "a-rather-long-variant-label-of-4w" in printed
+    assert "…" not in printed
+    assert len(printed.splitlines()) == 6  # title, 3 rules, header, one row: nothing wrapped

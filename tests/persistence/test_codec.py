@@ -33,6 +33,7 @@ from persistence.codec import (
     KEY_SIZE,
     LEGACY_FRAME_VERSION,
     MAGIC,
+    MAX_KEY_SIZE,
     PREFIX_SIZE,
 )
 from provenance import Dict, Int
@@ -283,7 +284,26 @@ def test_a_key_file_readable_by_others_is_refused(key_file: Path) -> None:
 def test_a_damaged_key_file_is_refused(key_file: Path) -> None:
     key_file.write_bytes(b"short")
     key_file.chmod(0o600)
-    with pytest.raises(CheckpointKeyError, match="holds 5 bytes, not 32"):
+    with pytest.raises(CheckpointKeyError, match="holds 5 bytes, fewer than 32"):
+        load_or_create_key(key_file)
+
+
+def test_a_longer_key_file_made_by_the_user_signs_and_verifies(key_file: Path) -> None:
+    """The shared key of several machines is "a file of 32+ random bytes" (API.md, Next)."""
+    key_file.write_bytes(os.urandom(64))
+    key_file.chmod(0o600)
+    codec = CheckpointCodec.from_key_file(key_file)
+    other_tail = CheckpointCodec(key_file.read_bytes()[:32])
+    encoded = codec.encode(Checkpoint(7, "tests.Example", {"state": "running", "n": 1}))
+    assert codec.decode(encoded).state == {"state": "running", "n": 1}
+    with pytest.raises(CheckpointError):
+        other_tail.decode(encoded)  # all 64 bytes are the key, not the first 32
+
+
+def test_a_key_file_too_large_to_be_a_key_is_refused(key_file: Path) -> None:
+    key_file.write_bytes(os.urandom(MAX_KEY_SIZE + 1))
+    key_file.chmod(0o600)
+    with pytest.raises(CheckpointKeyError, match="more than 4096 bytes: it is not a key file"):
         load_or_create_key(key_file)
 
 

@@ -47,6 +47,29 @@ def test_a_node_is_found_by_pk_uuid_prefix_and_digits(runtime: Runtime) -> None:
         assert load_node(identifier).uuid == node.uuid
 
 
+def test_a_uuid_prefix_of_digits_only_finds_its_node_unless_a_pk_has_that_number(
+    runtime: Runtime,
+) -> None:
+    """One uuid in ~400 starts with eight decimal digits: ``process list`` shows such a
+    prefix, and typing it back must find the node (a pk of that number wins)."""
+    digits = "44720950-0000-4000-8000-000000000001"
+    node, other = Int(1).store(), Int(2).store()
+    starts_with_node_pk = f"{node.pk:0<8}-0000-4000-8000-000000000002"
+    runtime.backend.sync()
+    with runtime.storage.write_engine.begin() as connection:
+        connection.execute(sa.update(DbNode).where(DbNode.id == node.pk).values(uuid=digits))
+        connection.execute(
+            sa.update(DbNode).where(DbNode.id == other.pk).values(uuid=starts_with_node_pk)
+        )
+    assert load_node("44720950").pk == node.pk
+    assert load_node("4472").pk == node.pk
+    assert load_node(str(node.pk)).pk == node.pk  # the pk wins over the uuid starting alike
+    with pytest.raises(NotExistentError, match="no node with pk 44720951 nor a uuid starting"):
+        load_node("44720951")
+    with pytest.raises(NotExistentError, match="no node with pk 44720950 in"):
+        load_node(44720950)  # an int is a pk, never a uuid
+
+
 def test_an_ambiguous_prefix_lists_the_candidates(runtime: Runtime) -> None:
     twins = ("abcd0000-0000-4000-8000-000000000001", "abcd1111-0000-4000-8000-000000000002")
     nodes = [Int(1).store(), Int(2).store()]
@@ -126,9 +149,10 @@ def test_a_fresh_interpreter_loads_a_node_importing_provenance_only(home: Path) 
 
 
 class LoadsItsChild(WorkChain):
-    """Submits a child, then loads it by pk in the same step: read-your-writes."""
+    """Submits a child, then queries it and loads it by pk in the same step: read-your-writes."""
 
     loaded: ClassVar[list[ProcessNode]] = []
+    queried: ClassVar[list[ProcessNode]] = []
 
     @classmethod
     def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
@@ -140,6 +164,8 @@ class LoadsItsChild(WorkChain):
         """Submit and read back at once."""
         child = self.submit(DummyProcess)
         assert child.pk is not None
+        queried = QueryBuilder().append(ProcessNode, filters={"id": child.pk}).all(flat=True)
+        LoadsItsChild.queried.extend(queried)
         found = load_node(child.pk)
         assert isinstance(found, ProcessNode)
         LoadsItsChild.loaded.append(found)
@@ -155,7 +181,9 @@ def test_a_step_loads_the_child_it_just_submitted(
 ) -> None:
     rt: Runtime = request.getfixturevalue("runtime" if backend == "sqlite" else "pg_runtime")
     LoadsItsChild.loaded.clear()
+    LoadsItsChild.queried.clear()
     _result, node = rt.run_get_node(LoadsItsChild)
     assert isinstance(node, ProcessNode)
     [loaded] = LoadsItsChild.loaded
     assert [called.uuid for called in node.called] == [loaded.uuid]
+    assert [queried.uuid for queried in LoadsItsChild.queried] == [loaded.uuid]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -178,3 +180,38 @@ def launch_waiting(runtime: Runtime, names: list[str]) -> list[tuple[Process, Fu
         assert process.pid is not None
         events.wait_for(process.pid, "passivated")
     return launched
+
+
+MODULE = "requeued_user_code"
+SOURCE = textwrap.dedent(
+    """
+    from actors import WorkChain
+    from provenance import Int
+
+
+    class Tripled(WorkChain):
+        @classmethod
+        def define(cls, spec):
+            super().define(spec)
+            spec.input("x", valid_type=Int)
+            spec.output("y", valid_type=Int)
+            spec.outline(cls.triple)
+
+        def triple(self):
+            self.out("y", Int(3 * self.inputs.x.value))
+    """
+)
+
+
+@pytest.fixture
+def user_code(tmp_path: Path) -> Iterator[Path]:
+    """A folder with the user's module in it, importable here and by the daemon's workers."""
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / f"{MODULE}.py").write_text(SOURCE)
+    sys.path.insert(0, str(folder))
+    try:
+        yield folder
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(MODULE, None)

@@ -155,6 +155,35 @@ def test_an_ambiguous_or_unknown_prefix_is_one_line_naming_the_candidates(
     assert "no node with uuid prefix 'ffff0000-0000'" in line
 
 
+def test_a_prefix_of_decimal_digits_names_its_node_where_no_pk_has_that_number(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """One uuid in ~400 starts with eight decimal digits; ``process list`` shows it, and every
+    verb must take it back (it was read as a missing pk: a flaky ``group add`` test found it)."""
+    digits = "44720950-0000-4000-8000-000000000001"
+    leading_zero = "04845586-0000-4000-8000-000000000002"
+    with Runtime(tmp_path / "home") as runtime:
+        node, zero = Int(5).store(), Int(6).store()
+        runtime.backend.sync()
+        with runtime.storage.write_engine.begin() as connection:
+            connection.execute(update(DbNode).where(DbNode.id == node.pk).values(uuid=digits))
+            connection.execute(update(DbNode).where(DbNode.id == zero.pk).values(uuid=leading_zero))
+        home = runtime.home
+    shown = cli("node", "show", digits[:8], "--json", home=home)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["pk"] == node.pk
+    shown = cli("node", "show", leading_zero[:8], "--json", home=home)
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["pk"] == zero.pk
+    assert cli("group", "create", "g", home=home).exit_code == 0
+    added = cli("group", "add", "g", digits[:8], home=home)
+    assert added.exit_code == 0, added.output
+    assert "Added 1 node(s) to group 'g'" in added.stdout
+    unknown = cli("node", "show", "44720951", home=home)
+    assert unknown.exit_code == 1
+    assert "no node with pk 44720951" in unknown.stderr
+
+
 @pytest.mark.parametrize(
     ("argument", "says"),
     [("abc", "valid integer"), ("xyzw", "valid integer"), ("0", "greater than or equal to 1")],

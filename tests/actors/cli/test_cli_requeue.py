@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from actors import ProcessState, Runtime
 from actors.daemon import start_daemon
 from actors.utils import load_class
 from provenance import Int
-from tests.actors.cli.conftest import Cli
+from tests.actors.cli.conftest import MODULE, Cli
 from tests.actors.daemon.helpers import ended, state_of, wait_for
 
 TIMEOUT = 60.0
-MODULE = "requeued_user_code"
-SOURCE = textwrap.dedent(
-    """
-    from actors import WorkChain
-    from provenance import Int
-
-
-    class Tripled(WorkChain):
-        @classmethod
-        def define(cls, spec):
-            super().define(spec)
-            spec.input("x", valid_type=Int)
-            spec.output("y", valid_type=Int)
-            spec.outline(cls.triple)
-
-        def triple(self):
-            self.out("y", Int(3 * self.inputs.x.value))
-    """
-)
-
-
-@pytest.fixture
-def user_code(tmp_path: Path) -> Iterator[Path]:
-    """A folder with the user's module in it, importable here and by the daemon's workers."""
-    folder = tmp_path / "code"
-    folder.mkdir()
-    (folder / f"{MODULE}.py").write_text(SOURCE)
-    sys.path.insert(0, str(folder))
-    try:
-        yield folder
-    finally:
-        sys.path.remove(str(folder))
-        sys.modules.pop(MODULE, None)
 
 
 def test_a_checkpoint_whose_code_was_missing_is_listed_and_requeued_once_it_is_back(

@@ -91,7 +91,7 @@ def machines(
     tmp_path: Path, shared_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Machines]:
     key_file = tmp_path / "shared.key"
-    key_file.write_bytes(secrets.token_bytes(32))
+    key_file.write_bytes(secrets.token_bytes(64))  # "32+ random bytes": longer keys work too
     key_file.chmod(0o600)
     monkeypatch.setenv(KEY_FILE_ENV, str(key_file))
     monkeypatch.setenv(LEASE_ENV, str(LEASE))

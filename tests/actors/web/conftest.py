@@ -6,6 +6,7 @@ of its own or on the test's, so that processes the test runs live are the ones i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,3 +118,12 @@ def writer(server: BackgroundServer) -> Iterator[httpx.Client]:
     headers = {"authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=server.url, timeout=TIMEOUT, headers=headers) as http:
         yield http
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: ``$WORKACTORS_ARTIFACTS/web`` (kept by CI), else the test's tmp."""
+    base = os.environ.get("WORKACTORS_ARTIFACTS")
+    folder = Path(base) / "web" if base else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

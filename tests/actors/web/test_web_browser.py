@@ -47,14 +47,6 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    base = os.environ.get("WORKACTORS_ARTIFACTS")
-    folder = Path(base) / "web" if base else tmp_path / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()

@@ -1,0 +1,120 @@
+"""Nodes a user stores in a step are fenced like the engine's own writes (issue 11).
+
+A worker whose claim on a process was taken over by another (its lease ran out while it was
+paused or partitioned) must change nothing more for that process: not its checkpoint, not the
+provenance of its steps, and not a node that the step's own code stores with ``node.store()``.
+Real PostgreSQL, two real stores; the lease "runs out" by moving its expiry into the past.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from actors import Checkpointed, Runtime, WorkChain, workfunction
+from persistence.postgres_store import PostgresStore
+from provenance import Int
+from provenance.errors import FencedError
+from provenance.storage import Storage
+from tests.persistence.test_postgres_store import _expire
+
+WAIT = 30.0
+
+
+@workfunction
+def doubled(x: Int) -> Int:
+    """Stores its result under the claim of the work chain whose step calls it."""
+    return Int(x.value * 2)
+
+
+class StoresInAStep(WorkChain):
+    """Waits, inside its step, until the test took its claim over; then stores two nodes."""
+
+    in_step: ClassVar[threading.Event]
+    taken_over: ClassVar[threading.Event]
+    outcomes: ClassVar[dict[str, str]]
+
+    @classmethod
+    def define(cls, spec: Any) -> None:
+        super().define(spec)
+        spec.outline(cls.store_late)
+
+    def store_late(self) -> None:
+        type(self).in_step.set()
+        assert type(self).taken_over.wait(WAIT)
+        for name, store in (
+            ("node.store()", lambda: Int(424242).store()),
+            ("workfunction", lambda: doubled(Int(212121))),
+        ):
+            try:
+                store()
+            except FencedError as exc:
+                type(self).outcomes[name] = f"refused: {exc}"
+            else:
+                type(self).outcomes[name] = "stored"
+
+
+@pytest.fixture
+def stores(shared_database: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
+    key = secrets.token_bytes(32)
+    stale = PostgresStore(shared_database, key, lock_timeout=0.2)
+    fresh = PostgresStore(shared_database, key, lock_timeout=0.2)
+    yield stale, fresh
+    fresh.close()
+    stale.close()
+
+
+def _values_stored(url: str, *values: int) -> list[Any]:
+    storage = Storage(url)
+    try:
+        with storage.read_session() as session:
+            rows = session.execute(sa.text("SELECT attributes FROM db_node")).scalars().all()
+    finally:
+        storage.dispose()
+    return [value for value in values if any(str(value) in str(row) for row in rows)]
+
+
+def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
+    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+) -> None:
+    stale, fresh = stores
+    StoresInAStep.in_step = threading.Event()
+    StoresInAStep.taken_over = threading.Event()
+    StoresInAStep.outcomes = {}
+    with Runtime(
+        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
+    ) as worker:
+        future = worker.run_async(StoresInAStep)
+        assert StoresInAStep.in_step.wait(WAIT)
+        (pid,) = stale.held_pids
+        _expire(stale)
+        fresh.take_over(pid)
+        StoresInAStep.taken_over.set()
+        future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    assert set(StoresInAStep.outcomes) == {"node.store()", "workfunction"}
+    assert all(o.startswith("refused: ") for o in StoresInAStep.outcomes.values()), (
+        StoresInAStep.outcomes
+    )
+    assert _values_stored(shared_database, 424242, 212121, 424242 * 2) == []
+
+
+def test_nodes_stored_in_a_step_under_a_live_claim_are_written(
+    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+) -> None:
+    stale, _fresh = stores
+    StoresInAStep.in_step = threading.Event()
+    StoresInAStep.taken_over = threading.Event()
+    StoresInAStep.taken_over.set()
+    StoresInAStep.outcomes = {}
+    with Runtime(
+        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
+    ) as worker:
+        worker.run(StoresInAStep)
+    assert StoresInAStep.outcomes == {"node.store()": "stored", "workfunction": "stored"}
+    assert _values_stored(shared_database, 424242, 212121, 424242) == [424242, 212121, 424242]
