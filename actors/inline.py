@@ -1,8 +1,8 @@
 """Blocking runs of one-step processes on the caller's thread, without an actor.
 
 A blocking ``run`` of a workfunction or of a plain ``Process`` has one step, and its caller only
-waits for it. An actor would add a thread handoff and five messages (register, start, the end
-to the registry, the stop) to what is a function call with two database round trips. So when
+waits for it. An actor would add a thread, its handoffs and its registration to what is a
+function call with two database writes. So when
 nothing can reach the process between its start and its end, the caller's thread drives it:
 the same ``ProcessDriver`` decides, and this module carries out its commands in order.
 
