@@ -37,7 +37,7 @@ from provenance.errors import (
 )
 from provenance.fencing import Fence
 from provenance.log import get_logger
-from provenance.models import DbGroup, DbNode, group_node, utcnow
+from provenance.models import DbNode, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
@@ -48,7 +48,7 @@ from provenance.records import (
     NodeRecord,
     WriteOp,
 )
-from provenance.row_writers import row_writer
+from provenance.row_writers import add_to_group, row_writer
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 
@@ -282,7 +282,7 @@ class ProvenanceActor(pykka.ThreadingActor):
                     # Replacements of one node coalesce: only the last before a commit is run.
                     updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
                 case GroupAddition():
-                    self._add_to_group(connection, op)
+                    add_to_group(connection, op, self._resolve)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
             self._rows.insert_logs(connection, [self._log_row(op) for op in logs])
@@ -323,36 +323,6 @@ class ProvenanceActor(pykka.ThreadingActor):
                 for link in links
             ],
         )
-
-    def _add_to_group(self, connection: Connection, op: GroupAddition) -> None:
-        group_id = connection.execute(
-            sa.select(DbGroup.id).where(
-                DbGroup.label == op.label, DbGroup.type_string == op.type_string
-            )
-        ).scalar_one_or_none()
-        if group_id is None:
-            group_id = connection.execute(
-                sa.insert(DbGroup)
-                .values(uuid=op.group_uuid, label=op.label, type_string=op.type_string)
-                .returning(DbGroup.id)
-            ).scalar_one()
-        if not op.node_uuids:
-            return
-        pks = self._resolve(connection, op.node_uuids)
-        present = set(
-            connection.execute(
-                sa.select(group_node.c.node_id).where(
-                    group_node.c.group_id == group_id, group_node.c.node_id.in_(pks.values())
-                )
-            ).scalars()
-        )
-        missing = [
-            pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present
-        ]
-        if missing:
-            connection.execute(
-                sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
-            )
 
     @staticmethod
     def _log_row(op: LogRecord) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,7 +22,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from provenance.models import DbLink, DbLog, DbNode
+from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node
+from provenance.records import GroupAddition
 
 _node_columns = DbNode.__table__.c
 
@@ -259,6 +260,39 @@ class SqliteRows:
             raise
         finally:
             self._inserted = None
+
+
+def add_to_group(
+    connection: Connection, op: GroupAddition, resolve: Callable[[Connection, Any], dict[str, int]]
+) -> None:
+    """Create the group of ``op`` if it does not exist and add its nodes (pks found by
+    ``resolve``) that are not in it yet; through SQLAlchemy Core on every dialect."""
+    group_id = connection.execute(
+        sa.select(DbGroup.id).where(
+            DbGroup.label == op.label, DbGroup.type_string == op.type_string
+        )
+    ).scalar_one_or_none()
+    if group_id is None:
+        group_id = connection.execute(
+            sa.insert(DbGroup)
+            .values(uuid=op.group_uuid, label=op.label, type_string=op.type_string)
+            .returning(DbGroup.id)
+        ).scalar_one()
+    if not op.node_uuids:
+        return
+    pks = resolve(connection, op.node_uuids)
+    present = set(
+        connection.execute(
+            sa.select(group_node.c.node_id).where(
+                group_node.c.group_id == group_id, group_node.c.node_id.in_(pks.values())
+            )
+        ).scalars()
+    )
+    missing = [pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present]
+    if missing:
+        connection.execute(
+            sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
+        )
 
 
 def row_writer(dialect: str) -> RowWriter:
