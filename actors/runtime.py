@@ -418,7 +418,8 @@ class Runtime:
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(LifecycleEvent)`` when a process is registered, passivated, revived
-        or terminated. It runs on the registry's thread, so it must be quick and not block."""
+        or terminated. It runs under the registry's lock, on the thread of the process whose
+        event it is or on the registry actor's, so it must be quick and not block."""
         ask(self.registry, Listen(listener))
 
     def remove_listener(self, listener: Listener) -> None:
