@@ -34,7 +34,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -58,7 +58,7 @@ from persistence.leases import LeaseKeeper
 from persistence.messages import Intent
 from persistence.pg_connection import open_pool, retrying
 from persistence.restore import restore_process, terminal_state
-from persistence.store import UnreadableHook
+from persistence.store import UnreadableHook, save_each
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -204,6 +204,12 @@ class PostgresStore:
         return None if epoch is None else ClaimFence(pid, self.owner, epoch)
 
     # Saving and retiring.
+
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """One ``save_state`` after another."""
+        return save_each(self, items)
 
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
         """Write ``pid``'s checkpoint, fenced by this store's claim if it holds one; a

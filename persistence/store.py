@@ -11,7 +11,7 @@ sockets for a home, a database NOTIFY for a shared database, a callback in tests
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from persistence.messages import Intent
@@ -36,6 +36,13 @@ class CheckpointStore(Protocol):
             CheckpointWriteError: the write failed; the old checkpoint stays.
             LockTimeoutError: another holder kept ``pid`` too long.
         """
+
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """``save_state`` of each ``(pid, class_path, state)``, as one group commit where the
+        store can; per item, where it is or the error ``save_state`` would have raised. An item
+        that succeeded is exactly as durable as after ``save_state``."""
 
     def hold(self, pid: int) -> None:
         """Claim ``pid``, launched here, as if it had been loaded.
@@ -112,3 +119,16 @@ class NoNotifier:
 
     def __repr__(self) -> str:
         return "NoNotifier()"
+
+
+def save_each(
+    store: CheckpointStore, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+) -> list[str | Exception]:
+    """``save_states`` for a store without a group commit: one ``save_state`` after another."""
+    outcomes: list[str | Exception] = []
+    for pid, class_path, state in items:
+        try:
+            outcomes.append(store.save_state(pid, class_path, state))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
