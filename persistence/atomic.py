@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import errno
+import itertools
 import os
 import tempfile
 import threading
@@ -112,10 +113,7 @@ def atomic_write_many(
 def _write_temp(target: Path, data: bytes) -> tuple[int, Path]:
     """A new private temporary file beside ``target`` holding ``data``, not yet fsynced; its
     open descriptor and path."""
-    fd, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=temp_prefix(target), suffix=TEMP_SUFFIX
-    )
-    temp = Path(temp_name)
+    fd, temp = _create_temp(target)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
         view = memoryview(data)
@@ -125,6 +123,25 @@ def _write_temp(target: Path, data: bytes) -> tuple[int, Path]:
         _close_and_remove(fd, temp)
         raise
     return fd, temp
+
+
+#: Numbers the temporary files of this OS process (``next`` on it is atomic under the GIL).
+_temp_numbers = itertools.count()
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """Create a new temporary file beside ``target``: named by this OS process and a counter,
+    which is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU); if a
+    dead process of the same id left that name, ``mkstemp`` picks another."""
+    temp = target.parent / f"{temp_prefix(target)}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}"
+    try:
+        return os.open(temp, _TEMP_FLAGS, PRIVATE_FILE_MODE), temp
+    except FileExistsError:
+        fd, name = tempfile.mkstemp(
+            dir=target.parent, prefix=temp_prefix(target), suffix=TEMP_SUFFIX
+        )
+        return fd, Path(name)
 
 
 def _fsync_all(fds: dict[int, int]) -> list[tuple[int, OSError]]:
