@@ -82,14 +82,25 @@ class _Pending:
 
 
 class PersistenceActor(pykka.ThreadingActor):
-    """Writes checkpoints into one ``CheckpointStore``, coalescing them per pid."""
+    """Writes checkpoints into one ``CheckpointStore``, coalescing them per pid.
+
+    ``before_write`` is called before each batch is written and must return only once
+    everything the senders wrote elsewhere before telling their checkpoints is durable (the
+    runtime passes the provenance backend's ``sync``): one call per batch gives every
+    checkpoint the order "its provenance committed, then the checkpoint written" that each
+    sender would otherwise have to wait for on its own. If it raises, the whole batch fails
+    with its error and nothing is written.
+    """
 
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def __init__(self, store: CheckpointStore) -> None:
+    def __init__(
+        self, store: CheckpointStore, *, before_write: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self._store = store
+        self._before_write = before_write
         self._pending: dict[int, _Pending] = {}
         self._absorbed = 0
 
@@ -147,8 +158,10 @@ class PersistenceActor(pykka.ThreadingActor):
             return
         items = [(pid, entry.class_path, entry.state) for pid, entry in pending.items()]
         try:
+            if self._before_write is not None:
+                self._before_write()
             outcomes = self._store.save_states(items)
-        except Exception as exc:  # the store's bug, not one write's: everyone hears of it
+        except Exception as exc:  # not one write's failure: everyone in the batch hears of it
             outcomes = [exc] * len(items)
         for (pid, entry), outcome in zip(pending.items(), outcomes, strict=True):
             _deliver(entry.replies, partial(_unwrap, outcome), pid, "save")
