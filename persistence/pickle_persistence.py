@@ -19,11 +19,11 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self
 
 from persistence.atomic import WriteHook, atomic_write, atomic_write_many
 from persistence.codec import Checkpoint, CheckpointCodec
@@ -39,7 +39,7 @@ from persistence.intents import take_intent, write_intent
 from persistence.lock import RLock
 from persistence.messages import Intent
 from persistence.restore import restore_process, terminal_state
-from persistence.store import UnreadableHook
+from persistence.store import UnreadableHook, outcome_of
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -47,8 +47,6 @@ from provenance.process_state import ProcessState
 log = get_logger(__name__)
 
 KEY_FILE_NAME = "checkpoint.key"
-
-T = TypeVar("T")
 
 
 class PersistableProcess(Protocol):
@@ -201,11 +199,11 @@ class PicklePersistence:
         """
         if len(items) == 1:
             pid, class_path, state = items[0]
-            return [_outcome(partial(self.save_state, pid, class_path, state))]
+            return [outcome_of(partial(self.save_state, pid, class_path, state))]
         outcomes: list[str | Exception] = []
         encoded: list[tuple[int, int, Path, bytes, ProcessState | None]] = []
         for index, (pid, class_path, state) in enumerate(items):
-            outcome = _outcome(partial(self._encode, pid, class_path, state))
+            outcome = outcome_of(partial(self._encode, pid, class_path, state))
             outcomes.append(outcome if isinstance(outcome, Exception) else "")
             if isinstance(outcome, bytes):
                 path = self.folders.running_path(pid)
@@ -228,7 +226,7 @@ class PicklePersistence:
                 elif end is None:
                     outcomes[index] = str(path)
                 else:
-                    outcomes[index] = _outcome(partial(self._retire_as, pid, end))
+                    outcomes[index] = outcome_of(partial(self._retire_as, pid, end))
         return outcomes
 
     def _encode(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
@@ -491,11 +489,3 @@ class PicklePersistence:
                 self.on_unreadable(pid, reason)
             except Exception as exc:
                 log.error("persistence.on_unreadable_failed", pid=pid, error=repr(exc))
-
-
-def _outcome(call: Callable[[], T]) -> T | Exception:
-    """What ``call`` returns, or the ``Exception`` it raised."""
-    try:
-        return call()
-    except Exception as exc:
-        return exc

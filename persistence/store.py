@@ -12,10 +12,13 @@ sockets for a home, a database NOTIFY for a shared database, a callback in tests
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from persistence.messages import Intent
 from provenance.fencing import Fence
+
+T = TypeVar("T")
 
 #: Called with the pid and the reason when a checkpoint is refused on load (e.g. to mark the node).
 UnreadableHook = Callable[[int, str], None]
@@ -121,14 +124,19 @@ class NoNotifier:
         return "NoNotifier()"
 
 
+def outcome_of(call: Callable[[], T]) -> T | Exception:
+    """What ``call`` returns, or the ``Exception`` it raised (one item of ``save_states``)."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
 def save_each(
     store: CheckpointStore, items: Sequence[tuple[int, str, Mapping[str, Any]]]
 ) -> list[str | Exception]:
     """``save_states`` for a store without a group commit: one ``save_state`` after another."""
-    outcomes: list[str | Exception] = []
-    for pid, class_path, state in items:
-        try:
-            outcomes.append(store.save_state(pid, class_path, state))
-        except Exception as exc:
-            outcomes.append(exc)
-    return outcomes
+    return [
+        outcome_of(partial(store.save_state, pid, class_path, state))
+        for pid, class_path, state in items
+    ]
