@@ -17,8 +17,9 @@ import itertools
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from persistence.errors import CheckpointWriteError, PersistenceError
@@ -70,10 +71,12 @@ def atomic_write_many(
     then moved over its target; only then is each folder fsynced, once for all the files in
     it. A file whose outcome is None is durable when this returns, exactly as after
     ``atomic_write``; a crash at any point leaves each target either old or new. What the
-    batch saves is one folder fsync per file but one, and the temporary files are fsynced
-    concurrently (``os.fsync`` releases the GIL), so that the file system can commit them in
-    one journal transaction. A failure of one file does not stop the others; a failed folder
-    fsync fails every file moved into that folder.
+    batch saves is one folder fsync per file but one, and the temporary files are fsynced,
+    then moved, concurrently (both release the GIL), so that the file system serves them with
+    shared journal commits instead of one after another: on a busy disk a rename waits for
+    the journal as long as an fsync. A failure of one file does not stop the others; a failed
+    folder fsync fails every file moved into that folder. The hook sees every file's stages in
+    order, on the calling thread.
     """
     targets = [Path(path) for path, _data in writes]
     errors: list[CheckpointWriteError | None] = [None] * len(writes)
@@ -86,23 +89,23 @@ def atomic_write_many(
                 errors[index] = _write_error(target, exc, replaced=False)
                 continue
             _stage(hook, WriteStage.TEMP_WRITTEN, target)
-        for index, failure in _fsync_all({index: fd for index, (fd, _temp) in temps.items()}):
+        fsyncs = {index: partial(os.fsync, fd) for index, (fd, _temp) in temps.items()}
+        for index, failure in _run_all(fsyncs):
             errors[index] = _write_error(targets[index], failure, replaced=False)
             _close_and_remove(*temps.pop(index))
-        replaced: list[int] = []
         for index in sorted(temps):
-            fd, temp = temps[index]
             _stage(hook, WriteStage.FSYNCED, targets[index])
-            try:
-                os.close(fd)
-                os.replace(temp, targets[index])
-            except OSError as exc:
-                errors[index] = _write_error(targets[index], exc, replaced=False)
-                temp.unlink(missing_ok=True)
-            else:
-                replaced.append(index)
-                _stage(hook, WriteStage.REPLACED, targets[index])
-            del temps[index]
+        moves = {
+            index: partial(_close_and_replace, fd, temp, targets[index])
+            for index, (fd, temp) in temps.items()
+        }
+        moving, temps = temps, {}  # closed by the moves, whatever happens to them
+        for index, failure in _run_all(moves):
+            errors[index] = _write_error(targets[index], failure, replaced=False)
+            moving[index][1].unlink(missing_ok=True)
+        replaced = [index for index in sorted(moving) if errors[index] is None]
+        for index in replaced:
+            _stage(hook, WriteStage.REPLACED, targets[index])
         _sync_folders(targets, replaced, errors, hook)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
@@ -144,17 +147,24 @@ def _create_temp(target: Path) -> tuple[int, Path]:
         return fd, Path(name)
 
 
-def _fsync_all(fds: dict[int, int]) -> list[tuple[int, OSError]]:
-    """fsync every descriptor, concurrently when there are several; the failures by index."""
-    if len(fds) <= 1:
+def _close_and_replace(fd: int, temp: Path, target: Path) -> None:
+    os.close(fd)
+    os.replace(temp, target)
+
+
+def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError]]:
+    """Run every call, concurrently when there are several (fsyncs and renames release the
+    GIL, and concurrent ones share the file system's journal commits); the failures by index.
+    """
+    if len(calls) <= 1:
         failed = []
-        for index, fd in fds.items():
+        for index, call in calls.items():
             try:
-                os.fsync(fd)
+                call()
             except OSError as exc:
                 failed.append((index, exc))
         return failed
-    futures = {index: _fsync_pool().submit(os.fsync, fd) for index, fd in fds.items()}
+    futures = {index: _fsync_pool().submit(call) for index, call in calls.items()}
     failed = []
     for index, future in futures.items():
         error = future.exception()
