@@ -43,9 +43,9 @@ class CheckpointStore(Protocol):
     def save_states(
         self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
     ) -> list[str | Exception]:
-        """``save_state`` of each ``(pid, class_path, state)``, as one group commit where the
-        store can; per item, where it is or the error ``save_state`` would have raised. An item
-        that succeeded is exactly as durable as after ``save_state``."""
+        """``save_state`` of each ``(pid, class_path, state)`` (each pid once), as one group
+        commit where the store can; per item, where it is or the error ``save_state`` would
+        have raised. An item that succeeded is exactly as durable as after ``save_state``."""
 
     def hold(self, pid: int) -> None:
         """Claim ``pid``, launched here, as if it had been loaded.
