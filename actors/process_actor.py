@@ -179,11 +179,11 @@ class ProcessActor(pykka.ThreadingActor):
 
     def _checkpoint(self) -> Event | None:
         """Durable runtimes: provenance committed, then the checkpoint fsynced, so that a
-        checkpoint never refers to a state or a row that a crash could still undo."""
+        checkpoint never refers to a state or a row that a crash could still undo (the
+        checkpoint writer syncs the provenance before each batch it writes)."""
         if not self._runtime.durable:
             return None
         try:
-            self._runtime.backend.sync()
             self._runtime.save_checkpoint(self._process)
         except DatabaseUnavailableError as exc:
             if self._runtime.shared_database:  # another worker, or this one, resumes it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,12 +49,15 @@ class RepeatResult:
         peak_threads: most threads of the engine's OS process seen during the repeat, if the
             workload samples them.
         messages: actor messages sent during the repeat, if counted (workactors, in process).
+        notes: other figures the workload measured in the repeat, by name (the daemon
+            workloads: checkpoint bytes).
     """
 
     wall_seconds: float
     latencies: tuple[float, ...]
     peak_threads: int | None = None
     messages: int | None = None
+    notes: Mapping[str, float] | None = None
 
     @property
     def iterations(self) -> int:
@@ -144,6 +147,15 @@ class WorkloadResult:
         if not counted or processes == 0:
             return None
         return sum(r.messages or 0 for r in counted) / processes
+
+    @property
+    def notes(self) -> dict[str, float]:
+        """The median over repeats of each of the repeats' ``notes``."""
+        named: dict[str, list[float]] = {}
+        for repeat in self.repeat_results:
+            for name, value in (repeat.notes or {}).items():
+                named.setdefault(name, []).append(value)
+        return {name: statistics.median(values) for name, values in named.items()}
 
     @property
     def processes_measured(self) -> int:

@@ -120,8 +120,13 @@ def _console(console: Console | None) -> Console:
 def print_table(
     results: Sequence[WorkloadResult], title: str, console: Console | None = None
 ) -> None:
-    """Print the results table to stdout."""
-    _console(console).print(build_table(results, title))
+    """Print the results table to stdout, then the workloads' other figures (notes)."""
+    out = _console(console)
+    out.print(build_table(results, title))
+    for result in results:
+        if result.ok and result.notes:
+            figures = ", ".join(f"{name} {value:,.0f}" for name, value in result.notes.items())
+            out.print(f"{result.workload.peer}/{result.workload.label}: {figures} (median)")
 
 
 def print_comparison(
@@ -143,6 +148,7 @@ def _repeat_dicts(result: WorkloadResult) -> list[dict[str, Any]]:
             "throughput_per_s": per_iteration * repeat.iterations / repeat.wall_seconds,
             "peak_threads": repeat.peak_threads,
             "actor_messages": repeat.messages,
+            "notes": dict(repeat.notes) if repeat.notes is not None else None,
             "latency_per_process_ms": {
                 q: percentile(repeat.latencies, pct) * 1000 / per_iteration
                 for q, pct in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
@@ -182,6 +188,7 @@ def result_to_dict(result: WorkloadResult, primitives: Sequence[WorkloadResult])
         },
         "peak_threads": result.peak_threads,
         "actor_messages_per_process": result.messages_per_process,
+        "notes": result.notes or None,
         "database_mb": None
         if result.database_bytes is None
         else round(result.database_bytes / MB, 3),

@@ -68,9 +68,12 @@ __all__ = [
     "MAGIC",
     "MAX_KEY_SIZE",
     "PREFIX_SIZE",
+    "SIZES_PREFIX",
     "Checkpoint",
     "CheckpointCodec",
+    "FrameSizes",
     "describe_checkpoint",
+    "frame_sizes",
     "load_or_create_key",
 ]
 
@@ -317,6 +320,40 @@ class CheckpointCodec:
             )
         _check_class_path(class_path, source)
         return Checkpoint(pid=pid, class_path=class_path, state=state)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSizes:
+    """The parts of a checkpoint in format ``FRAME_VERSION``, in bytes: ``prefix`` (magic,
+    version, lengths and HMAC), ``envelope`` (msgpack) and ``payload`` (the pickled state)."""
+
+    prefix: int
+    envelope: int
+    payload: int
+
+    @property
+    def total(self) -> int:
+        """The whole checkpoint."""
+        return self.prefix + self.envelope + self.payload
+
+
+#: Bytes of a checkpoint that ``frame_sizes`` needs.
+SIZES_PREFIX = _HEADER.size
+
+
+def frame_sizes(data: bytes, *, source: str = "<bytes>") -> FrameSizes:
+    """The sizes of the parts of the checkpoint that starts with ``data`` (at least
+    ``SIZES_PREFIX`` bytes), read from its header alone: nothing is verified (benchmarks).
+
+    Raises:
+        CheckpointCorruptError: if ``data`` does not start a checkpoint of format 2.
+    """
+    if len(data) < _HEADER.size or not data.startswith(MAGIC):
+        raise CheckpointCorruptError(f"{source} does not start a workactors checkpoint")
+    _magic, version, envelope_size, payload_size = _HEADER.unpack_from(data)
+    if version != FRAME_VERSION:
+        raise CheckpointCorruptError(f"{source} has format version {version}, no envelope")
+    return FrameSizes(PREFIX_SIZE, envelope_size, payload_size)
 
 
 def describe_checkpoint(path: str | os.PathLike[str], key_file: str | os.PathLike[str]) -> Envelope:

@@ -9,7 +9,6 @@ the name. Retired checkpoints move to ``finished/`` or ``failed/``, the latter b
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
@@ -32,6 +31,12 @@ def lock_path_of(checkpoint: str | os.PathLike[str]) -> Path:
     """The lock file that guards the checkpoint at ``checkpoint``."""
     path = Path(checkpoint)
     return path.with_name(path.name + LOCK_SUFFIX)
+
+
+def _by_pid(stem_and_name: tuple[str, str]) -> tuple[bool, int, str]:
+    """Pids in numeric order first (a shorter number is a smaller one), other names after."""
+    stem, name = stem_and_name
+    return (not stem.isdigit(), len(name), name)
 
 
 def stem_of(checkpoint: Path) -> str:
@@ -77,9 +82,20 @@ class CheckpointFolders:
         return path
 
     def running_checkpoints(self) -> list[Path]:
-        """The checkpoints in ``running/``, by pid (oldest process first)."""
-        paths = [path for path in self.running.glob(f"*{CHECKPOINT_SUFFIX}") if path.is_file()]
-        return sorted(paths, key=lambda path: (not stem_of(path).isdigit(), len(path.name), path))
+        """The checkpoints in ``running/``, by pid (oldest process first).
+
+        One ``scandir`` (whose entries know their type without a ``stat``): a worker lists the
+        folder at every wake, with every running checkpoint in it.
+        """
+        with os.scandir(self.running) as entries:
+            names = [
+                entry.name
+                for entry in entries
+                if entry.name.endswith(CHECKPOINT_SUFFIX) and entry.is_file()
+            ]
+        stems = [name.removesuffix(CHECKPOINT_SUFFIX) for name in names]
+        order = sorted(zip(stems, names, strict=True), key=_by_pid)
+        return [self.running / name for _stem, name in order]
 
     def move_out(self, source: Path, folder: Path, reason: str | None = None) -> Path:
         """Move ``source`` into ``folder`` (with ``reason`` beside it); the caller holds its lock.
@@ -104,9 +120,10 @@ class CheckpointFolders:
         """
         if checkpoint.parent != self.running:
             return
-        pattern = glob.escape(temp_prefix(checkpoint)) + "*" + TEMP_SUFFIX
-        for temp in checkpoint.parent.glob(pattern):
-            temp.unlink(missing_ok=True)
+        prefix = temp_prefix(checkpoint)
+        for name in os.listdir(self.running):
+            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+                (self.running / name).unlink(missing_ok=True)
 
     def remove_orphan_locks(self) -> None:
         """Remove lock files whose checkpoint is gone (a crash between retiring and unlinking)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pickle
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from persistence.errors import (
 )
 from persistence.messages import Intent
 from persistence.restore import restore_process, terminal_state
-from persistence.store import UnreadableHook
+from persistence.store import UnreadableHook, save_each
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -96,6 +96,12 @@ class InMemoryStore:
             return frozenset(pid for pid, who in self.shared.holders.items() if who is self)
 
     # Saving and retiring.
+
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """One ``save_state`` after another (nothing to commit together in memory)."""
+        return save_each(self, items)
 
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
         """Keep a snapshot of ``state``; a terminal one retires the checkpoint at once."""

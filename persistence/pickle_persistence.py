@@ -19,12 +19,13 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, Self
 
-from persistence.atomic import WriteHook, atomic_write
+from persistence.atomic import WriteHook, atomic_write, atomic_write_many
 from persistence.codec import Checkpoint, CheckpointCodec
 from persistence.errors import (
     CheckpointCorruptError,
@@ -38,7 +39,7 @@ from persistence.intents import take_intent, write_intent
 from persistence.lock import RLock
 from persistence.messages import Intent
 from persistence.restore import restore_process, terminal_state
-from persistence.store import UnreadableHook
+from persistence.store import UnreadableHook, outcome_of
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -132,6 +133,12 @@ class PicklePersistence:
         return f"<PicklePersistence {str(self.running_directory)!r} held={sorted(self._held)}>"
 
     @property
+    def held_stems(self) -> frozenset[str]:
+        """The checkpoint file stems (pids as text) of the processes this persistence holds."""
+        with self._mutex:
+            return frozenset(str(pid) for pid in self._held)
+
+    @property
     def held_pids(self) -> frozenset[int]:
         """The pids of the processes this persistence loaded and still holds the lock of."""
         with self._mutex:
@@ -172,12 +179,58 @@ class PicklePersistence:
             CheckpointWriteError: if the write failed; the previous checkpoint is intact.
             LockTimeoutError: if another owner held the process's lock for ``lock_timeout``.
         """
-        data = self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
+        data = self._encode(pid, class_path, state)
         end = terminal_state(state)
         path = self.folders.running_path(pid)
         with self._mutex, self._pid_locked(pid):
             atomic_write(path, data, hook=self._write_hook)
             return str(path) if end is None else self._retire_as(pid, end)
+
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """``save_state`` of several processes as one group commit; per item, where its
+        checkpoint now is or the error ``save_state`` would have raised.
+
+        Each checkpoint is written, fsynced and moved in place under its process's lock as
+        alone, and the running folder is fsynced once for all of them (``atomic_write_many``):
+        an item whose outcome is a path is as durable as after ``save_state``. Terminal states
+        are retired afterwards, one by one.
+        """
+        if len(items) == 1:
+            pid, class_path, state = items[0]
+            return [outcome_of(partial(self.save_state, pid, class_path, state))]
+        outcomes: list[str | Exception] = []
+        encoded: list[tuple[int, int, Path, bytes, ProcessState | None]] = []
+        for index, (pid, class_path, state) in enumerate(items):
+            outcome = outcome_of(partial(self._encode, pid, class_path, state))
+            outcomes.append(outcome if isinstance(outcome, Exception) else "")
+            if isinstance(outcome, bytes):
+                path = self.folders.running_path(pid)
+                encoded.append((index, pid, path, outcome, terminal_state(state)))
+        with self._mutex, ExitStack() as locks:
+            writes = []
+            for index, pid, path, data, end in encoded:
+                try:
+                    locks.enter_context(self._pid_locked(pid))
+                except Exception as exc:
+                    outcomes[index] = exc
+                else:
+                    writes.append((index, pid, path, data, end))
+            errors = atomic_write_many(
+                [(path, data) for _i, _pid, path, data, _end in writes], hook=self._write_hook
+            )
+            for (index, pid, path, _data, end), error in zip(writes, errors, strict=True):
+                if error is not None:
+                    outcomes[index] = error
+                elif end is None:
+                    outcomes[index] = str(path)
+                else:
+                    outcomes[index] = outcome_of(partial(self._retire_as, pid, end))
+        return outcomes
+
+    def _encode(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
+        return self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
 
     def mark_finished(self, pid: int) -> str:
         """Move the running checkpoint of ``pid`` to ``finished/`` and release its lock.
@@ -271,7 +324,10 @@ class PicklePersistence:
         self.folders.remove_orphan_locks()
         loaded: list[tuple[int, Any]] = []
         try:
+            held = self.held_stems
             for path in self.folders.running_checkpoints():
+                if stem_of(path) in held:  # ours already: no need to try its lock
+                    continue
                 if (found := self._load_or_refuse(path)) is not None:
                     loaded.append(found)
         except BaseException:

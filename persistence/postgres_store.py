@@ -34,7 +34,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -58,7 +59,7 @@ from persistence.leases import LeaseKeeper
 from persistence.messages import Intent
 from persistence.pg_connection import open_pool, retrying
 from persistence.restore import restore_process, terminal_state
-from persistence.store import UnreadableHook
+from persistence.store import UnreadableHook, outcome_of, save_each
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -75,6 +76,14 @@ DEFAULT_CLAIM_BATCH = 64
 _RUNNING, _FINISHED, _FAILED = "running", "finished", "failed"
 
 _LEASE = "now() + make_interval(secs => %(lease)s)"
+
+#: A checkpoint written under this store's claim: it changes no row once the claim is lost.
+_SAVE_FENCED = (
+    "UPDATE wa_checkpoint SET class_path = %(class_path)s, data = %(data)s, "
+    "key_id = %(key_id)s, status = %(status)s, reason = %(reason)s, "
+    "owner = CASE WHEN %(keep)s THEN owner END, updated = now() "
+    "WHERE pid = %(pid)s AND owner = %(owner)s AND epoch = %(epoch)s"
+)
 
 
 def _claimable(row: str) -> str:
@@ -205,6 +214,45 @@ class PostgresStore:
 
     # Saving and retiring.
 
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """``save_state`` of several processes: the checkpoints of the processes this store
+        holds are written in one transaction (one round trip, in pipeline mode), each fenced
+        by its own claim, so a claim lost since fails its own item only; the others (a write
+        by a non-holder) one by one. An item whose outcome is a path is committed."""
+        if len(items) <= 1:
+            return save_each(self, items)
+        outcomes: list[str | Exception] = [""] * len(items)
+        fenced: list[tuple[int, dict[str, Any]]] = []
+        unheld: list[int] = []
+        for index, (pid, class_path, state) in enumerate(items):
+            try:
+                params = self._row(pid, class_path, state)
+            except Exception as exc:  # not picklable: this item fails alone
+                outcomes[index] = exc
+                continue
+            epoch = self.epoch_of(pid)
+            if epoch is None:
+                unheld.append(index)
+            else:
+                fenced.append((index, {**params, "epoch": epoch}))
+        if fenced:
+            written: list[bool | Exception]
+            try:
+                written = list(self._update_fenced([params for _index, params in fenced]))
+            except CheckpointWriteError as exc:
+                written = [exc] * len(fenced)
+            for (index, params), done in zip(fenced, written, strict=True):
+                outcomes[index] = (
+                    done
+                    if isinstance(done, Exception)
+                    else outcome_of(partial(self._saved, params, written=done))
+                )
+        for index in unheld:
+            outcomes[index] = outcome_of(partial(self.save_state, *items[index]))
+        return outcomes
+
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
         """Write ``pid``'s checkpoint, fenced by this store's claim if it holds one; a
         terminal state retires it and ends the claim.
@@ -215,11 +263,34 @@ class PostgresStore:
             LockTimeoutError: another worker holds ``pid`` (for a write by a non-holder).
             CheckpointWriteError: the database could not be reached.
         """
+        params = self._row(pid, class_path, state)
+        epoch = self.epoch_of(pid)
+        if epoch is not None:
+            params["epoch"] = epoch
+            return self._saved(params, written=self._execute("save", _SAVE_FENCED, params) > 0)
+        sql = (
+            "INSERT INTO wa_checkpoint AS c (pid, class_path, data, key_id, status, reason, "
+            "owner, epoch, updated) VALUES (%(pid)s, %(class_path)s, "
+            "%(data)s, %(key_id)s, %(status)s, %(reason)s, NULL, 0, now()) "
+            "ON CONFLICT (pid) DO UPDATE SET class_path = EXCLUDED.class_path, "
+            "data = EXCLUDED.data, key_id = EXCLUDED.key_id, status = EXCLUDED.status, "
+            "reason = EXCLUDED.reason, updated = now() "
+            f"WHERE {_claimable('c')}"
+        )
+        self._wait_for("write", pid, lambda: self._execute("save", sql, params) > 0)
+        return self._saved(params, written=True)
+
+    def _row(self, pid: int, class_path: str, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters of the statements that write ``pid``'s checkpoint (not its epoch).
+
+        Raises:
+            CheckpointEncodeError: the state cannot be pickled.
+        """
         data = self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
         end = terminal_state(state)
         status = _RUNNING if end is None else _FAILED if end is ProcessState.EXCEPTED else _FINISHED
         reason = f"process {pid} excepted; its traceback is on its process node"
-        params = {
+        return {
             "pid": pid,
             "class_path": class_path,
             "data": data,
@@ -230,32 +301,39 @@ class PostgresStore:
             "keep": status == _RUNNING,
             "lease": self.lease,
         }
-        epoch = self.epoch_of(pid)
-        if epoch is not None:
-            sql = (
-                "UPDATE wa_checkpoint SET class_path = %(class_path)s, data = %(data)s, "
-                "key_id = %(key_id)s, status = %(status)s, reason = %(reason)s, "
-                "owner = CASE WHEN %(keep)s THEN owner END, updated = now() "
-                "WHERE pid = %(pid)s AND owner = %(owner)s AND epoch = %(epoch)s"
-            )
-            if not self._execute("save", sql, {**params, "epoch": epoch}):
-                self._forget(pid, epoch)
-                raise _lost(pid, epoch, "its checkpoint")
-        else:
-            sql = (
-                "INSERT INTO wa_checkpoint AS c (pid, class_path, data, key_id, status, reason, "
-                "owner, epoch, updated) VALUES (%(pid)s, %(class_path)s, "
-                "%(data)s, %(key_id)s, %(status)s, %(reason)s, NULL, 0, now()) "
-                "ON CONFLICT (pid) DO UPDATE SET class_path = EXCLUDED.class_path, "
-                "data = EXCLUDED.data, key_id = EXCLUDED.key_id, status = EXCLUDED.status, "
-                "reason = EXCLUDED.reason, updated = now() "
-                f"WHERE {_claimable('c')}"
-            )
-            self._wait_for("write", pid, lambda: self._execute("save", sql, params) > 0)
+
+    def _saved(self, params: Mapping[str, Any], *, written: bool) -> str:
+        """After a write with ``params``: where the checkpoint is, the claim ended if it was
+        terminal (or lost).
+
+        Raises:
+            LeaseLostError: if a fenced write changed no row: the claim was lost.
+        """
+        pid, status, epoch = params["pid"], params["status"], params.get("epoch")
+        if not written:
+            assert epoch is not None  # only a fenced write can miss
+            self._forget(pid, epoch)
+            raise _lost(pid, epoch, "its checkpoint")
         if status != _RUNNING:
             self._forget(pid, epoch)
             log.info("persistence.checkpoint_retired", pid=pid, destination=f"postgresql:{status}")
         return self._where(pid, status)
+
+    def _update_fenced(self, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """Run the fenced update of each of ``rows`` in one transaction (pipelined); whether
+        each changed its row."""
+
+        def run() -> list[bool]:
+            with self._pool.connection() as connection, connection.cursor() as cursor:
+                cursor.executemany(_SAVE_FENCED + " RETURNING pid", rows, returning=True)
+                changed = []
+                while True:
+                    changed.append(cursor.fetchone() is not None)
+                    if not cursor.nextset():
+                        return changed
+
+        result: list[bool] = self._run("save", run)
+        return result
 
     def mark_finished(self, pid: int) -> str:
         """Retire ``pid``'s running checkpoint as finished and end the claim."""

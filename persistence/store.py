@@ -11,11 +11,14 @@ sockets for a home, a database NOTIFY for a shared database, a callback in tests
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from persistence.messages import Intent
 from provenance.fencing import Fence
+
+T = TypeVar("T")
 
 #: Called with the pid and the reason when a checkpoint is refused on load (e.g. to mark the node).
 UnreadableHook = Callable[[int, str], None]
@@ -36,6 +39,13 @@ class CheckpointStore(Protocol):
             CheckpointWriteError: the write failed; the old checkpoint stays.
             LockTimeoutError: another holder kept ``pid`` too long.
         """
+
+    def save_states(
+        self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> list[str | Exception]:
+        """``save_state`` of each ``(pid, class_path, state)`` (each pid once), as one group
+        commit where the store can; per item, where it is or the error ``save_state`` would
+        have raised. An item that succeeded is exactly as durable as after ``save_state``."""
 
     def hold(self, pid: int) -> None:
         """Claim ``pid``, launched here, as if it had been loaded.
@@ -112,3 +122,21 @@ class NoNotifier:
 
     def __repr__(self) -> str:
         return "NoNotifier()"
+
+
+def outcome_of(call: Callable[[], T]) -> T | Exception:
+    """What ``call`` returns, or the ``Exception`` it raised (one item of ``save_states``)."""
+    try:
+        return call()
+    except Exception as exc:
+        return exc
+
+
+def save_each(
+    store: CheckpointStore, items: Sequence[tuple[int, str, Mapping[str, Any]]]
+) -> list[str | Exception]:
+    """``save_states`` for a store without a group commit: one ``save_state`` after another."""
+    return [
+        outcome_of(partial(store.save_state, pid, class_path, state))
+        for pid, class_path, state in items
+    ]

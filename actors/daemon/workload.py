@@ -9,10 +9,14 @@ again. The classes here are importable, as submitted processes must be.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import statistics
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from actors.daemon.manage import START_TIMEOUT, start_daemon, stop_daemon
@@ -23,6 +27,9 @@ from actors.process import Process
 from actors.runtime import Runtime
 from actors.spec import ProcessSpec
 from actors.workchain import WorkChain, WorkChainSpec
+from persistence.codec import SIZES_PREFIX, FrameSizes, frame_sizes
+from persistence.errors import CheckpointError
+from persistence.folders import CHECKPOINT_SUFFIX
 from persistence.memory_store import InMemoryStore
 from provenance.data import Float, Int
 from provenance.process_nodes import ProcessNode
@@ -30,6 +37,61 @@ from provenance.process_state import ProcessState
 
 #: Seconds between two looks at the finished folder or the status files while waiting.
 POLL_INTERVAL = 0.01
+#: Seconds between two samples of the running checkpoints' sizes, and files read per sample.
+SIZE_SAMPLE_INTERVAL = 0.1
+SIZE_SAMPLE_FILES = 8
+
+
+class CheckpointSizes:
+    """Sizes of the checkpoints a run wrote, read from their headers (``frame_sizes``):
+    running ones sampled while the chains run, and the final one of each chain at the end."""
+
+    def __init__(self) -> None:
+        self._seen: list[FrameSizes] = []
+
+    def add(self, head: bytes) -> None:
+        """Count the checkpoint that starts with ``head``; what is no checkpoint is ignored."""
+        with contextlib.suppress(CheckpointError):
+            self._seen.append(frame_sizes(head))
+
+    def add_files(self, folder: Path, limit: int | None = None) -> None:
+        """Count up to ``limit`` checkpoint files of ``folder`` (those that vanish are skipped)."""
+        names = [n for n in os.listdir(folder) if n.endswith(CHECKPOINT_SUFFIX)]
+        for name in names[:limit]:
+            try:
+                with open(folder / name, "rb") as handle:
+                    self.add(handle.read(SIZES_PREFIX))
+            except FileNotFoundError:
+                continue
+
+    def summary(self) -> dict[str, int]:
+        """Median bytes per checkpoint of each part (prefix = magic, lengths and HMAC), and
+        how many checkpoints were sampled; empty if none was."""
+        if not self._seen:
+            return {}
+        return {
+            "sampled": len(self._seen),
+            "prefix": round(statistics.median(s.prefix for s in self._seen)),
+            "envelope": round(statistics.median(s.envelope for s in self._seen)),
+            "payload": round(statistics.median(s.payload for s in self._seen)),
+            "total": round(statistics.median(s.total for s in self._seen)),
+        }
+
+
+def sampling(
+    condition: Callable[[], bool], sample: Callable[[], None], every: float = SIZE_SAMPLE_INTERVAL
+) -> Callable[[], bool]:
+    """``condition``, which also calls ``sample`` at most every ``every`` seconds."""
+    due = time.monotonic()
+
+    def check() -> bool:
+        nonlocal due
+        if time.monotonic() >= due:
+            sample()
+            due = time.monotonic() + every
+        return condition()
+
+    return check
 
 
 class CountingChain(WorkChain):
@@ -156,7 +218,9 @@ def run_daemon_workload(
 
     Returns a dict: ``chains``, ``steps``, ``workers``, ``seconds`` (first submission to last
     end), ``submit_seconds``, ``start_seconds`` (daemon start), ``stop_seconds``,
-    ``durable_steps_per_second`` and ``chains_per_second``. Only the ``steps`` loop steps are
+    ``durable_steps_per_second``, ``chains_per_second`` and ``checkpoint_bytes`` (median
+    sizes per checkpoint, ``CheckpointSizes.summary``; empty on a shared database, whose
+    checkpoints are no files). Only the ``steps`` loop steps are
     counted; each chain also runs a setup and a final step, each checkpointed too.
 
     Raises:
@@ -174,7 +238,13 @@ def run_daemon_workload(
                 for index in range(n_chains)
             ]
             submitted = time.perf_counter()
-            ended = _wait_until(_retired(runtime, pids), timeout, f"the end of {n_chains} chains")
+            sizes = CheckpointSizes()
+            running = Path(runtime.running_directory)
+            done = sampling(
+                _retired(runtime, pids), partial(sizes.add_files, running, SIZE_SAMPLE_FILES)
+            )
+            ended = _wait_until(done, timeout, f"the end of {n_chains} chains")
+            sizes.add_files(runtime.finished_directory)
             _check_totals(runtime, pids, steps)
     finally:
         stopping = time.perf_counter()
@@ -191,6 +261,7 @@ def run_daemon_workload(
         "stop_seconds": stopped - stopping,
         "durable_steps_per_second": n_chains * steps / seconds,
         "chains_per_second": n_chains / seconds,
+        "checkpoint_bytes": sizes.summary(),
     }
 
 

@@ -2,7 +2,9 @@
 
 Each iteration starts a real daemon (worker OS processes) on a fresh home, submits work chains
 of 10 steps and times them until every one has finished; each step is checkpointed (an fsynced,
-atomically replaced file) and recorded in the provenance database. ``daemon_recovery`` kills
+atomically replaced file) and recorded in the provenance database. The checkpoints' median
+sizes (prefix, envelope, payload and total bytes, ``actors.daemon.workload.CheckpointSizes``)
+are reported beside the throughput. ``daemon_recovery`` kills
 every worker with SIGKILL while they hold waiting work chains and times until all are held
 again. Both are timed inside ``actors.daemon.workload``, so the table's per-iteration figure is
 the daemon's, not the harness's.
@@ -10,6 +12,7 @@ the daemon's, not the harness's.
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -28,16 +31,26 @@ QUICK_RECOVERY_CHAINS = 10
 def _durable_repeat(workers: int, chains: int) -> Callable[..., RepeatResult]:
     def run_repeat(_state: Any, indices: range, progress: ProgressCallback | None) -> RepeatResult:
         latencies = []
+        sizes: dict[str, list[float]] = {}
         for _index in indices:
             with tempfile.TemporaryDirectory(prefix="workactors-bench-daemon-") as home:
                 figures = run_daemon_workload(home, chains, STEPS, workers)
             latencies.append(figures["seconds"])
+            for part, size in figures["checkpoint_bytes"].items():
+                if part != "sampled":
+                    sizes.setdefault(checkpoint_note(part), []).append(size)
             if progress is not None:
                 progress(1)
         # The wall time is the daemon's own, from the first submission to the last end.
-        return RepeatResult(sum(latencies), tuple(latencies))
+        notes = {name: statistics.median(values) for name, values in sizes.items()}
+        return RepeatResult(sum(latencies), tuple(latencies), notes=notes or None)
 
     return run_repeat
+
+
+def checkpoint_note(part: str) -> str:
+    """The name under which a part's median size per checkpoint is reported."""
+    return "checkpoint bytes" if part == "total" else f"checkpoint {part} bytes"
 
 
 def _recovery_repeat(chains: int) -> Callable[..., RepeatResult]:

@@ -244,3 +244,16 @@ def test_a_table_printed_to_a_pipe_keeps_every_unit_and_label_whole(tmp_path: Pa
     assert "a-rather-long-variant-label-of-4w" in printed
     assert "…" not in printed
     assert len(printed.splitlines()) == 6  # title, 3 rules, header, one row: nothing wrapped
+
+
+def test_notes_of_repeats_are_reported_as_medians_in_the_json() -> None:
+    result = WorkloadResult(_workload("workactors", _recorder("a")), iterations=1)
+    result.repeat_results = [
+        RepeatResult(1.0, (1.0,), notes={"checkpoint bytes": size}) for size in (600, 700, 650)
+    ]
+    assert result.notes == {"checkpoint bytes": 650}
+    data = report.result_to_dict(result, [])
+    assert data["notes"] == {"checkpoint bytes": 650}
+    assert [r["notes"] for r in data["repeat_results"]] == [
+        {"checkpoint bytes": s} for s in (600, 700, 650)
+    ]

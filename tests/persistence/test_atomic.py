@@ -14,10 +14,11 @@ from persistence import (
     CheckpointWriteError,
     PersistenceError,
     WriteStage,
+    atomic,
     atomic_move,
     atomic_write,
 )
-from persistence.atomic import make_private_directory
+from persistence.atomic import atomic_write_many, make_private_directory
 from tests.persistence import children
 from tests.persistence.helpers import mode_of
 
@@ -161,3 +162,42 @@ def test_a_full_disk_during_a_write_leaves_the_old_checkpoint_and_says_so(
     assert "previous file there is intact" in outcome.value
     assert target.read_bytes() == b"old checkpoint"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_group_write_replaces_every_file_and_syncs_each_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = make_private_directory(tmp_path / "other")
+    targets = [tmp_path / f"{n}.pickle" for n in range(5)] + [other / "9.pickle"]
+    targets[0].write_bytes(b"old")
+    synced: list[Path] = []
+    real = atomic.fsync_directory
+    monkeypatch.setattr(atomic, "fsync_directory", lambda f: (synced.append(Path(f)), real(f)))
+    errors = atomic_write_many([(t, f"new {t.name}".encode()) for t in targets])
+    assert errors == [None] * len(targets)
+    assert [t.read_bytes() for t in targets] == [f"new {t.name}".encode() for t in targets]
+    assert sorted(synced) == sorted([tmp_path, other])
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_group_write_reports_each_failure_and_writes_the_rest(tmp_path: Path) -> None:
+    good, missing = tmp_path / "1.pickle", tmp_path / "nowhere" / "2.pickle"
+    errors = atomic_write_many([(missing, b"lost"), (good, b"kept")])
+    assert isinstance(errors[0], CheckpointWriteError)
+    assert "could not write" in str(errors[0])
+    assert errors[1] is None
+    assert good.read_bytes() == b"kept"
+
+
+def test_in_a_group_write_each_file_passes_every_stage_and_is_durable_only_at_the_end(
+    tmp_path: Path,
+) -> None:
+    targets = [tmp_path / f"{n}.pickle" for n in range(3)]
+    seen: list[tuple[WriteStage, Path]] = []
+    atomic_write_many([(t, b"x") for t in targets], hook=lambda s, p: seen.append((s, p)))
+    for target in targets:
+        assert [s for s, p in seen if p == target] == list(WriteStage)
+    # No file is reported durable before every file is in place and the folder synced.
+    last_replaced = max(i for i, (s, _p) in enumerate(seen) if s is WriteStage.REPLACED)
+    first_synced = min(i for i, (s, _p) in enumerate(seen) if s is WriteStage.DIRECTORY_SYNCED)
+    assert last_replaced < first_synced

@@ -35,6 +35,8 @@ from persistence.codec import (
     MAGIC,
     MAX_KEY_SIZE,
     PREFIX_SIZE,
+    SIZES_PREFIX,
+    frame_sizes,
 )
 from provenance import Dict, Int
 from tests.persistence.helpers import mode_of
@@ -323,3 +325,16 @@ def test_a_key_that_is_too_short_is_refused() -> None:
 def test_a_codec_does_not_pickle_its_key(codec: CheckpointCodec) -> None:
     with pytest.raises(TypeError, match="secret key"):
         pickle.dumps(codec)
+
+
+def test_frame_sizes_reads_the_parts_of_a_checkpoint_from_its_header(
+    codec: CheckpointCodec,
+) -> None:
+    data = codec.encode(Checkpoint(5, "pkg.Mod", {"state": "running", "ctx": {"n": 1}}))
+    sizes = frame_sizes(data[:SIZES_PREFIX])
+    assert sizes.total == len(data)
+    assert sizes.prefix == PREFIX_SIZE
+    envelope = msgpack.unpackb(data[sizes.prefix : sizes.prefix + sizes.envelope])
+    assert envelope["sizes"]["payload"] == sizes.payload
+    with pytest.raises(CheckpointCorruptError):
+        frame_sizes(b"not a checkpoint at all, not even close")

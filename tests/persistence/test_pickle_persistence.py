@@ -19,7 +19,9 @@ from actors import Runtime
 from actors.test_utils import DummyProcess
 from persistence import (
     Checkpoint,
+    CheckpointCodec,
     CheckpointCorruptError,
+    CheckpointEncodeError,
     CheckpointError,
     CheckpointLoadError,
     CheckpointMissingError,
@@ -541,3 +543,25 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_the_worker_goes_on(
         "2.pickle",
         "2.pickle.lock",
     ]
+
+
+def test_a_group_of_checkpoints_is_saved_with_each_outcome_in_order(
+    persistence: PicklePersistence,
+) -> None:
+    save_plain(persistence, 3)  # an earlier checkpoint, replaced below
+    outcomes = persistence.save_states(
+        [
+            (1, PLAIN, {"state": "running", "n": 1}),
+            (2, PLAIN, {"state": "finished"}),
+            (3, PLAIN, {"state": "waiting", "n": 3}),
+            (4, PLAIN, {"state": "running", "bad": threading.Lock()}),
+        ]
+    )
+    assert outcomes[0] == persistence.get_running_path(1)
+    assert outcomes[1] == str(persistence.finished_directory / "2.pickle")
+    assert outcomes[2] == persistence.get_running_path(3)
+    assert isinstance(outcomes[3], CheckpointEncodeError)
+    read = CheckpointCodec.from_key_file(persistence.key_file).read
+    assert read(persistence.get_running_path(3)).state["n"] == 3
+    assert not persistence.has_checkpoint(2)
+    assert not persistence.has_checkpoint(4)

@@ -234,3 +234,24 @@ def test_racing_workers_claim_each_of_a_thousand_queued_processes_exactly_once(
     every = [pid for claimed in claims for pid in claimed]
     assert sorted(every) == pids  # each claimed once, none lost
     assert sum(1 for claimed in claims if claimed) >= 2  # they did race
+
+
+def test_a_lost_claim_fails_its_own_checkpoint_in_a_group_and_the_others_are_written(
+    stores: list[PostgresStore], shared_database: str, key: bytes
+) -> None:
+    stale, fresh = _store(stores, shared_database, key), _store(stores, shared_database, key)
+    stale.save_state(1, PATH, RUNNING)
+    stale.save_state(2, PATH, RUNNING)
+    assert len(stale.load_all_processes()) == 2
+    with stale.connection() as connection:  # another worker took process 1 over meanwhile
+        connection.execute("UPDATE wa_checkpoint SET epoch = epoch + 1 WHERE pid = 1")
+    outcomes = stale.save_states(
+        [(1, PATH, {**RUNNING, "step": 7}), (2, PATH, {**RUNNING, "step": 8})]
+    )
+    assert isinstance(outcomes[0], LeaseLostError)
+    assert isinstance(outcomes[1], str)
+    assert stale.held_pids == frozenset({2})
+    stale.release_all()
+    assert fresh.take_over(2).state["step"] == 8
+    _expire(stale)  # the row of process 1 still names the stale owner: let its lease run out
+    assert fresh.take_over(1).state["step"] == 1  # the lost claim's write changed nothing

@@ -213,3 +213,27 @@ def test_the_last_intent_recorded_is_taken_once(new_store: StoreFactory) -> None
     store.record_intent(4, Intent(Action.KILL, "enough"))
     assert other.take_intent(4) == Intent(Action.KILL, "enough")
     assert store.take_intent(4) is None
+
+
+def test_a_group_of_checkpoints_is_saved_each_with_its_own_outcome(
+    new_store: StoreFactory,
+) -> None:
+    worker, rival = new_store(), new_store()
+    for pid in (1, 2, 3):
+        worker.hold(pid)
+    worker.save_state(3, PATH, {**RUNNING, "value": "kept"})
+    outcomes = worker.save_states(
+        [
+            (1, PATH, {**RUNNING, "step": 11}),
+            (2, PATH, {"state": ProcessState.FINISHED.value}),
+            (3, PATH, {**RUNNING, "value": lambda: None}),
+            (4, PATH, {**RUNNING, "step": 44}),  # not held: written as a submission
+        ]
+    )
+    assert all(isinstance(outcome, str) for i, outcome in enumerate(outcomes) if i != 2)
+    assert isinstance(outcomes[2], CheckpointEncodeError)
+    assert not worker.has_checkpoint(2)
+    worker.release_all()
+    assert rival.take_over(1).state["step"] == 11
+    assert rival.take_over(3).state["value"] == "kept"
+    assert rival.take_over(4).state["step"] == 44
