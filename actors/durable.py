@@ -155,16 +155,20 @@ class Checkpoints:
         with self._adopting:
             loaded = self.store.load_all_processes()
             # One query for the batch: a look per process cost a quarter of a worker's CPU.
-            states = self.stored_states([process.pid for process in loaded])
+            recorded = self._recorded([process.pid for process in loaded])
             for process in loaded:
                 pid = process.pid
                 assert pid is not None
-                stored = states.get(pid)
+                stored, was_paused = recorded.get(pid, (None, False))
                 if stored is not None and stored.is_terminal:
                     self._retire_ended(pid, stored)
                     continue
                 intent = self.store.take_intent(pid)
-                paused = intent is not None and intent.action is Action.PAUSE
+                # A process paused when its worker stopped stays paused (its node says so)
+                # until someone plays it; an intent recorded since decides otherwise.
+                paused = was_paused if intent is None else intent.action is Action.PAUSE
+                if intent is not None and intent.action is Action.KILL:
+                    paused = was_paused
                 # Thousands adopted at once must not take a thread each: let those started
                 # reach their first wait (where they stop holding one) before starting more.
                 THREADS.wait_for_room(ROOM, ADOPTION_ROOM_TIMEOUT)
@@ -183,15 +187,27 @@ class Checkpoints:
     def stored_states(self, pids: Sequence[int | None]) -> dict[int, ProcessState | None]:
         """The state recorded on the node of each process in ``pids``, read in one query; a
         pid with no process node (or no state yet) is missing or None."""
+        return {pid: state for pid, (state, _paused) in self._recorded(pids).items()}
+
+    def _recorded(
+        self, pids: Sequence[int | None]
+    ) -> dict[int, tuple[ProcessState | None, bool]]:
+        """The state and pause recorded on the node of each process in ``pids``, one query."""
         wanted = [pid for pid in pids if pid is not None]
         if not wanted:
             return {}
-        query = sa.select(DbNode.id, DbNode.attributes["process_state"].as_string()).where(
-            DbNode.id.in_(wanted), DbNode.node_type.startswith(ProcessNode.node_type)
-        )
+        attributes = DbNode.attributes
+        query = sa.select(
+            DbNode.id,
+            attributes["process_state"].as_string(),
+            attributes["paused"].as_boolean(),
+        ).where(DbNode.id.in_(wanted), DbNode.node_type.startswith(ProcessNode.node_type))
         with self._runtime.storage.read_session() as session:
             rows = session.execute(query).all()
-        return {pk: None if value is None else ProcessState(value) for pk, value in rows}
+        return {
+            pk: (None if value is None else ProcessState(value), bool(paused))
+            for pk, value, paused in rows
+        }
 
     def _retire_ended(self, pid: int, state: ProcessState) -> None:
         if state is ProcessState.EXCEPTED:

@@ -15,6 +15,7 @@ from pathlib import Path
 from actors import Checkpointed, Ephemeral, ProcessState, Runtime
 from persistence import InMemoryStore, MemoryCheckpoints, PicklePersistence
 from provenance import Int, ProcessNode, Str, load_node
+from tests.actors.daemon.helpers import wait_for
 from tests.actors.workchains import FanOut, Loop, TenSteps, hold
 
 TIMEOUT = 10.0
@@ -86,6 +87,38 @@ def test_a_worker_stopped_mid_way_leaves_its_process_to_another_sharing_the_memo
         # Each of the ten steps ran exactly once across the two workers.
         assert node.get_outputs_dict()["trace"].value == list(range(1, 11))
         assert second.adopt_checkpoints() == []
+
+
+def test_a_process_paused_when_its_worker_stopped_is_adopted_paused(home: Path) -> None:
+    """Found by a user review: a paused process resumed running after a daemon restart (only
+    control intents were read at adoption, not the pause recorded on its node)."""
+    shared = MemoryCheckpoints()
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+    first = Runtime(home, durability=Checkpointed(InMemoryStore(shared)))
+    process, _done = first.launch(TenSteps, {"tag": Str(tag), "stop_at": Int(5)})
+    pid = process.pid
+    assert pid is not None
+    assert reached.wait(TIMEOUT)
+    assert first.pause(pid)
+    release.set()
+    wait_for(lambda: load_node(pid).attributes.get("paused") is True, TIMEOUT, "the pause")
+    first.shutdown()
+    assert list(shared.running) == [pid]
+
+    with Runtime(home, durability=Checkpointed(InMemoryStore(shared))) as second:
+        assert second.adopt_checkpoints() == [pid]
+        assert not second.wait(pid, 1.0)  # adopted paused: no step runs
+        node = load_node(pid)
+        assert isinstance(node, ProcessNode)
+        assert node.attributes.get("paused") is True
+        assert not node.process_state.is_terminal
+        assert second.play(pid)
+        assert second.wait(pid, TIMEOUT)
+        ended = load_node(pid)
+        assert isinstance(ended, ProcessNode)
+        assert ended.process_state is ProcessState.FINISHED
+        assert ended.get_outputs_dict()["trace"].value == list(range(1, 11))
 
 
 def test_a_submission_into_a_shared_store_wakes_the_injected_notifier(home: Path) -> None:
