@@ -164,6 +164,10 @@ class ProcessActor(pykka.ThreadingActor):
             case Passivate(waiting_on=waiting_on):
                 self._passivate(waiting_on)
             case RequestStep():
+                if self._runtime.durable and self._runtime.is_closed:
+                    # Shutting down: stop after the step in progress even if the runtime's
+                    # Suspend has not arrived yet; the checkpoint holds the next step.
+                    return Suspend()
                 if self.actor_inbox.empty():
                     return Continue()  # nothing to let through first: step on at once
                 self.actor_ref.tell(Continue())

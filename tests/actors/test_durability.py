@@ -73,6 +73,7 @@ def test_a_worker_stopped_mid_way_leaves_its_process_to_another_sharing_the_memo
     assert reached.wait(TIMEOUT)
     stopping = threading.Thread(target=first.shutdown)
     stopping.start()  # asks the actor to stop after the step in progress
+    wait_for(lambda: first.is_closed, TIMEOUT, "the shutdown to begin")
     release.set()
     stopping.join(TIMEOUT)
     assert list(shared.running) == [pid]
