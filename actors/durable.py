@@ -189,9 +189,7 @@ class Checkpoints:
         pid with no process node (or no state yet) is missing or None."""
         return {pid: state for pid, (state, _paused) in self._recorded(pids).items()}
 
-    def _recorded(
-        self, pids: Sequence[int | None]
-    ) -> dict[int, tuple[ProcessState | None, bool]]:
+    def _recorded(self, pids: Sequence[int | None]) -> dict[int, tuple[ProcessState | None, bool]]:
         """The state and pause recorded on the node of each process in ``pids``, one query."""
         wanted = [pid for pid in pids if pid is not None]
         if not wanted:
