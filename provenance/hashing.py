@@ -20,12 +20,8 @@ from typing import Any
 HASH_VERSION = 2
 
 
-#: Made once: ``json.dumps`` with options builds an encoder per call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def _digest(document: Any) -> str:
-    text = _ENCODER.encode(document)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -58,13 +58,9 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # On the driver itself: through SQLAlchemy's execution path this statement cost more
-        # than the transaction it opens (the provenance actor opens one per commit).
-        connection.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Storage:
