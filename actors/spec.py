@@ -400,6 +400,7 @@ class ProcessSpec:
         """Take over the inputs of ``process_class`` (into ``namespace`` if given), so a
         caller can pass them on with ``self.exposed_inputs(process_class, namespace)``."""
         self._check_open()
+        process_class = as_process_class(process_class)
         child = _spec_of(process_class, self._where("expose_inputs"))
         key = (class_key(process_class), namespace)
         where = self._where(f"expose_inputs({process_class.__name__}, namespace={namespace!r})")
@@ -430,6 +431,7 @@ class ProcessSpec:
         """Declare the outputs of ``process_class`` as this process's own (in ``namespace``),
         for ``self.out_many(self.exposed_outputs(node, process_class, namespace))``."""
         self._check_open()
+        process_class = as_process_class(process_class)
         child = _spec_of(process_class, self._where("expose_outputs"))
         key = (class_key(process_class), namespace)
         where = self._where(f"expose_outputs({process_class.__name__}, namespace={namespace!r})")
@@ -513,8 +515,15 @@ class ProcessSpec:
         ]
 
 
+def as_process_class(process: Any) -> Any:
+    """The process class of a workfunction (``add`` means ``add.process_class``), else
+    ``process`` itself: ports are exposed from either."""
+    return getattr(process, "process_class", process)
+
+
 def class_key(process_class: Any) -> str:
     """How exposed ports remember the class they came from."""
+    process_class = as_process_class(process_class)
     return f"{process_class.__module__}.{process_class.__qualname__}"
 
 

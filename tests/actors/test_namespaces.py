@@ -313,3 +313,31 @@ def test_launch_labels_are_queryable(runtime: Runtime) -> None:
         found = QueryBuilder().append(ProcessNode, filters={"label": "find me"}).all(flat=True)
 
     assert [match.pk for match in found] == [node.pk]
+
+
+@workfunction
+def summed(a: Int, b: Int) -> Int:
+    """The sum, to be exposed by a work chain as the function itself."""
+    return Int(a.value + b.value)
+
+
+class ExposesAFunction(WorkChain):
+    """Exposes a workfunction's inputs by the function (aiida users write ``.process_class``)."""
+
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.expose_inputs(summed, namespace="add")
+        spec.output("sum", valid_type=Int)
+        spec.outline(cls.go)
+
+    def go(self) -> None:
+        self.out("sum", summed(**self.exposed_inputs(summed, "add")))
+
+
+def test_a_workfunction_is_exposed_by_itself_or_by_its_process_class(runtime: Runtime) -> None:
+    """Found by a user review: ``expose_inputs(some_workfunction)`` was refused."""
+    assert runtime.run(ExposesAFunction, add={"a": Int(1), "b": Int(2)})["sum"].value == 3
+    assert ExposesAFunction.spec().exposed(
+        ExposesAFunction.spec().exposed_inputs, summed.process_class, "add", "inputs"
+    ).names == ("a", "b")
