@@ -177,13 +177,16 @@ def test_a_forged_or_damaged_row_is_refused_and_the_others_go_on(
     assert _row(store, 1)[0] == _row(store, 2)[0] == "failed"
 
 
-def _claim_worker(url: str, key: bytes, rounds: int, out: Any, everyone_done: Any) -> None:
+def _claim_worker(  # noqa: PLR0917 - a multiprocessing target takes args
+    url: str, key: bytes, rounds: int, out: Any, everyone_done: Any, start: Any
+) -> None:
     """Claim until ``rounds`` claims in a row found nothing; send the pids claimed; keep the
     claims until ``everyone_done`` (released ones would be claimable again)."""
     store = PostgresStore(url, key, claim_batch=25)
     claimed: list[int] = []
     idle = 0
     try:
+        start.wait(120)  # everyone is up: a worker started first must not take all
         while idle < rounds:
             got = [process.state["pid"] for process in store.load_all_processes()]
             claimed.extend(got)
@@ -194,9 +197,10 @@ def _claim_worker(url: str, key: bytes, rounds: int, out: Any, everyone_done: An
         store.close()
 
 
-def _submitter(url: str, key: bytes, pids: list[int]) -> None:
+def _submitter(url: str, key: bytes, pids: list[int], start: Any) -> None:
     store = PostgresStore(url, key)
     try:
+        start.wait(120)
         for pid in pids:
             store.save_state(pid, PATH, {**RUNNING, "pid": pid})
     finally:
@@ -209,15 +213,16 @@ def test_racing_workers_claim_each_of_a_thousand_queued_processes_exactly_once(
 ) -> None:
     context = multiprocessing.get_context("spawn")
     pids = list(range(1, 1001))
+    start = context.Barrier(6)  # two submitters and four workers, each with its store open
     submitters = [
-        context.Process(target=_submitter, args=(shared_database, key, pids[half::2]))
+        context.Process(target=_submitter, args=(shared_database, key, pids[half::2], start))
         for half in (0, 1)
     ]
     pipes = [context.Pipe(duplex=False) for _ in range(4)]
     everyone_done = context.Event()
     workers = [
         context.Process(
-            target=_claim_worker, args=(shared_database, key, 40, sender, everyone_done)
+            target=_claim_worker, args=(shared_database, key, 40, sender, everyone_done, start)
         )
         for _reader, sender in pipes
     ]
