@@ -107,16 +107,42 @@ class Column:
 def text_like(
     column: ColumnElement[Any], pattern: str, dialect: str, *, sensitive: bool
 ) -> ColumnElement[bool]:
-    """SQL LIKE with ``%`` and ``_``: case-sensitive (``like``) or not (``ilike``) alike on both
-    backends. SQLite's LIKE ignores case, so a sensitive match there is a GLOB."""
-    if not sensitive:
-        return column.ilike(pattern)
+    """SQL LIKE with ``%`` and ``_`` as wildcards and ``\\`` escaping the next character
+    (``50\\%`` matches "50%"), case-sensitive (``like``) or not (``ilike``, Unicode case
+    folding), alike on SQLite and PostgreSQL. SQLite's LIKE ignores ASCII case only and knows
+    no escape by default, so a sensitive match there is a GLOB and an insensitive one compares
+    lowered text."""
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if trailing % 2:
+        raise QueryError(
+            f"the like pattern {pattern!r} ends with a lone backslash, which escapes the next "
+            "character: write two backslashes for one"
+        )
     if dialect != "sqlite":
-        return column.like(pattern)
-    glob = "".join(
-        {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}.get(char, char) for char in pattern
-    )
-    return column.op("GLOB", is_comparison=True)(glob)
+        return (column.like if sensitive else column.ilike)(pattern, escape="\\")
+    if not sensitive:
+        lowered = sa.func.workactors_lower(column)
+        return lowered.like(pattern.lower(), escape="\\")
+    return column.op("GLOB", is_comparison=True)(_glob(pattern))
+
+
+def _glob(pattern: str) -> str:
+    """A LIKE pattern (``%``, ``_``, ``\\`` escapes) as a GLOB pattern."""
+    parts: list[str] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            parts.append(_GLOB_LITERAL.get(char, char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append({"%": "*", "_": "?"}.get(char, _GLOB_LITERAL.get(char, char)))
+    return "".join(parts)
+
+
+#: Characters GLOB reads as wildcards, written so that it reads them literally.
+_GLOB_LITERAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
 
 @dataclass(frozen=True, slots=True)

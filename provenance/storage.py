@@ -41,6 +41,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_FILE_MODE = 0o600
 
 
+#: A Unicode ``lower`` for SQLite, whose own folds ASCII letters only.
+SQLITE_LOWER = "workactors_lower"
+
+
 def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -57,6 +61,13 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        # ``ilike`` folds case beyond ASCII, as PostgreSQL's does (``query_fields.text_like``).
+        dbapi_connection.create_function(
+            SQLITE_LOWER,
+            1,
+            lambda text: text.lower() if isinstance(text, str) else text,
+            deterministic=True,
+        )
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
