@@ -83,11 +83,15 @@ def run_with_retry(process: Process, policy: RetryPolicy) -> Any:
                     exc,
                 )
                 # Counted like the others (written before the end, which follows it).
-                process._retry_attempts = failed
-                update = process.node.set_process_attributes(**{ATTEMPTS_ATTRIBUTE: failed})
-                process.runtime.backend.write_nowait([update])
+                process.runtime.backend.write_nowait([_counted(process, failed)])
                 raise
             _record_failed_attempt(process, failed, exc, policy)
+
+
+def _counted(process: Process, failed: int) -> Any:
+    """Count ``failed`` attempts on ``process`` and its node; the node's update to write."""
+    process._retry_attempts = failed
+    return process.node.set_process_attributes(**{ATTEMPTS_ATTRIBUTE: failed})
 
 
 def _record_failed_attempt(
@@ -102,10 +106,9 @@ def _record_failed_attempt(
         exc,
         delay,
     )
-    process._retry_attempts = failed
+    update = _counted(process, failed)
     process._outputs.clear()  # what the failed attempt emitted is not the process's result
     runtime = process.runtime
-    update = process.node.set_process_attributes(**{ATTEMPTS_ATTRIBUTE: failed})
     if runtime.durable:
         runtime.backend.write([update])
         runtime.save_checkpoint(process)

@@ -298,11 +298,11 @@ class QueryBuilder:
 
     # Compiling.
 
-    def _dialect(self) -> tuple[Storage, str]:
+    def _dialect(self, *, reads: bool = True) -> tuple[Storage, str]:
         if self._storage is not None:
             return self._storage, self._storage.dialect
-        # Read-your-writes, as ``load_node``: a step that just launched a child finds it.
-        sync_open_backend()
+        if reads:  # read-your-writes, as ``load_node``: a step finds the child it launched
+            sync_open_backend()
         storage = read_storage()
         return storage, storage.dialect
 
@@ -344,7 +344,7 @@ class QueryBuilder:
     def as_sql(self, *, inline: bool = False) -> str:
         """The SQL statement the query runs, for reading or ``EXPLAIN``; ``inline`` renders
         the parameters into it (for values SQL can spell: numbers and text)."""
-        storage, dialect = self._dialect()
+        storage, dialect = self._dialect(reads=False)  # compiled, not run: nothing to sync
         statement, _layout = self._select(dialect)
         compile_kwargs = {"literal_binds": True} if inline else {}
         return str(statement.compile(storage.read_engine, compile_kwargs=compile_kwargs))

@@ -9,6 +9,7 @@ another key) says why instead: that is what a worker would refuse it for.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,26 +70,42 @@ def database_checkpoint_of(url: str, home: Path, pid: int) -> CheckpointView | N
     from persistence.pg_queue import checkpoint_row  # psycopg: only for a shared database
 
     row = checkpoint_row(url, pid)
-    return None if row is None else row_view(row, home)
+    return None if row is None else row_views([row], home)[0]
 
 
-def row_view(row: QueuedCheckpoint, home: Path) -> CheckpointView:
-    """What a checkpoint row of a shared database says, verified with this machine's key."""
+def row_views(rows: Sequence[QueuedCheckpoint], home: Path) -> list[CheckpointView]:
+    """What checkpoint rows of a shared database say, verified with this machine's key (read
+    once for all of them)."""
     from persistence.postgres_store import key_id_of
 
-    folder = f"postgresql:{row.status}"
-    if row.data is None:
-        return CheckpointView(folder, 0, problem="a submission whose checkpoint is being written")
     try:
-        key = database_key(home)
-        if key_id_of(key) != row.key_id:
-            return CheckpointView(
-                folder, row.size, problem="signed with another machine's key: the keys differ"
-            )
-        envelope = CheckpointCodec(key).describe(row.data, source=f"{folder}/{row.pid}")
+        key: bytes | None = database_key(home)
+        problem = None
     except (CheckpointError, OSError) as exc:
-        return CheckpointView(folder, row.size, problem=str(exc))
-    return CheckpointView(folder, row.size, envelope=envelope)
+        key, problem = None, str(exc)
+    views = []
+    for row in rows:
+        folder = f"postgresql:{row.status}"
+        if row.data is None:
+            views.append(
+                CheckpointView(folder, 0, problem="a submission whose checkpoint is being written")
+            )
+        elif key is None:
+            views.append(CheckpointView(folder, row.size, problem=problem))
+        elif key_id_of(key) != row.key_id:
+            views.append(
+                CheckpointView(
+                    folder, row.size, problem="signed with another machine's key: the keys differ"
+                )
+            )
+        else:
+            try:
+                envelope = CheckpointCodec(key).describe(row.data, source=f"{folder}/{row.pid}")
+            except CheckpointError as exc:
+                views.append(CheckpointView(folder, row.size, problem=str(exc)))
+            else:
+                views.append(CheckpointView(folder, row.size, envelope=envelope))
+    return views
 
 
 def summary(view: CheckpointView, now: dt.datetime) -> str:

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from actors.cli import daemon_logs, jsonout, render
-from actors.cli.checkpoints import CheckpointView, checkpoint_of, row_view, summary
+from actors.cli.checkpoints import CheckpointView, checkpoint_of, row_views, summary
 from actors.cli.context import fail, home_of, settings_of
 from actors.daemon import (
     DaemonError,
@@ -149,7 +149,7 @@ def stop_command(
     if state is None:
         console.print(f"No daemon runs on {DaemonPaths.of(home).home}")
         return
-    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    queue = _shared_queue(ctx)
     seen = view(home) if queue is None else queue.applied_to(view(home))
     left = len(seen.unheld_checkpoints)
     console.print(
@@ -171,13 +171,14 @@ def status_command(
     """
     home = home_of(ctx)
     seen = view(home)
-    queue = _shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
+    queue = _shared_queue(ctx)
     shared = None if queue is None else queue.workers
     # What the first waiting checkpoints are, read from their envelopes (nothing is loaded).
     waiting: list[tuple[int, CheckpointView | None]]
     if queue is not None:
         seen = queue.applied_to(seen)
-        waiting = [(row.pid, row_view(row, Path(home))) for row in queue.waiting[:SHOWN_PIDS]]
+        shown = queue.waiting[:SHOWN_PIDS]
+        waiting = list(zip([row.pid for row in shown], row_views(shown, Path(home)), strict=True))
     else:
         waiting = [(p, checkpoint_of(home, p)) for p in seen.unheld_checkpoints[:SHOWN_PIDS]]
     if as_json:
@@ -272,10 +273,10 @@ def _status_view(seen: DaemonView, where: str) -> RenderableType:
     return Group(*parts)
 
 
-def _shared_queue(url: str | None) -> SharedQueue | None:
+def _shared_queue(ctx: typer.Context) -> SharedQueue | None:
     """The shared database's workers and waiting checkpoints; None without one."""
     try:
-        return shared_queue(url)
+        return shared_queue(settings_of(ctx).database_url or os.environ.get(DATABASE_URL_ENV))
     except Exception as exc:
         fail(f"cannot read the workers and queue of the shared database: {exc}")
 
