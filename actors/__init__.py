@@ -1,37 +1,142 @@
-"""The workactors engine: processes, workfunctions and the runtime that runs them as actors."""
+"""The workactors engine: processes, workfunctions and the runtime that runs them as actors.
 
-from actors.caching import disable_caching, enable_caching
-from actors.context import Context
-from actors.durability import Checkpointed, Ephemeral
-from actors.errors import (
-    ActorError,
-    ClassLoadError,
-    ContextError,
-    InputValidationError,
-    OutputValidationError,
-    ProcessKilledError,
-    ProcessSuspendedError,
-    RuntimeClosedError,
-    SpecError,
-    StackError,
-    TransitionError,
-    WaitError,
-)
-from actors.intersteps import Interstep, Outputs, ToContext, UpdateContext, append_, to_context
-from actors.knowledge import DefaultKnowledgeProvider
-from actors.launch import queue_up, run, run_async, run_get_node, submit
-from actors.outline import if_, return_, while_
-from actors.process import Process
-from actors.restart import BaseRestartWorkChain, ProcessHandlerReport, process_handler
-from actors.runtime import Runtime, get_runtime
-from actors.spec import ExitCode, InputNamespace, ProcessSpec
-from actors.stack import ProcessStack
-from actors.states import TRANSITIONS
-from actors.utils import get_or_create_output_group, load_class
-from actors.workchain import WorkChain, WorkChainSpec
+Public names are imported on first use, so that a script that needs a runtime and a
+workfunction does not pay for work chains, restarts and queries at start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+import actors.runtimes  # noqa: F401 - installs the backend providers, shuts runtimes down at exit
+
+# Imported now: the name is also its module's, which an import of the module would put here.
 from actors.workfunction import workfunction
-from provenance.logs import DbLogHandler
-from provenance.process_state import ProcessState
+
+if TYPE_CHECKING:
+    from actors.caching import disable_caching, enable_caching
+    from actors.context import Context
+    from actors.durability import Checkpointed, Ephemeral
+    from actors.errors import (
+        ActorError,
+        ClassLoadError,
+        ContextError,
+        InputValidationError,
+        OutputValidationError,
+        ProcessKilledError,
+        ProcessSuspendedError,
+        RuntimeClosedError,
+        SpecError,
+        StackError,
+        TransitionError,
+        WaitError,
+    )
+    from actors.intersteps import Interstep, Outputs, ToContext, UpdateContext, append_, to_context
+    from actors.knowledge import DefaultKnowledgeProvider
+    from actors.launch import queue_up, run, run_async, run_get_node, submit
+    from actors.outline import if_, return_, while_
+    from actors.process import Process
+    from actors.restart import BaseRestartWorkChain, ProcessHandlerReport, process_handler
+    from actors.runtime import Runtime, get_runtime
+    from actors.spec import ExitCode, InputNamespace, ProcessSpec
+    from actors.stack import ProcessStack
+    from actors.states import TRANSITIONS
+    from actors.utils import get_or_create_output_group, load_class
+    from actors.workchain import WorkChain, WorkChainSpec
+    from provenance.logs import DbLogHandler
+    from provenance.process_state import ProcessState
+
+#: Where each public name lives: imported on first use (PEP 562).
+_HOMES: dict[str, tuple[str, ...]] = {
+    "actors.caching": (
+        "disable_caching",
+        "enable_caching",
+    ),
+    "actors.context": ("Context",),
+    "actors.durability": (
+        "Checkpointed",
+        "Ephemeral",
+    ),
+    "actors.errors": (
+        "ActorError",
+        "ClassLoadError",
+        "ContextError",
+        "InputValidationError",
+        "OutputValidationError",
+        "ProcessKilledError",
+        "ProcessSuspendedError",
+        "RuntimeClosedError",
+        "SpecError",
+        "StackError",
+        "TransitionError",
+        "WaitError",
+    ),
+    "actors.intersteps": (
+        "Interstep",
+        "Outputs",
+        "ToContext",
+        "UpdateContext",
+        "append_",
+        "to_context",
+    ),
+    "actors.knowledge": ("DefaultKnowledgeProvider",),
+    "actors.launch": (
+        "queue_up",
+        "run",
+        "run_async",
+        "run_get_node",
+        "submit",
+    ),
+    "actors.outline": (
+        "if_",
+        "return_",
+        "while_",
+    ),
+    "actors.process": ("Process",),
+    "actors.restart": (
+        "BaseRestartWorkChain",
+        "ProcessHandlerReport",
+        "process_handler",
+    ),
+    "actors.runtime": (
+        "Runtime",
+        "get_runtime",
+    ),
+    "actors.spec": (
+        "ExitCode",
+        "InputNamespace",
+        "ProcessSpec",
+    ),
+    "actors.stack": ("ProcessStack",),
+    "actors.states": ("TRANSITIONS",),
+    "actors.utils": (
+        "get_or_create_output_group",
+        "load_class",
+    ),
+    "actors.workchain": (
+        "WorkChain",
+        "WorkChainSpec",
+    ),
+    "actors.workfunction": ("workfunction",),
+    "provenance.logs": ("DbLogHandler",),
+    "provenance.process_state": ("ProcessState",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
 
 __all__ = [
     "TRANSITIONS",

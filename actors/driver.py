@@ -234,6 +234,11 @@ class ProcessDriver:
                 log.warning("process.unknown_event", pid=self.process.pid, received=repr(event))
                 return []
 
+    def interrupted(self, error: BaseException) -> list[Command]:
+        """The thread driving the process was interrupted (a ``KeyboardInterrupt`` in a
+        blocking run on the caller's thread): end EXCEPTED with ``error``."""
+        return [] if self.over else self._except(error)
+
     # Recording: the one place a state change is recorded.
 
     def _enter(self, state: ProcessState) -> list[Command]:

@@ -16,15 +16,18 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+import pykka
+
 from actors import call_stack
 from actors.caching import launch_cached
 from actors.errors import RuntimeClosedError
 from actors.holders import HOLDER
+from actors.inline import InlineRun, runs_inline
 from actors.process import Process
 from actors.process_actor import ProcessActor
 from actors.process_messages import Resume, Start
 from actors.reattach import CALL_KEY, launched_before, reattach
-from actors.registry import PassivatedProcess, Register
+from actors.registry import ChildTerminated, PassivatedProcess, Register
 from actors.runtimes import step_runtime
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -74,8 +77,10 @@ class Launcher:
         caller: Process | None = None,
         detached: bool = False,
         attributes: Mapping[str, Any] | None = None,
+        blocking: bool = False,
     ) -> tuple[Process, Future[Any]]:
-        """See ``Runtime.launch``."""
+        """See ``Runtime.launch``; with ``blocking``, the caller waits for the end, so a
+        process that can run on its thread (``actors.inline``) has ended on return."""
         runtime = self._runtime
         # While a runtime shuts down, its running processes may still launch children (it waits
         # for them to end), unless it is durable: it then stops them after their current step.
@@ -119,7 +124,10 @@ class Launcher:
             process._mark_launched(runtime.backend.write_applied(ops))
         parent_pid = caller.pid if caller is not None else None
         assert process.pid is not None
-        return process, self.start(process, (*caller_stack, process.pid), parent_pid, Start())
+        stack = (*caller_stack, process.pid)
+        if blocking and runs_inline(runtime, process_class):
+            return process, InlineRun(runtime, process, stack).run()
+        return process, self.start(process, stack, parent_pid, Start())
 
     def start(
         self,
@@ -134,11 +142,16 @@ class Launcher:
         pid = process.pid
         assert pid is not None
         done: Future[Any] = Future()
-        actor = ProcessActor.start(process, self._runtime, stack, done, paused=paused)
-        self._runtime.registry.tell(Register(pid, process, actor, parent_pid))
         with self._lock:
             self._live[pid] = (process.node, done)
-        actor.tell(first)
+        registry = self._runtime.live_registry
+
+        def register(actor: pykka.ActorRef[Any]) -> None:
+            registry.handle(Register(pid, process, actor, parent_pid))
+
+        ProcessActor.start(
+            process, self._runtime, stack, done, paused=paused, first=(first,), on_ready=register
+        )
         return done
 
     def resume(self, process: Process, paused: bool) -> None:
@@ -151,16 +164,26 @@ class Launcher:
         )
         self.start(process, (process.pid,), None, Resume(), paused=paused)
 
-    def revive(self, entry: PassivatedProcess) -> tuple[Process, Any]:
-        """Recreate a passivated process and start its actor (runs on the registry's thread)."""
+    def revive(
+        self, entry: PassivatedProcess, held: tuple[ChildTerminated, ...]
+    ) -> tuple[Process, Any]:
+        """Recreate a passivated process and start its actor, which handles ``held`` (ends it
+        was woken for) first; runs under the registry's lock."""
         runtime = self._runtime
         with runtime.bound():  # node reads, if any, go to this runtime's database
             process = entry.process_class.load_instance_state(pickle.loads(entry.state))
         process._runtime = runtime
         with self._lock:
             done = self._live[entry.pid][1]
-        actor = ProcessActor.start(process, runtime, entry.stack, done, paused=entry.paused)
+        actor = ProcessActor.start(
+            process, runtime, entry.stack, done, paused=entry.paused, first=held
+        )
         return process, actor
+
+    def track(self, pid: int, node: ProcessNode, done: Future[Any]) -> None:
+        """Hold ``pid`` in the table while it runs without an actor (``actors.inline``)."""
+        with self._lock:
+            self._live[pid] = (node, done)
 
     def holds(self, pid: int) -> bool:
         """True if process ``pid`` is live here."""

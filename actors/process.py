@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -441,12 +442,10 @@ class Process:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's
         form) takes none."""
         self._exit_code = exit_code
-        try:
-            inspect.signature(self.on_finish).bind(exit_code)
-        except TypeError:
-            self.on_finish()
-        else:
+        if _takes_exit_code(self.on_finish):
             self.on_finish(exit_code)
+        else:
+            self.on_finish()
 
     def _begin_step(self) -> None:
         """A step begins: count it, and its launches from zero."""
@@ -544,6 +543,26 @@ class Process:
         for value in self._outputs.values():
             if not value.is_stored and value.uuid in pks:
                 value._mark_stored(pks)
+
+
+#: Per ``on_finish`` function, whether it takes the exit code: reading a signature costs more
+#: than the call, and an override's signature does not change.
+_TAKES_EXIT_CODE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _takes_exit_code(on_finish: Any) -> bool:
+    """True if ``on_finish`` (a bound method) accepts the exit code."""
+    key = getattr(on_finish, "__func__", on_finish)
+    known = _TAKES_EXIT_CODE.get(key)
+    if known is None:
+        try:
+            inspect.signature(on_finish).bind(ExitCode())
+        except TypeError:
+            known = False
+        else:
+            known = True
+        _TAKES_EXIT_CODE[key] = known
+    return known
 
 
 def launch_metadata(metadata: Any, owner: str) -> dict[str, str]:

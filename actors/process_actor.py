@@ -7,16 +7,16 @@ kill, pause and child notifications interleave with the steps.
 
 from __future__ import annotations
 
-import contextlib
 import pickle
+import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors import call_stack
 from actors import registry_messages as to_registry
 from actors.driver import (
     Checkpoint,
@@ -39,7 +39,7 @@ from actors.driver import (
 from actors.errors import WaitError
 from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
-from actors.registry import ask
+from actors.runtimes import step_scope
 from actors.threads import THREADS
 from provenance.errors import (
     DatabaseUnavailableError,
@@ -48,11 +48,11 @@ from provenance.errors import (
     StorageError,
 )
 from provenance.log import get_logger
-from provenance.logs import bound_process
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
+    from actors.registry import Registry
     from actors.runtime import Runtime
 
 log = get_logger(__name__)
@@ -64,10 +64,6 @@ class ProcessActor(pykka.ThreadingActor):
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def _start_actor_loop(self) -> None:
-        """Run the actor loop on a reused thread (pykka starts a new one per actor)."""
-        THREADS.run(self._actor_loop)
-
     def __init__(
         self,
         process: Process,
@@ -76,6 +72,8 @@ class ProcessActor(pykka.ThreadingActor):
         done: Future[Any],
         *,
         paused: bool = False,
+        first: tuple[object, ...] = (),
+        on_ready: Callable[[pykka.ActorRef[Any]], None] | None = None,
     ) -> None:
         super().__init__()
         self._process = process
@@ -83,13 +81,30 @@ class ProcessActor(pykka.ThreadingActor):
         self._stack = stack
         process._call_stack = stack
         self._done = done
+        self._first = first
+        self._on_ready = on_ready
         self._driver = ProcessDriver(
             process, self._step_context, durable=runtime.durable, paused=paused
         )
 
+    def _start_actor_loop(self) -> None:
+        """Make the actor known (``on_ready``: registered) before it can act, then run its
+        loop on a reused thread (pykka starts a new one per actor)."""
+        if self._on_ready is not None:
+            self._on_ready(self.actor_ref)
+        THREADS.run(self._actor_loop)
+
     def on_start(self) -> None:
-        """Carry out what a start calls for (runs on the actor's thread)."""
-        self._execute(self._driver.started())
+        """Carry out what a start calls for, then the first events (a start, a resume, the
+        ends a revived waiter was held for) before any message: runs on the actor's thread.
+        """
+        try:
+            self._execute(self._driver.started())
+            for event in self._first:
+                self._execute(self._driver.handle(event))
+        except Exception:
+            self.on_failure(*sys.exc_info())  # pykka does not call it for on_start
+            raise
 
     def on_failure(
         self,
@@ -106,6 +121,10 @@ class ProcessActor(pykka.ThreadingActor):
         self._runtime.launcher.forget(self._pid)
 
     @property
+    def _registry(self) -> Registry:
+        return self._runtime.live_registry
+
+    @property
     def _pid(self) -> int:
         pid = self._process.pid
         assert pid is not None, "a process actor only ever holds a launched process"
@@ -116,19 +135,10 @@ class ProcessActor(pykka.ThreadingActor):
         thread)."""
         self._execute(self._driver.handle(message))
 
-    @contextlib.contextmanager
-    def _step_context(self) -> Iterator[None]:
+    def _step_context(self) -> AbstractContextManager[None]:
         """What a step runs inside: this runtime in use, this process on the call stack, and
         its pid bound to every log line."""
-        token = self._runtime._enter_step()
-        try:
-            with (
-                call_stack.running(self._process, self._stack),
-                bound_process(self._pid, id(self._runtime)),
-            ):
-                yield
-        finally:
-            self._runtime._leave_step(token)
+        return step_scope(self._runtime, self._process, self._stack)
 
     # Carrying out commands.
 
@@ -150,7 +160,7 @@ class ProcessActor(pykka.ThreadingActor):
             case Subscribe(pids=pids, remote=remote):
                 return self._subscribe(pids, remote=remote)
             case Unsubscribe(pid=target):
-                self._runtime.registry.tell(to_registry.Unsubscribe(self._pid, target))
+                self._registry.handle(to_registry.Unsubscribe(self._pid, target))
             case Passivate(waiting_on=waiting_on):
                 self._passivate(waiting_on)
             case RequestStep():
@@ -158,9 +168,11 @@ class ProcessActor(pykka.ThreadingActor):
                     # Shutting down: stop after the step in progress even if the runtime's
                     # Suspend has not arrived yet; the checkpoint holds the next step.
                     return Suspend()
+                if self.actor_inbox.empty():
+                    return Continue()  # nothing to let through first: step on at once
                 self.actor_ref.tell(Continue())
             case KillChildren(message=text):
-                self._runtime.registry.tell(to_registry.KillChildren(self._pid, text))
+                self._registry.handle(to_registry.KillChildren(self._pid, text))
             case End(state=state, error=error, checkpoint=checkpoint):
                 self._end(state, error, checkpoint=checkpoint)
             case Stop():
@@ -186,8 +198,8 @@ class ProcessActor(pykka.ThreadingActor):
         return None
 
     def _subscribe(self, pids: frozenset[int], *, remote: bool) -> Event:
-        gone: dict[int, ProcessState | None] = ask(
-            self._runtime.registry, to_registry.Subscribe(self._pid, pids, remote=remote)
+        gone: dict[int, ProcessState | None] = self._registry.handle(
+            to_registry.Subscribe(self._pid, pids, remote=remote)
         )
         return Subscribed(
             tuple(gone_entry(pid, seen, self._stored_end) for pid, seen in gone.items())
@@ -224,7 +236,7 @@ class ProcessActor(pykka.ThreadingActor):
             return
         paused = self._driver.paused
         entry = to_registry.PassivatedProcess(self._pid, type(process), state, self._stack, paused)
-        if ask(self._runtime.registry, to_registry.Passivate(entry, waiting_on)):
+        if self._registry.handle(to_registry.Passivate(entry, waiting_on)):
             self.stop()
 
     def _end(self, state: ProcessState, error: BaseException | None, *, checkpoint: bool) -> None:
@@ -257,7 +269,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
-        self._runtime.registry.tell(to_registry.Terminated(self._pid, state))
+        self._registry.handle(to_registry.Terminated(self._pid, state))
         self._runtime.launcher.forget(self._pid)
         if error is not None:
             self._done.set_exception(error)
@@ -266,7 +278,13 @@ class ProcessActor(pykka.ThreadingActor):
                 self._done.set_result(process._result())
             except Exception as exc:
                 self._done.set_exception(exc)
-        self.stop()
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        """Stop without a message to itself: the process has ended, so what is left in the
+        mailbox is dropped (an ``ask`` there gets ``ActorDeadError``, as one sent a moment later
+        would), which is all the driver would have done with it."""
+        self._stop()
 
     def _drop(self, error: BaseException, *, release: bool = False) -> None:
         """Leave the process to the worker that claimed it since (or, with ``release``, to
@@ -278,7 +296,7 @@ class ProcessActor(pykka.ThreadingActor):
                 self._runtime.release_checkpoint(self._pid)
             except Exception as exc:  # the store keeps trying; the lease ends with us anyway
                 log.error("process.release_failed", pid=self._pid, error=str(exc))
-        self._runtime.registry.tell(to_registry.Forget(self._pid))
+        self._registry.handle(to_registry.Forget(self._pid))
         self._runtime.launcher.forget(self._pid)
         if not self._done.done():
             self._done.set_exception(error)

@@ -1,11 +1,16 @@
-"""The registry actor: live processes, passivated ones, and who waits on whom.
+"""The registry: live processes, passivated ones, and who waits on whom.
 
 A process's termination is published here once, to every subscriber. (The call stack is a
-context variable: ``actors.call_stack``.)
+context variable: ``actors.call_stack``.) Its tables are one ``Registry`` behind one lock:
+process actors and the launcher call it on their own threads (a process's registration, end,
+subscription and passivation cost no message and no thread handoff), and the ``RegistryActor``
+serves the same messages to everyone else (the runtime's control API, other workers). Either
+way, one message is handled at a time.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -41,8 +46,11 @@ if TYPE_CHECKING:
 
     from actors.process import Process
 
-    #: Runs on the registry's thread: recreate a passivated process and start its actor.
-    Reviver = Callable[[PassivatedProcess], tuple[Process, pykka.ActorRef[Any]]]
+    #: Recreate a passivated process and start its actor, which handles the events given
+    #: (the ends held for it) first; runs under the registry's lock.
+    Reviver = Callable[
+        [PassivatedProcess, tuple[ChildTerminated, ...]], tuple[Process, pykka.ActorRef[Any]]
+    ]
 
 log = get_logger(__name__)
 
@@ -70,14 +78,12 @@ def _tell(actor: pykka.ActorRef[Any], message: object) -> bool:
     return True
 
 
-class RegistryActor(pykka.ThreadingActor):
-    """Keeps what the runtime knows about live processes; answers in its own thread only."""
-
-    #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
-    use_daemon_thread = True
+class Registry:
+    """Keeps what the runtime knows about live processes; ``handle`` serves one message at a
+    time, on the caller's thread."""
 
     def __init__(self, reviver: Reviver | None = None) -> None:
-        super().__init__()
+        self._lock = threading.RLock()
         self._reviver = reviver
         self._processes: dict[int, Process] = {}
         self._actors: dict[int, pykka.ActorRef[Any]] = {}
@@ -96,8 +102,13 @@ class RegistryActor(pykka.ThreadingActor):
         self._awaited: dict[int, set[int]] = {}
         self._held_ends: dict[int, list[tuple[int, ProcessState]]] = {}
 
-    def on_receive(self, message: Any) -> Any:  # noqa: PLR0911, PLR0912 - a branch per message
-        """Dispatch one message (runs on the registry's thread)."""
+    def handle(self, message: object) -> Any:
+        """Handle one message and return its answer; messages are handled one at a time, so a
+        caller's message is whole before the next one is read."""
+        with self._lock:
+            return self._dispatch(message)
+
+    def _dispatch(self, message: object) -> Any:  # noqa: PLR0911, PLR0912 - a branch per message
         match message:
             case Register():
                 self._register(message)
@@ -258,12 +269,13 @@ class RegistryActor(pykka.ThreadingActor):
         entry = self._passivated.pop(pid, None)
         if entry is None or self._reviver is None:
             return None
-        process, actor = self._reviver(entry)
+        # The ends held for it are its first events, handled before any message.
+        held = tuple(ChildTerminated(child, state) for child, state in self._held_ends.get(pid, ()))
+        process, actor = self._reviver(entry, held)
+        self._held_ends.pop(pid, None)
         self._processes[pid] = process
         self._actors[pid] = actor
         self._awaited.pop(pid, None)
-        for child, state in self._held_ends.pop(pid, ()):
-            _tell(actor, ChildTerminated(child, state))
         self._publish(LifecycleEvent(pid, "revived"))
         return actor
 
@@ -327,6 +339,21 @@ class RegistryActor(pykka.ThreadingActor):
         }
 
 
+class RegistryActor(pykka.ThreadingActor):
+    """Serves a ``Registry`` to those that message it (``ask``/``tell``)."""
+
+    #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
+    use_daemon_thread = True
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self._registry = registry
+
+    def on_receive(self, message: Any) -> Any:
+        """Handle one message (runs on the registry actor's thread)."""
+        return self._registry.handle(message)
+
+
 __all__ = [
     "ASK_TIMEOUT",
     "ChildTerminated",
@@ -345,6 +372,7 @@ __all__ = [
     "Passivate",
     "PassivatedProcess",
     "Register",
+    "Registry",
     "RegistryActor",
     "Sizes",
     "Subscribe",

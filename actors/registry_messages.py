@@ -163,7 +163,7 @@ Listener = Callable[[LifecycleEvent], None]
 
 @dataclass(frozen=True, slots=True)
 class Listen:
-    """Call ``listener`` (on the registry's thread; keep it quick) for every lifecycle event,
+    """Call ``listener`` (under the registry's lock; keep it quick) for every lifecycle event,
     or stop calling it if ``remove``."""
 
     listener: Listener

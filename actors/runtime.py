@@ -46,6 +46,7 @@ from actors.registry import (
     Listen,
     Listener,
     LivePids,
+    Registry,
     RegistryActor,
     Sizes,
     ask,
@@ -54,6 +55,7 @@ from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_r
 from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
+from provenance.actor_messages import Watermark
 from provenance.backend import ActorBackend
 from provenance.fencing import Fence
 from provenance.log import get_logger
@@ -104,13 +106,17 @@ class Runtime:
             or sqlite_url(self.home / "provenance.sqlite")
         )
         self.storage = Storage(url)
-        self._provenance_ref = ProvenanceActor.start(self.storage)
-        self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref)  # type: ignore[arg-type]
+        watermark = Watermark()
+        self._provenance_ref = ProvenanceActor.start(self.storage, watermark)
+        self.backend: ActorBackend = ActorBackend(self.storage, self._provenance_ref, watermark)  # type: ignore[arg-type]
         self.passivation = passivation
         self.caching = caching
         self.durability: Durability = durability or (Checkpointed() if durable else Ephemeral())
         self.launcher = Launcher(self)
-        self.registry = RegistryActor.start(reviver=self.launcher.revive)
+        #: Live processes and who waits on whom; process actors call it on their threads.
+        self.live_registry = Registry(reviver=self.launcher.revive)
+        #: The same, served to messages (the control API below, other workers).
+        self.registry = RegistryActor.start(self.live_registry)
         self._log_handler = DbLogHandler(self.backend)
         self._log_handler.addFilter(RuntimeFilter(id(self)))
         report_logger = logging.getLogger(REPORT_LOGGER_NAME)
@@ -343,6 +349,8 @@ class Runtime:
         args: tuple[Any, ...],
         inputs: dict[str, Any],
         attributes: Mapping[str, Any] | None,
+        *,
+        blocking: bool = False,
     ) -> tuple[Process, Future[Any]]:
         process_class, resolved = resolve(process, args, inputs)
         checked = user_attributes(
@@ -350,7 +358,7 @@ class Runtime:
             process_class.process_label(),
             is_workfunction=hasattr(process_class, "args_to_inputs"),
         )
-        return self.launch(process_class, resolved, attributes=checked)
+        return self.launcher.launch(process_class, resolved, attributes=checked, blocking=blocking)
 
     def run_get_node(
         self,
@@ -367,7 +375,7 @@ class Runtime:
             ProcessKilledError: the process was killed.
             Exception: whatever the process raised (its node is EXCEPTED).
         """
-        instance, done = self._launch_resolved(process, args, inputs, _attributes)
+        instance, done = self._launch_resolved(process, args, inputs, _attributes, blocking=True)
         return done.result(), instance.node
 
     def run(
@@ -411,7 +419,8 @@ class Runtime:
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(LifecycleEvent)`` when a process is registered, passivated, revived
-        or terminated. It runs on the registry's thread, so it must be quick and not block."""
+        or terminated. It runs under the registry's lock, on the thread of the process whose
+        event it is or on the registry actor's, so it must be quick and not block."""
         ask(self.registry, Listen(listener))
 
     def remove_listener(self, listener: Listener) -> None:

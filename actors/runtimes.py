@@ -8,8 +8,10 @@ runtime is shut down cleanly when the interpreter exits.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import contextvars
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from actors import call_stack
@@ -19,8 +21,10 @@ from provenance.backend import (
     set_backend_provider,
     set_open_backend_provider,
 )
+from provenance.logs import bound_process
 
 if TYPE_CHECKING:
+    from actors.process import Process
     from actors.runtime import Runtime
 
 #: Seconds each runtime gets to let its processes end when the interpreter exits.
@@ -45,6 +49,19 @@ def closed(runtime: Runtime) -> None:
     with _lock:
         if runtime in _open:
             _open.remove(runtime)
+
+
+@contextlib.contextmanager
+def step_scope(runtime: Runtime, process: Process, stack: tuple[int, ...]) -> Iterator[None]:
+    """What a step of ``process`` runs inside, on whichever thread drives it: ``runtime`` in
+    use, the process on the call stack (called through ``stack``), its pid bound to every log
+    line."""
+    token = step_runtime.set(runtime)
+    try:
+        with call_stack.running(process, stack), bound_process(process.pid, id(runtime)):
+            yield
+    finally:
+        step_runtime.reset(token)
 
 
 def get_runtime() -> Runtime:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
 import pykka
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
+from provenance.actor_messages import Flush, Sync, Watermark, Write
 from provenance.errors import (
     DatabaseUnavailableError,
     FencedError,
@@ -36,7 +37,7 @@ from provenance.errors import (
 )
 from provenance.fencing import Fence
 from provenance.log import get_logger
-from provenance.models import DbGroup, DbNode, group_node, utcnow
+from provenance.models import DbNode, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
@@ -47,7 +48,7 @@ from provenance.records import (
     NodeRecord,
     WriteOp,
 )
-from provenance.row_writers import row_writer
+from provenance.row_writers import add_to_group, row_writer
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 
@@ -61,33 +62,6 @@ COMMIT_DELAY = 0.02
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
 #: of its update to run at commit.
 _Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    """Apply ``ops`` in order, all or nothing; reply ``{uuid: pk}`` of the new nodes.
-
-    The reply comes once committed, or with ``durable=False`` as soon as the ops are applied
-    (a later commit failure then surfaces to whoever waits on a durable write).
-    """
-
-    ops: tuple[WriteOp, ...]
-    reply: Future[dict[str, int]] | None = None
-    durable: bool = True
-    #: The claim the write is made under: checked (and locked) in the write's transaction.
-    fence: Fence | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Flush:
-    """Commit what waited ``COMMIT_DELAY`` for company."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sync:
-    """Reply once everything sent before this message is committed."""
-
-    reply: Future[None]
 
 
 #: Errors of the database or the connection to it, not of the data (a restart, a lost
@@ -114,53 +88,91 @@ class ProvenanceActor(pykka.ThreadingActor):
     #: Daemon threads let the interpreter reach atexit, where the runtime shuts down cleanly.
     use_daemon_thread = True
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, watermark: Watermark | None = None) -> None:
         super().__init__()
         self._storage = storage
+        self._watermark = watermark or Watermark()
+        self._watermark.actor = self
+        #: Serialises this actor's thread with callers served on theirs (``serve_now``).
+        self._lock = threading.RLock()
+        self._stopped = False
+        #: The highest ``seq`` received, and the highest fully handled (they differ only while
+        #: a message is being handled, or was taken from the mailbox and waits for the lock).
+        self._received = 0
+        self._handled = 0
         self._connection: Connection | None = None
         self._pk_by_uuid: dict[str, int] = {}
         self._waiting: list[tuple[Future[Any], Any]] = []
-        self._uncommitted = False
+        self._uncommitted = self._watermark.dirty = False
         self._pending_updates = PendingUpdates()
         self._rows = row_writer(storage.dialect)
         self._ticker: Ticker | None = None
 
     def on_start(self) -> None:
         """Open the write connection (runs on the actor's thread)."""
-        self._connection = self._storage.write_engine.connect()
-        self._ticker = Ticker(COMMIT_DELAY, self._tell_flush, "provenance-commit-delay")
+        with self._lock:
+            self._connection = self._storage.write_engine.connect()
+            self._ticker = Ticker(COMMIT_DELAY, self._tell_flush, "provenance-commit-delay")
 
     def on_stop(self) -> None:
         """Commit what is left and close the connection (runs on the actor's thread)."""
         if self._ticker is not None:
             self._ticker.close()
-        self._commit()
-        if self._connection is not None:
-            self._connection.close()
+        with self._lock:
+            self._stopped = True
+            self._commit()
+            if self._connection is not None:
+                self._connection.close()
 
     def on_failure(self, *_exc_info: object) -> None:
         """Fail every waiting caller rather than leave it hanging (runs on the actor's thread)."""
-        self._fail_waiting(StorageError("the provenance actor stopped after an unexpected error"))
-        if self._connection is not None:
-            self._connection.close()
+        with self._lock:
+            self._stopped = True
+            self._fail_waiting(
+                StorageError("the provenance actor stopped after an unexpected error")
+            )
+            if self._connection is not None:
+                self._connection.close()
 
     def on_receive(self, message: Any) -> None:
-        """Apply one message; commit when nothing else waits in the mailbox.
+        """Apply one message (runs on the actor's thread)."""
+        with self._lock:
+            self._serve(message, commit_now=False)
+            self._handled = max(self._handled, getattr(message, "seq", 0))
+
+    def serve_now(self, message: Write | Sync, after: int) -> bool:
+        """Serve ``message`` on the caller's thread (a durable write or a sync is committed at
+        once), if the actor is up and has handled message ``after``, the caller's last one (so
+        the caller's writes keep their order); False if not, and nothing was done: send it.
+
+        A writer that waits for its write spares two thread handoffs this way, which cost more
+        than the write itself; the actor's thread and such callers take turns on one lock.
+        """
+        with self._lock:
+            if self._stopped or self._connection is None or self._handled < after:
+                return False
+            durable = isinstance(message, Sync) or (message.durable and message.reply is not None)
+            self._serve(message, commit_now=durable)
+            return True
+
+    def _serve(self, message: Any, *, commit_now: bool) -> None:
+        """Apply one message; commit when nothing else waits in the mailbox (or ``commit_now``).
 
         Whatever a message causes, the actor stays up: an unexpected error fails that
         message's caller (or is logged) and the next message is served as usual.
         """
+        self._received = max(self._received, getattr(message, "seq", 0))
         try:
             match message:
                 case Write(ops=ops, reply=reply, durable=durable, fence=fence):
                     self._apply_write(ops, reply, durable=durable, fence=fence)
                 case Sync(reply=reply):
                     self._waiting.append((reply, None))
-                case _Flush():
+                case Flush():
                     self._commit()
                 case _:
                     log.warning("provenance.unknown_message", message=type(message).__name__)
-            if not self.actor_inbox.empty():
+            if not commit_now and not self.actor_inbox.empty():
                 return
             if self._waiting:
                 self._commit()
@@ -184,7 +196,7 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _tell_flush(self) -> None:
         """Runs on the ticker's thread."""
         with contextlib.suppress(ActorDeadError):  # stopped meanwhile: on_stop committed
-            self.actor_ref.tell(_Flush())
+            self.actor_ref.tell(Flush())
 
     def _apply_write(
         self,
@@ -204,7 +216,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         created, updates = outcome
         for pk, (uuid, attributes) in updates.items():
             self._pending_updates.add(pk, QueuedUpdate(uuid, attributes, reply))
-        self._uncommitted = True
+        self._uncommitted = self._watermark.dirty = True
         if reply is None:
             return
         if durable:
@@ -237,8 +249,14 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
+        grouped = any(isinstance(op, GroupAddition) for op in ops)  # written through Core
+        guard = (
+            self._rows.savepoint(connection, "provenance_write")
+            if grouped
+            else self._rows.undoable(connection)
+        )
         try:
-            with self._rows.savepoint(connection, "provenance_write"):
+            with guard:
                 return self._apply_ops(connection, ops)
         except BaseException:
             # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
@@ -264,7 +282,7 @@ class ProvenanceActor(pykka.ThreadingActor):
                     # Replacements of one node coalesce: only the last before a commit is run.
                     updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
                 case GroupAddition():
-                    self._add_to_group(connection, op)
+                    add_to_group(connection, op, self._resolve)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
             self._rows.insert_logs(connection, [self._log_row(op) for op in logs])
@@ -305,36 +323,6 @@ class ProvenanceActor(pykka.ThreadingActor):
                 for link in links
             ],
         )
-
-    def _add_to_group(self, connection: Connection, op: GroupAddition) -> None:
-        group_id = connection.execute(
-            sa.select(DbGroup.id).where(
-                DbGroup.label == op.label, DbGroup.type_string == op.type_string
-            )
-        ).scalar_one_or_none()
-        if group_id is None:
-            group_id = connection.execute(
-                sa.insert(DbGroup)
-                .values(uuid=op.group_uuid, label=op.label, type_string=op.type_string)
-                .returning(DbGroup.id)
-            ).scalar_one()
-        if not op.node_uuids:
-            return
-        pks = self._resolve(connection, op.node_uuids)
-        present = set(
-            connection.execute(
-                sa.select(group_node.c.node_id).where(
-                    group_node.c.group_id == group_id, group_node.c.node_id.in_(pks.values())
-                )
-            ).scalars()
-        )
-        missing = [
-            pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present
-        ]
-        if missing:
-            connection.execute(
-                sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
-            )
 
     @staticmethod
     def _log_row(op: LogRecord) -> dict[str, Any]:
@@ -381,6 +369,9 @@ class ProvenanceActor(pykka.ThreadingActor):
             log.error("provenance.commit_failed", error=describe_error(exc))
             self._rollback(_failure("provenance commit failed and was rolled back", exc))
             return
+        # Only now: a reader on another thread may skip its sync from here on.
+        self._watermark.committed = self._received
+        self._watermark.dirty = False
         waiting, self._waiting = self._waiting, []
         for reply, value in waiting:
             if not reply.done():  # a write whose queued update failed was told already
@@ -389,7 +380,7 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _rollback(self, error: StorageError) -> None:
         """Undo everything uncommitted and fail whoever waits for it."""
         self._pending_updates.clear()
-        self._uncommitted = False
+        self._uncommitted = self._watermark.dirty = False
         # Rolled back pks are gone: forget every cached uuid, not only this batch's.
         self._pk_by_uuid.clear()
         if self._connection is not None:

@@ -6,13 +6,14 @@ it for the backend of the runtime in use.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Protocol
 
 import pykka
 
-from provenance.actor import Sync, Write
+from provenance.actor_messages import Sync, Watermark, Write
 from provenance.errors import NoBackendError, StorageError
 from provenance.fencing import Fence
 from provenance.records import WriteOp
@@ -43,11 +44,21 @@ class ProvenanceBackend(Protocol):
 
 
 class ActorBackend:
-    """The calling side of a ``ProvenanceActor``."""
+    """The calling side of a ``ProvenanceActor`` (given the same ``watermark``, if any)."""
 
-    def __init__(self, storage: Storage, actor: pykka.ActorRef[pykka.ThreadingActor]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        actor: pykka.ActorRef[pykka.ThreadingActor],
+        watermark: Watermark | None = None,
+    ) -> None:
         self._storage = storage
         self._actor = actor
+        self._watermark = watermark
+        self._sent = 0
+        self._order = threading.Lock()
+        #: Per thread, the ``seq`` of the last message it sent (``_serve_now``).
+        self._mine = threading.local()
 
     @property
     def storage(self) -> Storage:
@@ -61,28 +72,47 @@ class ActorBackend:
             FencedError: if ``fence`` no longer holds; nothing was written.
         """
         reply: Future[dict[str, int]] = Future()
-        self._tell(Write(tuple(ops), reply, fence=fence))
+        self._send(lambda seq: Write(tuple(ops), reply, fence=fence, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_applied(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
         """Write ``ops`` and wait until they are applied, not committed: for new pks."""
         reply: Future[dict[str, int]] = Future()
-        self._tell(Write(tuple(ops), reply, durable=False))
+        self._send(lambda seq: Write(tuple(ops), reply, durable=False, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_nowait(self, ops: Sequence[WriteOp], fence: Fence | None = None) -> None:
         """Queue ``ops`` (to be written if ``fence`` holds) without waiting for them."""
-        self._tell(Write(tuple(ops), fence=fence))
+        self._tell(lambda seq: Write(tuple(ops), fence=fence, seq=seq))
 
     def sync(self) -> None:
-        """Return once everything sent before is committed."""
+        """Return once everything sent before is committed (at once if it is already)."""
+        watermark = self._watermark
+        if watermark is not None and not watermark.dirty and watermark.committed >= self._sent:
+            return
         reply: Future[None] = Future()
-        self._tell(Sync(reply))
+        # Served here only once everything anyone sent before was handled: that is what it
+        # commits.
+        self._send(lambda seq: Sync(reply, seq=seq), after=self._sent)
         reply.result(timeout=WRITE_TIMEOUT)
 
-    def _tell(self, message: Write | Sync) -> None:
+    def _send(self, message: Callable[[int], Write | Sync], after: int | None = None) -> None:
+        """Have the actor serve the message on this thread if it can (the caller waits for it
+        anyway) once it has handled message ``after`` (default: this thread's last), else send
+        it."""
+        actor = self._watermark.actor if self._watermark is not None else None
+        if after is None:
+            after = getattr(self._mine, "last", 0)
+        if actor is None or not actor.serve_now(message(0), after):
+            self._tell(message)
+
+    def _tell(self, message: Callable[[int], Write | Sync]) -> None:
+        """Send the message numbered next; numbers follow the order of the mailbox."""
         try:
-            self._actor.tell(message)
+            with self._order:
+                self._sent += 1
+                self._mine.last = self._sent
+                self._actor.tell(message(self._sent))
         except pykka.ActorDeadError as exc:
             raise StorageError(
                 "the provenance actor has stopped (was the runtime shut down?); start a new Runtime"

@@ -56,6 +56,23 @@ class BaseType(Data, Generic[T]):
         # PostgreSQL's jsonb gives 1e16 back as the integer 10000000000000000: restore the type.
         self._attributes["value"] = self._coerce(self._attributes["value"])
 
+    #: ``(value, hash)`` of the last content hash computed: a launch asks for it several times
+    #: (caching, the record, the stored node), and hashing costs more than the rest of a node.
+    _hashed: tuple[Any, str | None] | None = None
+
+    def _content_hash(self) -> str | None:
+        """As ``Data``'s, computed once per value: the value of a plain type is immutable, so
+        only a value replaced in place (a subclass keeping more attributes) hashes again."""
+        attributes = self._attributes
+        value = attributes.get("value")
+        hashed = self._hashed
+        if hashed is not None and hashed[0] is value and len(attributes) == 1:
+            return hashed[1]
+        node_hash = super()._content_hash()
+        if len(attributes) == 1 and type(value) in _IMMUTABLE:
+            self._hashed = (value, node_hash)
+        return node_hash
+
     @property
     def value(self) -> T:
         """The wrapped value."""
@@ -75,6 +92,10 @@ class BaseType(Data, Generic[T]):
 
     def __hash__(self) -> int:
         return hash(self.value)
+
+
+#: Values a hash may be remembered for: they cannot change in place.
+_IMMUTABLE = frozenset({int, float, str, bool})
 
 
 def _unwrap(value: Any) -> Any:

@@ -20,8 +20,12 @@ from typing import Any
 HASH_VERSION = 2
 
 
+#: Made once: ``json.dumps`` with options builds an encoder per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(document: Any) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = _ENCODER.encode(document)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -39,6 +39,9 @@ class ProcessNode(Node):
     def _state_attributes(self) -> dict[str, Any]:
         if self._pk is None:
             return self._attributes
+        # Read your writes: a state recorded a moment ago (not waited for) is committed first;
+        # nothing to wait for costs nothing.
+        sync_open_backend()
         with read_storage().read_session() as session:
             stored = session.execute(
                 sa.select(DbNode.attributes).where(DbNode.id == self._pk)

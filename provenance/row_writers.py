@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from provenance.models import DbLink, DbLog, DbNode
+from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node
+from provenance.records import GroupAddition
 
 _node_columns = DbNode.__table__.c
 
@@ -46,6 +48,9 @@ class RowWriter(Protocol):
 
     def savepoint(self, connection: Connection, name: str) -> Any:
         """A context manager that undoes what its block did, and only that, if it raises."""
+
+    def undoable(self, connection: Connection) -> Any:
+        """As ``savepoint``, for a block that only inserts through this writer."""
 
 
 @contextmanager
@@ -97,6 +102,9 @@ class CoreRows:
     def savepoint(self, connection: Connection, name: str) -> Any:
         return core_savepoint(connection, name)
 
+    def undoable(self, connection: Connection) -> Any:
+        return core_savepoint(connection, "provenance_write")
+
 
 def sqlite_time(value: dt.datetime) -> str:
     """A timestamp as SQLAlchemy stores ``UtcDateTime`` in SQLite: UTC, microseconds."""
@@ -105,8 +113,27 @@ def sqlite_time(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+@dataclass(slots=True)
+class _Inserted:
+    """The rows one write inserted so far, by table: what undoing it deletes."""
+
+    nodes: list[int] = field(default_factory=list)
+    links: list[int] = field(default_factory=list)
+    logs: list[int] = field(default_factory=list)
+
+
 class SqliteRows:
-    """The same statements run on the ``sqlite3`` connection under SQLAlchemy's transaction."""
+    """The same statements run on the ``sqlite3`` connection under SQLAlchemy's transaction.
+
+    A write is undone, if it fails, by deleting the rows it inserted rather than by a
+    savepoint: inside a savepoint SQLite copies every page a statement changes to a statement
+    journal first, which doubled the cost of an insert. The actor is the only writer and the
+    rows are uncommitted, so deleting them leaves the transaction as it was (SQLite then gives
+    their pks to the next rows, as after a rollback to a savepoint).
+    """
+
+    def __init__(self) -> None:
+        self._inserted: _Inserted | None = None
 
     _INSERT_NODE = (
         "INSERT INTO db_node "
@@ -130,7 +157,13 @@ class SqliteRows:
     def insert_nodes(self, connection: Connection, rows: Sequence[Row]) -> dict[str, int]:
         driver = self._driver(connection)
         created: dict[str, int] = {}
+        times: dict[dt.datetime, str] = {}  # the rows of a write share their times
         for row in rows:
+            ctime, mtime = row["ctime"], row["mtime"]
+            if ctime not in times:
+                times[ctime] = sqlite_time(ctime)
+            if mtime not in times:
+                times[mtime] = sqlite_time(mtime)
             cursor = driver.execute(
                 self._INSERT_NODE,
                 (
@@ -139,22 +172,27 @@ class SqliteRows:
                     row["label"],
                     row["description"],
                     json.dumps(row["attributes"]),
-                    sqlite_time(row["ctime"]),
-                    sqlite_time(row["mtime"]),
+                    times[ctime],
+                    times[mtime],
                     row.get("node_hash"),
                 ),
             )
-            created[row["uuid"]] = cursor.fetchone()[0]
+            created[row["uuid"]] = pk = cursor.fetchone()[0]
+            if self._inserted is not None:
+                self._inserted.nodes.append(pk)
         return created
 
     def insert_links(self, connection: Connection, rows: Sequence[Row]) -> None:
-        self._driver(connection).executemany(
+        self._insert(
+            connection,
             self._INSERT_LINK,
             [(row["input_id"], row["output_id"], row["link_type"], row["label"]) for row in rows],
+            None if self._inserted is None else self._inserted.links,
         )
 
     def insert_logs(self, connection: Connection, rows: Sequence[Row]) -> None:
-        self._driver(connection).executemany(
+        self._insert(
+            connection,
             self._INSERT_LOG,
             [
                 (
@@ -167,7 +205,19 @@ class SqliteRows:
                 )
                 for row in rows
             ],
+            None if self._inserted is None else self._inserted.logs,
         )
+
+    def _insert(
+        self, connection: Connection, sql: str, rows: list[tuple[Any, ...]], ids: list[int] | None
+    ) -> None:
+        """Insert ``rows``, noting their pks in ``ids`` (one statement each) if given."""
+        driver = self._driver(connection)
+        if ids is None:
+            driver.executemany(sql, rows)
+            return
+        for row in rows:
+            ids.append(driver.execute(sql, row).lastrowid)
 
     def update_attributes(self, connection: Connection, rows: Sequence[Row]) -> None:
         self._driver(connection).executemany(
@@ -189,6 +239,60 @@ class SqliteRows:
             raise
         finally:
             driver.execute(f"RELEASE SAVEPOINT {name}")
+
+    @contextmanager
+    def undoable(self, connection: Connection) -> Iterator[None]:
+        """Undo the block's inserts if it raises (see the class docstring)."""
+        inserted = self._inserted = _Inserted()
+        try:
+            yield
+        except BaseException:
+            self._inserted = None
+            driver = self._driver(connection)
+            for table, ids in (
+                ("db_log", inserted.logs),
+                ("db_link", inserted.links),
+                ("db_node", inserted.nodes),
+            ):
+                if ids:
+                    marks = ", ".join("?" * len(ids))
+                    driver.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids)
+            raise
+        finally:
+            self._inserted = None
+
+
+def add_to_group(
+    connection: Connection, op: GroupAddition, resolve: Callable[[Connection, Any], dict[str, int]]
+) -> None:
+    """Create the group of ``op`` if it does not exist and add its nodes (pks found by
+    ``resolve``) that are not in it yet; through SQLAlchemy Core on every dialect."""
+    group_id = connection.execute(
+        sa.select(DbGroup.id).where(
+            DbGroup.label == op.label, DbGroup.type_string == op.type_string
+        )
+    ).scalar_one_or_none()
+    if group_id is None:
+        group_id = connection.execute(
+            sa.insert(DbGroup)
+            .values(uuid=op.group_uuid, label=op.label, type_string=op.type_string)
+            .returning(DbGroup.id)
+        ).scalar_one()
+    if not op.node_uuids:
+        return
+    pks = resolve(connection, op.node_uuids)
+    present = set(
+        connection.execute(
+            sa.select(group_node.c.node_id).where(
+                group_node.c.group_id == group_id, group_node.c.node_id.in_(pks.values())
+            )
+        ).scalars()
+    )
+    missing = [pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present]
+    if missing:
+        connection.execute(
+            sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
+        )
 
 
 def row_writer(dialect: str) -> RowWriter:

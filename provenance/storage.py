@@ -69,9 +69,13 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
             deterministic=True,
         )
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # On the driver itself: through SQLAlchemy's execution path this statement cost more
+        # than the transaction it opens (the provenance actor opens one per commit).
+        connection.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
 
 
 class Storage:

@@ -127,13 +127,33 @@ def is_storable(value: Any, depth: int = 0) -> bool:  # noqa: PLR0911 - a return
     if depth > 32:
         return False
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not is_storable(key) or not is_storable(item, depth + 1):
-                return False
-        return True
+        return _dict_is_storable(value, depth)
     if kind is list or kind is tuple:
         return all(is_storable(item, depth + 1) for item in value)
     return False
+
+
+def _dict_is_storable(value: dict[Any, Any], depth: int) -> bool:
+    """``is_storable`` of a dict: keys and flat items checked here, since a recursive call
+    each cost more than the check."""
+    for key, item in value.items():
+        if type(key) is not str or not _text_is_fine(key):
+            return False
+        item_kind = type(item)
+        if item_kind is str:
+            if not _text_is_fine(item):
+                return False
+        elif item_kind is int:
+            if not INT_MIN <= item <= INT_MAX:
+                return False
+        elif item is not None and item_kind is not bool and not is_storable(item, depth + 1):
+            return False
+    return True
+
+
+def _text_is_fine(text: str) -> bool:
+    """``is_storable`` of a str."""
+    return "\x00" not in text if text.isascii() else text_problem(text) is None
 
 
 def text_is_storable(text: Any) -> bool:

@@ -8,5 +8,7 @@ from __future__ import annotations
 
 #: Children a ``FanOut`` work chain submits.
 FAN_OUT = 10
+#: Children a ``Pair`` work chain submits (workactors only: issue 9's messages per chain).
+PAIR = 2
 #: Turns of the ``while_`` loop in ``Loop``.
 LOOP_COUNT = 10

@@ -1,8 +1,8 @@
 """The work chains that workloads 3, 4, 5 and 7 run on workactors.
 
 They mirror ``benchmarks/aiida_peer/flows.py`` step for step, so that both engines do the same
-work: the same outlines, the same ctx traffic, the same outputs. Module-level classes, so that a
-passivated work chain can be revived by class path.
+work: the same outlines, the same ctx traffic, the same outputs (``Pair`` is workactors' only).
+Module-level classes, so that a passivated work chain can be revived by class path.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from actors import WorkChain, append_, while_
-from benchmarks.workloads.shapes import FAN_OUT, LOOP_COUNT
+from benchmarks.workloads.shapes import FAN_OUT, LOOP_COUNT, PAIR
 from provenance import Int
 
 
@@ -73,6 +73,29 @@ class FanOut(WorkChain):
         """Submit the children; the next step waits for all of them."""
         base = self.inputs.x.value
         for k in range(FAN_OUT):
+            self.to_context(children=append_(self.submit(Leaf, x=Int(base + k))))
+
+    def gather(self) -> None:
+        """Sum what the children emitted."""
+        total = sum(_output(child, "y").value for child in self.ctx.children)
+        self.out("total", Int(total))
+
+
+class Pair(WorkChain):
+    """Issue 9's unit of messages: a blocking work chain with two children it waits for."""
+
+    @classmethod
+    def define(cls, spec: Any) -> None:
+        """Input x, output the sum of the two children's outputs."""
+        super().define(spec)
+        spec.input("x", valid_type=Int)
+        spec.output("total", valid_type=Int)
+        spec.outline(cls.launch, cls.gather)
+
+    def launch(self) -> None:
+        """Submit two children; the next step waits for both."""
+        base = self.inputs.x.value
+        for k in range(PAIR):
             self.to_context(children=append_(self.submit(Leaf, x=Int(base + k))))
 
     def gather(self) -> None:

@@ -1,4 +1,5 @@
-"""Workloads 3, 4 and 5 on workactors: a 3-step outline, a fan-out of 10 children, a while_.
+"""Workloads 3, 4 and 5 on workactors: a 3-step outline, a fan-out of 10 children, a while_;
+and a work chain with two children (its messages per chain are issue 9's yardstick).
 
 The work chains are in ``workchain_flows`` (mirrored on aiida-core in
 ``benchmarks/aiida_peer/flows.py``). If this checkout's ``actors`` cannot import them (the
@@ -14,7 +15,7 @@ from typing import Any
 from actors import Runtime
 from benchmarks.workloads import scale
 from benchmarks.workloads.base import Kind, Workload
-from benchmarks.workloads.shapes import FAN_OUT, LOOP_COUNT
+from benchmarks.workloads.shapes import FAN_OUT, LOOP_COUNT, PAIR
 from provenance import Int
 
 flows: ModuleType | None
@@ -52,6 +53,13 @@ def _fan_out(runtime: Runtime, i: int) -> None:
     _check(f"FanOut(x={base})", outputs["total"].value, sum(base + k + 1 for k in range(FAN_OUT)))
 
 
+def _pair(runtime: Runtime, i: int) -> None:
+    assert flows is not None
+    base = i * PAIR
+    outputs = _run(runtime, flows.Pair, x=Int(base))
+    _check(f"Pair(x={base})", outputs["total"].value, sum(base + k + 1 for k in range(PAIR)))
+
+
 def _loop(runtime: Runtime, i: int) -> None:
     assert flows is not None
     outputs = _run(runtime, flows.Loop, x=Int(i))
@@ -84,6 +92,19 @@ FAN_OUT_WORKLOAD = Workload(
     unavailable=UNAVAILABLE,
 )
 
+PAIR_WORKLOAD = Workload(
+    name="workchain_pair",
+    description="WorkChain submitting 2 one-step child WorkChains and waiting for them, run "
+    "blockingly (throughput and msgs/proc count all 3 processes)",
+    peer="workactors",
+    kind=Kind.ENGINE,
+    n=200,
+    quick_n=60,
+    run_once=_pair,
+    processes_per_iteration=1 + PAIR,
+    unavailable=UNAVAILABLE,
+)
+
 WHILE_LOOP = Workload(
     name="workchain_while",
     description="WorkChain with while_ looping 10 times, one Int out",
@@ -97,4 +118,4 @@ WHILE_LOOP = Workload(
 
 SCALE = scale.make(scale.BATCH, UNAVAILABLE)
 
-WORKLOADS = (THREE_STEPS, FAN_OUT_WORKLOAD, WHILE_LOOP, SCALE)
+WORKLOADS = (THREE_STEPS, FAN_OUT_WORKLOAD, PAIR_WORKLOAD, WHILE_LOOP, SCALE)
