@@ -142,8 +142,8 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def serve_now(self, message: Write | Sync, after: int) -> bool:
         """Serve ``message`` on the caller's thread (a durable write or a sync is committed at
-        once), if the actor is up and has handled message ``after``, the caller's last one (so
-        the caller's writes keep their order); False if not, and nothing was done: send it.
+        once), if the actor is up and has handled message ``after``, the last one anyone sent (so
+        writes keep the order they were sent in); False if not, and nothing was done: send it.
 
         A writer that waits for its write spares two thread handoffs this way, which cost more
         than the write itself; the actor's thread and such callers take turns on one lock.
