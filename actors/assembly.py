@@ -13,6 +13,7 @@ Every other engine module speaks to ``persistence.store``'s protocols only.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
@@ -21,11 +22,14 @@ from pathlib import Path
 from actors.durability import Checkpointed, Durability
 from actors.errors import ActorError
 from actors.home import running_directory
+from actors.process import REPORT_LOGGER_NAME
 from persistence.keys import load_or_create_key, read_key
 from persistence.pickle_persistence import PicklePersistence
 from persistence.store import CheckpointStore, NoNotifier, Notifier
+from provenance.backend import ProvenanceBackend
 from provenance.database_urls import normalize_url
 from provenance.errors import StorageError
+from provenance.logs import DbLogHandler, RuntimeFilter
 
 #: The signing key of a home's checkpoints, beside its database.
 KEY_FILE_NAME = "checkpoint.key"
@@ -147,3 +151,20 @@ class HomeNotifier:
         from actors.daemon.wake import notify_workers
 
         notify_workers(self.home)
+
+
+def attach_report_log(backend: ProvenanceBackend, runtime_id: int) -> DbLogHandler:
+    """Send ``report()`` lines of this runtime's processes to its provenance database; the
+    handler is removed at shutdown (``detach_report_log``)."""
+    handler = DbLogHandler(backend)
+    handler.addFilter(RuntimeFilter(runtime_id))
+    report_logger = logging.getLogger(REPORT_LOGGER_NAME)
+    report_logger.addHandler(handler)
+    if report_logger.level == logging.NOTSET:
+        report_logger.setLevel(logging.INFO)
+    return handler
+
+
+def detach_report_log(handler: DbLogHandler) -> None:
+    """Stop sending ``report()`` lines to ``handler``'s database."""
+    logging.getLogger(REPORT_LOGGER_NAME).removeHandler(handler)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import contextvars
-import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -22,44 +21,29 @@ from typing import Any, Self
 
 from actors import holders
 from actors.assembly import (
+    attach_report_log,
     choose_notifier,
-    database_store,
     database_store_in_use,
-    home_file_store,
+    detach_report_log,
 )
 from actors.caching import CachingSetting, check_setting
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.durable import Checkpoints, queue, suspend_all
-from actors.errors import ActorError, RuntimeClosedError
 from actors.holders import Holder
-from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home, running_directory
+from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home
 from actors.launch_checks import refuse_inside_step, user_attributes
 from actors.launcher import Launcher, ProcessLike, resolve
-from actors.process import REPORT_LOGGER_NAME, Process
-from actors.process_messages import Suspend
-from actors.registry import (
-    Control,
-    ExternalTerminated,
-    Forget,
-    GetActor,
-    KillProcess,
-    Listen,
-    Listener,
-    LivePids,
-    Registry,
-    RegistryActor,
-    Sizes,
-    ask,
-)
+from actors.process import Process
+from actors.registry import Registry, RegistryActor
+from actors.runtime_checkpoints import RuntimeCheckpoints
+from actors.runtime_control import RuntimeControl
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
 from provenance.actor_messages import Watermark
 from provenance.backend import ActorBackend
-from provenance.fencing import Fence
 from provenance.log import get_logger
-from provenance.logs import DbLogHandler, RuntimeFilter
 from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
@@ -67,7 +51,7 @@ from provenance.storage import Storage, sqlite_url
 log = get_logger(__name__)
 
 
-class Runtime:
+class Runtime(RuntimeCheckpoints, RuntimeControl):
     """One actor system: registry, provenance and one actor per live process.
 
     Args:
@@ -117,12 +101,7 @@ class Runtime:
         self.live_registry = Registry(reviver=self.launcher.revive)
         #: The same, served to messages (the control API below, other workers).
         self.registry = RegistryActor.start(self.live_registry)
-        self._log_handler = DbLogHandler(self.backend)
-        self._log_handler.addFilter(RuntimeFilter(id(self)))
-        report_logger = logging.getLogger(REPORT_LOGGER_NAME)
-        report_logger.addHandler(self._log_handler)
-        if report_logger.level == logging.NOTSET:
-            report_logger.setLevel(logging.INFO)
+        self._log_handler = attach_report_log(self.backend, id(self))
         self._lock = threading.Lock()
         self._closed = False
         self._home_store: PicklePersistence | None = None
@@ -148,58 +127,6 @@ class Runtime:
         """End KILLED every process of this home whose runtime died without ending it (and
         that left no checkpoint to resume from); return their pids. Runs at every open."""
         return holders.repair(self)
-
-    @property
-    def durable(self) -> bool:
-        """True if processes run here are held and checkpointed (``Checkpointed``)."""
-        return isinstance(self.durability, Checkpointed)
-
-    @property
-    def running_directory(self) -> Path:
-        """Checkpoints of processes that have not terminated."""
-        return running_directory(self.home)
-
-    @property
-    def finished_directory(self) -> Path:
-        """Checkpoints of processes that finished."""
-        return self.running_directory / "finished"
-
-    @property
-    def failed_directory(self) -> Path:
-        """Checkpoints of processes that excepted, and unreadable ones."""
-        return self.running_directory / "failed"
-
-    @property
-    def home_store(self) -> PicklePersistence:
-        """The file store of this home (``<home>/running``), created on first use."""
-        with self._lock:
-            if self._home_store is None:
-                self._home_store = home_file_store(self.home)
-            return self._home_store
-
-    def _store(self) -> CheckpointStore:
-        """The policy's store, else the database's (shared database), else the home's files."""
-        chosen = self.durability.store if isinstance(self.durability, Checkpointed) else None
-        if chosen is not None:
-            return chosen
-        if not self.shared_database:
-            return self.home_store
-        with self._lock:
-            if self._database_store is None:
-                self._database_store = database_store(
-                    self.home, self.storage.url, worker=self.durable, on_lease_lost=self._lost
-                )
-            return self._database_store
-
-    @property
-    def checkpoints(self) -> Checkpoints:
-        """This runtime's use of its checkpoint store (created on first use)."""
-        if self._checkpoints is None:
-            store = self._store()
-            with self._lock:
-                if self._checkpoints is None:
-                    self._checkpoints = Checkpoints(self, store, writer=False)
-        return self._checkpoints
 
     @property
     def is_closed(self) -> bool:
@@ -272,67 +199,6 @@ class Runtime:
         assert process.pid is not None
         return process.pid
 
-    def adopt_checkpoints(self) -> list[int]:
-        """Resume every checkpoint in the running folder that no other worker holds; return
-        the pids adopted. Each resumes where its last checkpoint left it.
-
-        Raises:
-            RuntimeClosedError: after ``shutdown``.
-            ActorError: unless the runtime is durable (it must hold what it runs).
-        """
-        if self._closed:
-            raise RuntimeClosedError(f"{self!r} is shut down; create a new Runtime")
-        if not self.durable:
-            raise ActorError("only a durable runtime adopts checkpoints: Runtime(durable=True)")
-
-        return self.checkpoints.adopt(self.launcher.resume)
-
-    def notice_terminated(self, pid: int) -> None:
-        """Process ``pid`` ended in another worker: release the work chains here waiting on it."""
-        state = self.checkpoints.stored_state(pid)
-        if state is not None and state.is_terminal:
-            self.registry.tell(ExternalTerminated(pid, state))
-
-    def save_checkpoint(self, process: Process) -> None:
-        """Write the checkpoint of a process run here and wait for it (durable runtimes)."""
-        self.checkpoints.save(process)
-
-    def _lost(self, pid: int) -> None:
-        """Another worker took ``pid`` over after our lease ran out (on the lease keeper's
-        thread): stop running it here after its current step; its writes are refused anyway."""
-        if self._closed:
-            return
-        actor = ask(self.registry, GetActor(pid))
-        self.registry.tell(Forget(pid))
-        self.launcher.forget(pid)
-        if actor is not None:
-            with contextlib.suppress(Exception):  # it ended meanwhile
-                actor.tell(Suspend())
-        log.warning("runtime.claim_lost", pid=pid)
-
-    def fence_of(self, pid: int | None) -> Fence | None:
-        """The fence provenance writes for process ``pid`` are made under: a durable
-        runtime's claim on it in a shared database; None elsewhere."""
-        if pid is None or self._checkpoints is None or not self.durable:
-            return None
-        return self._checkpoints.fence(pid)
-
-    def fence_of_stack(self, pids: Sequence[int]) -> Fence | None:
-        """The fence of the innermost process of a call stack (outermost first) that this
-        runtime holds under a claim: a workfunction called in a step writes under the claim
-        of the work chain whose step calls it."""
-        if self._checkpoints is None or not self.durable:
-            return None
-        for pid in reversed(pids):
-            fence = self._checkpoints.fence(pid)
-            if fence is not None:
-                return fence
-        return None
-
-    def release_checkpoint(self, pid: int) -> None:
-        """Release the lock of ``pid``'s checkpoint without moving it."""
-        self.checkpoints.release(pid)
-
     def run_async(
         self,
         process: ProcessLike,
@@ -389,49 +255,6 @@ class Runtime:
         ``_attributes`` (a Process class only) are stored on the process node."""
         return self.run_get_node(process, *args, _attributes=_attributes, **inputs)[0]
 
-    # Control.
-
-    def kill(self, pid: int, message: str | None = None) -> bool:
-        """Ask live process ``pid`` to end KILLED before its next step, and its running
-        children with it; False if it is not live here."""
-        killed: bool = ask(self.registry, KillProcess(pid, message))
-        return killed
-
-    def pause(self, pid: int) -> bool:
-        """Run no further step of live process ``pid`` until ``play``; False if not live here."""
-        paused: bool = ask(self.registry, Control(pid, pause=True))
-        return paused
-
-    def play(self, pid: int) -> bool:
-        """Let a paused process go on; False if it is not live here."""
-        played: bool = ask(self.registry, Control(pid, pause=False))
-        return played
-
-    def wait(self, pid: int, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` seconds (None: no limit) for live process ``pid`` to
-        terminate; True if it has (or was not live here)."""
-        return self.launcher.wait(pid, timeout)
-
-    def live_pids(self) -> tuple[int, ...]:
-        """Pids of the processes running in this runtime."""
-        pids: tuple[int, ...] = ask(self.registry, LivePids())
-        return pids
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(LifecycleEvent)`` when a process is registered, passivated, revived
-        or terminated. It runs under the registry's lock, on the thread of the process whose
-        event it is or on the registry actor's, so it must be quick and not block."""
-        ask(self.registry, Listen(listener))
-
-    def remove_listener(self, listener: Listener) -> None:
-        """Stop calling ``listener``."""
-        ask(self.registry, Listen(listener, remove=True))
-
-    def registry_sizes(self) -> dict[str, int]:
-        """How many entries the registry's tables hold (0 everywhere when idle)."""
-        sizes: dict[str, int] = ask(self.registry, Sizes())
-        return sizes
-
     # Engine hooks.
 
     def _enter_step(self) -> contextvars.Token[Runtime | None]:
@@ -459,10 +282,6 @@ class Runtime:
         with self.bound():
             return load_node(pk)
 
-    def holds(self, pid: int) -> bool:
-        """True if process ``pid`` is live in this runtime."""
-        return self.launcher.holds(pid)
-
     # Shutdown.
 
     def shutdown(self, timeout: float = 60.0) -> None:
@@ -488,7 +307,7 @@ class Runtime:
             close()
         self.registry.stop(block=True)
         self._provenance_ref.stop(block=True)
-        logging.getLogger(REPORT_LOGGER_NAME).removeHandler(self._log_handler)
+        detach_report_log(self._log_handler)
         self.storage.dispose()
         closed(self)
 
