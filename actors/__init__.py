@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     from actors.knowledge import DefaultKnowledgeProvider
     from actors.launch import queue_up, run, run_async, run_get_node, submit
     from actors.outline import if_, return_, while_
+    from actors.ports import InputNamespace
     from actors.process import Process
     from actors.restart import BaseRestartWorkChain, ProcessHandlerReport, process_handler
     from actors.runtime import Runtime, get_runtime
-    from actors.spec import ExitCode, InputNamespace, ProcessSpec
+    from actors.spec import ExitCode, ProcessSpec
     from actors.stack import ProcessStack
     from actors.states import TRANSITIONS
     from actors.utils import get_or_create_output_group, load_class
@@ -103,9 +104,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "Runtime",
         "get_runtime",
     ),
+    "actors.ports": ("InputNamespace",),
     "actors.spec": (
         "ExitCode",
-        "InputNamespace",
         "ProcessSpec",
     ),
     "actors.stack": ("ProcessStack",),

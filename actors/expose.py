@@ -13,7 +13,8 @@ from typing import Any
 
 from actors.attribute_dict import AttributeDict
 from actors.nested import LINK_SEPARATOR, nest
-from actors.spec import Exposed, ProcessSpec
+from actors.ports import Exposed
+from actors.spec import ProcessSpec
 from provenance.process_nodes import ProcessNode
 
 

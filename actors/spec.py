@@ -6,16 +6,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-from actors.attribute_dict import AttributeDict, FrozenAttributeDict
+from actors.attribute_dict import AttributeDict
 from actors.errors import InputValidationError, OutputValidationError, SpecError
+from actors.input_validation import validate_namespace
 from actors.nested import LINK_SEPARATOR
+from actors.ports import (
+    NO_DEFAULT,
+    DynamicPorts,
+    Exposed,
+    InputNamespace,
+    InputPort,
+    OutputPort,
+    TypeSpec,
+    type_names,
+    type_problem,
+)
 from actors.retry import Backoff, RetryPolicy
 from provenance.data import Data
 from provenance.values import INT_MAX
-
-TypeSpec = type | tuple[type, ...] | None
-
-_NO_DEFAULT: Any = object()
 
 
 class ExitCode(NamedTuple):
@@ -58,147 +66,9 @@ def check_exit_code(exit_code: ExitCode, owner: str) -> ExitCode:
     )
 
 
-def _type_names(valid_type: TypeSpec) -> str:
-    if valid_type is None:
-        return "any data node"
-    types = valid_type if isinstance(valid_type, tuple) else (valid_type,)
-    return " or ".join(t.__name__ for t in types)
-
-
-_NODE_FOR_PYTHON_TYPE = {
-    bool: "Bool",
-    int: "Int",
-    float: "Float",
-    str: "Str",
-    list: "List",
-    tuple: "List",
-    dict: "Dict",
-}
-
-
-def _wrap_hint(value: Any) -> str:
-    node_class = _NODE_FOR_PYTHON_TYPE.get(type(value))
-    if node_class is None:
-        return "; pass a data node (Int, Float, Str, Bool, List, Dict, ...)"
-    return f"; wrap plain values in a data node: {node_class}({value!r})"
-
-
-def _type_problem(name: str, value: Any, valid_type: TypeSpec, what: str) -> str | None:
-    if valid_type is None:
-        if isinstance(value, Data):
-            return None
-        return f"{what} {name!r} must be a data node, got {type(value).__name__} {value!r}" + (
-            _wrap_hint(value)
-        )
-    if isinstance(value, valid_type):
-        return None
-    hint = "" if isinstance(value, Data) else _wrap_hint(value)
-    return (
-        f"{what} {name!r} must be {_type_names(valid_type)}, got {type(value).__name__} "
-        f"{value!r}{hint}"
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class InputPort:
-    """One named input."""
-
-    name: str
-    valid_type: TypeSpec = None
-    default: Any = _NO_DEFAULT
-    required: bool = True
-    help: str = ""
-    #: Turns a plain value given (or defaulted) for this port into a data node.
-    serializer: Callable[[Any], Any] | None = None
-
-    @property
-    def has_default(self) -> bool:
-        """True if the port fills itself when the input is not given."""
-        return self.default is not _NO_DEFAULT
-
-    def default_value(self) -> Any:
-        """The default for one process: a factory is called, a node is cloned.
-
-        A default node is shared by every process of the class, and possibly by several
-        runtimes with different databases, so each process gets its own copy.
-        """
-        default = self.default
-        if isinstance(default, Data):
-            return default.clone()
-        return default() if callable(default) else default
-
-
-class InputNamespace(dict[str, "InputPort | InputNamespace"]):
-    """A group of inputs given as one nested dict: ``spec.inputs["relax"]["scf"]``.
-
-    ``dynamic`` namespaces also take names they do not declare (of ``valid_type`` if given),
-    nested dicts included. A namespace that is not ``required`` may be left out entirely.
-    """
-
-    def __init__(
-        self,
-        path: str = "",
-        *,
-        dynamic: bool = False,
-        valid_type: TypeSpec = None,
-        help: str = "",
-        required: bool = True,
-    ) -> None:
-        super().__init__()
-        self.path = path
-        self.dynamic = DynamicPorts(dynamic, valid_type)
-        self.help = help
-        self.required = required
-
-    def child_path(self, name: str) -> str:
-        """The dotted path of ``name`` inside this namespace."""
-        return f"{self.path}.{name}" if self.path else name
-
-    def copy_into(self, path: str) -> InputNamespace:
-        """A deep copy of this namespace, placed at ``path``."""
-        copy = InputNamespace(
-            path,
-            dynamic=self.dynamic.enabled,
-            valid_type=self.dynamic.valid_type,
-            help=self.help,
-            required=self.required,
-        )
-        for name, port in self.items():
-            sub_path = f"{path}.{name}" if path else name
-            copy[name] = port.copy_into(sub_path) if isinstance(port, InputNamespace) else port
-        return copy
-
-
-@dataclass(frozen=True, slots=True)
-class OutputPort:
-    """One named output; a name with dots lives in an output namespace."""
-
-    name: str
-    valid_type: TypeSpec = None
-    required: bool = True
-    help: str = ""
-
-
-@dataclass(slots=True)
-class DynamicPorts:
-    """Whether names outside the spec are accepted, and of which type."""
-
-    enabled: bool = False
-    valid_type: TypeSpec = None
-
-
 #: Launch options that are not inputs: they label the process node, no link is made.
 METADATA_KEY = "metadata"
 METADATA_FIELDS = ("label", "description")
-
-
-@dataclass(frozen=True, slots=True)
-class Exposed:
-    """Which ports of ``process_class`` a spec exposed, and where."""
-
-    process_class: type[Any]
-    namespace: str | None
-    names: tuple[str, ...]
 
 
 def _select(names: list[str], include: Any, exclude: Any, where: str) -> list[str]:
@@ -287,7 +157,7 @@ class ProcessSpec:
         self,
         name: str,
         valid_type: TypeSpec = None,
-        default: Any = _NO_DEFAULT,
+        default: Any = NO_DEFAULT,
         required: bool = True,
         help: str = "",
         *,
@@ -303,7 +173,7 @@ class ProcessSpec:
             raise SpecError(self._where(f"input {name!r} clashes with the namespace {name!r}"))
         if serializer is not None and not callable(serializer):
             raise SpecError(self._where(f"serializer of input {name!r} is not callable"))
-        plain_default = default is not _NO_DEFAULT and not callable(default)
+        plain_default = default is not NO_DEFAULT and not callable(default)
         if serializer is not None and plain_default and not isinstance(default, Data):
             serialized = serializer(default)
             if not isinstance(serialized, Data):
@@ -320,7 +190,7 @@ class ProcessSpec:
         ):
             raise SpecError(
                 self._where(
-                    f"default of input {name!r} is {default!r}, not {_type_names(valid_type)}"
+                    f"default of input {name!r} is {default!r}, not {type_names(valid_type)}"
                 )
             )
         namespace[leaf] = InputPort(leaf, valid_type, default, required, help, serializer)
@@ -486,7 +356,7 @@ class ProcessSpec:
             InputValidationError: naming every problem at once, by dotted path.
         """
         problems: list[str] = []
-        result = _validate_namespace(self.inputs, inputs, problems, owner)
+        result = validate_namespace(self.inputs, inputs, problems, owner)
         if problems:
             raise InputValidationError(f"invalid inputs for {owner}: " + "; ".join(problems))
         return result
@@ -505,7 +375,7 @@ class ProcessSpec:
                 f"(outputs: {known}); add spec.output({name!r}, ...) or spec.dynamic_output()"
             )
         valid_type = port.valid_type if port is not None else self.dynamic_outputs.valid_type
-        if problem := _type_problem(name, value, valid_type, f"{owner} output"):
+        if problem := type_problem(name, value, valid_type, f"{owner} output"):
             raise OutputValidationError(problem)
 
     def missing_outputs(self, emitted: Mapping[str, Any]) -> list[str]:
@@ -535,124 +405,12 @@ def _spec_of(process_class: Any, where: str) -> ProcessSpec:
     return spec
 
 
-def _serialize(port: InputPort, value: Any, path: str, problems: list[str]) -> Any:
-    if port.serializer is None or isinstance(value, Data) or value is None:
-        return value
-    try:
-        serialized = port.serializer(value)
-    except Exception as exc:  # a user's serializer may fail any way: say where
-        problems.append(f"input {path!r}: its serializer refused {value!r}: {exc}")
-        return _NO_DEFAULT
-    if not isinstance(serialized, Data):
-        problems.append(
-            f"input {path!r}: its serializer turned {value!r} into "
-            f"{type(serialized).__name__}, not a data node"
-        )
-        return _NO_DEFAULT
-    return serialized
-
-
-def _validate_dynamic(
-    namespace: InputNamespace | DynamicPorts, path: str, value: Any, problems: list[str]
-) -> Any:
-    """A value under a name a dynamic namespace does not declare; dicts nest."""
-    dynamic = namespace.dynamic if isinstance(namespace, InputNamespace) else namespace
-    if isinstance(value, Mapping):
-        nested: dict[str, Any] = {}
-        for name, item in value.items():
-            checked = _validate_dynamic(dynamic, f"{path}.{name}", item, problems)
-            if checked is not _NO_DEFAULT:
-                nested[name] = checked
-        return FrozenAttributeDict(nested)
-    problem = _type_problem(path, value, dynamic.valid_type, "input")
-    if problem:
-        problems.append(problem)
-        return _NO_DEFAULT
-    return value
-
-
-def _validate_namespace(
-    namespace: InputNamespace, given: Mapping[str, Any], problems: list[str], owner: str
-) -> dict[str, Any]:
-    result = _validate_given(namespace, given, problems, owner)
-    _fill_missing(namespace, given, result, problems, owner)
-    return result
-
-
-def _validate_given(
-    namespace: InputNamespace, given: Mapping[str, Any], problems: list[str], owner: str
-) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in given.items():
-        path = namespace.child_path(name)
-        port = namespace.get(name)
-        if port is None:
-            if not namespace.dynamic.enabled:
-                known = ", ".join(sorted(namespace)) or "none"
-                where = f"namespace {namespace.path!r}" if namespace.path else owner
-                problems.append(f"unknown input {path!r} (inputs of {where}: {known})")
-                continue
-            checked = _validate_dynamic(namespace, path, value, problems)
-        elif isinstance(port, InputNamespace):
-            if not isinstance(value, Mapping) or isinstance(value, Data):
-                problems.append(
-                    f"input {path!r} is a namespace: give a dict of its inputs, got "
-                    f"{type(value).__name__} {value!r}"
-                )
-                continue
-            checked = FrozenAttributeDict(_validate_namespace(port, value, problems, owner))
-        elif value is None and not port.required:
-            continue
-        else:
-            checked = _serialize(port, value, path, problems)
-            if checked is not _NO_DEFAULT:
-                problem = _type_problem(path, checked, port.valid_type, "input")
-                if problem:
-                    problems.append(problem)
-                    checked = _NO_DEFAULT
-        if checked is not _NO_DEFAULT:
-            result[name] = checked
-    return result
-
-
-def _fill_missing(
-    namespace: InputNamespace,
-    given: Mapping[str, Any],
-    result: dict[str, Any],
-    problems: list[str],
-    owner: str,
-) -> None:
-    for name, port in namespace.items():
-        if name in given:
-            continue
-        path = namespace.child_path(name)
-        if isinstance(port, InputNamespace):
-            if port.required or _has_defaults(port):
-                result[name] = FrozenAttributeDict(_validate_namespace(port, {}, problems, owner))
-        elif port.has_default:
-            value = _serialize(port, port.default_value(), path, problems)
-            if value is not _NO_DEFAULT:
-                result[name] = value
-        elif port.required:
-            problems.append(
-                f"required input {path!r} ({_type_names(port.valid_type)}) is missing"
-                + (f": {port.help}" if port.help else "")
-            )
-
-
-def _has_defaults(namespace: InputNamespace) -> bool:
-    return any(
-        _has_defaults(port) if isinstance(port, InputNamespace) else port.has_default
-        for port in namespace.values()
-    )
-
-
-SpecDefiner = Callable[[ProcessSpec], None]
-
-
 def _double_underscore(kind: str, name: str) -> str:
     return (
         f"{kind} name {name!r} holds {LINK_SEPARATOR!r}, which joins namespaces in link labels "
         f"('a.b' is stored as 'a{LINK_SEPARATOR}b'): the two would collide. Use a namespace "
         "('a.b') or a single underscore"
     )
+
+
+SpecDefiner = Callable[[ProcessSpec], None]
