@@ -32,10 +32,10 @@ from actors.errors import (
     RuntimeClosedError,
     WaitError,
 )
-from actors.process import StepContinue, StepDone, StepOutcome, StepWait
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
 from actors.registry_messages import ChildTerminated
 from actors.spec import ExitCode
+from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait
 from provenance.errors import DatabaseUnavailableError, FencedError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState

@@ -6,21 +6,25 @@ only says what a step did (``StepOutcome``).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
-import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from actors import expose
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
-from actors.errors import InputValidationError, SpecError
+from actors.errors import SpecError
 from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
+from actors.process_definition import (
+    ENGINE_PACKAGE,
+    launch_metadata,
+    refuse_engine_names,
+    takes_exit_code,
+)
 from actors.retry import run_with_retry
-from actors.spec import METADATA_FIELDS, METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
+from actors.spec import METADATA_KEY, ExitCode, ProcessSpec
 from actors.states import StateMachine
+from actors.step_outcomes import StepDone, StepOutcome, as_exit_code
 from provenance.data import Data
 from provenance.nodes import Node, load_nodes
 from provenance.process_nodes import Calculation, ProcessNode
@@ -32,69 +36,6 @@ if TYPE_CHECKING:
 
 REPORT_LOGGER_NAME = "workactors.report"
 _report_logger = logging.getLogger(REPORT_LOGGER_NAME)
-
-
-@dataclass(frozen=True, slots=True)
-class StepDone:
-    """The process has nothing left to do and ends with ``exit_code``."""
-
-    exit_code: ExitCode
-
-
-@dataclass(frozen=True, slots=True)
-class StepContinue:
-    """Another step follows at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepWait:
-    """The next step runs when the processes ``on`` (pids) have terminated."""
-
-    on: frozenset[int]
-
-
-StepOutcome = StepDone | StepContinue | StepWait
-
-
-def as_exit_code(result: Any, owner: str) -> ExitCode:
-    """Read what ``run`` or a step returned as an exit code (None and 0 are success)."""
-    if result is None:
-        return ExitCode()
-    if isinstance(result, ExitCode):
-        return check_exit_code(result, owner)
-    if isinstance(result, int) and not isinstance(result, bool):
-        return check_exit_code(ExitCode(result), owner)
-    raise SpecError(
-        f"{owner} returned {result!r}; a step returns None, an int exit status or an ExitCode "
-        "(self.exit_codes.LABEL). Emit results with self.out(name, node)"
-    )
-
-
-#: Engine attributes that subclasses are meant to override; every other engine name is the
-#: engine's own, and a subclass that defines it (a step named ``submit``) is refused.
-OVERRIDABLE = frozenset(
-    {
-        "CACHEABLE",
-        "SaveKeys",
-        "_process_class",
-        "define",
-        "inspect_process",
-        "load_instance_state",
-        "node_class",
-        "on_except",
-        "on_finish",
-        "on_kill",
-        "process_label",
-        "results",
-        "run",
-        "run_process",
-        "save_instance_state",
-        "setup",
-        "should_run_process",
-        "spec_class",
-    }
-)
-_ENGINE_PACKAGE = "actors."
 
 
 class _ClassAndInstanceProperty:
@@ -115,25 +56,12 @@ class Process:
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Refuse a user class that shadows an engine attribute, at its definition: a step
-        named like an engine method would silently replace it and fail deep inside."""
+        """Hold a user's class to the engine's rules where it is written
+        (``actors.process_definition``), and build its spec there."""
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith(_ENGINE_PACKAGE):
+        if cls.__module__.startswith(ENGINE_PACKAGE):
             return
-        engine = {
-            name
-            for base in cls.__mro__[1:]
-            if base.__module__.startswith(_ENGINE_PACKAGE)
-            for name in vars(base)
-            if not (name.startswith("__") and name.endswith("__"))
-        }
-        clashes = sorted(name for name in vars(cls) if name in engine - OVERRIDABLE)
-        if clashes:
-            raise SpecError(
-                f"{cls.__qualname__} defines {', '.join(clashes)}, which the engine's "
-                f"{cls.__mro__[1].__name__} uses itself; rename "
-                f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
-            )
+        refuse_engine_names(cls)
         cls._check_definition()
 
     @classmethod
@@ -442,7 +370,7 @@ class Process:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's
         form) takes none."""
         self._exit_code = exit_code
-        if _takes_exit_code(self.on_finish):
+        if takes_exit_code(self.on_finish):
             self.on_finish(exit_code)
         else:
             self.on_finish()
@@ -547,49 +475,6 @@ class Process:
 
 #: Per ``on_finish`` function, whether it takes the exit code: reading a signature costs more
 #: than the call, and an override's signature does not change.
-_TAKES_EXIT_CODE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
-
-
-def _takes_exit_code(on_finish: Any) -> bool:
-    """True if ``on_finish`` (a bound method) accepts the exit code."""
-    key = getattr(on_finish, "__func__", on_finish)
-    known = _TAKES_EXIT_CODE.get(key)
-    if known is None:
-        try:
-            inspect.signature(on_finish).bind(ExitCode())
-        except TypeError:
-            known = False
-        else:
-            known = True
-        _TAKES_EXIT_CODE[key] = known
-    return known
-
-
-def launch_metadata(metadata: Any, owner: str) -> dict[str, str]:
-    """The ``metadata`` of a launch, checked: only a label and a description, both str.
-
-    Raises:
-        InputValidationError: naming the key or value that does not fit.
-    """
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, Mapping):
-        raise InputValidationError(
-            f"metadata of {owner} must be a dict with 'label' and/or 'description', got "
-            f"{type(metadata).__name__} {metadata!r}"
-        )
-    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
-    if unknown:
-        raise InputValidationError(
-            f"metadata of {owner}: unknown key {', '.join(map(repr, unknown))}; metadata takes "
-            f"{' and '.join(METADATA_FIELDS)} (inputs go outside metadata)"
-        )
-    for key, value in metadata.items():
-        if not isinstance(value, str):
-            raise InputValidationError(
-                f"metadata of {owner}: {key} must be a str, got {type(value).__name__} {value!r}"
-            )
-    return dict(metadata)
 
 
 def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:

@@ -19,15 +19,9 @@ from actors.intersteps import Interstep, UpdateContext, awaited_pid
 from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
 from actors.outline_names import MissingStepError, named_position, numbered_position
-from actors.process import (
-    Process,
-    StepContinue,
-    StepDone,
-    StepOutcome,
-    StepWait,
-    as_exit_code,
-)
+from actors.process import Process
 from actors.spec import ExitCode, ProcessSpec
+from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait, as_exit_code
 from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
 from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, cast
 
 from actors.errors import InputValidationError, OutputValidationError
-from actors.process import Process, StepDone, StepOutcome
+from actors.process import Process
 from actors.spec import METADATA_KEY, ExitCode, ProcessSpec, check_exit_code
+from actors.step_outcomes import StepDone, StepOutcome
 from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation
 

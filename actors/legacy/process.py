@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from actors.process import Process, StepContinue, StepDone, StepOutcome, StepWait
+from actors.process import Process
 from actors.spec import ExitCode, ProcessSpec
+from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait
 from provenance.data import Data
 from provenance.nodes import Node, load_nodes
 from provenance.process_nodes import ProcessNode
