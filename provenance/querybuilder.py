@@ -270,7 +270,11 @@ class QueryBuilder:
         return count
 
     def distinct(self) -> Self:
-        """Drop duplicate rows (two links between the same nodes give two rows otherwise)."""
+        """Drop duplicate rows (two links between the same nodes give two rows otherwise).
+
+        Rows are distinct over what they project and the keys ``order_by`` sorts them by (as
+        PostgreSQL requires of a DISTINCT select): order by keys of the projected vertices.
+        """
         self._distinct = True
         return self
 
