@@ -290,22 +290,26 @@ class JsonPath:
         """Sort keys giving one order on every backend (``JSON_ORDER``): by kind, then by value
         within numbers, strings (Unicode code points) and booleans; arrays and objects tie
         among themselves; a node without the key comes last in both directions."""
-        kind = sa.case(
-            *((self._is_kind(name, dialect), rank) for rank, name in enumerate(JSON_ORDER)),
-            else_=None,
-        )
+        # Simple CASEs over the type name: the type is read once per key.
         if dialect == "sqlite":
-            scalar: ColumnElement[Any] = self._sqlite_value()
+            type_name = self._sqlite_type()
+            names = {"null": ["null"], "string": ["text"], "number": ["integer", "real"]}
+            names |= {"boolean": ["false", "true"], "array": ["array"], "object": ["object"]}
+            scalar: ColumnElement[Any] = self._sqlite_value()  # false and true: 0 and 1
             text: ColumnElement[Any] = self._sqlite_value()
         else:
+            type_name = self._pg_type()
+            names = {kind: [kind] for kind in JSON_ORDER}
             scalar = self._pg(text=False)  # jsonb: numbers by value, false before true
             text = self._pg(text=True).collate("C")
+        ranks = {name: rank for rank, kind in enumerate(JSON_ORDER) for name in names[kind]}
+        scalars = dict.fromkeys((*names["number"], *names["boolean"]), scalar)
         return [
-            (sa.case((kind.is_(None), 1), else_=0), False),
-            (kind, descending),
-            (sa.case((self._is_kind("number", dialect), scalar), else_=None), descending),
-            (sa.case((self._is_kind("string", dialect), text), else_=None), descending),
-            (sa.case((self._is_kind("boolean", dialect), scalar), else_=None), descending),
+            (sa.case((type_name.is_(None), 1), else_=0), False),
+            (sa.case(ranks, value=type_name), descending),
+            # Numbers and booleans never meet here: their ranks told them apart already.
+            (sa.case(scalars, value=type_name), descending),
+            (sa.case(dict.fromkeys(names["string"], text), value=type_name), descending),
         ]
 
 
