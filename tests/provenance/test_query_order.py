@@ -9,12 +9,17 @@ missing key last ascending but first descending.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from actors import Runtime
 from provenance import Calculation, Dict, Int, Node, QueryBuilder
+from tests.helpers import POSTGRES_SERVER_URL
 
 #: Ascending, as documented; stored shuffled.
 ASCENDING: list[Any] = [
@@ -100,3 +105,41 @@ def test_process_type_sorts_nodes_without_one_last(any_runtime: Runtime) -> None
         qb = QueryBuilder().append(Node, project="id")
         order = {"Node": [{"process_type": direction}, "id"]}
         assert qb.order_by(order).all(flat=True) == [process.pk, data.pk]
+
+
+@pytest.fixture
+def language_collated_url() -> Iterator[str]:
+    """A new PostgreSQL database whose default collation is English's (ICU), where "a" sorts
+    before "B"; dropped afterwards."""
+    name = f"test_icu_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(
+                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu "
+                "ICU_LOCALE 'en' LOCALE 'C.UTF-8'"
+            )
+        yield (
+            sa.make_url(POSTGRES_SERVER_URL)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_text_sorts_by_code_point_whatever_the_database_collation(
+    language_collated_url: str, tmp_path: Path
+) -> None:
+    texts = ["b", "B", "a", "é", "A"]
+    with Runtime(tmp_path / "home", database_url=language_collated_url):
+        for text in texts:
+            Int(1, label=text).store()
+            Dict({"k": text}).store()
+        labels = QueryBuilder().append(Int, project="label").order_by({"Int": "label"})
+        values = QueryBuilder().append(Dict, tag="d", project="attributes.dict.k")
+        assert labels.all(flat=True) == sorted(texts) == ["A", "B", "a", "b", "é"]
+        assert values.order_by({"d": "attributes.dict.k"}).all(flat=True) == sorted(texts)
