@@ -1,11 +1,12 @@
 """``workactors node rehash``: recompute the content hashes caching matches on.
 
-Needed after the hash rules change and for nodes imported from an archive (stored without
-one). Data nodes are hashed from what the database holds; a process node from the hash of the
-code that ran (kept in its ``source_hash`` attribute at launch: today's code may differ, and a
-run of old code must not pass for a run of the new) and its inputs' hashes. A process without
-a source hash (submitted to the daemon, or of a class without source), or with an input that
-is not a data node, keeps the hash it had (it is counted).
+Needed after the hash rules change. Data nodes are hashed from what the database holds; a
+process node from the hash of the code that ran (kept in its ``source_hash`` attribute at
+launch: today's code may differ, and a run of old code must not pass for a run of the new) and
+its inputs' hashes. A process without a source hash (submitted to the daemon, or of a class
+without source), or with an input that is not a data node, keeps the hash it had (it is
+counted). A process imported from an archive is left without a hash (one it has is removed):
+its outputs were produced elsewhere, and a hash would make it a cache source.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ class RehashCounts:
     data: int
     processes: int
     unhashable: int
+    #: Processes imported from an archive, left without a hash.
+    imported: int
 
 
 def _rows(connection: Connection, pks: Sequence[int] | None) -> Iterator[Any]:
-    query = sa.select(DbNode.id, DbNode.node_type, DbNode.attributes).order_by(DbNode.id)
+    query = sa.select(DbNode.id, DbNode.node_type, DbNode.attributes, DbNode.imported).order_by(
+        DbNode.id
+    )
     if pks is None:
         yield from connection.execute(query)
         return
@@ -65,13 +70,18 @@ def rehash(
     """Recompute the hashes of the nodes ``pks`` (all if None), data first, in one transaction."""
     hashes: dict[int, str | None] = {}
     processes: list[tuple[int, dict[str, Any]]] = []
+    imported: dict[int, str | None] = {}
     with storage.write_engine.begin() as connection:
-        for pk, node_type, attributes in _rows(connection, pks):
+        for pk, node_type, attributes, was_imported in _rows(connection, pks):
             if node_type.startswith("process"):
-                processes.append((pk, dict(attributes)))
+                if was_imported:
+                    imported[pk] = None
+                else:
+                    processes.append((pk, dict(attributes)))
             else:
                 hashes[pk] = data_hash(node_type, attributes)
         _store(connection, hashes, progress)
+        _store(connection, imported, progress)
         data = len(hashes)
         process_hashes: dict[int, str | None] = {}
         for pk, attributes in processes:
@@ -84,8 +94,19 @@ def rehash(
             progress,
         )
     unhashable = sum(1 for value in process_hashes.values() if value is None)
-    counts = RehashCounts(data=data, processes=len(processes) - unhashable, unhashable=unhashable)
-    log.info("rehash.done", data=counts.data, processes=counts.processes, unhashable=unhashable)
+    counts = RehashCounts(
+        data=data,
+        processes=len(processes) - unhashable,
+        unhashable=unhashable,
+        imported=len(imported),
+    )
+    log.info(
+        "rehash.done",
+        data=counts.data,
+        processes=counts.processes,
+        unhashable=unhashable,
+        imported=counts.imported,
+    )
     return counts
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -128,6 +130,9 @@ class DbNode(Base):
     mtime: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: The content hash (``provenance.hashing``): what caching matches on.
     node_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    #: True for a node an archive import created: ``node rehash`` leaves an imported process
+    #: without a hash, so that it is never a cache source (migration 0004).
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DbLink(Base):

@@ -27,16 +27,30 @@ class LogEntry:
     metadata: dict[str, Any]
 
 
+#: States whose attributes never change again: nothing revives a FINISHED or KILLED process
+#: (``requeue`` may revive an EXCEPTED one whose checkpoint was refused, so that one is live).
+FINAL_STATES = frozenset({ProcessState.FINISHED.value, ProcessState.KILLED.value})
+
+
 class ProcessNode(Node):
     """The node of a process run.
 
     Its state attributes are read from the database on every access once stored, so that a node
-    held by one program shows what a daemon worker in another is doing.
+    held by one program shows what a daemon worker in another is doing; once the node was
+    loaded FINISHED or KILLED they are served from memory, since they cannot change any more:
+    reading ``exit_status`` of the many nodes a query found costs no query per node.
     """
 
     node_type = "process"
 
     def _state_attributes(self) -> dict[str, Any]:
+        """The attributes that say where the process is, as fresh as they can change."""
+        if self._attributes.get("process_state") in FINAL_STATES:
+            return self._attributes
+        return self._fresh_attributes()
+
+    def _fresh_attributes(self) -> dict[str, Any]:
+        """Every attribute as the database holds it now (in memory until stored)."""
         if self._pk is None:
             return self._attributes
         # Read your writes: a state recorded a moment ago (not waited for) is committed first;

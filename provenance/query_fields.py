@@ -24,6 +24,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from provenance.errors import QueryError
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: How ``order_by`` ranks attribute values of different JSON kinds, smallest first: PostgreSQL
+#: jsonb's order, kept on SQLite too (where booleans would be the integers 0 and 1).
+JSON_ORDER = ("null", "string", "number", "boolean", "array", "object")
+#: An ``ORDER BY`` expression and whether it sorts descending.
+SortKey = tuple[ColumnElement[Any], bool]
 ORDERED_OPERATORS = {"==": "__eq__", ">": "__gt__", "<": "__lt__", ">=": "__ge__", "<=": "__le__"}
 
 
@@ -99,9 +104,15 @@ class Column:
         """The column, for ``project``."""
         return self.column
 
-    def order(self, dialect: str) -> ColumnElement[Any]:
-        """The column, for ``order_by``."""
-        return self.column
+    def order(self, dialect: str, *, descending: bool) -> list[SortKey]:
+        """The column, for ``order_by``: text by Unicode code point and NULL (a node without
+        a hash) last, on both backends."""
+        column = self.column
+        if dialect != "sqlite" and self.type_name == "str":
+            column = column.collate("C")  # the database's collation may not be code points
+        if not getattr(self.column, "nullable", False):
+            return [(column, descending)]
+        return [(sa.case((self.column.is_(None), 1), else_=0), False), (column, descending)]
 
 
 def text_like(
@@ -195,6 +206,8 @@ class JsonPath:
                 "string": ("text",),
                 "boolean": ("true", "false"),
                 "null": ("null",),
+                "array": ("array",),
+                "object": ("object",),
             }[kind]
             return self._sqlite_type().in_(names)
         return self._pg_type() == kind
@@ -273,9 +286,31 @@ class JsonPath:
             return self.column.op("->", return_type=sa.Text)(sa.literal_column(self._sqlite_path()))
         return sa.cast(self._pg(text=False), sa.Text)
 
-    def order(self, dialect: str) -> ColumnElement[Any]:
-        """The stored value in its backend's JSON order."""
-        return self._sqlite_value() if dialect == "sqlite" else self._pg(text=False)
+    def order(self, dialect: str, *, descending: bool) -> list[SortKey]:
+        """Sort keys giving one order on every backend (``JSON_ORDER``): by kind, then by value
+        within numbers, strings (Unicode code points) and booleans; arrays and objects tie
+        among themselves; a node without the key comes last in both directions."""
+        # Simple CASEs over the type name: the type is read once per key.
+        if dialect == "sqlite":
+            type_name = self._sqlite_type()
+            names = {"null": ["null"], "string": ["text"], "number": ["integer", "real"]}
+            names |= {"boolean": ["false", "true"], "array": ["array"], "object": ["object"]}
+            scalar: ColumnElement[Any] = self._sqlite_value()  # false and true: 0 and 1
+            text: ColumnElement[Any] = self._sqlite_value()
+        else:
+            type_name = self._pg_type()
+            names = {kind: [kind] for kind in JSON_ORDER}
+            scalar = self._pg(text=False)  # jsonb: numbers by value, false before true
+            text = self._pg(text=True).collate("C")
+        ranks = {name: rank for rank, kind in enumerate(JSON_ORDER) for name in names[kind]}
+        scalars = dict.fromkeys((*names["number"], *names["boolean"]), scalar)
+        return [
+            (sa.case((type_name.is_(None), 1), else_=0), False),
+            (sa.case(ranks, value=type_name), descending),
+            # Numbers and booleans never meet here: their ranks told them apart already.
+            (sa.case(scalars, value=type_name), descending),
+            (sa.case(dict.fromkeys(names["string"], text), value=type_name), descending),
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,9 +344,9 @@ class TextPath:
             return self.path._sqlite_value()
         return self.path._pg(text=True)
 
-    def order(self, dialect: str) -> ColumnElement[Any]:
-        """The text itself."""
-        return self.project(dialect)
+    def order(self, dialect: str, *, descending: bool) -> list[SortKey]:
+        """As ``JsonPath.order``: by code point, nodes without it last."""
+        return self.path.order(dialect, descending=descending)
 
 
 Field = Column | JsonPath | TextPath

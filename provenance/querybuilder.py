@@ -270,7 +270,11 @@ class QueryBuilder:
         return count
 
     def distinct(self) -> Self:
-        """Drop duplicate rows (two links between the same nodes give two rows otherwise)."""
+        """Drop duplicate rows (two links between the same nodes give two rows otherwise).
+
+        Rows are distinct over what they project and the keys ``order_by`` sorts them by (as
+        PostgreSQL requires of a DISTINCT select): order by keys of the projected vertices.
+        """
         self._distinct = True
         return self
 
@@ -328,13 +332,22 @@ class QueryBuilder:
                 columns.append(column.label(f"c{len(columns)}"))
             layout.append((vertex, keys))
         joined, conditions = from_clause(self._vertices, dialect)
+        by_tag = {vertex.tag: vertex for vertex in self._vertices}
+        ordering: list[ColumnElement[Any]] = []
+        for tag, key, direction in self._order:
+            field = by_tag[tag].field(key)
+            for expression, descending in field.order(dialect, descending=direction == "desc"):
+                sort_key: ColumnElement[Any] = expression
+                if self._distinct:
+                    # PostgreSQL orders a DISTINCT select by its own columns only: the sort
+                    # keys go after the projections (rows are built from the projections).
+                    sort_key = expression.label(f"c{len(columns)}")
+                    columns.append(sort_key)
+                ordering.append(sort_key.desc() if descending else sort_key.asc())
         statement = sa.select(*columns).select_from(joined).where(*conditions)
         if self._distinct:
             statement = statement.distinct()
-        by_tag = {vertex.tag: vertex for vertex in self._vertices}
-        for tag, key, direction in self._order:
-            column = by_tag[tag].field(key).order(dialect)
-            statement = statement.order_by(column.desc() if direction == "desc" else column.asc())
+        statement = statement.order_by(*ordering)
         if self._limit is not None:
             statement = statement.limit(self._limit)
         if self._offset is not None:

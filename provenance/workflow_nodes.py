@@ -52,7 +52,8 @@ class LegacyWorkflowNode(ProcessNode):
     @property
     def legacy_state(self) -> WorkflowState | None:
         """The legacy state, read fresh from the database once stored; None if not recorded."""
-        value = self._state_attributes().get(LEGACY_STATE_ATTRIBUTE)
+        # Always fresh: the legacy state may be recorded after the process state.
+        value = self._fresh_attributes().get(LEGACY_STATE_ATTRIBUTE)
         return None if value is None else WorkflowState(value)
 
     def get_parameters(self) -> dict[str, Node]:

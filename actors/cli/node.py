@@ -123,8 +123,8 @@ def rehash_command(
         ),
     ] = None,
 ) -> None:
-    """Recompute the content hashes that caching matches on (after a code change, an archive
-    import, or for processes run by the daemon)."""
+    """Recompute the content hashes that caching matches on (after a code change, or for
+    processes run by the daemon); processes imported from an archive stay without one."""
     with open_runtime(ctx) as runtime:
         runtime.backend.sync()
         with runtime.storage.read_session() as session:
@@ -149,6 +149,11 @@ def rehash_command(
             f"; {counts.unhashable} processes have no hash (class not importable here, or "
             "inputs that are not data)"
             if counts.unhashable
+            else ""
+        )
+        + (
+            f"; {counts.imported} imported processes left unhashed (never cache sources)"
+            if counts.imported
             else ""
         ),
         markup=False,

@@ -9,7 +9,8 @@ An archive is a zip file holding exactly these members, at its top level:
 ``nodes.jsonl``
     one JSON object a line: ``uuid``, ``node_type``, ``label``, ``description``, ``attributes``
     (JSON object), ``ctime`` and ``mtime`` (ISO 8601 with offset), ``hash`` (the content hash
-    caching matches on, 64 hex digits, or null).
+    caching matches on, 64 hex digits, or null). A data node of a type of ``provenance.data``
+    holds a value of that type (an ``Int`` an int, a ``Float`` a number, a ``List`` a list...).
 ``links.jsonl``
     ``input`` and ``output`` (node uuids), ``type`` (``input``, ``create``, ``return``,
     ``call``), ``label``.
@@ -35,7 +36,7 @@ from provenance.errors import ArchiveError, InvalidValueError
 from provenance.hashing import data_hash
 from provenance.process_state import ProcessState
 from provenance.records import LinkType
-from provenance.values import check_json, check_label, check_text
+from provenance.values import check_json, check_label, check_text, short_repr
 
 FORMAT_NAME = "workactors-archive"
 FORMAT_VERSION = 1
@@ -89,6 +90,52 @@ def process_problem(attributes: Mapping[str, Any]) -> str | None:
         value = attributes.get(key)
         if value is not None and not isinstance(value, str):
             return f"{key} {value!r} is not a str (or null)"
+    return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    # A Float read back from PostgreSQL's jsonb may be an integer (1e16 -> 10000000000000000).
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_uuid_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(item, str) and _UUID.match(item) for item in value.values()
+    )
+
+
+#: What the data node types of ``provenance.data`` hold (their subtypes too): the class, the
+#: attribute, a test of its value and what it must be. A value that fails would make the node
+#: unloadable, or load as another type than its class says.
+_DATA_RULES = (
+    ("data.int", "an Int", "value", _is_int, "an int"),
+    ("data.float", "a Float", "value", _is_number, "a number"),
+    ("data.str", "a Str", "value", lambda value: isinstance(value, str), "a str"),
+    ("data.bool", "a Bool", "value", lambda value: isinstance(value, bool), "a bool"),
+    ("data.list", "a List", "list", lambda value: isinstance(value, list), "a list"),
+    ("data.dict", "a Dict", "dict", lambda value: isinstance(value, dict), "a JSON object"),
+    ("data.frozendict", "a FrozenDict", "nodes", _is_uuid_map, "an object of node uuids"),
+)
+
+
+def data_problem(uuid: str, node_type: str, attributes: Mapping[str, Any]) -> str | None:
+    """What is wrong with the value a data node holds for its type, or None (also for types
+    this version does not know: their rules are their classes')."""
+    for base, name, key, fits, expected in _DATA_RULES:
+        if node_type != base and not node_type.startswith(f"{base}."):
+            continue
+        if key not in attributes:
+            return f"node {uuid} is {name} ({node_type}) without its {key!r} attribute"
+        value = attributes[key]
+        if not fits(value):
+            return (
+                f"node {uuid} is {name} ({node_type}) holding {short_repr(value)} "
+                f"({type(value).__name__}), which is not {expected}"
+            )
     return None
 
 
@@ -161,10 +208,13 @@ class RecordChecker:
         if not node_type:
             raise self.fail("node_type is empty")
         attributes = self.json_object(fields["attributes"], "attributes")
+        uuid = self.uuid(fields["uuid"], "uuid")
         if is_process_type(node_type) and (problem := process_problem(attributes)):
             raise self.fail(problem)
+        if problem := data_problem(uuid, node_type, attributes):
+            raise self.fail(problem)
         return {
-            "uuid": self.uuid(fields["uuid"], "uuid"),
+            "uuid": uuid,
             "node_type": node_type,
             "label": self.text(fields["label"], "label", label=True),
             "description": self.text(fields["description"], "description"),

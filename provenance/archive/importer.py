@@ -10,8 +10,8 @@ An archive is not trusted with the hashes caching matches on: anyone can edit a 
 recompute the digests in ``metadata.json``, and a forged hash would make the forged value a
 cache hit. So a data node's hash is recomputed from its imported content (the archive's value is
 ignored), and a process node is stored without a hash: its outputs were produced elsewhere and
-cannot be verified here, so an imported run is never a cache source (``node rehash`` hashes it
-like a local run: a choice to trust the archive).
+cannot be verified here, so an imported run is never a cache source. Every node it creates is
+marked ``imported``, so that ``node rehash`` leaves such a process without a hash too.
 
 The archive is read and checked completely first (``provenance.archive.reader``); then one
 transaction writes everything, so that a failure (a conflict, a database error) leaves the
@@ -105,7 +105,7 @@ def _import(connection: Connection, content: ArchiveContent) -> ArchiveCounts:
         )
     pks = {uuid: row.id for uuid, row in existing.items()}
     new_nodes = [
-        {**node, "node_hash": trusted_hash(node)}
+        {**node, "node_hash": trusted_hash(node), "imported": True}
         for node in content.nodes
         if node["uuid"] not in pks
     ]

@@ -2,4 +2,4 @@
 
 #: The newest revision in ``versions/``. Opening a database stamped with it needs no Alembic
 #: import (a test checks that it is Alembic's head).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"

@@ -351,14 +351,19 @@ def test_a_bad_archive_is_a_clear_error_and_changes_nothing(
     bad = make(good, tmp_path / "bad.zip")
     target = Storage(sqlite_url(tmp_path / "target.sqlite"))
     try:
-        before = dump(target)
-        with pytest.raises(ArchiveError, match=message):
-            import_archive(bad, storage=target)
-        with pytest.raises(ArchiveError, match=message):
-            inspect_archive(bad)
-        assert dump(target) == before
+        assert_refused(bad, target, message)
     finally:
         target.dispose()
+
+
+def assert_refused(bad: Path, target: Storage, message: str) -> None:
+    """Importing and inspecting ``bad`` fail with ``message``, and ``target`` is unchanged."""
+    before = dump(target)
+    with pytest.raises(ArchiveError, match=message):
+        import_archive(bad, storage=target)
+    with pytest.raises(ArchiveError, match=message):
+        inspect_archive(bad)
+    assert dump(target) == before
 
 
 def test_inspect_says_what_an_archive_holds(runtime: Runtime, tmp_path: Path) -> None:
