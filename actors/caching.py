@@ -27,6 +27,7 @@ import functools
 import inspect
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ from provenance import Data, Node, ProcessNode, ProcessState
 from provenance.hashing import process_hash, source_hash
 from provenance.log import get_logger
 from provenance.models import DbLink, DbNode
+from provenance.raw_reads import SqliteSelect
 from provenance.records import LinkRecord, LinkType, LogRecord, WriteOp
+from provenance.storage import Storage
 
 if TYPE_CHECKING:
     from actors.process import Process
@@ -229,7 +232,11 @@ def _lookup() -> sa.Select[Any]:
         links,
         sa.and_(
             links.c.input_id == source.c.id,
-            links.c.link_type.in_([LinkType.CREATE.value, LinkType.RETURN.value]),
+            # Two comparisons, not ``in_``: an expanding IN is re-rendered at every execution.
+            sa.or_(
+                links.c.link_type == LinkType.CREATE.value,
+                links.c.link_type == LinkType.RETURN.value,
+            ),
         ),
     ).outerjoin(output, output.c.id == links.c.output_id)
     return (
@@ -259,18 +266,41 @@ class CacheSource:
     outputs: list[tuple[LinkType, str, Data]]
 
 
+#: The lookup of each SQLite database, run without SQLAlchemy's per-call work
+#: (``provenance.raw_reads``): it runs at every launch of a cacheable process.
+_SQLITE_LOOKUPS: weakref.WeakKeyDictionary[Storage, SqliteSelect] = weakref.WeakKeyDictionary()
+_SQLITE_LOOKUPS_LOCK = threading.Lock()
+
+
+def _sqlite_lookup(storage: Storage) -> SqliteSelect | None:
+    path = storage.sqlite_path
+    if path is None:
+        return None
+    with _SQLITE_LOOKUPS_LOCK:
+        lookup = _SQLITE_LOOKUPS.get(storage)
+        if lookup is None:
+            lookup = _SQLITE_LOOKUPS[storage] = SqliteSelect(_LOOKUP, path)
+            storage.on_dispose.append(lookup.close)
+        return lookup
+
+
 def find_source(runtime: Runtime, node_type: str, node_hash: str) -> CacheSource | None:
     """The oldest process that ended FINISHED with status 0 and has this hash, with its
     created and returned outputs; None if there is none."""
-    with runtime.storage.read_engine.connect() as connection:
-        rows = connection.execute(_LOOKUP, {"node_hash": node_hash, "node_type": node_type}).all()
+    params = {"node_hash": node_hash, "node_type": node_type}
+    lookup = _sqlite_lookup(runtime.storage)
+    if lookup is not None:
+        rows = lookup.all(params)
+    else:
+        with runtime.storage.read_engine.connect() as connection:
+            rows = list(connection.execute(_LOOKUP, params).all())
     if not rows:
         return None
     outputs = []
     for row in rows:
         if row.link_type is None:
             continue
-        node = Node._from_row(row)  # type: ignore[arg-type] # a Core row has the same fields
+        node = Node._from_row(row)  # a Core row, or a raw_reads row: the same fields
         if isinstance(node, Data):
             outputs.append((LinkType(row.link_type), row.link_label, node))
     return CacheSource(rows[0].source_id, rows[0].source_uuid, outputs)
@@ -314,24 +344,25 @@ def launch_cached(
         node.set_process_attributes(**{CALL_KEY: key})
     ops: list[WriteOp] = process._launch_ops(caller.node.uuid if caller is not None else None)
     written = _output_ops(source.outputs, node.uuid, ops)
+    # The log line goes in the same write (naming the new node by uuid): one write the caller
+    # makes on its own thread, no message left behind for the provenance actor's.
+    ops.append(
+        LogRecord(
+            node_pk=None,
+            node_uuid=node.uuid,
+            levelname="INFO",
+            loggername="actors.caching",
+            message=f"[{process_class.process_label()}] reused the results of process "
+            f"{source.pk} ({source.uuid}) from the cache",
+            time=dt.datetime.now(dt.UTC),
+        )
+    )
     pks = runtime.backend.write(ops)
     process._mark_launched(pks)
     for output in written.values():
         if not output.is_stored:
             output._mark_stored(pks)
     assert node.pk is not None
-    runtime.backend.write_nowait(
-        [
-            LogRecord(
-                node_pk=node.pk,
-                levelname="INFO",
-                loggername="actors.caching",
-                message=f"[{process_class.process_label()}] reused the results of process "
-                f"{source.pk} ({source.uuid}) from the cache",
-                time=dt.datetime.now(dt.UTC),
-            )
-        ]
-    )
     log.info("caching.hit", pid=node.pk, source=source.pk, process=process_class.class_path())
     done: Future[Any] = Future()
     done.set_result(process_class._stored_result(cast(ProcessNode, _WrittenOutputs(written))))

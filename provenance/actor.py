@@ -119,10 +119,8 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def _start_wal_checkpoints(self, connection: Connection) -> WalCheckpointer | None:
         """Move SQLite's WAL checkpoints (and their fsync) off this connection's commits."""
-        path = sa.make_url(self._storage.url).database
-        if self._storage.dialect != "sqlite" or not path or path == ":memory:":
-            return None
-        if path.startswith("file:"):
+        path = self._storage.sqlite_path
+        if path is None:
             return None
         self._leave_checkpoints_to_the_checkpointer(connection)
         return WalCheckpointer(path)
@@ -308,7 +306,9 @@ class ProvenanceActor(pykka.ThreadingActor):
                     add_to_group(connection, op, self._resolve)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
-            self._rows.insert_logs(connection, [self._log_row(op) for op in logs])
+            by_uuid = {op.node_uuid for op in logs if op.node_pk is None and op.node_uuid}
+            pks = self._resolve(connection, by_uuid) if by_uuid else {}
+            self._rows.insert_logs(connection, [self._log_row(op, pks) for op in logs])
         return created, updates
 
     def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
@@ -348,9 +348,9 @@ class ProvenanceActor(pykka.ThreadingActor):
         )
 
     @staticmethod
-    def _log_row(op: LogRecord) -> dict[str, Any]:
+    def _log_row(op: LogRecord, pks: dict[str, int]) -> dict[str, Any]:
         return {
-            "node_id": op.node_pk,
+            "node_id": op.node_pk if op.node_pk is not None else pks[op.node_uuid or ""],
             "time": op.time if op.time.tzinfo else op.time.replace(tzinfo=dt.UTC),
             "levelname": op.levelname,
             "loggername": op.loggername,

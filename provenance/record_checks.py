@@ -80,7 +80,9 @@ def _explain(op: WriteOp) -> None:
         case LinkRecord(source_uuid=source, target_uuid=target, label=label):
             check_label(label, f"the label of the link {source} -> {target}")
         case LogRecord(node_pk=pk, levelname=level, loggername=name, message=message):
-            where = f"the log record of node pk {pk}"
+            if pk is None and op.node_uuid is None:
+                raise TypeError("a log record names its node by pk or by uuid; it named neither")
+            where = f"the log record of node {f'pk {pk}' if pk is not None else op.node_uuid}"
             check_text(level, f"the level name of {where}")
             check_label(name, f"the logger name of {where}")
             check_text(message, f"the message of {where}")

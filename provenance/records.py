@@ -63,14 +63,16 @@ class AttributeUpdate:
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
-    """A log line bound to a node."""
+    """A log line bound to a node: by pk, or (``node_pk`` None) by the uuid of a node stored
+    in the same write, whose pk is not known yet when the write is made."""
 
-    node_pk: int
+    node_pk: int | None
     levelname: str
     loggername: str
     message: str
     time: dt.datetime
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    node_uuid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

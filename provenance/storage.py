@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,8 @@ class Storage:
             self._create_engine(immediate=False) if self.dialect == "sqlite" else self.write_engine
         )
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        #: Called by ``dispose``: readers that keep connections of their own close them.
+        self.on_dispose: list[Callable[[], None]] = []
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         try:
             self._ensure_schema()
@@ -178,8 +180,19 @@ class Storage:
         """A new session on the write engine; only the provenance actor should hold one."""
         return self._write_sessions()
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The file of a SQLite database, None for any other (or an in-memory one)."""
+        path = sa.make_url(self.url).database if self.dialect == "sqlite" else None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return path
+
     def dispose(self) -> None:
         """Close every pooled connection."""
+        for close in self.on_dispose:
+            close()
+        self.on_dispose.clear()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

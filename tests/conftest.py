@@ -24,6 +24,19 @@ def _isolated_home(
 
 
 @pytest.fixture(autouse=True)
+def _structlog_unconfigured() -> Iterator[None]:
+    """Leave structlog as a fresh program finds it. ``capture_logs`` restores its processors
+    by configuring them, which marks structlog configured with defaults that print INFO to
+    stdout: library events then reached the stdout a later CLI test parses as JSON."""
+    yield
+    import sys
+
+    structlog = sys.modules.get("structlog")
+    if structlog is not None:
+        structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
 def _no_actor_left_running() -> Iterator[None]:
     """Every test must leave no actor behind; stop stragglers so the next test starts clean."""
     yield
