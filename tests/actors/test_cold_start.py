@@ -130,17 +130,41 @@ def test_a_script_on_an_old_schema_upgrades_it_without_writing_to_stdout(home: P
         storage.dispose()
 
 
-def test_importing_the_engine_leaves_a_disabled_collector_disabled() -> None:
+def _collector_after_import(before: str) -> dict[str, object]:
+    """The collector's state after ``before`` ran, then the engine was imported."""
     script = (
         "import gc, json, sys\n"
-        "gc.disable()\n"
+        f"{before}\n"
         "import actors, provenance, persistence\n"
         "from actors import Runtime\n"
-        "report = {'modules': [], 'collector_enabled': gc.isenabled()}\n"
+        "report = {'modules': [], 'collector_enabled': gc.isenabled(),\n"
+        "          'frozen': gc.get_freeze_count(),\n"
+        "          'young': len(gc.get_objects(0)) + len(gc.get_objects(1))}\n"
         "sys.stderr.write('REPORT ' + json.dumps(report) + '\\n')\n"
     )
-    _stdout, report = _run(script)
-    assert report["collector_enabled"] is False
+    return _run(script)[1]
+
+
+def test_importing_the_engine_leaves_nothing_in_the_young_generations_and_nothing_frozen() -> None:
+    """Its objects would otherwise be traversed by the next collections, to no avail."""
+    report = _collector_after_import("pass")
+    assert report["collector_enabled"] is True
+    assert report["frozen"] == 0
+    young = report["young"]
+    assert isinstance(young, int)
+    assert young < 1_000  # the engine's import makes about 100,000
+
+
+def test_importing_the_engine_leaves_a_disabled_collector_disabled() -> None:
+    assert _collector_after_import("gc.disable()")["collector_enabled"] is False
+
+
+def test_importing_the_engine_keeps_what_the_program_froze_frozen() -> None:
+    report = _collector_after_import("gc.freeze()\nfrozen = gc.get_freeze_count()")
+    assert report["collector_enabled"] is True
+    frozen = report["frozen"]
+    assert isinstance(frozen, int)
+    assert frozen > 1_000  # Python's own objects at start, still frozen
 
 
 def _freeze_count_at_exit(body: str, home: Path) -> int:
