@@ -55,8 +55,11 @@ def lazy_names(
         module = module_of.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        with collector_paused():
-            value = getattr(importlib.import_module(module), name)
+        loaded = sys.modules.get(module)
+        if loaded is None:
+            with collector_paused():
+                loaded = importlib.import_module(module)
+        value = getattr(loaded, name)
         namespace[name] = value
         return value
 
