@@ -6,13 +6,15 @@ workfunction does not pay for work chains, restarts and queries at start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import actors.runtimes  # noqa: F401 - installs the backend providers, shuts runtimes down at exit
+from provenance.lazy_imports import collector_paused, lazy_names
 
-# Imported now: the name is also its module's, which an import of the module would put here.
-from actors.workfunction import workfunction
+with collector_paused():  # see provenance.lazy_imports
+    import actors.runtimes  # noqa: F401 - installs the backend providers, shuts runtimes down at exit
+
+    # Imported now: the name is also its module's, which an import of the module would put here.
+    from actors.workfunction import workfunction
 
 if TYPE_CHECKING:
     from actors.caching import disable_caching, enable_caching
@@ -123,21 +125,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "provenance.logs": ("DbLogHandler",),
     "provenance.process_state": ("ProcessState",),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = [
     "TRANSITIONS",

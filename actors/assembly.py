@@ -18,18 +18,22 @@ import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from actors.durability import Checkpointed, Durability
 from actors.errors import ActorError
 from actors.home import running_directory
 from actors.process import REPORT_LOGGER_NAME
-from persistence.keys import load_or_create_key, read_key
-from persistence.pickle_persistence import PicklePersistence
 from persistence.store import CheckpointStore, NoNotifier, Notifier
 from provenance.backend import ProvenanceBackend
 from provenance.database_urls import normalize_url
 from provenance.errors import StorageError
 from provenance.logs import DbLogHandler, RuntimeFilter
+
+if TYPE_CHECKING:
+    # Imported where used: a runtime that checkpoints nothing opens no store, and a script
+    # should not pay for the codec and the file locks at start.
+    from persistence.pickle_persistence import PicklePersistence
 
 #: The signing key of a home's checkpoints, beside its database.
 KEY_FILE_NAME = "checkpoint.key"
@@ -50,6 +54,8 @@ def key_file_of(home: Path) -> Path:
 
 def home_file_store(home: Path) -> PicklePersistence:
     """The file store of ``home``: ``running/`` with ``finished/`` and ``failed/`` in it."""
+    from persistence.pickle_persistence import PicklePersistence
+
     running = running_directory(home)
     return PicklePersistence(
         running, running / "finished", running / "failed", key_file=key_file_of(home)
@@ -100,6 +106,8 @@ def database_key(home: Path) -> bytes:
     """The key that signs the checkpoints of a shared database: the one of
     ``$WORKACTORS_CHECKPOINT_KEY_FILE``, which must exist (every machine reads the same one),
     else the home's own, created if missing."""
+    from persistence.keys import load_or_create_key, read_key
+
     shared = os.environ.get(KEY_FILE_ENV)
     return read_key(Path(shared).expanduser()) if shared else load_or_create_key(key_file_of(home))
 

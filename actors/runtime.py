@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from actors import holders
 from actors.assembly import (
@@ -28,7 +28,6 @@ from actors.assembly import (
 )
 from actors.caching import CachingSetting, check_setting
 from actors.durability import Checkpointed, Durability, Ephemeral
-from actors.durable import Checkpoints, queue, suspend_all
 from actors.holders import Holder
 from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home
 from actors.launch_checks import refuse_inside_step, user_attributes
@@ -38,7 +37,6 @@ from actors.registry import Registry, RegistryActor
 from actors.runtime_checkpoints import RuntimeCheckpoints
 from actors.runtime_control import RuntimeControl
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
-from persistence import PicklePersistence
 from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
 from provenance.actor_messages import Watermark
@@ -47,6 +45,12 @@ from provenance.log import get_logger
 from provenance.nodes import Node, load_node
 from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
+
+if TYPE_CHECKING:
+    # Imported where used: a runtime that checkpoints nothing never loads the persistence
+    # actor, the codec or the file locks (a tenth of a script's cold start).
+    from actors.durable import Checkpoints
+    from persistence.pickle_persistence import PicklePersistence
 
 log = get_logger(__name__)
 
@@ -112,6 +116,8 @@ class Runtime(RuntimeCheckpoints, RuntimeControl):
         self.shared_database = database_store_in_use(url)
         self.notifier: Notifier = choose_notifier(self.durability, self.home, url)
         if self.durable:
+            from actors.durable import Checkpoints
+
             self._checkpoints = Checkpoints(self, self._store(), writer=True)
         #: Who holds the processes run here, recorded on their nodes (``actors.holders``).
         self.holder = Holder.of_this_process(self.home).as_attribute()
@@ -182,6 +188,8 @@ class Runtime(RuntimeCheckpoints, RuntimeControl):
         """
         refuse_inside_step("submit")
         process_class, resolved = resolve(process, args, inputs)
+        from actors.durable import queue
+
         return queue(self, process_class, resolved).node
 
     def queue_up(
@@ -195,6 +203,8 @@ class Runtime(RuntimeCheckpoints, RuntimeControl):
         ``Checkpointed``), e.g. a ``PicklePersistence`` on other folders."""
         refuse_inside_step("queue_up")
         resolved_class, resolved = resolve(process_class, (), dict(inputs))
+        from actors.durable import queue
+
         process = queue(self, resolved_class, resolved, storage)
         assert process.pid is not None
         return process.pid
@@ -293,6 +303,8 @@ class Runtime(RuntimeCheckpoints, RuntimeControl):
             self._closed = True
             pending = self.launcher.pending()
         if self.durable:
+            from actors.durable import suspend_all
+
             suspend_all(self, timeout)
         else:
             not_done = concurrent.futures.wait(pending, timeout=timeout).not_done

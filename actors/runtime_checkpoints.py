@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from actors.assembly import database_store, home_file_store
 from actors.durability import Checkpointed, Durability
-from actors.durable import Checkpoints
 from actors.errors import ActorError, RuntimeClosedError
 from actors.home import running_directory
 from actors.process_messages import Suspend
@@ -26,6 +25,7 @@ from provenance.log import get_logger
 if TYPE_CHECKING:
     import pykka
 
+    from actors.durable import Checkpoints
     from actors.launcher import Launcher
     from actors.process import Process
     from persistence import PicklePersistence
@@ -97,6 +97,8 @@ class RuntimeCheckpoints:
     def checkpoints(self) -> Checkpoints:
         """This runtime's use of its checkpoint store (created on first use)."""
         if self._checkpoints is None:
+            from actors.durable import Checkpoints
+
             store = self._store()
             with self._lock:
                 if self._checkpoints is None:

@@ -3,6 +3,13 @@
 ``get_runtime()`` returns the runtime running the current step, else the most recently started
 one still open, else a default one created on first use under ``$WORKACTORS_HOME``. Every open
 runtime is shut down cleanly when the interpreter exits.
+
+Then, in a program that opened a runtime, the objects alive at exit are frozen (``gc.freeze``):
+the interpreter's last collections skip them instead of traversing SQLAlchemy's and the engine's
+object graph one more time to free memory the OS takes back anyway, which took about a quarter
+of a short script's cold start. Everything the engine holds (database connections, checkpoint
+writers, actor threads) is closed by the shutdown before; what Python leaves unfinalized at exit
+it never promised to finalize (``__del__`` of objects still alive then).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import contextvars
+import gc
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -36,12 +44,15 @@ step_runtime: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar(
 )
 _open: list[Runtime] = []
 _lock = threading.RLock()
+#: Set once a runtime opened in this Python process (see the module docstring).
+_used = threading.Event()
 
 
 def opened(runtime: Runtime) -> None:
     """``runtime`` started: it is the one in use from now on outside steps."""
     with _lock:
         _open.append(runtime)
+    _used.set()
 
 
 def closed(runtime: Runtime) -> None:
@@ -106,7 +117,15 @@ def shutdown_all() -> None:
         runtime.shutdown(timeout=EXIT_TIMEOUT)
 
 
-atexit.register(shutdown_all)
+def _at_exit() -> None:
+    """Shut every open runtime down; then, if this program used the engine, spare the
+    interpreter's final collections the objects still alive (see the module docstring)."""
+    shutdown_all()
+    if _used.is_set():
+        gc.freeze()
+
+
+atexit.register(_at_exit)
 
 
 def _backend_in_this_context() -> ProvenanceBackend:

@@ -1,17 +1,14 @@
-"""Durable processes: reentrant file locks, signed checkpoints and the persistence actor."""
+"""Durable processes: reentrant file locks, signed checkpoints and the persistence actor.
 
-from persistence.actor import (
-    MarkFailed,
-    PersistenceActor,
-    Release,
-    SaveCheckpoint,
-    Sync,
-)
-from persistence.atomic import WriteHook, WriteStage, atomic_move, atomic_write
-from persistence.classes import import_class
-from persistence.codec import Checkpoint, CheckpointCodec, describe_checkpoint, load_or_create_key
-from persistence.envelope import Envelope
-from persistence.errors import (
+Public names are imported on first use: a runtime that checkpoints nothing (a script running
+a workfunction) does not import the file locks, the codec or the persistence actor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from persistence.errors import (  # cheap, and raised by every store
     CheckpointCorruptError,
     CheckpointEncodeError,
     CheckpointError,
@@ -28,12 +25,82 @@ from persistence.errors import (
     MessageError,
     PersistenceError,
 )
-from persistence.folders import CheckpointFolders
-from persistence.lock import LOCK_EX, LOCK_NB, LOCK_SH, RLock
-from persistence.memory_store import InMemoryStore, MemoryCheckpoints
-from persistence.messages import Action, Intent
-from persistence.pickle_persistence import PersistableProcess, PicklePersistence
-from persistence.store import CheckpointStore, NoNotifier, Notifier, UnreadableHook
+from provenance.lazy_imports import lazy_names
+
+if TYPE_CHECKING:
+    from persistence.actor import (
+        MarkFailed,
+        PersistenceActor,
+        Release,
+        SaveCheckpoint,
+        Sync,
+    )
+    from persistence.atomic import WriteHook, WriteStage, atomic_move, atomic_write
+    from persistence.classes import import_class
+    from persistence.codec import (
+        Checkpoint,
+        CheckpointCodec,
+        describe_checkpoint,
+        load_or_create_key,
+    )
+    from persistence.envelope import Envelope
+    from persistence.folders import CheckpointFolders
+    from persistence.lock import LOCK_EX, LOCK_NB, LOCK_SH, RLock
+    from persistence.memory_store import InMemoryStore, MemoryCheckpoints
+    from persistence.messages import Action, Intent
+    from persistence.pickle_persistence import PersistableProcess, PicklePersistence
+    from persistence.store import CheckpointStore, NoNotifier, Notifier, UnreadableHook
+
+#: Where each public name lives: imported on first use (PEP 562).
+_HOMES: dict[str, tuple[str, ...]] = {
+    "persistence.actor": (
+        "MarkFailed",
+        "PersistenceActor",
+        "Release",
+        "SaveCheckpoint",
+        "Sync",
+    ),
+    "persistence.atomic": (
+        "WriteHook",
+        "WriteStage",
+        "atomic_move",
+        "atomic_write",
+    ),
+    "persistence.classes": ("import_class",),
+    "persistence.codec": (
+        "Checkpoint",
+        "CheckpointCodec",
+        "describe_checkpoint",
+        "load_or_create_key",
+    ),
+    "persistence.envelope": ("Envelope",),
+    "persistence.folders": ("CheckpointFolders",),
+    "persistence.lock": (
+        "LOCK_EX",
+        "LOCK_NB",
+        "LOCK_SH",
+        "RLock",
+    ),
+    "persistence.memory_store": (
+        "InMemoryStore",
+        "MemoryCheckpoints",
+    ),
+    "persistence.messages": (
+        "Action",
+        "Intent",
+    ),
+    "persistence.pickle_persistence": (
+        "PersistableProcess",
+        "PicklePersistence",
+    ),
+    "persistence.store": (
+        "CheckpointStore",
+        "NoNotifier",
+        "Notifier",
+        "UnreadableHook",
+    ),
+}
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = [
     "LOCK_EX",

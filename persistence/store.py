@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from persistence.messages import Intent
 from provenance.fencing import Fence
+
+if TYPE_CHECKING:
+    from persistence.messages import Intent  # msgpack: not imported by a runtime without a store
 
 T = TypeVar("T")
 

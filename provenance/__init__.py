@@ -6,12 +6,14 @@ for the query builder, groups and archives at start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import provenance.data  # registers node classes for loading
-import provenance.process_nodes  # registers node classes for loading
-import provenance.workflow_nodes  # noqa: F401 - registers node classes for loading
+from provenance.lazy_imports import collector_paused, lazy_names
+
+with collector_paused():  # see provenance.lazy_imports
+    import provenance.data  # registers node classes for loading
+    import provenance.process_nodes  # registers node classes for loading
+    import provenance.workflow_nodes  # noqa: F401 - registers node classes for loading
 
 if TYPE_CHECKING:
     from provenance.backend import ProvenanceBackend, get_backend, set_backend_provider
@@ -93,21 +95,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "WorkflowState",
     ),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULE_OF})
-
+__getattr__, __dir__ = lazy_names(__name__, _HOMES)
 
 __all__ = [
     "AmbiguousIdentifierError",

@@ -4,9 +4,12 @@ control intents and the workers that serve them (``persistence.postgres_store``)
 
 The schema is owned by the Alembic migrations in ``provenance/migrations``; these models must
 describe the same tables (a test compares them).
-"""
 
-from __future__ import annotations
+The annotations are evaluated as the classes are defined (no ``from __future__ import
+annotations``): SQLAlchemy then reads ``Mapped[...]`` as objects instead of parsing and
+evaluating each as a string, which halves the cost of importing this module, paid by every
+program at start.
+"""
 
 import datetime as dt
 from typing import Any

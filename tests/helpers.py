@@ -83,3 +83,22 @@ def process_nodes(rt: Runtime, label: str | None = None) -> list[ProcessNode]:
         for node in nodes
         if isinstance(node, ProcessNode) and label in (None, node.process_label)
     ]
+
+
+def migrate_to(database_url: str, revision: str) -> None:
+    """Build the schema of an older workactors (``revision``) in ``database_url``, as it left
+    its databases, by running the migrations up to it."""
+    from alembic import command
+    from alembic.config import Config
+
+    from provenance.storage import MIGRATIONS_DIR
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()

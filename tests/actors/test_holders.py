@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 from actors import Runtime
-from actors.holders import HOLDER, Holder
+from actors.holders import HOLDER, Holder, _started, _this_process_started
 from provenance import ProcessNode, ProcessState, load_node
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 
@@ -133,3 +133,10 @@ def test_process_kill_ends_a_process_that_nothing_will_ever_run(home: Path) -> N
         assert isinstance(node, ProcessNode)
         assert node.process_state is ProcessState.KILLED
         assert "no runtime holds it, and it has no checkpoint" in (node.exit_message or "")
+
+
+def test_this_process_start_time_read_without_psutil_is_the_one_psutil_reads() -> None:
+    """A holder's start time is compared with psutil's reading of it (``is_alive``): reading it
+    from /proc at runtime open (to spare the psutil import) must give the same number."""
+    assert _this_process_started() == _started(os.getpid())
+    assert Holder.of_this_process(Path("home")).is_alive() is True

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-
 from provenance import ProcessNode, QueryBuilder
 from provenance.migrations import HEAD_REVISION
-from provenance.storage import MIGRATIONS_DIR, Storage, sqlite_url
+from provenance.storage import Storage, sqlite_url
+from tests.helpers import migrate_to
 
 QUERY_INDICES = {
     "ix_db_node_attr_process_state",
@@ -35,15 +32,7 @@ def test_a_new_database_has_the_query_indices(storage: Storage) -> None:
 
 
 def test_a_database_of_revision_0001_is_upgraded_with_the_indices(database_url: str) -> None:
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0001")
-    finally:
-        engine.dispose()
+    migrate_to(database_url, "0001")
     storage = Storage(database_url)
     try:
         assert storage.current_revision() == HEAD_REVISION
