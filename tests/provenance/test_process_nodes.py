@@ -326,15 +326,15 @@ def test_every_process_state_is_read_back_as_the_enum(
 
 
 def test_stored_process_states_reads_a_chunk_of_pks_per_query(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    any_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("provenance.process_nodes.STATES_PER_QUERY", 2)
-    runs = [runtime.run_get_node(add_numbers, Int(index), Int(1)) for index in range(5)]
+    runs = [any_runtime.run_get_node(add_numbers, Int(index), Int(1)) for index in range(5)]
     processes = [node.pk for _result, node in runs]
     data = runs[0][0].pk
     missing = max(processes) + 1000
 
-    with runtime.bound(), read_queries(runtime) as queries:
+    with any_runtime.bound(), read_queries(any_runtime) as queries:
         states = stored_process_states([*processes, data, missing])
 
     # Data nodes and pks of no node are left out, for the caller to read one by one.
