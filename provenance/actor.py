@@ -51,6 +51,7 @@ from provenance.records import (
 from provenance.row_writers import add_to_group, row_writer
 from provenance.storage import Storage
 from provenance.ticker import Ticker
+from provenance.wal_checkpoints import WRITER_AUTOCHECKPOINT, WalCheckpointer
 
 log = get_logger(__name__)
 
@@ -107,12 +108,30 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._pending_updates = PendingUpdates()
         self._rows = row_writer(storage.dialect)
         self._ticker: Ticker | None = None
+        self._wal_checkpointer: WalCheckpointer | None = None
 
     def on_start(self) -> None:
         """Open the write connection (runs on the actor's thread)."""
         with self._lock:
             self._connection = self._storage.write_engine.connect()
             self._ticker = Ticker(COMMIT_DELAY, self._tell_flush, "provenance-commit-delay")
+            self._wal_checkpointer = self._start_wal_checkpoints(self._connection)
+
+    def _start_wal_checkpoints(self, connection: Connection) -> WalCheckpointer | None:
+        """Move SQLite's WAL checkpoints (and their fsync) off this connection's commits."""
+        path = sa.make_url(self._storage.url).database
+        if self._storage.dialect != "sqlite" or not path or path == ":memory:":
+            return None
+        if path.startswith("file:"):
+            return None
+        self._leave_checkpoints_to_the_checkpointer(connection)
+        return WalCheckpointer(path)
+
+    @staticmethod
+    def _leave_checkpoints_to_the_checkpointer(connection: Connection) -> None:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None  # an open connection has its driver connection
+        raw.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
 
     def on_stop(self) -> None:
         """Commit what is left and close the connection (runs on the actor's thread)."""
@@ -123,6 +142,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             self._commit()
             if self._connection is not None:
                 self._connection.close()
+            if self._wal_checkpointer is not None:
+                self._wal_checkpointer.close()
 
     def on_failure(self, *_exc_info: object) -> None:
         """Fail every waiting caller rather than leave it hanging (runs on the actor's thread)."""
@@ -133,6 +154,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             )
             if self._connection is not None:
                 self._connection.close()
+            if self._wal_checkpointer is not None:
+                self._wal_checkpointer.close()
 
     def on_receive(self, message: Any) -> None:
         """Apply one message (runs on the actor's thread)."""
@@ -142,8 +165,8 @@ class ProvenanceActor(pykka.ThreadingActor):
 
     def serve_now(self, message: Write | Sync, after: int) -> bool:
         """Serve ``message`` on the caller's thread (a durable write or a sync is committed at
-        once), if the actor is up and has handled message ``after``, the caller's last one (so
-        the caller's writes keep their order); False if not, and nothing was done: send it.
+        once), if the actor is up and has handled message ``after``, the last one anyone sent (so
+        writes keep the order they were sent in); False if not, and nothing was done: send it.
 
         A writer that waits for its write spares two thread handoffs this way, which cost more
         than the write itself; the actor's thread and such callers take turns on one lock.
@@ -369,6 +392,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             log.error("provenance.commit_failed", error=describe_error(exc))
             self._rollback(_failure("provenance commit failed and was rolled back", exc))
             return
+        if self._wal_checkpointer is not None:
+            self._wal_checkpointer.committed()
         # Only now: a reader on another thread may skip its sync from here on.
         self._watermark.committed = self._received
         self._watermark.dirty = False
@@ -407,4 +432,6 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _require_connection(self) -> Connection:
         if self._connection is None:  # dropped by _reconnect after a failed rollback
             self._connection = self._storage.write_engine.connect()
+            if self._wal_checkpointer is not None:
+                self._leave_checkpoints_to_the_checkpointer(self._connection)
         return self._connection

@@ -57,8 +57,6 @@ class ActorBackend:
         self._watermark = watermark
         self._sent = 0
         self._order = threading.Lock()
-        #: Per thread, the ``seq`` of the last message it sent (``_serve_now``).
-        self._mine = threading.local()
 
     @property
     def storage(self) -> Storage:
@@ -91,19 +89,20 @@ class ActorBackend:
         if watermark is not None and not watermark.dirty and watermark.committed >= self._sent:
             return
         reply: Future[None] = Future()
-        # Served here only once everything anyone sent before was handled: that is what it
-        # commits.
-        self._send(lambda seq: Sync(reply, seq=seq), after=self._sent)
+        self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
 
-    def _send(self, message: Callable[[int], Write | Sync], after: int | None = None) -> None:
+    def _send(self, message: Callable[[int], Write | Sync]) -> None:
         """Have the actor serve the message on this thread if it can (the caller waits for it
-        anyway) once it has handled message ``after`` (default: this thread's last), else send
-        it."""
+        anyway), else send it.
+
+        It can only once it has handled every message anyone sent before: one process's
+        writes may come from several threads (its steps run on pooled threads), so a write
+        served ahead of an older one still in the mailbox could be overwritten by it (a
+        process's end replaced by the RUNNING state queued before it).
+        """
         actor = self._watermark.actor if self._watermark is not None else None
-        if after is None:
-            after = getattr(self._mine, "last", 0)
-        if actor is None or not actor.serve_now(message(0), after):
+        if actor is None or not actor.serve_now(message(0), self._sent):
             self._tell(message)
 
     def _tell(self, message: Callable[[int], Write | Sync]) -> None:
@@ -111,7 +110,6 @@ class ActorBackend:
         try:
             with self._order:
                 self._sent += 1
-                self._mine.last = self._sent
                 self._actor.tell(message(self._sent))
         except pykka.ActorDeadError as exc:
             raise StorageError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import uuid as uuid_module
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -373,3 +374,28 @@ def test_a_log_record_written_with_a_naive_time_is_read_back_as_utc(any_runtime:
     [entry] = node.logs
     assert entry.time == naive.replace(tzinfo=dt.UTC)
     assert entry.metadata == {"k": "v"}
+
+
+def test_a_waited_for_write_lands_after_an_older_write_sent_from_another_thread(
+    runtime: Runtime,
+) -> None:
+    """One process's writes come from several threads (its steps run on pooled threads): a
+    waited-for end must never be overtaken by the state update queued before it on another
+    thread, which would leave a finished process RUNNING."""
+    backend = runtime.backend
+    nodes = [Calculation().store() for _ in range(150)]
+    for node in nodes:
+        queued = threading.Event()
+
+        def queue_running(node: Calculation = node, queued: threading.Event = queued) -> None:
+            backend.write_nowait([node.set_process_attributes(process_state="running")])
+            queued.set()
+
+        other = threading.Thread(target=queue_running)
+        other.start()
+        assert queued.wait(timeout=10)
+        backend.write([node.set_process_attributes(process_state="finished", exit_status=0)])
+        other.join(timeout=10)
+    backend.sync()
+    states = {load_node(node.pk).attributes["process_state"] for node in nodes}
+    assert states == {"finished"}
