@@ -48,7 +48,7 @@ from provenance.errors import (
     StorageError,
 )
 from provenance.log import get_logger
-from provenance.process_nodes import ProcessNode
+from provenance.process_nodes import ProcessNode, stored_process_states
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
@@ -201,9 +201,18 @@ class ProcessActor(pykka.ThreadingActor):
         gone: dict[int, ProcessState | None] = self._registry.handle(
             to_registry.Subscribe(self._pid, pids, remote=remote)
         )
-        return Subscribed(
-            tuple(gone_entry(pid, seen, self._stored_end) for pid, seen in gone.items())
-        )
+        # The targets that ended unseen (past the registry's memory of ended children: most
+        # of a large fan-out) are read together, not one load_node each.
+        with self._runtime.bound():
+            stored = stored_process_states([pid for pid, seen in gone.items() if seen is None])
+
+        def read(pid: int) -> ProcessState | None:
+            state = stored.get(pid)
+            if state is None:
+                return self._stored_end(pid)  # says why it cannot be awaited, or finds it late
+            return state if state.is_terminal else None
+
+        return Subscribed(tuple(gone_entry(pid, seen, read) for pid, seen in gone.items()))
 
     def _stored_end(self, pid: int) -> ProcessState | None:
         """The stored state of a process that is not live here if it ended, else None.

@@ -203,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_int_list,
         default=list(curves.DEFAULT_SIZES),
         metavar="N[,N]",
-        help="scale_wait batch sizes (default 1000,10000; 100000 takes about 15 min a repeat)",
+        help="scale_wait batch sizes (default 1000,10000; 100000 takes about 10 min a repeat)",
     )
     parser.add_argument(
         "--plot",

@@ -1,8 +1,8 @@
 """Scaling curves: durable steps/s against daemon workers, and ``scale_wait`` against its size.
 
 ``--curves`` runs ``daemon_steps`` (on SQLite) with 1, 2 and 4 workers and ``scale_wait`` with
-1,000 and 10,000 waiting work chains (``--curve-sizes`` adds 100,000: about a quarter of an
-hour per repeat on a loaded two-core machine). Every point runs alone, never interleaved with
+1,000 and 10,000 waiting work chains (``--curve-sizes`` adds 100,000: about ten minutes per
+repeat on a two-core machine at load 7). Every point runs alone, never interleaved with
 another, so that its peak RSS and thread count are its own.
 """
 

@@ -155,9 +155,14 @@ class Node:
                 f"{self!r} is stored and immutable; create a new node instead"
             )
 
+    @staticmethod
+    def class_of(node_type: str) -> type[Node]:
+        """The node class stored rows of ``node_type`` load as (``Node`` for an unknown one)."""
+        return Node._classes.get(node_type, Node)
+
     @classmethod
     def _from_row(cls, row: DbNode) -> Node:
-        node_class = Node._classes.get(row.node_type, Node)
+        node_class = Node.class_of(row.node_type)
         node = node_class.__new__(node_class)
         node._uuid = row.uuid
         node._pk = row.id

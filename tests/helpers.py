@@ -102,3 +102,24 @@ def migrate_to(database_url: str, revision: str) -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def read_queries(rt: Runtime) -> Iterator[list[tuple[str, tuple[object, ...]]]]:
+    """The queries (statement, parameters) run on the runtime's read engine in the block: a
+    count of them is what a test of "one query, not one per row" asserts."""
+    seen: list[tuple[str, tuple[object, ...]]] = []
+
+    def record(
+        _conn: object, _cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(
+                (statement, tuple(parameters) if isinstance(parameters, tuple | list) else ())
+            )
+
+    sa.event.listen(rt.storage.read_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(rt.storage.read_engine, "before_cursor_execute", record)

@@ -203,6 +203,13 @@ def test_scale_sizes_follow_quick_and_per_peer_overrides() -> None:
     assert _scale_size("20") == (None, 20)
 
 
+def test_a_large_scale_batch_gets_time_in_proportion_before_it_counts_as_stuck() -> None:
+    # 100,000 waiters take about ten minutes on a loaded machine: a fixed quarter of an hour
+    # would fail a working engine at the next burst of load.
+    assert scale.timeout(1_000) == scale.timeout(scale.BATCH) == scale.TIMEOUT_S
+    assert scale.timeout(100_000) == 100_000 * scale.TIMEOUT_PER_WAITER_S > 2 * scale.TIMEOUT_S
+
+
 def test_same_named_workloads_form_one_group_with_workactors_first() -> None:
     for group in groups(WORKLOADS):
         assert len({w.name for w in group}) == 1

@@ -16,7 +16,9 @@ from provenance import (
     WorkCalculation,
     load_node,
 )
+from provenance.process_nodes import stored_process_states
 from provenance.records import AttributeUpdate
+from tests.helpers import read_queries
 
 MODULE = __name__
 
@@ -321,3 +323,20 @@ def test_every_process_state_is_read_back_as_the_enum(
     assert loaded.is_terminated is state.is_terminal
     assert loaded.is_excepted is (state is ProcessState.EXCEPTED)
     assert loaded.is_killed is (state is ProcessState.KILLED)
+
+
+def test_stored_process_states_reads_a_chunk_of_pks_per_query(
+    any_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("provenance.process_nodes.STATES_PER_QUERY", 2)
+    runs = [any_runtime.run_get_node(add_numbers, Int(index), Int(1)) for index in range(5)]
+    processes = [node.pk for _result, node in runs]
+    data = runs[0][0].pk
+    missing = max(processes) + 1000
+
+    with any_runtime.bound(), read_queries(any_runtime) as queries:
+        states = stored_process_states([*processes, data, missing])
+
+    # Data nodes and pks of no node are left out, for the caller to read one by one.
+    assert states == dict.fromkeys(processes, ProcessState.FINISHED)
+    assert len(queries) == 4  # seven pks, two per query
