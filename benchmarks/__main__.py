@@ -220,7 +220,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="work chains per batch of scale_wait, for every peer or for PEER "
         "(defaults: workactors 10,000, quick 200; aiida 50, quick 10); it also sizes the "
-        "batches of the daemon workloads (chains, parents) and of DBOS's",
+        "batches of the daemon workloads (chains, parents), the processes of the query, "
+        "web and archive workloads, and DBOS's batches",
     )
     parser.add_argument(
         "-n",

@@ -19,4 +19,4 @@ def test_the_cache_workload_hits_and_the_archive_round_trip_keeps_every_node(
     cached = query._cache_setup(runtime)
     for i in range(3):
         query._cache_once(cached, i)
-    query._archive_once(query._archive_setup(runtime), 0)
+    query._archive_once(query._archive_setup(runtime, 50), 0)
