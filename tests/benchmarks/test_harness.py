@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from benchmarks import compare, harness, report
-from benchmarks.__main__ import _scale_size, _sized
+from benchmarks.__main__ import _children_use_compiled_bytecode, _scale_size, _sized
 from benchmarks.figures import RepeatResult, WorkloadResult, percentile
 from benchmarks.harness import run_group
 from benchmarks.meters import MemoryMeter, ThreadSampler
@@ -264,3 +265,18 @@ def test_notes_of_repeats_are_reported_as_medians_in_the_json() -> None:
     assert [r["notes"] for r in data["repeat_results"]] == [
         {"checkpoint bytes": s} for s in (600, 700, 650)
     ]
+
+
+def test_the_pythons_a_run_starts_cache_their_bytecode_even_where_the_environment_says_not_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A daemon worker that compiles the engine at every start times the compiler, not the
+    engine: the harness lets its children cache bytecode under its own cache folder."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
+
+    _children_use_compiled_bytecode()
+
+    assert "PYTHONDONTWRITEBYTECODE" not in os.environ
+    assert os.environ["PYTHONPYCACHEPREFIX"] == str(tmp_path / "workactors-bench" / "bytecode")
