@@ -34,6 +34,7 @@ from rich.progress import (
 )
 
 from benchmarks import compare, curves, databases, durability, plots
+from benchmarks.bytecode import children_cache_bytecode
 from benchmarks.dbos_peer.client import SETTINGS as DBOS_SETTINGS
 from benchmarks.figures import WorkloadResult
 from benchmarks.harness import run_group
@@ -423,18 +424,6 @@ def _durability(results: list[WorkloadResult]) -> list[dict[str, str]]:
     return durability.rows(ran, postgres=postgres, dbos_sqlite=PEERS["dbos"].facts().get("sqlite"))
 
 
-def _children_use_compiled_bytecode() -> None:
-    """Let the Pythons the workloads start (daemons, their workers, cold starts) cache their
-    bytecode, as an installed package has it, even where ``PYTHONDONTWRITEBYTECODE`` is set:
-    every daemon worker would otherwise compile the engine again at start, and the figures
-    would time the compiler. The cache goes under ``$XDG_CACHE_HOME/workactors-bench``, never
-    beside the sources."""
-    if not os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-        return
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(cache) / "workactors-bench" / "bytecode"))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the selected workloads; return 0 if all succeeded, 1 if any failed, 2 on bad usage."""
     parser = _parser()
@@ -456,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if repeats < 1 or (args.iterations is not None and args.iterations < 1):
         parser.error("--repeats and --iterations must be at least 1")
     workloads, skipped = _workloads(args, parser, err)
-    _children_use_compiled_bytecode()
+    children_cache_bytecode()
     base_dir = (args.base_dir or Path(tempfile.gettempdir())).resolve()
     base_dir.mkdir(parents=True, exist_ok=True)
     load_at_start = _warn_if_busy(err)

@@ -7,9 +7,8 @@ exit, so the latency column is the cold start itself.
 
 Bytecode is cached, as an installed package (or any second run) has it: the programs write it
 even where the environment says not to (``PYTHONDONTWRITEBYTECODE``), under the harness's cache
-(``PYTHONPYCACHEPREFIX``, set by ``python -m benchmarks``) or else the home's own folder, and
-the first, untimed start compiles what is missing. Without that every start here compiled the
-whole engine again and a third of the figure was the compiler's.
+(``benchmarks.bytecode``), and the first, untimed start compiles what is missing. Without that
+every start here compiled the whole engine again and a third of the figure was the compiler's.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from benchmarks.bytecode import caching_bytecode
 from benchmarks.databases import POSTGRESQL, SQLITE, fresh_schema
 from benchmarks.figures import RepeatResult
 from benchmarks.workloads.base import Kind, ProgressCallback, Workload
@@ -46,14 +46,10 @@ TIMEOUT = 60.0
 
 def _start(home: str, url: str | None) -> float:
     """Seconds one program took, from spawn to exit."""
-    environment = {
-        key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"
-    }
-    environment.setdefault("PYTHONPYCACHEPREFIX", os.path.join(home, "bytecode"))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PROGRAM, home, *([url] if url else [])],
-        env=environment,
+        env=caching_bytecode(os.environ),
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

@@ -13,7 +13,8 @@ import pytest
 from rich.console import Console
 
 from benchmarks import compare, harness, report
-from benchmarks.__main__ import _children_use_compiled_bytecode, _scale_size, _sized
+from benchmarks.__main__ import _scale_size, _sized
+from benchmarks.bytecode import children_cache_bytecode
 from benchmarks.figures import RepeatResult, WorkloadResult, percentile
 from benchmarks.harness import run_group
 from benchmarks.meters import MemoryMeter, ThreadSampler
@@ -276,7 +277,7 @@ def test_the_pythons_a_run_starts_cache_their_bytecode_even_where_the_environmen
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("PYTHONPYCACHEPREFIX", raising=False)
 
-    _children_use_compiled_bytecode()
+    children_cache_bytecode()
 
     assert "PYTHONDONTWRITEBYTECODE" not in os.environ
     assert os.environ["PYTHONPYCACHEPREFIX"] == str(tmp_path / "workactors-bench" / "bytecode")
