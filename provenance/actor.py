@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from typing import Any
 
 import pykka
@@ -27,7 +26,7 @@ import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
-from provenance.actor_messages import Flush, Sync, Watermark, Write
+from provenance.actor_messages import Flush, Reply, Sync, Watermark, Write
 from provenance.errors import (
     DatabaseUnavailableError,
     FencedError,
@@ -103,7 +102,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._handled = 0
         self._connection: Connection | None = None
         self._pk_by_uuid: dict[str, int] = {}
-        self._waiting: list[tuple[Future[Any], Any]] = []
+        self._waiting: list[tuple[Reply[Any], Any]] = []
         self._uncommitted = self._watermark.dirty = False
         self._pending_updates = PendingUpdates()
         self._rows = row_writer(storage.dialect)
@@ -210,7 +209,7 @@ class ProvenanceActor(pykka.ThreadingActor):
             f"committed: {describe_error(exc)}"
         )
         reply = getattr(message, "reply", None)
-        if isinstance(reply, Future) and not reply.done():
+        if reply is not None and not reply.done():
             reply.set_exception(error)
         self._rollback(error)
 
@@ -222,7 +221,7 @@ class ProvenanceActor(pykka.ThreadingActor):
     def _apply_write(
         self,
         ops: Sequence[WriteOp],
-        reply: Future[dict[str, int]] | None,
+        reply: Reply[dict[str, int]] | None,
         *,
         durable: bool,
         fence: Fence | None = None,

@@ -2,15 +2,64 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from provenance.fencing import Fence
 from provenance.records import WriteOp
 
 if TYPE_CHECKING:
     from provenance.actor import ProvenanceActor
+
+T = TypeVar("T")
+
+
+class Reply(Generic[T]):
+    """The one answer a writer waits for: a value or an error, set once by the actor.
+
+    A ``concurrent.futures.Future`` would do, but it builds a condition, a callback list and a
+    waiter list that a reply never uses, and a blocking run waits for two replies: that cost
+    about as much as one of its inserts. Here a lock, held from creation until the answer is
+    set, is all the waiting. Only the actor sets answers, under its own lock.
+    """
+
+    __slots__ = ("_answered", "_error", "_value")
+
+    def __init__(self) -> None:
+        self._answered = threading.Lock()
+        self._answered.acquire()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def done(self) -> bool:
+        """True once answered."""
+        return not self._answered.locked()
+
+    def set_result(self, value: T) -> None:
+        """Answer with ``value``."""
+        self._value = value
+        self._answered.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        """Answer with ``error``, raised to the waiter."""
+        self._error = error
+        self._answered.release()
+
+    def result(self, timeout: float | None = None) -> T:
+        """Wait for the answer (``timeout`` seconds at most, if given).
+
+        Raises:
+            TimeoutError: if no answer came in time.
+            BaseException: the error the actor answered with.
+        """
+        if not self._answered.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError(f"the provenance actor did not answer within {timeout} s")
+        self._answered.release()  # answered for good: a second ``result`` returns at once
+        if self._error is not None:
+            raise self._error
+        value: T = self._value
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +71,7 @@ class Write:
     """
 
     ops: tuple[WriteOp, ...]
-    reply: Future[dict[str, int]] | None = None
+    reply: Reply[dict[str, int]] | None = None
     durable: bool = True
     #: The claim the write is made under: checked (and locked) in the write's transaction.
     fence: Fence | None = None
@@ -39,7 +88,7 @@ class Flush:
 class Sync:
     """Reply once everything sent before this message is committed."""
 
-    reply: Future[None]
+    reply: Reply[None]
     seq: int = 0
 
 
@@ -55,4 +104,4 @@ class Watermark:
         self.actor: ProvenanceActor | None = None
 
 
-__all__ = ["Flush", "Sync", "Watermark", "Write"]
+__all__ = ["Flush", "Reply", "Sync", "Watermark", "Write"]

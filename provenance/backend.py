@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from typing import Protocol
 
 import pykka
 
-from provenance.actor_messages import Sync, Watermark, Write
+from provenance.actor_messages import Reply, Sync, Watermark, Write
 from provenance.errors import NoBackendError, StorageError
 from provenance.fencing import Fence
 from provenance.records import WriteOp
@@ -69,13 +68,13 @@ class ActorBackend:
         Raises:
             FencedError: if ``fence`` no longer holds; nothing was written.
         """
-        reply: Future[dict[str, int]] = Future()
+        reply: Reply[dict[str, int]] = Reply()
         self._send(lambda seq: Write(tuple(ops), reply, fence=fence, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
     def write_applied(self, ops: Sequence[WriteOp]) -> Mapping[str, int]:
         """Write ``ops`` and wait until they are applied, not committed: for new pks."""
-        reply: Future[dict[str, int]] = Future()
+        reply: Reply[dict[str, int]] = Reply()
         self._send(lambda seq: Write(tuple(ops), reply, durable=False, seq=seq))
         return reply.result(timeout=WRITE_TIMEOUT)
 
@@ -88,7 +87,7 @@ class ActorBackend:
         watermark = self._watermark
         if watermark is not None and not watermark.dirty and watermark.committed >= self._sent:
             return
-        reply: Future[None] = Future()
+        reply: Reply[None] = Reply()
         self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid as uuid_module
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from provenance.models import DbGroup, DbNode, group_node
 from provenance.nodes import Node
 from provenance.reading import read_storage
 from provenance.records import GroupAddition
+from provenance.uuids import new_uuid
 from provenance.values import check_label
 
 
@@ -68,7 +68,7 @@ class Group:
                     label=self.label,
                     type_string=self.type_string,
                     node_uuids=tuple(node.uuid for node in nodes),
-                    group_uuid=str(uuid_module.uuid4()),
+                    group_uuid=new_uuid(),
                 )
             ]
         )

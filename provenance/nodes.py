@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import uuid as uuid_module
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
@@ -16,6 +15,7 @@ from provenance.identifiers import find_node_row, parse_identifier
 from provenance.models import DbLink, DbNode
 from provenance.reading import read_storage, sync_open_backend
 from provenance.records import LinkType, NodeRecord
+from provenance.uuids import new_uuid
 from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
 
@@ -35,7 +35,7 @@ class Node:
             Node._classes[cls.node_type] = cls
 
     def __init__(self, *, label: str = "", description: str = "") -> None:
-        self._uuid = str(uuid_module.uuid4())
+        self._uuid = new_uuid()
         self._pk: int | None = None
         if not label_is_storable(label):
             check_label(label, f"the label of a {type(self).__name__}")
@@ -96,7 +96,7 @@ class Node:
         """A new, unstored node with the same content."""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._uuid = str(uuid_module.uuid4())
+        clone._uuid = new_uuid()
         clone._pk = None
         clone._ctime = None
         clone._attributes = copy.deepcopy(self._attributes)

@@ -10,13 +10,13 @@ stranger's.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from provenance.actor_messages import Reply
 from provenance.errors import StorageError
 from provenance.log import get_logger
 from provenance.models import utcnow
@@ -48,7 +48,7 @@ class QueuedUpdate:
 
     uuid: str
     attributes: dict[str, Any]
-    reply: Future[Any] | None
+    reply: Reply[Any] | None
 
 
 class PendingUpdates:

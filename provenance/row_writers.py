@@ -108,6 +108,8 @@ class CoreRows:
 
 def sqlite_time(value: dt.datetime) -> str:
     """A timestamp as SQLAlchemy stores ``UtcDateTime`` in SQLite: UTC, microseconds."""
+    if value.tzinfo is dt.UTC:  # every timestamp the engine makes (``models.utcnow``)
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid as uuid_module
-from concurrent.futures import Future
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from provenance import (
     load_node,
 )
 from provenance.actor import Write
+from provenance.actor_messages import Reply
 from provenance.models import DbNode
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.process_nodes import Calculation
@@ -124,7 +124,7 @@ def test_a_raw_attribute_update_with_bad_text_fails_its_writer_and_no_other_writ
     good = [Calculation().store() for _ in range(20)]
     for index, node in enumerate(good):
         backend.write_nowait([node.set_process_attributes(process_state="finished", n=index)])
-    reply: Future[dict[str, int]] = Future()
+    reply: Reply[dict[str, int]] = Reply()
     any_runtime._provenance_ref.tell(
         Write((AttributeUpdate(victim.uuid, {"exception": text}),), reply)
     )
@@ -176,7 +176,7 @@ def test_bad_links_and_log_records_are_refused_before_anything_is_applied(
 def test_something_that_is_not_a_record_fails_its_writer_and_the_actor_lives_on(
     any_runtime: Runtime,
 ) -> None:
-    reply: Future[dict[str, int]] = Future()
+    reply: Reply[dict[str, int]] = Reply()
     any_runtime._provenance_ref.tell(Write(("not a record",), reply))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="not a provenance record"):
         reply.result(timeout=10)
@@ -189,9 +189,9 @@ def test_when_the_batched_update_fails_only_the_bad_update_is_lost(any_runtime: 
     the update that caused it, and the updates of other nodes and older ones still land."""
     first, second = Calculation().store(), Calculation().store()
     pending = PendingUpdates()
-    older: Future[Any] = Future()
-    bad: Future[Any] = Future()
-    fine: Future[Any] = Future()
+    older: Reply[Any] = Reply()
+    bad: Reply[Any] = Reply()
+    fine: Reply[Any] = Reply()
     pending.add(first.pk, QueuedUpdate(first.uuid, {"state": "older"}, older))  # type: ignore[arg-type]
     pending.add(first.pk, QueuedUpdate(first.uuid, {"state": object()}, bad))  # type: ignore[arg-type]
     pending.add(second.pk, QueuedUpdate(second.uuid, {"state": "fine"}, fine))  # type: ignore[arg-type]
