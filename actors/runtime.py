@@ -13,11 +13,10 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from actors import holders
 from actors.assembly import (
@@ -30,12 +29,11 @@ from actors.caching import CachingSetting, check_setting
 from actors.durability import Checkpointed, Durability, Ephemeral
 from actors.holders import Holder
 from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home
-from actors.launch_checks import refuse_inside_step, user_attributes
-from actors.launcher import Launcher, ProcessLike, resolve
-from actors.process import Process
+from actors.launcher import Launcher, ProcessLike
 from actors.registry import Registry, RegistryActor
 from actors.runtime_checkpoints import RuntimeCheckpoints
 from actors.runtime_control import RuntimeControl
+from actors.runtime_launching import RuntimeLaunching
 from actors.runtimes import closed, get_runtime, opened, runtime_holding, step_runtime
 from persistence.store import CheckpointStore, Notifier
 from provenance.actor import ProvenanceActor
@@ -43,7 +41,6 @@ from provenance.actor_messages import Watermark
 from provenance.backend import ActorBackend
 from provenance.log import get_logger
 from provenance.nodes import Node, load_node
-from provenance.process_nodes import ProcessNode
 from provenance.storage import Storage, sqlite_url
 
 if TYPE_CHECKING:
@@ -55,7 +52,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-class Runtime(RuntimeCheckpoints, RuntimeControl):
+class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
     """One actor system: registry, provenance and one actor per live process.
 
     Args:
@@ -152,118 +149,6 @@ class Runtime(RuntimeCheckpoints, RuntimeControl):
 
     def __repr__(self) -> str:
         return f"<Runtime home={str(self.home)!r} db={self.storage.location!r}>"
-
-    # Launching.
-
-    def launch(
-        self,
-        process_class: type[Process],
-        inputs: Mapping[str, Any],
-        *,
-        caller: Process | None = None,
-        detached: bool = False,
-        attributes: Mapping[str, Any] | None = None,
-    ) -> tuple[Process, Future[Any]]:
-        """Validate, store and start a process; return it and the future of its result.
-
-        The new process is linked (CALL) from ``caller`` if given (a work chain's
-        ``self.submit``, which does not wait: ``detached``), else from the process whose step
-        runs in this context. ``attributes`` are stored on the new process's node.
-
-        Raises:
-            InputValidationError: if the inputs do not fit; nothing is stored then.
-            RuntimeClosedError: after ``shutdown``.
-        """
-        return self.launcher.launch(
-            process_class, inputs, caller=caller, detached=detached, attributes=attributes
-        )
-
-    def submit(self, process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
-        """Store a new process and checkpoint it into the running folder for a daemon worker;
-        return its node at once.
-
-        Raises:
-            InputValidationError: if the inputs do not fit; nothing is stored then.
-            NotImportableError: if a worker could not import the class; nothing is stored.
-        """
-        refuse_inside_step("submit")
-        process_class, resolved = resolve(process, args, inputs)
-        from actors.durable import queue
-
-        return queue(self, process_class, resolved).node
-
-    def queue_up(
-        self,
-        process_class: ProcessLike,
-        inputs: Mapping[str, Any],
-        storage: CheckpointStore | None = None,
-    ) -> int:
-        """Like ``submit`` with the inputs as a mapping; return the pid. ``storage`` is the
-        ``CheckpointStore`` to write the checkpoint into (default: this runtime's, see
-        ``Checkpointed``), e.g. a ``PicklePersistence`` on other folders."""
-        refuse_inside_step("queue_up")
-        resolved_class, resolved = resolve(process_class, (), dict(inputs))
-        from actors.durable import queue
-
-        process = queue(self, resolved_class, resolved, storage)
-        assert process.pid is not None
-        return process.pid
-
-    def run_async(
-        self,
-        process: ProcessLike,
-        *args: Any,
-        _attributes: Mapping[str, Any] | None = None,
-        **inputs: Any,
-    ) -> Future[Any]:
-        """Start a process; the future resolves to what ``run`` would return."""
-        return self._launch_resolved(process, args, inputs, _attributes)[1]
-
-    def _launch_resolved(
-        self,
-        process: ProcessLike,
-        args: tuple[Any, ...],
-        inputs: dict[str, Any],
-        attributes: Mapping[str, Any] | None,
-        *,
-        blocking: bool = False,
-    ) -> tuple[Process, Future[Any]]:
-        process_class, resolved = resolve(process, args, inputs)
-        checked = user_attributes(
-            attributes,
-            process_class.process_label(),
-            is_workfunction=hasattr(process_class, "args_to_inputs"),
-        )
-        return self.launcher.launch(process_class, resolved, attributes=checked, blocking=blocking)
-
-    def run_get_node(
-        self,
-        process: ProcessLike,
-        *args: Any,
-        _attributes: Mapping[str, Any] | None = None,
-        **inputs: Any,
-    ) -> tuple[Any, Node]:
-        """Run blockingly; return the result and the process node. ``_attributes`` (a Process
-        class only) are stored on its node.
-
-        Raises:
-            InputValidationError: bad inputs (nothing stored).
-            ProcessKilledError: the process was killed.
-            Exception: whatever the process raised (its node is EXCEPTED).
-        """
-        instance, done = self._launch_resolved(process, args, inputs, _attributes, blocking=True)
-        return done.result(), instance.node
-
-    def run(
-        self,
-        process: ProcessLike,
-        *args: Any,
-        _attributes: Mapping[str, Any] | None = None,
-        **inputs: Any,
-    ) -> Any:
-        """Run blockingly: a Process returns its outputs, a workfunction what it returned.
-        ``_attributes`` (a Process class only) are stored on the process node."""
-        return self.run_get_node(process, *args, _attributes=_attributes, **inputs)[0]
 
     # Engine hooks.
 
