@@ -9,7 +9,7 @@ when the inputs are passed on and the outputs re-emitted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from actors.errors import SpecError
 from actors.port_names import namespace_at, owned
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 #: ``(class_key, namespace)``: what an exposure is recorded under.
 ExposureKey = tuple[str, str | None]
+#: Which ports an exposure takes over.
+PortKind = Literal["inputs", "outputs"]
 
 
 def as_process_class(process: Any) -> Any:
@@ -59,7 +61,7 @@ def select_ports(names: list[str], include: Any, exclude: Any, where: str) -> li
     return names
 
 
-def expose_inputs(
+def expose(
     spec: ProcessSpec,
     child: ProcessSpec,
     process_class: Any,
@@ -67,65 +69,66 @@ def expose_inputs(
     *,
     include: Any,
     exclude: Any,
+    what: PortKind,
 ) -> None:
-    """Declare the inputs of ``child`` (the spec of ``process_class``) in ``spec``, under
-    ``namespace`` if given, and record the exposure.
+    """Declare the inputs or outputs (``what``) of ``child``, the spec of ``process_class``, as
+    ``spec``'s own, under ``namespace`` if given, and record what was exposed.
 
     Raises:
-        SpecError: for inputs exposed twice, or one that ``spec`` already declares.
+        SpecError: for ports exposed twice, a bad include or exclude, or a port that ``spec``
+            already declares.
     """
+    table = spec.exposed_inputs if what == "inputs" else spec.exposed_outputs
     key = (class_key(process_class), namespace)
-    where = owned(spec.owner, f"expose_inputs({process_class.__name__}, namespace={namespace!r})")
-    if key in spec.exposed_inputs:
-        raise SpecError(f"{where}: these inputs are exposed twice")
-    names = select_ports(list(child.inputs), include, exclude, where)
+    where = owned(spec.owner, f"expose_{what}({process_class.__name__}, namespace={namespace!r})")
+    if key in table:
+        raise SpecError(f"{where}: these {what} are exposed twice")
+    names = select_ports(
+        list(child.inputs if what == "inputs" else child.outputs), include, exclude, where
+    )
+    if what == "inputs":
+        _take_inputs(spec, child, names, namespace, where)
+    else:
+        _take_outputs(spec, child, names, namespace, where)
+    table[key] = Exposed(process_class, namespace, tuple(names))
+
+
+def _take_inputs(
+    spec: ProcessSpec, child: ProcessSpec, names: list[str], namespace: str | None, where: str
+) -> None:
+    """Copy the inputs ``names`` of ``child`` into ``spec``, in ``namespace`` if given; a
+    namespace also takes over the child's dynamic inputs."""
     target = namespace_at(spec.inputs, namespace or "", spec.owner, create=True)
     for name in names:
         path = target.child_path(name)
         if name in target:
-            raise SpecError(
-                f"{where}: input {path!r} is already declared; exclude it or expose "
-                "into another namespace"
-            )
+            raise _declared_already(where, "input", path)
         port = child.inputs[name]
         target[name] = port.copy_into(path) if isinstance(port, InputNamespace) else port
     if namespace and child.inputs.dynamic.enabled:
         target.dynamic = DynamicPorts(True, child.inputs.dynamic.valid_type)
-    spec.exposed_inputs[key] = Exposed(process_class, namespace, tuple(names))
 
 
-def expose_outputs(
-    spec: ProcessSpec,
-    child: ProcessSpec,
-    process_class: Any,
-    namespace: str | None,
-    *,
-    include: Any,
-    exclude: Any,
+def _take_outputs(
+    spec: ProcessSpec, child: ProcessSpec, names: list[str], namespace: str | None, where: str
 ) -> None:
-    """Declare the outputs of ``child`` (the spec of ``process_class``) as ``spec``'s own, under
-    ``namespace`` if given, and record the exposure.
-
-    Raises:
-        SpecError: for outputs exposed twice, or one that ``spec`` already declares.
-    """
-    key = (class_key(process_class), namespace)
-    where = owned(spec.owner, f"expose_outputs({process_class.__name__}, namespace={namespace!r})")
-    if key in spec.exposed_outputs:
-        raise SpecError(f"{where}: these outputs are exposed twice")
-    names = select_ports(list(child.outputs), include, exclude, where)
+    """Declare the outputs ``names`` of ``child`` in ``spec``, as ``namespace.name`` if given;
+    dynamic outputs of the child make ``spec``'s dynamic too."""
     for name in names:
         path = f"{namespace}.{name}" if namespace else name
         if path in spec.outputs:
-            raise SpecError(
-                f"{where}: output {path!r} is already declared; exclude it or expose "
-                "into another namespace"
-            )
+            raise _declared_already(where, "output", path)
         port = child.outputs[name]
         spec.outputs[path] = OutputPort(path, port.valid_type, port.required, port.help)
     if child.dynamic_outputs.enabled and not spec.dynamic_outputs.enabled:
         spec.dynamic_outputs = DynamicPorts(True, child.dynamic_outputs.valid_type)
-    spec.exposed_outputs[key] = Exposed(process_class, namespace, tuple(names))
+
+
+def _declared_already(where: str, kind: str, path: str) -> SpecError:
+    """The error for an exposed ``kind`` (input or output) port the spec already declares."""
+    return SpecError(
+        f"{where}: {kind} {path!r} is already declared; exclude it or expose into another namespace"
+    )
 
 
 def recorded_exposure(

@@ -193,8 +193,8 @@ class ProcessSpec:
         self._check_open()
         process_class = as_process_class(process_class)
         child = _spec_of(process_class, self._where("expose_inputs"))
-        port_exposure.expose_inputs(
-            self, child, process_class, namespace, include=include, exclude=exclude
+        port_exposure.expose(
+            self, child, process_class, namespace, include=include, exclude=exclude, what="inputs"
         )
 
     def expose_outputs(
@@ -209,8 +209,8 @@ class ProcessSpec:
         self._check_open()
         process_class = as_process_class(process_class)
         child = _spec_of(process_class, self._where("expose_outputs"))
-        port_exposure.expose_outputs(
-            self, child, process_class, namespace, include=include, exclude=exclude
+        port_exposure.expose(
+            self, child, process_class, namespace, include=include, exclude=exclude, what="outputs"
         )
 
     def exposed(
