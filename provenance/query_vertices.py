@@ -153,6 +153,19 @@ class Vertex:
             )
         return sa.and_(*clauses)
 
+    def check_keys(self) -> None:
+        """Resolve every key of its filters and projections, so that a mistake raises when the
+        vertex is appended, naming it, not when the query runs.
+
+        Raises:
+            QueryError: for an unknown key, operator or value.
+        """
+        dialect = "sqlite"  # key resolution is the same on every backend
+        self.condition(dialect)
+        self.columns(dialect)
+        if self.edge_table is not None:
+            self.edge_condition(dialect)
+
     def edge_condition(self, dialect: str) -> ColumnElement[bool]:
         """The edge filters, with link types given as ``LinkType`` or their values."""
         filters = {key: _link_type_values(key, spec) for key, spec in self.edge_filters.items()}

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from actors.cli import jsonout
 from actors.cli.control import Outcome, control_one
-from actors.cli.daemon import status_json
+from actors.cli.daemon_status import status_json
 from actors.control import Action
 from actors.web import reads
 from actors.web.bodies import JSON, form_fields, json_object, media_type
