@@ -1,85 +1,51 @@
 """The provenance actor: the only writer of the provenance database.
 
-It applies each ``Write`` in a savepoint of one open transaction. It commits when its mailbox is
+It applies each ``Write`` in one open transaction (``provenance.write_application``, so that a
+failed write undoes itself and nothing else). It commits when its mailbox is
 empty and someone waits for durability, so that a burst of writes from many processes costs one
 commit; writes nobody waits for are committed at the latest ``COMMIT_DELAY`` later. A durable
 reply is given only after the commit, which is what lets ``run()`` promise read-your-writes; an
 ``applied`` reply (new pks) is given as soon as the savepoint is released.
 
 A bad value fails only its own write, never another's commit: every record is checked against
-the value rule (``provenance.values``) before anything is applied, inserts run in a savepoint
-per write, and the attribute updates queued for the commit run in a savepoint of their own with
-a fallback to one update at a time, so that a failure is charged to the write that queued it.
+the value rule (``provenance.values``) before anything is applied, the inserts of a write are
+undone together if one fails, and the attribute updates queued for the commit run in a
+savepoint of their own with a fallback to one update at a time, so that a failure is charged to
+the write that queued it.
 The actor catches every ``Exception`` a message causes: bad data never stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pykka
-import sqlalchemy as sa
 from pykka import ActorDeadError
 from sqlalchemy.engine import Connection
 
 from provenance.actor_messages import Flush, Reply, Sync, Watermark, Write
 from provenance.errors import (
-    DatabaseUnavailableError,
-    FencedError,
-    InvalidValueError,
-    NotExistentError,
     StorageError,
 )
 from provenance.fencing import Fence
 from provenance.log import get_logger
-from provenance.models import DbNode, utcnow
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
-from provenance.record_checks import check_ops, describe_error
+from provenance.record_checks import describe_error
 from provenance.records import (
-    AttributeUpdate,
-    GroupAddition,
-    LinkRecord,
-    LogRecord,
-    NodeRecord,
     WriteOp,
 )
-from provenance.row_writers import add_to_group, row_writer
 from provenance.storage import Storage
 from provenance.ticker import Ticker
 from provenance.wal_checkpoints import WRITER_AUTOCHECKPOINT, WalCheckpointer
+from provenance.write_application import WriteApplier, storage_failure
 
 log = get_logger(__name__)
 
-PK_CACHE_LIMIT = 200_000
 #: How long writes that nobody waits for may stay uncommitted, gathering company.
 COMMIT_DELAY = 0.02
-
-
-#: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
-#: of its update to run at commit.
-_Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
-
-
-#: Errors of the database or the connection to it, not of the data (a restart, a lost
-#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated).
-_TRANSIENT = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.PendingRollbackError,
-)
-
-
-def _failure(what: str, exc: Exception) -> StorageError:
-    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
-    data, failed (worth the same write again once it is back)."""
-    transient = isinstance(exc, _TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
-    kind = DatabaseUnavailableError if transient else StorageError
-    return kind(f"{what}: {describe_error(exc)}")
 
 
 class ProvenanceActor(pykka.ThreadingActor):
@@ -101,11 +67,10 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._received = 0
         self._handled = 0
         self._connection: Connection | None = None
-        self._pk_by_uuid: dict[str, int] = {}
         self._waiting: list[tuple[Reply[Any], Any]] = []
         self._uncommitted = self._watermark.dirty = False
         self._pending_updates = PendingUpdates()
-        self._rows = row_writer(storage.dialect)
+        self._applier = WriteApplier(storage.dialect)
         self._ticker: Ticker | None = None
         self._wal_checkpointer: WalCheckpointer | None = None
 
@@ -226,7 +191,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         durable: bool,
         fence: Fence | None = None,
     ) -> None:
-        outcome = self._try_apply(ops, fence)
+        outcome = self._applier.apply(ops, fence, self._require_connection)
         if isinstance(outcome, Exception):
             if reply is not None:
                 reply.set_exception(outcome)
@@ -244,152 +209,17 @@ class ProvenanceActor(pykka.ThreadingActor):
         else:
             reply.set_result(created)
 
-    def _try_apply(self, ops: Sequence[WriteOp], fence: Fence | None) -> _Applied | Exception:
-        """Apply ``ops`` if ``fence`` (if any) still holds; return what they did, or the
-        error to give their writer."""
-        try:
-            # Refused before anything is applied: the error names the node and the field.
-            check_ops(ops)
-        except (InvalidValueError, TypeError) as exc:
-            return exc
-        except Exception as exc:  # a record that even the check cannot read
-            return StorageError(f"provenance write refused: {describe_error(exc)}")
-        connection = self._require_connection()
-        try:
-            if fence is not None:
-                fence.check(connection)  # locks the claim until this transaction commits
-            if all(isinstance(op, AttributeUpdate) for op in ops):
-                # State changes only queue updates for the commit: nothing to roll back.
-                return self._apply_ops(connection, ops)
-            return self._apply_in_savepoint(connection, ops)
-        except (NotExistentError, FencedError) as exc:
-            return exc
-        except Exception as exc:  # any failure is this write's alone
-            return _failure("provenance write failed and was rolled back", exc)
-
-    def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
-        """Apply ``ops`` so that a failure undoes all of them and nothing else."""
-        grouped = any(isinstance(op, GroupAddition) for op in ops)  # written through Core
-        guard = (
-            self._rows.savepoint(connection, "provenance_write")
-            if grouped
-            else self._rows.undoable(connection)
-        )
-        try:
-            with guard:
-                return self._apply_ops(connection, ops)
-        except BaseException:
-            # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
-            # a rolled-back node would link to a stranger.
-            for op in ops:
-                if isinstance(op, NodeRecord):
-                    self._pk_by_uuid.pop(op.uuid, None)
-            raise
-
-    def _apply_ops(self, connection: Connection, ops: Sequence[WriteOp]) -> _Applied:
-        """Execute inserts now; return new pks and the attribute updates to apply at commit."""
-        created: dict[str, int] = {}
-        updates: dict[int, tuple[str, dict[str, Any]]] = {}
-        nodes = [op for op in ops if isinstance(op, NodeRecord)]
-        if nodes:
-            created = self._insert_nodes(connection, nodes)
-        links = [op for op in ops if isinstance(op, LinkRecord)]
-        if links:
-            self._insert_links(connection, links)
-        for op in ops:
-            match op:
-                case AttributeUpdate(uuid=uuid, attributes=attributes):
-                    # Replacements of one node coalesce: only the last before a commit is run.
-                    updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
-                case GroupAddition():
-                    add_to_group(connection, op, self._resolve)
-        logs = [op for op in ops if isinstance(op, LogRecord)]
-        if logs:
-            by_uuid = {op.node_uuid for op in logs if op.node_pk is None and op.node_uuid}
-            pks = self._resolve(connection, by_uuid) if by_uuid else {}
-            self._rows.insert_logs(connection, [self._log_row(op, pks) for op in logs])
-        return created, updates
-
-    def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
-        now = utcnow()
-        rows = [
-            {
-                "uuid": node.uuid,
-                "node_type": node.node_type,
-                "label": node.label,
-                "description": node.description,
-                "attributes": dict(node.attributes),
-                "ctime": node.ctime or now,
-                "mtime": now,
-                "node_hash": node.node_hash,
-            }
-            for node in nodes
-        ]
-        created = self._rows.insert_nodes(connection, rows)
-        self._remember(created)
-        return created
-
-    def _insert_links(self, connection: Connection, links: Sequence[LinkRecord]) -> None:
-        pks = self._resolve(
-            connection, {link.source_uuid for link in links} | {link.target_uuid for link in links}
-        )
-        self._rows.insert_links(
-            connection,
-            [
-                {
-                    "input_id": pks[link.source_uuid],
-                    "output_id": pks[link.target_uuid],
-                    "link_type": link.link_type.value,
-                    "label": link.label,
-                }
-                for link in links
-            ],
-        )
-
-    @staticmethod
-    def _log_row(op: LogRecord, pks: dict[str, int]) -> dict[str, Any]:
-        return {
-            "node_id": op.node_pk if op.node_pk is not None else pks[op.node_uuid or ""],
-            "time": op.time if op.time.tzinfo else op.time.replace(tzinfo=dt.UTC),
-            "levelname": op.levelname,
-            "loggername": op.loggername,
-            "message": op.message,
-            "metadata": dict(op.metadata),
-        }
-
-    def _resolve(self, connection: Connection, uuids: Iterable[str]) -> dict[str, int]:
-        wanted = set(uuids)
-        found = {uuid: self._pk_by_uuid[uuid] for uuid in wanted if uuid in self._pk_by_uuid}
-        unknown = wanted - found.keys()
-        if unknown:
-            rows = connection.execute(
-                sa.select(DbNode.uuid, DbNode.id).where(DbNode.uuid.in_(unknown))
-            )
-            loaded: dict[str, int] = {row[0]: row[1] for row in rows}
-            self._remember(loaded)
-            found.update(loaded)
-            if missing := unknown - loaded.keys():
-                raise NotExistentError(
-                    f"nodes {sorted(missing)} are not stored; store them before linking to them"
-                )
-        return found
-
-    def _remember(self, pks: dict[str, int]) -> None:
-        if len(self._pk_by_uuid) > PK_CACHE_LIMIT:
-            self._pk_by_uuid.clear()
-        self._pk_by_uuid.update(pks)
-
     def _commit(self) -> None:
         connection = self._connection
         if connection is None:
             return
         self._uncommitted = False
         try:
-            self._pending_updates.flush(connection, self._rows)
+            self._pending_updates.flush(connection, self._applier.rows)
             connection.commit()
         except Exception as exc:  # the database itself failed: nobody's data
             log.error("provenance.commit_failed", error=describe_error(exc))
-            self._rollback(_failure("provenance commit failed and was rolled back", exc))
+            self._rollback(storage_failure("provenance commit failed and was rolled back", exc))
             return
         if self._wal_checkpointer is not None:
             self._wal_checkpointer.committed()
@@ -406,7 +236,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._pending_updates.clear()
         self._uncommitted = self._watermark.dirty = False
         # Rolled back pks are gone: forget every cached uuid, not only this batch's.
-        self._pk_by_uuid.clear()
+        self._applier.forget()
         if self._connection is not None:
             try:
                 self._connection.rollback()
