@@ -105,13 +105,13 @@ class Launcher:
             return cached
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
-        process.node.set_process_attributes(
-            process_state=ProcessState.RUNNING.value, **{HOLDER: runtime.holder}
-        )
+        launched: dict[str, Any] = {"process_state": ProcessState.RUNNING.value}
+        launched[HOLDER] = runtime.holder
         if key is not None:
-            process.node.set_process_attributes(**{CALL_KEY: key})
+            launched[CALL_KEY] = key
         if attributes:
-            process.node.set_process_attributes(**attributes)
+            launched.update(attributes)
+        process.node.set_process_attributes(**launched)
         ops = process._launch_ops(caller.node.uuid if caller is not None else None)
         if runtime.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a

@@ -16,7 +16,6 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -115,13 +114,16 @@ def sqlite_time(value: dt.datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
-@dataclass(slots=True)
 class _Inserted:
-    """The rows one write inserted so far, by table: what undoing it deletes."""
+    """The rows one write inserted so far, by table: what undoing it deletes (a plain class:
+    one is made per write, and a dataclass's default factories cost more than the lists)."""
 
-    nodes: list[int] = field(default_factory=list)
-    links: list[int] = field(default_factory=list)
-    logs: list[int] = field(default_factory=list)
+    __slots__ = ("links", "logs", "nodes")
+
+    def __init__(self) -> None:
+        self.nodes: list[int] = []
+        self.links: list[int] = []
+        self.logs: list[int] = []
 
 
 class SqliteRows:
