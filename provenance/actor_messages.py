@@ -21,29 +21,44 @@ class Reply(Generic[T]):
     A ``concurrent.futures.Future`` would do, but it builds a condition, a callback list and a
     waiter list that a reply never uses, and a blocking run waits for two replies: that cost
     about as much as one of its inserts. Here a lock, held from creation until the answer is
-    set, is all the waiting. Only the actor sets answers, under its own lock.
+    set, is all the waiting. Only the actor sets answers, under its own lock; ``done`` reads a
+    flag, not the lock, which a waiter holds for an instant while it reads the answer.
     """
 
-    __slots__ = ("_answered", "_error", "_value")
+    __slots__ = ("_answered", "_done", "_error", "_value")
 
     def __init__(self) -> None:
         self._answered = threading.Lock()
         self._answered.acquire()
+        self._done = False
         self._value: Any = None
         self._error: BaseException | None = None
 
     def done(self) -> bool:
         """True once answered."""
-        return not self._answered.locked()
+        return self._done
 
     def set_result(self, value: T) -> None:
-        """Answer with ``value``."""
-        self._value = value
-        self._answered.release()
+        """Answer with ``value``.
+
+        Raises:
+            RuntimeError: if it was answered already.
+        """
+        self._answer(value, None)
 
     def set_exception(self, error: BaseException) -> None:
-        """Answer with ``error``, raised to the waiter."""
-        self._error = error
+        """Answer with ``error``, raised to the waiter.
+
+        Raises:
+            RuntimeError: if it was answered already.
+        """
+        self._answer(None, error)
+
+    def _answer(self, value: Any, error: BaseException | None) -> None:
+        if self._done:
+            raise RuntimeError("this reply was answered already")
+        self._value, self._error = value, error
+        self._done = True
         self._answered.release()
 
     def result(self, timeout: float | None = None) -> T:
@@ -53,9 +68,10 @@ class Reply(Generic[T]):
             TimeoutError: if no answer came in time.
             BaseException: the error the actor answered with.
         """
-        if not self._answered.acquire(timeout=-1 if timeout is None else timeout):
-            raise TimeoutError(f"the provenance actor did not answer within {timeout} s")
-        self._answered.release()  # answered for good: a second ``result`` returns at once
+        if not self._done:
+            if not self._answered.acquire(timeout=-1 if timeout is None else timeout):
+                raise TimeoutError(f"the provenance actor did not answer within {timeout} s")
+            self._answered.release()  # answered for good: another waiter returns at once too
         if self._error is not None:
             raise self._error
         value: T = self._value
