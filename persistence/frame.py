@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from persistence.envelope import ENVELOPE_VERSION
 from persistence.errors import CheckpointCorruptError, CheckpointVersionError
@@ -105,14 +106,13 @@ def split_frame(data: bytes, source: str) -> Frame:
     Raises:
         CheckpointCorruptError: if it is truncated or followed by extra bytes.
     """
-    if len(data) < PREFIX_SIZE:
-        raise _truncated(source, len(data))
-    header = data[: _HEADER.size]
-    _magic, _version, envelope_size, payload_size = _HEADER.unpack(header)
+    header, digest, (_magic, _version, envelope_size, payload_size) = _split_prefix(
+        data, _HEADER, source
+    )
     _check_length(data, PREFIX_SIZE + envelope_size + payload_size, source)
     envelope = data[PREFIX_SIZE : PREFIX_SIZE + envelope_size]
     payload = data[PREFIX_SIZE + envelope_size :]
-    return Frame((header, envelope, payload), data[_HEADER.size : PREFIX_SIZE], envelope, payload)
+    return Frame((header, envelope, payload), digest, envelope, payload)
 
 
 def split_legacy_frame(data: bytes, source: str) -> Frame:
@@ -121,12 +121,10 @@ def split_legacy_frame(data: bytes, source: str) -> Frame:
     Raises:
         CheckpointCorruptError: if it is truncated or followed by extra bytes.
     """
-    if len(data) < LEGACY_PREFIX_SIZE:
-        raise _truncated(source, len(data))
-    header = data[: _LEGACY_HEADER.size]
-    _check_length(data, LEGACY_PREFIX_SIZE + _LEGACY_HEADER.unpack(header)[2], source)
+    header, digest, (_magic, _version, payload_size) = _split_prefix(data, _LEGACY_HEADER, source)
+    _check_length(data, LEGACY_PREFIX_SIZE + payload_size, source)
     payload = data[LEGACY_PREFIX_SIZE:]
-    return Frame((header, payload), data[_LEGACY_HEADER.size : LEGACY_PREFIX_SIZE], b"", payload)
+    return Frame((header, payload), digest, b"", payload)
 
 
 def frame_sizes(data: bytes, *, source: str = "<bytes>") -> FrameSizes:
@@ -142,6 +140,21 @@ def frame_sizes(data: bytes, *, source: str = "<bytes>") -> FrameSizes:
     if version != FRAME_VERSION:
         raise CheckpointCorruptError(f"{source} has format version {version}, no envelope")
     return FrameSizes(PREFIX_SIZE, envelope_size, payload_size)
+
+
+def _split_prefix(
+    data: bytes, header: struct.Struct, source: str
+) -> tuple[bytes, bytes, tuple[Any, ...]]:
+    """The header of ``data`` laid out as ``header``, the digest after it, the header's fields.
+
+    Raises:
+        CheckpointCorruptError: if ``data`` is shorter than the two.
+    """
+    prefix_size = header.size + DIGEST_SIZE
+    if len(data) < prefix_size:
+        raise _truncated(source, len(data))
+    head = data[: header.size]
+    return head, data[header.size : prefix_size], header.unpack(head)
 
 
 def _check_length(data: bytes, expected: int, source: str) -> None:
