@@ -4,9 +4,8 @@ Unpickling is the one step of loading a checkpoint that runs code, so it is kept
 from the frame and the signature, with the two refusals that come before and during it: the
 class path is judged before anything is imported for it (``persistence.loadable``), and the
 unpickler refuses globals from modules whose import does something visible. Both are defence
-in depth: a valid HMAC (``persistence.codec``) is the gate, and whoever holds the key can
-already run code as this user; an allow-list of classes would refuse legitimate state (unstored
-data nodes travel by value, and a work chain's ``ctx`` may hold any picklable object).
+in depth: a valid HMAC is the gate (``persistence.codec`` says why the payload needs no
+allow-list of classes), and a payload is unpickled here only once it is verified.
 """
 
 from __future__ import annotations

@@ -142,7 +142,7 @@ class Claims:
     def end(self, claims: Mapping[int, int]) -> None:
         """End the claims ``claims`` (pid -> epoch); a row that never got a checkpoint goes."""
 
-        def end() -> None:
+        def release_rows() -> None:
             with self._database.connection() as connection:
                 connection.autocommit = True
                 try:
@@ -154,7 +154,7 @@ class Claims:
                     connection.autocommit = False
 
         try:
-            self._database.run("release", end)
+            self._database.run("release", release_rows)
         except CheckpointWriteError as exc:
             # Unreachable for a minute: the lease keeper releases them once it is back (our
             # lease, which it renews, would otherwise keep them from everyone).
