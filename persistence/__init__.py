@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from persistence.lock import LOCK_EX, LOCK_NB, LOCK_SH, RLock
     from persistence.memory_store import InMemoryStore, MemoryCheckpoints
     from persistence.messages import Action, Intent
-    from persistence.pickle_persistence import PersistableProcess, PicklePersistence
+    from persistence.persistable import PersistableProcess
+    from persistence.pickle_persistence import PicklePersistence
     from persistence.store import CheckpointStore, NoNotifier, Notifier, UnreadableHook
 
 #: Where each public name lives: imported on first use (PEP 562).
@@ -89,10 +90,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "Action",
         "Intent",
     ),
-    "persistence.pickle_persistence": (
-        "PersistableProcess",
-        "PicklePersistence",
-    ),
+    "persistence.persistable": ("PersistableProcess",),
+    "persistence.pickle_persistence": ("PicklePersistence",),
     "persistence.store": (
         "CheckpointStore",
         "NoNotifier",

@@ -2,11 +2,11 @@
 
 Who the owner is
     The owner of an acquisition is the calling thread, unless the caller names another owner
-    with ``owner=``: any hashable token, compared with ``==``. ``PicklePersistence`` passes
-    itself, so that the lock it holds for a loaded process may be re-entered and released from
-    whichever thread (actor) is handling that process. The same owner may acquire an ``RLock``
-    n times and must release it n times; the file lock is taken on the first acquisition and
-    dropped on the last release.
+    with ``owner=``: any hashable token, compared with ``==``. The ``HeldLocks`` of a
+    ``PicklePersistence`` passes itself, so that the lock it holds for a loaded process may be
+    re-entered and released from whichever thread (actor) is handling that process. The same
+    owner may acquire an ``RLock`` n times and must release it n times; the file lock is taken
+    on the first acquisition and dropped on the last release.
 
 How others are kept out
     - Another owner using the *same* ``RLock`` object waits on a condition variable (no polling)

@@ -19,9 +19,9 @@ import psycopg
 
 from persistence.errors import CheckpointMissingError, PersistenceError
 from persistence.messages import WAKE
+from persistence.pg_claim_sql import claimable
 from persistence.pg_connection import channel_of, conninfo_of
 from persistence.pg_notify import send
-from persistence.postgres_store import claimable
 
 T = TypeVar("T")
 

@@ -5,10 +5,11 @@ A process's checkpoint lives in ``running/`` until it terminates; then it moves 
 reason beside it (``CheckpointFolders``). Every write is atomic (``atomic_write``) and made under
 the process's ``RLock``.
 
-A loaded process's lock is held, with this persistence as its owner, until its terminal
-checkpoint is saved or ``release(pid)`` is called: no other worker or thread loads it meanwhile,
-and any thread of this runtime (the persistence actor) may save its checkpoints. Use one
-``PicklePersistence`` per folder in an OS process.
+A loaded process's lock is held (``HeldLocks``) until its terminal checkpoint is saved or
+``release(pid)`` is called: no other worker or thread loads it meanwhile, and any thread of this
+runtime (the persistence actor) may save its checkpoints. Loading, and refusing what cannot be
+loaded, is ``FileAdopter``'s; this class saves, retires and answers the ``CheckpointStore``
+protocol. Use one ``PicklePersistence`` per folder in an OS process.
 
 This package does not import ``actors``: a checkpoint records its class path, and the class is
 imported by path (``import_class``) and asked to ``load_instance_state(state)``.
@@ -19,53 +20,31 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 from persistence.atomic import WriteHook, atomic_write, atomic_write_many
 from persistence.codec import Checkpoint, CheckpointCodec
-from persistence.errors import (
-    CheckpointCorruptError,
-    CheckpointError,
-    CheckpointMissingError,
-    CheckpointWriteError,
-    LockedError,
-)
-from persistence.folders import CheckpointFolders, lock_path_of, stem_of
+from persistence.errors import CheckpointError
+from persistence.file_adoption import FileAdopter
+from persistence.folders import CheckpointFolders
+from persistence.held_locks import HeldLocks
 from persistence.intents import take_intent, write_intent
-from persistence.lock import RLock
 from persistence.messages import Intent
-from persistence.restore import restore_process, terminal_state
+from persistence.persistable import PersistableProcess, class_path_of
+from persistence.restore import terminal_state
 from persistence.store import UnreadableHook, outcome_of
-from provenance.errors import ProvenanceError
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
+
+__all__ = ["KEY_FILE_NAME", "PersistableProcess", "PicklePersistence", "class_path_of"]
 
 log = get_logger(__name__)
 
 KEY_FILE_NAME = "checkpoint.key"
-
-
-class PersistableProcess(Protocol):
-    """What ``save_checkpoint`` needs of a process (``actors.Process`` has it)."""
-
-    @property
-    def pid(self) -> int | None:
-        """The process id, None until launched."""
-
-    def save_instance_state(self) -> dict[str, Any]:
-        """The picklable state to record."""
-
-
-def class_path_of(process: PersistableProcess) -> str:
-    """Where ``import_class`` finds the class of ``process`` again: what it says itself (a
-    workfunction's process class is reached through its function), else module and name."""
-    cls = type(process)
-    own = getattr(cls, "class_path", None)
-    return str(own()) if callable(own) else f"{cls.__module__}.{cls.__qualname__}"
 
 
 class PicklePersistence:
@@ -118,7 +97,8 @@ class PicklePersistence:
         self._write_hook = write_hook
         # Serialises this object's file changes; the RLocks keep other objects and processes out.
         self._mutex = threading.RLock()
-        self._held: dict[int, RLock] = {}
+        self._locks = HeldLocks(self.folders, self._mutex)
+        self._adopter = FileAdopter(self.folders, self.codec, self._locks, self._mutex)
 
     @classmethod
     def create_from_basedir(cls, basedir: str | os.PathLike[str], **kwargs: Any) -> Self:
@@ -130,19 +110,19 @@ class PicklePersistence:
         raise TypeError("a PicklePersistence holds file locks and is not pickled")
 
     def __repr__(self) -> str:
-        return f"<PicklePersistence {str(self.running_directory)!r} held={sorted(self._held)}>"
+        return (
+            f"<PicklePersistence {str(self.running_directory)!r} held={sorted(self._locks.pids)}>"
+        )
 
     @property
     def held_stems(self) -> frozenset[str]:
         """The checkpoint file stems (pids as text) of the processes this persistence holds."""
-        with self._mutex:
-            return frozenset(str(pid) for pid in self._held)
+        return self._locks.stems
 
     @property
     def held_pids(self) -> frozenset[int]:
         """The pids of the processes this persistence loaded and still holds the lock of."""
-        with self._mutex:
-            return frozenset(self._held)
+        return self._locks.pids
 
     def get_running_path(self, pid: int) -> str:
         """The absolute path of the checkpoint of process ``pid`` while it runs."""
@@ -182,7 +162,7 @@ class PicklePersistence:
         data = self._encode(pid, class_path, state)
         end = terminal_state(state)
         path = self.folders.running_path(pid)
-        with self._mutex, self._pid_locked(pid):
+        with self._mutex, self._locks.locked(pid, self.lock_timeout):
             atomic_write(path, data, hook=self._write_hook)
             return str(path) if end is None else self._retire_as(pid, end)
 
@@ -212,7 +192,7 @@ class PicklePersistence:
             writes = []
             for index, pid, path, data, end in encoded:
                 try:
-                    locks.enter_context(self._pid_locked(pid))
+                    locks.enter_context(self._locks.locked(pid, self.lock_timeout))
                 except Exception as exc:
                     outcomes[index] = exc
                 else:
@@ -238,7 +218,7 @@ class PicklePersistence:
         Raises:
             CheckpointMissingError: if there is no running checkpoint of ``pid``.
         """
-        with self._mutex, self._pid_locked(pid):
+        with self._mutex, self._locks.locked(pid, self.lock_timeout):
             self.folders.require_running(pid)
             return self._retire(pid, self.finished_directory)
 
@@ -248,7 +228,7 @@ class PicklePersistence:
         Raises:
             CheckpointMissingError: if there is no running checkpoint of ``pid``.
         """
-        with self._mutex, self._pid_locked(pid):
+        with self._mutex, self._locks.locked(pid, self.lock_timeout):
             self.folders.require_running(pid)
             return self._retire(pid, self.failed_directory, reason)
 
@@ -264,30 +244,18 @@ class PicklePersistence:
             LockedError: if this persistence holds it already.
             LockTimeoutError: if another owner still holds it after ``lock_timeout`` seconds.
         """
-        with self._mutex:
-            if pid in self._held:
-                raise LockedError(f"process {pid} is already held by this persistence")
-        lock = RLock(lock_path_of(self.folders.running_path(pid)), timeout=self.lock_timeout)
-        lock.acquire(owner=self)
-        try:
-            self._hold(pid, lock)
-        except BaseException:
-            lock.release(owner=self)
-            raise
+        self._locks.hold(pid, self.lock_timeout)
 
     def release(self, pid: int) -> bool:
         """Release the lock held for process ``pid``, leaving its checkpoint in ``running/``.
 
         Another worker may then load it. Returns False if this persistence did not hold it.
         """
-        with self._mutex:
-            return self._drop_hold(pid)
+        return self._locks.drop(pid)
 
     def release_all(self) -> None:
         """Release every lock this persistence holds (a worker shutting down)."""
-        with self._mutex:
-            for pid in list(self._held):
-                self._drop_hold(pid)
+        self._locks.drop_all()
 
     # Loading.
 
@@ -304,13 +272,7 @@ class PicklePersistence:
             CheckpointError: if the checkpoint is refused (corrupt, forged, of another
                 version) or cannot be restored (``CheckpointLoadError``); the file stays put.
         """
-        path = Path(os.path.abspath(filepath))
-        lock = self._lock_checkpoint(path)
-        try:
-            return self._restore_and_hold(self._read_locked(path), path, lock)
-        except BaseException:
-            lock.release(owner=self)
-            raise
+        return self._adopter.adopt_file(Path(os.path.abspath(filepath)))
 
     def load_all_processes(self) -> list[Any]:
         """Recreate the process of every checkpoint in ``running/`` that no one else holds.
@@ -321,20 +283,7 @@ class PicklePersistence:
         A terminal checkpoint left in ``running/`` by a crash is retired, not returned. Each
         process returned stays locked as ``create_from_file`` describes.
         """
-        self.folders.remove_orphan_locks()
-        loaded: list[tuple[int, Any]] = []
-        try:
-            held = self.held_stems
-            for path in self.folders.running_checkpoints():
-                if stem_of(path) in held:  # ours already: no need to try its lock
-                    continue
-                if (found := self._load_or_refuse(path)) is not None:
-                    loaded.append(found)
-        except BaseException:
-            for pid, _process in loaded:
-                self.release(pid)
-            raise
-        return [process for _pid, process in loaded]
+        return self._adopter.adopt_all(self._retire_as, self.on_unreadable)
 
     def has_checkpoint(self, pid: int) -> bool:
         """True if ``pid`` has a checkpoint in ``running/``."""
@@ -360,39 +309,6 @@ class PicklePersistence:
 
     # Internals.
 
-    @contextmanager
-    def _pid_locked(self, pid: int) -> Iterator[None]:
-        """Hold the lock of ``pid``: the held one re-entered, else a new one for this block."""
-        lock = self._held.get(pid)
-        if lock is None:
-            lock = RLock(lock_path_of(self.folders.running_path(pid)), timeout=self.lock_timeout)
-        lock.acquire(owner=self)
-        try:
-            yield
-        finally:
-            lock.release(owner=self)
-
-    def _lock_checkpoint(self, path: Path) -> RLock:
-        lock = RLock(lock_path_of(path), timeout=0, fail_when_locked=True)
-        lock.acquire(owner=self)
-        return lock
-
-    def _hold(self, pid: int, lock: RLock) -> None:
-        with self._mutex:
-            if pid in self._held:
-                raise LockedError(
-                    f"process {pid} is already loaded and held by this persistence "
-                    f"({lock.filename} is a second checkpoint of it); release it first"
-                )
-            self._held[pid] = lock
-
-    def _drop_hold(self, pid: int) -> bool:
-        lock = self._held.pop(pid, None)
-        if lock is None:
-            return False
-        lock.release(owner=self)
-        return True
-
     def _retire_as(self, pid: int, end: ProcessState) -> str:
         """Retire ``pid`` by how it ended: excepted to ``failed/``, the rest to ``finished/``."""
         if end is ProcessState.EXCEPTED:
@@ -404,88 +320,6 @@ class PicklePersistence:
         """Move the running checkpoint of ``pid`` into ``folder``; the caller holds its lock."""
         source = self.folders.running_path(pid)
         destination = self.folders.move_out(source, folder, reason)
-        self._drop_hold(pid)
+        self._locks.drop(pid)
         log.info("persistence.checkpoint_retired", pid=pid, destination=str(destination))
         return str(destination)
-
-    def _read_locked(self, path: Path) -> Checkpoint:
-        self.folders.remove_stale_temps(path)
-        try:
-            checkpoint = self.codec.read(path)
-        except FileNotFoundError as exc:
-            lock_path_of(path).unlink(missing_ok=True)
-            raise CheckpointMissingError(
-                f"there is no checkpoint at {path}; it terminated, moved or was never saved"
-            ) from exc
-        stem = stem_of(path)
-        if stem.isdigit() and int(stem) != checkpoint.pid:
-            raise CheckpointCorruptError(
-                f"checkpoint {path} is named for process {stem} but holds process "
-                f"{checkpoint.pid}; it was renamed or copied: discard it"
-            )
-        return checkpoint
-
-    def _restore(self, checkpoint: Checkpoint, path: Path) -> Any:
-        return restore_process(checkpoint.pid, checkpoint.class_path, checkpoint.state, str(path))
-
-    def _restore_and_hold(self, checkpoint: Checkpoint, path: Path, lock: RLock) -> Any:
-        process = self._restore(checkpoint, path)
-        self._hold(checkpoint.pid, lock)
-        return process
-
-    def _retire_if_terminal(self, checkpoint: Checkpoint, path: Path) -> bool:
-        """Retire a terminal checkpoint a crash left in ``running/``; the caller holds its lock."""
-        end = terminal_state(checkpoint.state)
-        if end is None or path != self.folders.running_path(checkpoint.pid):
-            return False
-        with self._mutex:
-            self._retire_as(checkpoint.pid, end)
-        return True
-
-    def _load_or_refuse(self, path: Path) -> tuple[int, Any] | None:
-        """The pid and process of ``path``, or None if it is locked, gone, refused or deferred."""
-        try:
-            lock = self._lock_checkpoint(path)
-        except LockedError:
-            log.debug("persistence.checkpoint_locked", path=str(path))
-            return None
-        try:
-            checkpoint = self._read_locked(path)
-            if not self._retire_if_terminal(checkpoint, path):
-                return checkpoint.pid, self._restore_and_hold(checkpoint, path, lock)
-        except CheckpointMissingError:
-            pass
-        except CheckpointWriteError as exc:  # retiring a terminal checkpoint failed: try later
-            log.error("persistence.checkpoint_deferred", path=str(path), error=str(exc))
-        except CheckpointError as exc:
-            self._refuse(path, str(exc))
-        except (ProvenanceError, LockedError) as exc:
-            log.warning("persistence.checkpoint_deferred", path=str(path), error=str(exc))
-        except BaseException:
-            lock.release(owner=self)
-            raise
-        lock.release(owner=self)
-        return None
-
-    def _refuse(self, path: Path, reason: str) -> None:
-        """Move a refused checkpoint to ``failed/``; the caller holds its lock."""
-        try:
-            with self._mutex:
-                destination = self.folders.move_out(path, self.failed_directory, reason)
-        except CheckpointWriteError as exc:
-            log.error("persistence.refuse_failed", path=str(path), reason=reason, error=str(exc))
-            return
-        stem = stem_of(path)
-        pid = int(stem) if stem.isdigit() else None
-        log.warning(
-            "persistence.checkpoint_refused",
-            path=str(path),
-            moved_to=str(destination),
-            pid=pid,
-            reason=reason,
-        )
-        if pid is not None and self.on_unreadable is not None:
-            try:
-                self.on_unreadable(pid, reason)
-            except Exception as exc:
-                log.error("persistence.on_unreadable_failed", pid=pid, error=repr(exc))

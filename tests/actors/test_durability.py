@@ -158,7 +158,11 @@ def test_the_engine_imports_no_daemon_and_no_concrete_store() -> None:
                 if name.startswith("actors.daemon") or name in {
                     "persistence.PicklePersistence",
                     "persistence.pickle_persistence",
+                    "persistence.file_adoption",
+                    "persistence.held_locks",
                     "persistence.postgres_store",
+                    "persistence.pg_adoption",
+                    "persistence.pg_claims",
                     "persistence.pg_notify",
                     "persistence.leases",
                 }:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from persistence import Checkpoint, CheckpointCodec, LockedError
 from persistence.errors import CheckpointKeyMismatchError, LeaseLostError
+from persistence.pg_rows import CheckpointRows
 from persistence.postgres_store import PostgresStore
 from provenance import Int, ProcessState
 from provenance.actor import ProvenanceActor, Write
@@ -148,7 +149,7 @@ def test_a_row_signed_with_another_key_is_refused_before_unpickling(
     assert "WORKACTORS_CHECKPOINT_KEY_FILE" in refused[0][1]
     assert _row(mine, 1)[0] == "failed"
     with pytest.raises(CheckpointKeyMismatchError):
-        mine._decode(1, b"x", other.key_id)
+        CheckpointRows(mine.codec, mine.key_id).decode(1, b"x", other.key_id)
 
 
 def test_a_forged_or_damaged_row_is_refused_and_the_others_go_on(

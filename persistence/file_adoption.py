@@ -1,0 +1,186 @@
+"""Adopting the checkpoints of a ``running/`` folder: lock, read, verify, restore, or refuse.
+
+A checkpoint's lock is taken, without waiting, before its file is read: a locked checkpoint is
+another worker's (or thread's) and is skipped, so two never restore the same process. What is
+read but cannot be restored is sorted by whether trying again could help:
+
+- refused (corrupt, forged, of another version, naming a refused class, renamed): moved to
+  ``failed/`` with the reason beside it, logged and reported; it would fail the same way again;
+- deferred (the provenance database is busy or unreachable, a lock race, a failed retirement):
+  left in ``running/`` for a later attempt;
+- terminal (a crash between its last save and its retirement): retired, not restored.
+
+A restored process stays locked (``HeldLocks``) until its persistence retires or releases it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from persistence.codec import Checkpoint, CheckpointCodec
+from persistence.errors import (
+    CheckpointCorruptError,
+    CheckpointError,
+    CheckpointMissingError,
+    CheckpointWriteError,
+    LockedError,
+)
+from persistence.folders import CheckpointFolders, lock_path_of, stem_of
+from persistence.held_locks import HeldLocks
+from persistence.lock import RLock
+from persistence.restore import restore_process, terminal_state
+from persistence.store import UnreadableHook
+from provenance.errors import ProvenanceError
+from provenance.log import get_logger
+from provenance.process_state import ProcessState
+
+log = get_logger(__name__)
+
+#: Retires the running checkpoint of a pid by how it ended; its lock is held by the caller.
+Retire = Callable[[int, ProcessState], str]
+
+
+class FileAdopter:
+    """Restores the processes of the checkpoints in ``folders`` and holds them in ``locks``.
+
+    Args:
+        folders: where the checkpoints are, and where refused ones go.
+        codec: verifies and decodes them.
+        locks: the locks of the processes held; a restored one's lock is kept there.
+        mutex: the persistence's mutex, held for every move of a file.
+
+    It keeps no reference to its persistence (whose ``retire`` it is given per call), so
+    that a persistence no one holds any more is freed, and its locks with it, at once.
+    """
+
+    def __init__(
+        self,
+        folders: CheckpointFolders,
+        codec: CheckpointCodec,
+        locks: HeldLocks,
+        mutex: threading.RLock,
+    ) -> None:
+        self._folders = folders
+        self._codec = codec
+        self._locks = locks
+        self._mutex = mutex
+
+    def adopt_file(self, path: Path) -> Any:
+        """The process of the checkpoint at ``path``, restored and kept locked.
+
+        Raises:
+            LockedError: if another owner (thread, process, or this persistence) holds it.
+            CheckpointMissingError: if there is no file at ``path``.
+            CheckpointError: if the checkpoint is refused or cannot be restored; it stays put.
+        """
+        lock = self._locks.lock_checkpoint(path)
+        try:
+            return self._restore_and_hold(self._read_locked(path), path, lock)
+        except BaseException:
+            self._locks.unlock(lock)
+            raise
+
+    def adopt_all(self, retire: Retire, on_unreadable: UnreadableHook | None = None) -> list[Any]:
+        """The processes of every checkpoint in ``running/`` that no one else holds, each kept
+        locked; terminal ones are given to ``retire`` (their lock held), refused ones are
+        reported to ``on_unreadable``."""
+        self._folders.remove_orphan_locks()
+        loaded: list[tuple[int, Any]] = []
+        try:
+            held = self._locks.stems
+            for path in self._folders.running_checkpoints():
+                if stem_of(path) in held:  # ours already: no need to try its lock
+                    continue
+                if (found := self._load_or_refuse(path, retire, on_unreadable)) is not None:
+                    loaded.append(found)
+        except BaseException:
+            for pid, _process in loaded:
+                self._locks.drop(pid)
+            raise
+        return [process for _pid, process in loaded]
+
+    def _read_locked(self, path: Path) -> Checkpoint:
+        self._folders.remove_stale_temps(path)
+        try:
+            checkpoint = self._codec.read(path)
+        except FileNotFoundError as exc:
+            lock_path_of(path).unlink(missing_ok=True)
+            raise CheckpointMissingError(
+                f"there is no checkpoint at {path}; it terminated, moved or was never saved"
+            ) from exc
+        stem = stem_of(path)
+        if stem.isdigit() and int(stem) != checkpoint.pid:
+            raise CheckpointCorruptError(
+                f"checkpoint {path} is named for process {stem} but holds process "
+                f"{checkpoint.pid}; it was renamed or copied: discard it"
+            )
+        return checkpoint
+
+    def _restore_and_hold(self, checkpoint: Checkpoint, path: Path, lock: RLock) -> Any:
+        process = restore_process(
+            checkpoint.pid, checkpoint.class_path, checkpoint.state, str(path)
+        )
+        self._locks.keep(checkpoint.pid, lock)
+        return process
+
+    def _retire_if_terminal(self, checkpoint: Checkpoint, path: Path, retire: Retire) -> bool:
+        """Retire a terminal checkpoint a crash left in ``running/``; the caller holds its lock."""
+        end = terminal_state(checkpoint.state)
+        if end is None or path != self._folders.running_path(checkpoint.pid):
+            return False
+        with self._mutex:
+            retire(checkpoint.pid, end)
+        return True
+
+    def _load_or_refuse(
+        self, path: Path, retire: Retire, on_unreadable: UnreadableHook | None
+    ) -> tuple[int, Any] | None:
+        """The pid and process of ``path``, or None if it is locked, gone, refused or deferred."""
+        try:
+            lock = self._locks.lock_checkpoint(path)
+        except LockedError:
+            log.debug("persistence.checkpoint_locked", path=str(path))
+            return None
+        try:
+            checkpoint = self._read_locked(path)
+            if not self._retire_if_terminal(checkpoint, path, retire):
+                return checkpoint.pid, self._restore_and_hold(checkpoint, path, lock)
+        except CheckpointMissingError:
+            pass
+        except CheckpointWriteError as exc:  # retiring a terminal checkpoint failed: try later
+            log.error("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+        except CheckpointError as exc:
+            self._refuse(path, str(exc), on_unreadable)
+        except (ProvenanceError, LockedError) as exc:
+            log.warning("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+        except BaseException:
+            self._locks.unlock(lock)
+            raise
+        self._locks.unlock(lock)
+        return None
+
+    def _refuse(self, path: Path, reason: str, on_unreadable: UnreadableHook | None) -> None:
+        """Move a refused checkpoint to ``failed/``; the caller holds its lock."""
+        try:
+            with self._mutex:
+                destination = self._folders.move_out(path, self._folders.failed, reason)
+        except CheckpointWriteError as exc:
+            log.error("persistence.refuse_failed", path=str(path), reason=reason, error=str(exc))
+            return
+        stem = stem_of(path)
+        pid = int(stem) if stem.isdigit() else None
+        log.warning(
+            "persistence.checkpoint_refused",
+            path=str(path),
+            moved_to=str(destination),
+            pid=pid,
+            reason=reason,
+        )
+        if pid is not None and on_unreadable is not None:
+            try:
+                on_unreadable(pid, reason)
+            except Exception as exc:
+                log.error("persistence.on_unreadable_failed", pid=pid, error=repr(exc))
