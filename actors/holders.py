@@ -1,11 +1,11 @@
 """Who holds each running process, and ending the processes whose holder died.
 
-A process that a runtime runs carries a ``holder`` attribute: the host, OS pid and start time
-of the Python process running it, and its home. If that OS process dies (``kill -9`` of a
-script doing a blocking ``run``), nothing would ever end the process's node: it would show
-RUNNING forever. A process with a running checkpoint is not lost (a daemon worker resumes it);
-one without is: ``repair`` finds those (every runtime does at open, ``workactors process repair``
-on demand) and ends them KILLED, saying why.
+A process that a runtime runs carries a ``holder`` attribute: the host, OS pid, start time and
+birth (``actors.os_identity``) of the Python process running it, and its home. If that OS
+process dies (``kill -9`` of a script doing a blocking ``run``), nothing would ever end the
+process's node: it would show RUNNING forever. A process with a running checkpoint is not lost
+(a daemon worker resumes it); one without is: ``repair`` finds those (every runtime does at
+open, ``workactors process repair`` on demand) and ends them KILLED, saying why.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from actors import os_identity
 from provenance.errors import NotExistentError
 from provenance.log import get_logger
 from provenance.models import DbNode
@@ -46,15 +47,22 @@ class Holder:
     os_pid: int
     started: float
     home: str
+    #: ``os_identity.birth``: what tells it alive, whatever the wall clock did meanwhile.
+    birth: str | None = None
 
     @classmethod
     def of_this_process(cls, home: Path) -> Holder:
         """The holder that this Python process is, for a runtime on ``home``."""
-        return cls(socket.gethostname(), os.getpid(), _this_process_started() or 0.0, str(home))
+        pid = os.getpid()
+        started = _this_process_started() or 0.0
+        return cls(socket.gethostname(), pid, started, str(home), os_identity.birth(pid))
 
     def as_attribute(self) -> dict[str, Any]:
         """How a node stores it."""
-        return {"host": self.host, "pid": self.os_pid, "started": self.started, "home": self.home}
+        stored = {"host": self.host, "pid": self.os_pid, "started": self.started, "home": self.home}
+        if self.birth is not None:
+            stored["birth"] = self.birth
+        return stored
 
     @classmethod
     def from_attribute(cls, value: Any) -> Holder | None:
@@ -62,17 +70,25 @@ class Holder:
         if not isinstance(value, dict):
             return None
         try:
+            born = value.get("birth")
             return cls(
-                str(value["host"]), int(value["pid"]), float(value["started"]), value["home"]
+                str(value["host"]),
+                int(value["pid"]),
+                float(value["started"]),
+                value["home"],
+                born if isinstance(born, str) else None,
             )
         except (KeyError, TypeError, ValueError):
             return None
 
     def is_alive(self) -> bool | None:
         """True if it still runs, False if it is gone, None if that cannot be told from here
-        (another host)."""
+        (another host). A holder recorded with its birth is judged by it: a step of the wall
+        clock moves start times (``actors.os_identity``) and made live holders look dead."""
         if self.host != socket.gethostname():
             return None
+        if self.birth is not None:
+            return os_identity.birth(self.os_pid) == self.birth
         started = _started(self.os_pid)
         return started is not None and abs(started - self.started) < START_TOLERANCE
 
@@ -101,12 +117,12 @@ def _this_process_started() -> float | None:
             booted = next(
                 float(line.split()[1]) for line in system_file if line.startswith(b"btime")
             )
-        # The command name may hold spaces and parentheses: fields are counted after the last
-        # ")"; the start time (field 22, clock ticks after boot) is the 20th of those.
-        ticks = float(stat[stat.rfind(b")") + 2 :].split()[19])
-        return ticks / os.sysconf("SC_CLK_TCK") + booted
-    except (OSError, ValueError, IndexError, StopIteration):  # not Linux: ask psutil
-        return _started(os.getpid())
+        ticks = os_identity.start_ticks(stat)
+        if ticks is not None:
+            return os_identity.ticks_to_seconds(ticks) + booted
+    except (OSError, ValueError, IndexError, StopIteration):
+        pass
+    return _started(os.getpid())  # not Linux: ask psutil
 
 
 @cache

@@ -47,6 +47,9 @@ LOG_TAIL_LINES = 15
 STATE_POLL = 0.05
 #: Seconds a supervisor that failed to start gets to stop its workers and exit.
 EXIT_TIMEOUT = 30.0
+#: Seconds a supervisor may hold its lock without a state file naming it: one starting writes
+#: the file just after taking the lock, one stopping removes it just before releasing it.
+STATE_GRACE = 5.0
 
 
 def start_daemon(
@@ -173,7 +176,9 @@ def _already_running(paths: DaemonPaths) -> DaemonRunningError:
     )
 
 
-def stop_daemon(home: str | os.PathLike[str], timeout: float = STOP_TIMEOUT) -> DaemonState | None:
+def stop_daemon(
+    home: str | os.PathLike[str], timeout: float = STOP_TIMEOUT, *, state_grace: float = STATE_GRACE
+) -> DaemonState | None:
     """Stop the daemon of ``home`` gracefully and wait for it; None if none was running.
 
     Running steps finish; processes stay checkpointed in ``running/`` and resume at the next
@@ -181,20 +186,40 @@ def stop_daemon(home: str | os.PathLike[str], timeout: float = STOP_TIMEOUT) -> 
 
     Raises:
         DaemonStopTimeoutError: if it is still stopping after ``timeout`` seconds.
-        DaemonError: if a daemon holds the home but its state file does not say which.
+        DaemonError: if a daemon holds the home but its state file does not say which, for
+            all of ``state_grace`` seconds.
     """
     paths = DaemonPaths.of(home)
-    if not supervisor_running(paths):
+    state = _running_state(paths, state_grace)
+    if state is None:
         return None
-    state = DaemonState.read(paths)
-    if state is None or not state.alive:
-        raise DaemonError(
-            f"a daemon holds {paths.supervisor_lock} but {paths.state_file} does not name a live "
-            "supervisor; find it with `fuser` and stop it by hand"
-        )
     os.kill(state.os_pid, signal.SIGTERM)
     wait_stopped(paths, timeout)
     return state
+
+
+def _running_state(paths: DaemonPaths, grace: float = STATE_GRACE) -> DaemonState | None:
+    """The state of the supervisor that holds the lock of ``paths``; None if none does.
+
+    A supervisor holds its lock for a moment without a state file naming it as it starts and
+    as it stops: this waits up to ``grace`` seconds for the file, or for the lock's release.
+
+    Raises:
+        DaemonError: if the lock is held and the state file names no live supervisor for all
+            of ``grace``.
+    """
+    deadline = time.monotonic() + grace
+    while supervisor_running(paths):
+        state = DaemonState.read(paths)
+        if state is not None and state.alive:
+            return state
+        if time.monotonic() > deadline:
+            raise DaemonError(
+                f"a daemon holds {paths.supervisor_lock} but {paths.state_file} does not name a "
+                "live supervisor; find it with `fuser` and stop it by hand"
+            )
+        time.sleep(STATE_POLL)
+    return None
 
 
 def wait_stopped(paths: DaemonPaths, timeout: float) -> None:
@@ -229,8 +254,8 @@ def scale_daemon(
     paths = DaemonPaths.of(home)
     if not 1 <= workers <= MAX_WORKERS:
         raise DaemonError(f"a daemon keeps 1 to {MAX_WORKERS} workers, not {workers}")
-    state = DaemonState.read(paths)
-    if not supervisor_running(paths) or state is None or not state.alive:
+    state = _running_state(paths)
+    if state is None:
         raise DaemonError(
             f"no daemon runs on {paths.home}; `workactors daemon start --workers {workers}` "
             "starts one"

@@ -10,6 +10,7 @@ database, ends are also sent to every machine by ``NOTIFY`` (``remote``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -124,12 +125,8 @@ class Outbox:
         return True
 
     def _write_status(self) -> None:
-        status = WorkerStatus(
-            index=self._status.index,
-            os_pid=self._status.os_pid,
-            started=self._status.started,
-            held=tuple(sorted(self._held)),
-            supervisor_pid=self._status.supervisor_pid,
+        status = dataclasses.replace(
+            self._status, held=tuple(sorted(self._held)), updated=time.time()
         )
         try:
             status.write(self._paths)

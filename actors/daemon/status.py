@@ -1,7 +1,10 @@
 """What the daemon says about itself: the supervisor's state file and one status file a worker.
 
 Each file is JSON, rewritten atomically by its owner, and records the owner's OS pid with the
-time that process started: a reader tells a live owner from a dead one whose pid was reused.
+time that process started and its ``birth`` (``actors.os_identity``): a reader tells a live owner
+from a dead one whose pid was reused, by the birth, which no step of the wall clock changes (the
+start time alone made a live daemon look dead after one). Files without a birth (written by an
+older version, or not on Linux) are judged by the start time.
 The authority on whether a daemon runs is the supervisor's lock (``supervisor_running``); the
 files describe it.
 """
@@ -19,6 +22,7 @@ from typing import Any, Self
 
 import psutil
 
+from actors import os_identity
 from actors.daemon.paths import DaemonPaths
 from persistence.atomic import atomic_write
 from persistence.errors import LockError, PersistenceError
@@ -37,17 +41,26 @@ def process_started(os_pid: int) -> float | None:
     return started
 
 
-def same_process_alive(os_pid: int, started: float) -> bool:
-    """True if ``os_pid`` is still the process that started at ``started`` (not a reuse)."""
-    now_started = process_started(os_pid)
-    if now_started is None:
-        return False
-    try:
-        if psutil.Process(os_pid).status() == psutil.STATUS_ZOMBIE:
+def same_process_alive(os_pid: int, started: float, birth: str | None = None) -> bool:
+    """True if ``os_pid`` is still the process born ``birth`` (``os_identity.birth``), not a
+    reuse of its pid; without a birth, the process that started at ``started`` (within a second,
+    which a step of the wall clock defeats)."""
+    if birth is not None:
+        if os_identity.birth(os_pid) != birth:
             return False
+    else:
+        now_started = process_started(os_pid)
+        if now_started is None or abs(now_started - started) >= 1.0:
+            return False
+    try:
+        return bool(psutil.Process(os_pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
-    return abs(now_started - started) < 1.0
+
+
+def _birth_of(document: dict[str, Any]) -> str | None:
+    birth = document.get("birth")
+    return birth if isinstance(birth, str) else None
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:
@@ -72,11 +85,24 @@ class WorkerStatus:
     held: tuple[int, ...] = ()
     updated: float = field(default_factory=time.time)
     supervisor_pid: int | None = None
+    birth: str | None = None
+
+    @classmethod
+    def of_this_process(cls, index: int, supervisor_pid: int | None = None) -> Self:
+        """The status of this OS process as worker ``index``, holding nothing yet."""
+        pid = os.getpid()
+        return cls(
+            index=index,
+            os_pid=pid,
+            started=process_started(pid) or time.time(),
+            supervisor_pid=supervisor_pid,
+            birth=os_identity.birth(pid),
+        )
 
     @property
     def alive(self) -> bool:
         """True while the worker that wrote this runs."""
-        return same_process_alive(self.os_pid, self.started)
+        return same_process_alive(self.os_pid, self.started, self.birth)
 
     def write(self, paths: DaemonPaths) -> None:
         """Replace this worker's status file."""
@@ -98,6 +124,7 @@ class WorkerStatus:
                 held=tuple(int(pid) for pid in document.get("held", ())),
                 updated=float(document.get("updated", 0.0)),
                 supervisor_pid=document.get("supervisor_pid"),
+                birth=_birth_of(document),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -111,11 +138,19 @@ class DaemonState:
     started: float
     workers: int
     home: str
+    birth: str | None = None
+
+    @classmethod
+    def of_this_process(cls, workers: int, home: str) -> Self:
+        """The state of this OS process as the supervisor of ``home``."""
+        pid = os.getpid()
+        started = process_started(pid) or time.time()
+        return cls(pid, started, workers, home, os_identity.birth(pid))
 
     @property
     def alive(self) -> bool:
         """True while the supervisor that wrote this runs."""
-        return same_process_alive(self.os_pid, self.started)
+        return same_process_alive(self.os_pid, self.started, self.birth)
 
     def write(self, paths: DaemonPaths) -> None:
         """Replace the state file."""
@@ -133,6 +168,7 @@ class DaemonState:
                 started=float(document["started"]),
                 workers=int(document["workers"]),
                 home=str(document["home"]),
+                birth=_birth_of(document),
             )
         except (KeyError, TypeError, ValueError):
             return None

@@ -24,6 +24,7 @@ others adopt what those held.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import select
 import signal
@@ -46,7 +47,7 @@ from actors.daemon.settings import (
 )
 from actors.daemon.signals import SignalPipe
 from actors.daemon.slots import Slot, WorkerOptions, read_ready, retry_delay, spawn, stop_all
-from actors.daemon.status import DaemonState, WorkerStatus, process_started, write_stop_note
+from actors.daemon.status import DaemonState, WorkerStatus, write_stop_note
 from actors.daemon.wake import notify_workers
 from actors.home_identity import check_home
 from persistence.atomic import make_private_directory
@@ -146,13 +147,7 @@ class Supervisor:
     def _run_locked(self) -> int:
         self.paths.target_file.unlink(missing_ok=True)
         self.paths.stop_note.unlink(missing_ok=True)
-        pid = os.getpid()
-        self._state = DaemonState(
-            os_pid=pid,
-            started=process_started(pid) or time.time(),
-            workers=len(self._slots),
-            home=str(self.paths.home),
-        )
+        self._state = DaemonState.of_this_process(len(self._slots), str(self.paths.home))
         self._state.write(self.paths)
         self._remove_dead_statuses()
         problem = self._prepare_database()
@@ -293,7 +288,7 @@ class Supervisor:
                 slot.process.send_signal(signal.SIGTERM)
             self._retiring.append(slot)
         assert self._state is not None
-        self._state = DaemonState(self._state.os_pid, self._state.started, target, self._state.home)
+        self._state = dataclasses.replace(self._state, workers=target)
         self._state.write(self.paths)
         log.info("supervisor.scaled", workers=target)
 

@@ -38,7 +38,7 @@ from actors.daemon.outbox import Outbox
 from actors.daemon.paths import DaemonPaths
 from actors.daemon.settings import RESCAN_INTERVAL, SHUTDOWN_TIMEOUT
 from actors.daemon.signals import SignalPipe
-from actors.daemon.status import WorkerStatus, process_started
+from actors.daemon.status import WorkerStatus
 from actors.daemon.wake import (
     WAKE,
     ControlRequest,
@@ -122,7 +122,8 @@ class Worker:
             shared = runtime.storage.url if runtime.shared_database else None
             listener = NotifyListener(shared) if shared is not None else None
             remote = DatabaseNotifier(shared) if shared is not None else None
-            outbox = Outbox(self.paths, self._initial_status(), inbox.path, remote=remote)
+            status = WorkerStatus.of_this_process(self.index, self._supervisor_pid)
+            outbox = Outbox(self.paths, status, inbox.path, remote=remote)
             try:
                 runtime.add_listener(outbox.on_event)
                 outbox.start()
@@ -153,15 +154,6 @@ class Worker:
             self._stop_reason = reason
 
     # Setup.
-
-    def _initial_status(self) -> WorkerStatus:
-        pid = os.getpid()
-        return WorkerStatus(
-            index=self.index,
-            os_pid=pid,
-            started=process_started(pid) or time.time(),
-            supervisor_pid=self._supervisor_pid,
-        )
 
     def _say_ready(self) -> None:
         if self._ready_fd is None:

@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from actors import Runtime
 from actors.holders import HOLDER, Holder, _started, _this_process_started
+from actors.os_identity import boot_id
 from provenance import ProcessNode, ProcessState, load_node
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 
@@ -140,3 +142,13 @@ def test_this_process_start_time_read_without_psutil_is_the_one_psutil_reads() -
     from /proc at runtime open (to spare the psutil import) must give the same number."""
     assert _this_process_started() == _started(os.getpid())
     assert Holder.of_this_process(Path("home")).is_alive() is True
+
+
+def test_a_live_holder_stays_alive_when_the_wall_clock_is_stepped() -> None:
+    """Its start time then reads a second off (``actors.os_identity``); its birth does not, and
+    ``repair`` at the next runtime open must not end the processes of a live runtime KILLED."""
+    holder = Holder.of_this_process(Path("home"))
+    assert Holder.from_attribute(holder.as_attribute()) == holder
+
+    assert replace(holder, started=holder.started - 1.0).is_alive() is True
+    assert replace(holder, birth=f"{boot_id()}/0").is_alive() is False
