@@ -24,15 +24,8 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from actors import registry_messages as to_registry
-from actors.driver import (
-    Checkpoint,
-    Command,
-    End,
-    KillChildren,
-    ProcessDriver,
-    Record,
-    RequestStep,
-)
+from actors.driver import ProcessDriver
+from actors.driver_messages import Checkpoint, Command, End, KillChildren, Record, RequestStep
 from actors.errors import ActorError
 from actors.process import Process
 from actors.process_messages import Continue, Start

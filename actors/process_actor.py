@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from actors import registry_messages as to_registry
-from actors.driver import (
+from actors.driver import ProcessDriver
+from actors.driver_messages import (
     Checkpoint,
     CheckpointFailed,
     Command,
@@ -27,7 +28,6 @@ from actors.driver import (
     Event,
     KillChildren,
     Passivate,
-    ProcessDriver,
     Record,
     RequestStep,
     Stop,
