@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from actors.errors import CachingSettingError
 from actors.nested import leaves, link_label
+from actors.process_records import launch_ops, mark_launched
 from actors.reattach import CALL_KEY
 from provenance import Data, Node, ProcessNode, ProcessState
 from provenance.hashing import process_hash, source_hash
@@ -342,7 +343,7 @@ def launch_cached(
     )
     if key is not None:
         node.set_process_attributes(**{CALL_KEY: key})
-    ops: list[WriteOp] = process._launch_ops(caller.node.uuid if caller is not None else None)
+    ops: list[WriteOp] = launch_ops(process, caller.node.uuid if caller is not None else None)
     written = _output_ops(source.outputs, node.uuid, ops)
     # The log line goes in the same write (naming the new node by uuid): one write the caller
     # makes on its own thread, no message left behind for the provenance actor's.
@@ -358,7 +359,7 @@ def launch_cached(
         )
     )
     pks = runtime.backend.write(ops)
-    process._mark_launched(pks)
+    mark_launched(process, pks)
     for output in written.values():
         if not output.is_stored:
             output._mark_stored(pks)

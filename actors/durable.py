@@ -22,6 +22,7 @@ from actors.caching import launch_cached
 from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
 from actors.home_identity import check_home
 from actors.process_messages import Suspend
+from actors.process_records import launch_ops, mark_launched
 from actors.registry import Forget, GetActor, ask
 from actors.threads import ROOM, THREADS
 from persistence import PersistenceActor, Release, SaveCheckpoint, Sync
@@ -260,8 +261,8 @@ def queue(
     process._runtime = runtime
     if launch_cached(runtime, process, None, None) is not None:
         return process  # stored FINISHED as a clone of an earlier run: nothing for a worker
-    pks = runtime.backend.write(process._launch_ops(None))  # committed before a worker looks
-    process._mark_launched(pks)
+    pks = runtime.backend.write(launch_ops(process, None))  # committed before a worker looks
+    mark_launched(process, pks)
     try:
         runtime.checkpoints.write_submitted(process, storage)
     except BaseException as exc:

@@ -29,6 +29,7 @@ from actors.driver_messages import Checkpoint, Command, End, KillChildren, Recor
 from actors.errors import ActorError
 from actors.process import Process
 from actors.process_messages import Continue, Start
+from actors.process_records import mark_terminated, termination_ops
 from actors.runtimes import step_scope
 from actors.workfunction import FunctionProcess
 from provenance.errors import StorageError
@@ -113,8 +114,8 @@ class InlineRun:
         """Store the end (committed: the caller reads its writes), then resolve the future."""
         process = self._process
         try:
-            pks = self._runtime.backend.write(process._termination_ops())
-            process._mark_terminated(pks)
+            pks = self._runtime.backend.write(termination_ops(process))
+            mark_terminated(process, pks)
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc

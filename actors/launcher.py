@@ -26,6 +26,7 @@ from actors.inline import InlineRun, runs_inline
 from actors.process import Process
 from actors.process_actor import ProcessActor
 from actors.process_messages import Resume, Start
+from actors.process_records import launch_ops, mark_launched
 from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import ChildTerminated, PassivatedProcess, Register
 from actors.runtimes import step_runtime
@@ -112,16 +113,16 @@ class Launcher:
         if attributes:
             launched.update(attributes)
         process.node.set_process_attributes(**launched)
-        ops = process._launch_ops(caller.node.uuid if caller is not None else None)
+        ops = launch_ops(process, caller.node.uuid if caller is not None else None)
         if runtime.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a
             # crash could still roll back.
             # Under the caller's claim: a caller another worker took over launches nothing.
             fence = runtime.fence_of_stack(caller_stack)
-            process._mark_launched(runtime.backend.write(ops, fence))
+            mark_launched(process, runtime.backend.write(ops, fence))
             runtime.checkpoints.hold(process)
         else:
-            process._mark_launched(runtime.backend.write_applied(ops))
+            mark_launched(process, runtime.backend.write_applied(ops))
         parent_pid = caller.pid if caller is not None else None
         assert process.pid is not None
         stack = (*caller_stack, process.pid)

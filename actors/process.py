@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from actors import expose
+from actors import expose, instance_state
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import SpecError
-from actors.nested import LINK_SEPARATOR, frozen, leaves, link_label, map_leaves, nest
+from actors.nested import LINK_SEPARATOR, leaves, nest
 from actors.process_definition import (
     ENGINE_PACKAGE,
     launch_metadata,
@@ -26,10 +26,8 @@ from actors.spec import METADATA_KEY, ExitCode, ProcessSpec
 from actors.states import StateMachine
 from actors.step_outcomes import StepDone, StepOutcome, as_exit_code
 from provenance.data import Data
-from provenance.nodes import Node, load_nodes
 from provenance.process_nodes import Calculation, ProcessNode
 from provenance.process_state import ProcessState
-from provenance.records import LinkRecord, LinkType, NodeRecord, WriteOp
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
@@ -276,21 +274,7 @@ class Process:
         when the state is restored in the same runtime (passivation). Outputs not stored yet
         always travel by value. Subclasses that hold more state extend the dict (call super).
         """
-        keys = self.SaveKeys
-
-        def ref(node: Node) -> Node | str:
-            return node if nodes_by_value or not node.is_stored else node.uuid
-
-        return {
-            keys.CLASS_NAME: type(self).class_path(),
-            keys.PID: self.pid,
-            keys.NODE_UUID: ref(self._node),
-            keys.INPUTS: map_leaves(ref, self._inputs),
-            keys.OUTPUTS: {name: ref(node) for name, node in self._outputs.items()},
-            keys.STATE: self.state.value,
-            keys.STEP_INDEX: self._step_index,
-            keys.RETRY_ATTEMPTS: self._retry_attempts,
-        }
+        return instance_state.save_instance_state(self, nodes_by_value=nodes_by_value)
 
     @classmethod
     def load_instance_state(cls, state: Mapping[str, Any]) -> Self:
@@ -306,28 +290,7 @@ class Process:
 
     def _load_instance_state(self, state: Mapping[str, Any]) -> None:
         """Fill a bare instance from a saved state; subclasses extend it (call super)."""
-        keys = self.SaveKeys
-        refs: list[Any] = [
-            state[keys.NODE_UUID],
-            *(value for _path, value in leaves(state[keys.INPUTS])),
-            *state[keys.OUTPUTS].values(),
-        ]
-        loaded = load_nodes(ref for ref in refs if isinstance(ref, str))
-
-        def node_of(ref: Node | str) -> Any:
-            return loaded[ref] if isinstance(ref, str) else ref
-
-        node = node_of(state[keys.NODE_UUID])
-        if not isinstance(node, ProcessNode):
-            raise SpecError(f"checkpoint of {self.process_label()}: {node!r} is not a process")
-        self._node = node
-        self._inputs = frozen(map_leaves(node_of, state[keys.INPUTS]))
-        self._outputs = {name: node_of(ref) for name, ref in state[keys.OUTPUTS].items()}
-        self._machine = StateMachine(ProcessState(state[keys.STATE]))
-        self._runtime = None
-        self._call_stack = ()
-        self._init_step_counters(state.get(keys.STEP_INDEX, 0))
-        self._retry_attempts = state.get(keys.RETRY_ATTEMPTS, 0)
+        instance_state.load_instance_state(self, state)
 
     # Hooks the actor calls; overriders call super().
 
@@ -425,59 +388,3 @@ class Process:
         """What a blocking ``run`` returns: the outputs, namespaces as nested dicts."""
         outputs = self._outputs
         return nest(outputs, ".") if any("." in name for name in outputs) else dict(outputs)
-
-    def _launch_ops(self, caller_uuid: str | None) -> list[WriteOp]:
-        """Writes that store the new process: its inputs, its node, its links."""
-        ops: list[WriteOp] = []
-        seen: set[str] = set()
-        for _path, value in leaves(self._inputs):
-            if isinstance(value, Data) and not value.is_stored:
-                ops.extend(_new_records(value, seen))
-        ops.append(self._node._record())
-        ops.extend(
-            LinkRecord(value.uuid, self._node.uuid, LinkType.INPUT, link_label(path))
-            for path, value in leaves(self._inputs)
-            if isinstance(value, Data)
-        )
-        if caller_uuid is not None:
-            ops.append(LinkRecord(caller_uuid, self._node.uuid, LinkType.CALL, "CALL"))
-        return ops
-
-    def _mark_launched(self, pks: Mapping[str, int]) -> None:
-        """Give the node and the new inputs their pks."""
-        for _path, value in leaves(self._inputs):
-            if isinstance(value, Data) and not value.is_stored:
-                value._mark_stored(pks)
-        self._node._mark_stored(pks)
-
-    def _termination_ops(self) -> list[WriteOp]:
-        """Writes that record the end: outputs, their links, the final node attributes."""
-        ops: list[WriteOp] = []
-        seen: set[str] = set()
-        created_here: set[str] = set()
-        for name, value in self._outputs.items():
-            # A node is created once: emitted again under another label, it is returned.
-            created = not value.is_stored and value.uuid not in created_here
-            if created:
-                ops.extend(_new_records(value, seen))
-                created_here.add(value.uuid)
-            link_type = LinkType.CREATE if created else LinkType.RETURN
-            ops.append(LinkRecord(self._node.uuid, value.uuid, link_type, link_label(name)))
-        ops.append(self._node.set_process_attributes())
-        return ops
-
-    def _mark_terminated(self, pks: Mapping[str, int]) -> None:
-        """Give the new outputs their pks."""
-        for value in self._outputs.values():
-            if not value.is_stored and value.uuid in pks:
-                value._mark_stored(pks)
-
-
-#: Per ``on_finish`` function, whether it takes the exit code: reading a signature costs more
-#: than the call, and an override's signature does not change.
-
-
-def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:
-    records = [record for record in node._records_to_store() if record.uuid not in seen]
-    seen.update(record.uuid for record in records)
-    return records

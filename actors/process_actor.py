@@ -39,6 +39,7 @@ from actors.driver_messages import (
 from actors.errors import WaitError
 from actors.process import Process
 from actors.process_messages import Continue, Kill, Pause, Play, Resume, Start, Suspend
+from actors.process_records import mark_terminated, termination_ops
 from actors.runtimes import step_scope
 from actors.threads import THREADS
 from provenance.errors import (
@@ -253,9 +254,9 @@ class ProcessActor(pykka.ThreadingActor):
         registry (subscribers, other workers) and the caller's future. Then stop."""
         process = self._process
         try:
-            ops = process._termination_ops()
+            ops = termination_ops(process)
             pks = self._runtime.backend.write(ops, self._runtime.fence_of(self._pid))
-            process._mark_terminated(pks)
+            mark_terminated(process, pks)
         except FencedError as exc:
             self._drop(exc)  # another worker runs it now: its end is that worker's to record
             return
