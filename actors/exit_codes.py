@@ -7,10 +7,14 @@ found again by its status, so a status names one failure only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from actors.errors import SpecError
 from provenance.values import INT_MAX
+
+if TYPE_CHECKING:
+    from actors.attribute_dict import AttributeDict
+    from actors.process import Process
 
 
 class ExitCode(NamedTuple):
@@ -70,3 +74,15 @@ def declared_exit_code(
         if known.status == status and known.label != label:
             raise SpecError(f"exit status {status} is used by both {known.label} and {label}")
     return ExitCode(status, label, message)
+
+
+class DeclaredExitCodes:
+    """``Process.exit_codes``: the exit codes the spec of a process class declares, by label.
+
+    A descriptor rather than a property, so that it reads on the class as well as on an
+    instance: ``@process_handler(exit_codes=[Child.exit_codes.ERROR_X])`` is written in another
+    class's body, where there is no ``Child`` instance to ask.
+    """
+
+    def __get__(self, instance: object, owner: type[Process]) -> AttributeDict:
+        return owner.spec().exit_codes

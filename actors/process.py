@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from actors import expose, instance_state
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import SpecError
+from actors.exit_codes import DeclaredExitCodes
 from actors.nested import LINK_SEPARATOR, leaves, nest
 from actors.process_definition import (
     ENGINE_PACKAGE,
+    check_spec_builds,
     launch_metadata,
     refuse_engine_names,
     takes_exit_code,
@@ -36,17 +38,6 @@ REPORT_LOGGER_NAME = "workactors.report"
 _report_logger = logging.getLogger(REPORT_LOGGER_NAME)
 
 
-class _ClassAndInstanceProperty:
-    """A read-only property computed from the class, read on the class or on an instance."""
-
-    def __init__(self, compute: Callable[[type[Process]], AttributeDict]) -> None:
-        self._compute = compute
-        self.__doc__ = compute.__doc__
-
-    def __get__(self, instance: Process | None, owner: type[Process]) -> AttributeDict:
-        return self._compute(owner)
-
-
 class Process:
     """A unit of work with full provenance.
 
@@ -60,21 +51,7 @@ class Process:
         if cls.__module__.startswith(ENGINE_PACKAGE):
             return
         refuse_engine_names(cls)
-        cls._check_definition()
-
-    @classmethod
-    def _check_definition(cls) -> None:
-        """Build the spec now, so a bad definition (a namespace clash, a port exposed twice)
-        fails where the class is written. A ``define`` that needs a name defined later in its
-        module (a child class) is built on first use instead."""
-        try:
-            Process.spec.__func__(cls)  # type: ignore[attr-defined]
-        except SpecError as exc:
-            if cls.__qualname__ in str(exc):
-                raise
-            raise SpecError(f"{cls.__qualname__}: {exc}") from exc
-        except Exception:
-            return
+        check_spec_builds(cls, Process.spec.__func__)  # type: ignore[attr-defined]
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
     #: False keeps this class out of caching (``actors.caching``): it always runs.
@@ -192,11 +169,8 @@ class Process:
         """Which attempt of ``run`` this is: 1, unless ``spec.retry`` ran it again."""
         return self._retry_attempts + 1
 
-    @_ClassAndInstanceProperty
-    def exit_codes(cls: type[Process]) -> AttributeDict:  # noqa: N805 - class or instance
-        """The exit codes of the spec, by label: ``Child.exit_codes.ERROR_X`` works on the
-        class too (``@process_handler(exit_codes=[Child.exit_codes.ERROR_X])``)."""
-        return cls.spec().exit_codes
+    #: The exit codes of the spec, by label, read on the class too: ``Child.exit_codes.ERROR_X``.
+    exit_codes = DeclaredExitCodes()
 
     @property
     def runtime(self) -> Runtime:

@@ -1,12 +1,12 @@
 """Rules a process class and its launch options are held to, checked where the user wrote
-them: a class that shadows an engine name is refused at its definition, launch metadata at
-the launch."""
+them: a class that shadows an engine name, or whose spec does not build, is refused at its
+definition, launch metadata at the launch."""
 
 from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from actors.errors import InputValidationError, SpecError
@@ -58,6 +58,24 @@ def refuse_engine_names(cls: type[Any]) -> None:
             f"{cls.__mro__[1].__name__} uses itself; rename "
             f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
         )
+
+
+def check_spec_builds(cls: type[Any], build_spec: Callable[[type[Any]], object]) -> None:
+    """Build the spec of ``cls`` now, so a bad definition (a namespace clash, a port exposed
+    twice) fails where the class is written. A ``define`` that needs a name defined later in its
+    module (a child class) is built on first use instead.
+
+    Raises:
+        SpecError: for a definition its spec refuses, naming the class.
+    """
+    try:
+        build_spec(cls)
+    except SpecError as exc:
+        if cls.__qualname__ in str(exc):
+            raise
+        raise SpecError(f"{cls.__qualname__}: {exc}") from exc
+    except Exception:
+        return
 
 
 _TAKES_EXIT_CODE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
