@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from actors.call_keys import begin_step
 from actors.driver_messages import (
     Checkpoint,
     CheckpointFailed,
@@ -194,7 +195,7 @@ class ProcessDriver:
         process = self.process
         try:
             with self._step_context():
-                process._begin_step()
+                begin_step(process)
                 outcome: StepOutcome = process._step()
         except Exception as exc:
             if isinstance(exc, RuntimeClosedError) and self._durable:

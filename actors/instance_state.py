@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from actors.call_keys import start_counting
 from actors.errors import SpecError
 from actors.nested import frozen, leaves, map_leaves
 from actors.states import StateMachine
@@ -69,7 +70,7 @@ def load_instance_state(process: Process, state: Mapping[str, Any]) -> None:
     process._machine = StateMachine(ProcessState(state[keys.STATE]))
     process._runtime = None
     process._call_stack = ()
-    process._init_step_counters(state.get(keys.STEP_INDEX, 0))
+    start_counting(process, state.get(keys.STEP_INDEX, 0))
     process._retry_attempts = state.get(keys.RETRY_ATTEMPTS, 0)
 
 

@@ -20,6 +20,7 @@ import pykka
 
 from actors import call_stack
 from actors.caching import launch_cached
+from actors.call_keys import mark_resumed, next_call_key
 from actors.errors import RuntimeClosedError
 from actors.holders import HOLDER
 from actors.inline import InlineRun, runs_inline
@@ -95,7 +96,7 @@ class Launcher:
             if caller is not None
             else ()
         )
-        key = caller._next_call_key() if caller is not None else None
+        key = next_call_key(caller) if caller is not None else None
         if caller is not None and key is not None:
             found = launched_before(caller, key)
             if found is not None:
@@ -159,7 +160,7 @@ class Launcher:
         """Start a process adopted from its checkpoint, recording this runtime as its holder."""
         runtime = self._runtime
         process._runtime = runtime
-        process._mark_resumed()
+        mark_resumed(process)
         runtime.backend.write_nowait(
             [process.node.set_process_attributes(**{HOLDER: runtime.holder})]
         )

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from actors import expose, instance_state
+from actors import call_keys, expose, instance_state
 from actors.attribute_dict import AttributeDict, FrozenAttributeDict
 from actors.errors import SpecError
 from actors.exit_codes import DeclaredExitCodes
@@ -126,18 +126,7 @@ class Process:
         self._runtime: Runtime | None = None
         #: The pids from the outermost caller down to this process, set by its actor.
         self._call_stack: tuple[int, ...] = ()
-        self._init_step_counters(0)
-
-    def _init_step_counters(self, step_index: int) -> None:
-        #: Steps begun, saved in checkpoints: a child is known by (this process, step index,
-        #: launch index within the step), so a step run again after a crash finds the children
-        #: it had launched instead of launching them twice.
-        self._step_index = step_index
-        self._launches = 0
-        #: The step index of the checkpoint this process was resumed from, if it was: its next
-        #: step may have begun before (a crash cut it off), so its launches are looked up.
-        self._resumed_at: int | None = None
-        self._launched_before: dict[str, ProcessNode] | None = None
+        call_keys.start_counting(self, 0)
 
     @property
     def inputs(self) -> FrozenAttributeDict:
@@ -303,6 +292,18 @@ class Process:
     #: ``(message,)`` once the process asked, inside its step, to be killed after it.
     _kill_requested: tuple[str | None] | None = None
 
+    # The counters a child's call key is made of (``actors.call_keys``).
+    #: Steps begun, saved in checkpoints, so that a step run again after a crash finds the
+    #: children it had launched instead of launching them twice.
+    _step_index: int
+    #: Children launched so far in the current step.
+    _launches: int
+    #: The step index of the checkpoint this process was resumed from, if it was: its next
+    #: step may have begun before (a crash cut it off), so its launches are looked up.
+    _resumed_at: int | None
+    #: The children launched before that crash, by call key, read on the first look.
+    _launched_before: dict[str, ProcessNode] | None
+
     def _call_on_finish(self, exit_code: ExitCode) -> None:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's
         form) takes none."""
@@ -311,26 +312,6 @@ class Process:
             self.on_finish(exit_code)
         else:
             self.on_finish()
-
-    def _begin_step(self) -> None:
-        """A step begins: count it, and its launches from zero."""
-        self._step_index += 1
-        self._launches = 0
-
-    def _next_call_key(self) -> str:
-        """The identity of the next child launched in this step: ``<step>.<launch>``."""
-        self._launches += 1
-        return f"{self._step_index}.{self._launches}"
-
-    def _mark_resumed(self) -> None:
-        """This process was loaded from a checkpoint that a crash may have left behind."""
-        self._resumed_at = self._step_index
-        self._launched_before = None
-
-    @property
-    def _replaying(self) -> bool:
-        """True during the first step after a resume: it may have run (in part) before."""
-        return self._resumed_at is not None and self._step_index == self._resumed_at + 1
 
     @classmethod
     def _stored_result(cls, node: ProcessNode) -> Any:

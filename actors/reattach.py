@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from actors.call_keys import mark_resumed, replaying
 from actors.errors import ActorError, ProcessKilledError
 from actors.process_messages import Resume, Start
 from persistence import CheckpointMissingError, LockedError
@@ -45,7 +46,7 @@ TAKEOVER_RETRY = 0.2
 
 def launched_before(caller: Process, key: str) -> ProcessNode | None:
     """The child ``caller`` launched under ``key`` before a crash, if it is replaying a step."""
-    if not caller._replaying:
+    if not replaying(caller):
         return None
     if caller._launched_before is None:
         caller._launched_before = {
@@ -97,7 +98,7 @@ def reattach(
             pause.wait(TAKEOVER_RETRY)
             continue
         process._runtime = runtime
-        process._mark_resumed()
+        mark_resumed(process)
         done = runtime.launcher.start(process, (*caller._call_stack, pid), caller.pid, Resume())
         return process, done
 
