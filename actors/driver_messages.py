@@ -140,22 +140,3 @@ Command = (
 Event = (
     Start | Continue | ChildTerminated | Resume | Suspend | Pause | Play | Kill | Subscribed
 ) | CheckpointFailed
-
-
-__all__ = [
-    "Checkpoint",
-    "CheckpointFailed",
-    "Command",
-    "Drop",
-    "End",
-    "Event",
-    "KillChildren",
-    "Passivate",
-    "Record",
-    "RequestStep",
-    "Stop",
-    "Subscribe",
-    "Subscribed",
-    "Unsubscribe",
-    "gone_entry",
-]
