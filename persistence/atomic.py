@@ -2,7 +2,8 @@
 
 ``atomic_write`` writes a temporary file in the target's folder (0600 whatever the umask),
 fsyncs it, ``os.replace``\\ s it over the target and fsyncs the folder; ``atomic_write_many``
-does the same for several files with one folder fsync for all (group commit). Whenever it
+does the same for several files with one folder fsync for all (group commit), and
+``atomic_move_many`` moves several files with one fsync per folder. Whenever it
 stops, by an error or by a crash, the target is either the old file or the new one, never a
 mixture; on an error the temporary file is removed. A ``hook`` is called after each stage
 (``WriteStage``) so that fault tests can stop a process exactly there.
@@ -106,7 +107,7 @@ def atomic_write_many(
         replaced = [index for index in sorted(moving) if errors[index] is None]
         for index in replaced:
             _stage(hook, WriteStage.REPLACED, targets[index])
-        _sync_folders(targets, replaced, errors, hook)
+        _sync_folders([target.parent for target in targets], targets, replaced, errors, hook)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
             _close_and_remove(fd, temp)
@@ -176,15 +177,18 @@ def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError
 
 
 def _sync_folders(
+    folders: Sequence[Path],
     targets: Sequence[Path],
-    replaced: Sequence[int],
+    changed: Sequence[int],
     errors: list[CheckpointWriteError | None],
     hook: WriteHook | None,
 ) -> None:
-    """fsync each folder that received a file once; then each file's last stage is done."""
+    """fsync once each folder (``folders[i]`` for file ``i``) in which a file ``changed``;
+    then each file's last stage is done. A failure is the error of every file of that folder,
+    named by its target."""
     by_folder: dict[Path, list[int]] = {}
-    for index in replaced:
-        by_folder.setdefault(targets[index].parent, []).append(index)
+    for index in changed:
+        by_folder.setdefault(folders[index], []).append(index)
     for folder, indices in by_folder.items():
         try:
             fsync_directory(folder)
@@ -224,31 +228,68 @@ def atomic_move(source: str | os.PathLike[str], destination: str | os.PathLike[s
     Raises:
         CheckpointWriteError: if the move fails; the source is then still in place.
     """
-    src, dst = Path(source), Path(destination)
-    try:
-        os.replace(src, dst)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise CheckpointWriteError(
-                f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
-            ) from exc
+    error = atomic_move_many([(source, destination)])[0]
+    if error is not None:
+        raise error
+
+
+def atomic_move_many(
+    moves: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[str]]],
+) -> list[CheckpointWriteError | None]:
+    """``atomic_move`` of several files at once (group commit); per move, its error or None.
+
+    Every file is renamed first, then each destination folder and each source folder is
+    fsynced once for all the files moved into or out of it, instead of twice per file: the
+    processes that end together in one batch of checkpoints retire with two folder fsyncs,
+    not two each. A move whose outcome is None is durable when this returns, exactly as
+    after ``atomic_move``; a failed folder fsync fails every move through that folder (the
+    file is then moved, but the move may not survive a power failure).
+    """
+    pairs = [(Path(source), Path(destination)) for source, destination in moves]
+    errors: list[CheckpointWriteError | None] = [None] * len(pairs)
+    renamed: list[int] = []
+    for index, (src, dst) in enumerate(pairs):
         try:
-            data = src.read_bytes()
-        except OSError as read_exc:
-            raise CheckpointWriteError(
-                f"could not move {src} to {dst}: {read_exc.strerror}; the file is still at {src}"
-            ) from read_exc
-        atomic_write(dst, data)
-        src.unlink(missing_ok=True)
-    else:
-        try:
-            fsync_directory(dst.parent)
+            os.replace(src, dst)
         except OSError as exc:
-            raise _write_error(dst, exc, replaced=True) from exc
+            errors[index] = (
+                _copy_across(src, dst) if exc.errno == errno.EXDEV else _move_error(src, dst, exc)
+            )
+            continue
+        renamed.append(index)
+    destinations = [dst for _src, dst in pairs]
+    # The new names first, as atomic_move does: then the names the files left.
+    _sync_folders([dst.parent for dst in destinations], destinations, renamed, errors, None)
+    still_fine = [index for index in renamed if errors[index] is None]
+    _sync_folders([src.parent for src, _dst in pairs], destinations, still_fine, errors, None)
+    return errors
+
+
+def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
+    """Move across file systems: copy with ``atomic_write``, remove the source, sync its
+    folder; the error, if any."""
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        return _move_error(src, dst, exc)
+    try:
+        atomic_write(dst, data)
+    except CheckpointWriteError as exc:
+        return exc
+    src.unlink(missing_ok=True)
     try:
         fsync_directory(src.parent)
     except OSError as exc:
-        raise _write_error(dst, exc, replaced=True) from exc
+        return _write_error(dst, exc, replaced=True)
+    return None
+
+
+def _move_error(src: Path, dst: Path, exc: OSError) -> CheckpointWriteError:
+    error = CheckpointWriteError(
+        f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:
