@@ -17,12 +17,11 @@ import errno
 import itertools
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from persistence.batch_threads import BatchThreads
 from persistence.errors import CheckpointWriteError, PersistenceError
 
 PRIVATE_FILE_MODE = 0o600
@@ -167,6 +166,7 @@ def _close_and_replace(fd: int, temp: Path, target: Path) -> None:
 def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError]]:
     """Run every call, concurrently when there are several (fsyncs and renames release the
     GIL, and concurrent ones share the file system's journal commits); the failures by index.
+    An error that is no ``OSError`` (a hook's) is raised once all are done.
     """
     if len(calls) <= 1:
         failed = []
@@ -176,14 +176,11 @@ def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError
             except OSError as exc:
                 failed.append((index, exc))
         return failed
-    futures = {index: _fsync_pool().submit(call) for index, call in calls.items()}
     failed = []
-    for index, future in futures.items():
-        error = future.exception()
-        if isinstance(error, OSError):
-            failed.append((index, error))
-        elif error is not None:
+    for index, error in _SETTLING_THREADS.run_all(calls):
+        if not isinstance(error, OSError):
             raise error
+        failed.append((index, error))
     return failed
 
 
@@ -217,18 +214,9 @@ def _close_and_remove(fd: int, temp: Path) -> None:
     temp.unlink(missing_ok=True)
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-#: Threads that fsync the files of one batch together.
+#: Threads that settle the files of one batch together.
 FSYNC_THREADS = 8
-
-
-def _fsync_pool() -> ThreadPoolExecutor:
-    global _pool  # noqa: PLW0603 - one pool per OS process, made on first use
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="checkpoint-fsync")
-        return _pool
+_SETTLING_THREADS = BatchThreads(FSYNC_THREADS, "checkpoint-fsync")
 
 
 def atomic_move(source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
