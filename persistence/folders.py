@@ -22,6 +22,7 @@ from persistence.atomic import (
 )
 from persistence.errors import CheckpointMissingError, CheckpointWriteError, LockedError
 from persistence.lock import RLock
+from persistence.store import unwrap
 
 CHECKPOINT_SUFFIX = ".pickle"
 LOCK_SUFFIX = ".lock"
@@ -104,10 +105,7 @@ class CheckpointFolders:
         Raises:
             CheckpointWriteError: if the move fails; the checkpoint is then still in place.
         """
-        outcome = self.move_all_out([(source, folder, reason)])[0]
-        if isinstance(outcome, CheckpointWriteError):
-            raise outcome
-        return outcome
+        return unwrap(self.move_all_out([(source, folder, reason)])[0])
 
     def move_all_out(
         self, moves: Sequence[tuple[Path, Path, str | None]]

@@ -36,7 +36,7 @@ from persistence.intents import take_intent, write_intent
 from persistence.messages import Intent
 from persistence.persistable import PersistableProcess, class_path_of
 from persistence.restore import terminal_state
-from persistence.store import UnreadableHook, outcome_of
+from persistence.store import UnreadableHook, outcome_of, unwrap
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 
@@ -328,10 +328,7 @@ class PicklePersistence:
 
     def _retire(self, pid: int, folder: Path, reason: str | None = None) -> str:
         """Move the running checkpoint of ``pid`` into ``folder``; the caller holds its lock."""
-        outcome = self._retire_all([(pid, folder, reason)])[0]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        return unwrap(self._retire_all([(pid, folder, reason)])[0])
 
     def _retire_all(
         self, retirements: Sequence[tuple[int, Path, str | None]]
