@@ -27,7 +27,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 #: Uuids are sent to the database in chunks of this many (SQLite's default variable limit).
 CHUNK = 900
 
-_rows: ContextVar[Mapping[str, DbNode] | None] = ContextVar("preloaded_node_rows", default=None)
+_rows: ContextVar[dict[str, DbNode] | None] = ContextVar("preloaded_node_rows", default=None)
 
 
 def uuids_in(value: Any) -> set[str]:
@@ -64,8 +64,10 @@ def read_rows(uuids: Iterable[str]) -> dict[str, DbNode]:
 @contextmanager
 def preloaded(rows: Mapping[str, DbNode]) -> Iterator[None]:
     """Within the block, ``load_nodes`` takes the nodes among ``rows`` (``read_rows``) from
-    there, on this thread (and its context) only."""
-    token = _rows.set(rows)
+    there, on this thread (and its context) only. Each row serves one call: two processes
+    naming the same node get a node each, built from a row each, sharing nothing (as from
+    two queries)."""
+    token = _rows.set(dict(rows))
     try:
         yield
     finally:
@@ -73,8 +75,9 @@ def preloaded(rows: Mapping[str, DbNode]) -> Iterator[None]:
 
 
 def preloaded_rows(uuids: Iterable[str]) -> dict[str, DbNode]:
-    """The rows among ``uuids`` of an enclosing ``preloaded`` block; empty outside one."""
+    """Take the rows among ``uuids`` from the enclosing ``preloaded`` block (they serve no
+    later call); empty outside one."""
     rows = _rows.get()
     if not rows:
         return {}
-    return {uuid: rows[uuid] for uuid in uuids if uuid in rows}
+    return {uuid: rows.pop(uuid) for uuid in uuids if uuid in rows}

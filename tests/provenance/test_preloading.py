@@ -61,3 +61,15 @@ def test_a_uuid_missing_from_the_preloaded_rows_and_the_database_is_named(
         pytest.raises(NotExistentError, match=missing),
     ):
         load_nodes([stored.uuid, missing])
+
+
+def test_two_loads_of_one_preloaded_node_get_a_node_each_from_a_row_each(
+    runtime: Runtime,
+) -> None:
+    stored = Int(5).store()
+    with preloaded(read_rows([stored.uuid])):
+        first = load_nodes([stored.uuid])[stored.uuid]
+        second = load_nodes([stored.uuid])[stored.uuid]
+    assert first.value == second.value == 5
+    assert first is not second
+    assert first._attributes is not second._attributes
