@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pykka
 
 from persistence.errors import PersistenceError
-from persistence.store import CheckpointStore
+from persistence.store import CheckpointStore, unwrap
 from provenance.log import get_logger
 
 log = get_logger(__name__)
@@ -164,13 +164,7 @@ class PersistenceActor(pykka.ThreadingActor):
         except Exception as exc:  # not one write's failure: everyone in the batch hears of it
             outcomes = [exc] * len(items)
         for (pid, entry), outcome in zip(pending.items(), outcomes, strict=True):
-            _deliver(entry.replies, partial(_unwrap, outcome), pid, "save")
-
-
-def _unwrap(outcome: T | Exception) -> T:
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
+            _deliver(entry.replies, partial(unwrap, outcome), pid, "save")
 
 
 def _replies(reply: Future[T] | None) -> list[Future[T]]:

@@ -2,7 +2,8 @@
 
 ``atomic_write`` writes a temporary file in the target's folder (0600 whatever the umask),
 fsyncs it, ``os.replace``\\ s it over the target and fsyncs the folder; ``atomic_write_many``
-does the same for several files with one folder fsync for all (group commit). Whenever it
+does the same for several files with one folder fsync for all (group commit), and
+``atomic_move_many`` moves several files with one fsync per folder. Whenever it
 stops, by an error or by a crash, the target is either the old file or the new one, never a
 mixture; on an error the temporary file is removed. A ``hook`` is called after each stage
 (``WriteStage``) so that fault tests can stop a process exactly there.
@@ -16,12 +17,11 @@ import errno
 import itertools
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
+from persistence.batch_threads import BatchThreads
 from persistence.errors import CheckpointWriteError, PersistenceError
 
 PRIVATE_FILE_MODE = 0o600
@@ -67,16 +67,19 @@ def atomic_write_many(
 ) -> list[CheckpointWriteError | None]:
     """``atomic_write`` of several files at once (group commit); per file, its error or None.
 
-    Every file goes through the same stages as alone: its temporary file written and fsynced,
+    Every file goes through the same stages as alone: its temporary file written, fsynced,
     then moved over its target; only then is each folder fsynced, once for all the files in
     it. A file whose outcome is None is durable when this returns, exactly as after
     ``atomic_write``; a crash at any point leaves each target either old or new. What the
-    batch saves is one folder fsync per file but one, and the temporary files are fsynced,
-    then moved, concurrently (both release the GIL), so that the file system serves them with
-    shared journal commits instead of one after another: on a busy disk a rename waits for
-    the journal as long as an fsync. A failure of one file does not stop the others; a failed
-    folder fsync fails every file moved into that folder. The hook sees every file's stages in
-    order, on the calling thread.
+    batch saves is one folder fsync per file but one, and the temporary files are fsynced and
+    moved concurrently, each by one task that does both (both release the GIL), so that the
+    file system serves them with shared journal commits instead of one after another: on a
+    busy disk a rename waits for the journal as long as an fsync. One task a file rather
+    than one for the fsync and one for the move halves the thread handoffs, which cost a
+    checkpoint as much CPU as its encoding. A failure of one file does not stop the others; a
+    failed folder fsync fails every file moved into that folder. The hook sees each file's
+    stages in order: the temporary file written on the calling thread, fsynced and moved on
+    the thread that settles that file, its folder synced on the calling thread.
     """
     targets = [Path(path) for path, _data in writes]
     errors: list[CheckpointWriteError | None] = [None] * len(writes)
@@ -89,28 +92,36 @@ def atomic_write_many(
                 errors[index] = _write_error(target, exc, replaced=False)
                 continue
             _stage(hook, WriteStage.TEMP_WRITTEN, target)
-        fsyncs = {index: partial(os.fsync, fd) for index, (fd, _temp) in temps.items()}
-        for index, failure in _run_all(fsyncs):
-            errors[index] = _write_error(targets[index], failure, replaced=False)
-            _close_and_remove(*temps.pop(index))
-        for index in sorted(temps):
-            _stage(hook, WriteStage.FSYNCED, targets[index])
-        moves = {
-            index: partial(_close_and_replace, fd, temp, targets[index])
+        settles = {
+            index: partial(_settle, fd, temp, targets[index], hook)
             for index, (fd, temp) in temps.items()
         }
-        moving, temps = temps, {}  # closed by the moves, whatever happens to them
-        for index, failure in _run_all(moves):
+        settling, temps = temps, {}  # closed by their tasks, whatever happens to them
+        for index, failure in _run_all(settles):
             errors[index] = _write_error(targets[index], failure, replaced=False)
-            moving[index][1].unlink(missing_ok=True)
-        replaced = [index for index in sorted(moving) if errors[index] is None]
-        for index in replaced:
-            _stage(hook, WriteStage.REPLACED, targets[index])
-        _sync_folders(targets, replaced, errors, hook)
+        replaced = [index for index in sorted(settling) if errors[index] is None]
+        _sync_folders([target.parent for target in targets], targets, replaced, errors, hook)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
             _close_and_remove(fd, temp)
     return errors
+
+
+def _settle(fd: int, temp: Path, target: Path, hook: WriteHook | None) -> None:
+    """fsync the temporary file ``temp`` (open as ``fd``), close it and move it over
+    ``target``; on any failure (a hook's included) close and remove it instead."""
+    try:
+        os.fsync(fd)
+        _stage(hook, WriteStage.FSYNCED, target)
+    except BaseException:
+        _close_and_remove(fd, temp)
+        raise
+    try:
+        _close_and_replace(fd, temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _stage(hook, WriteStage.REPLACED, target)
 
 
 def _write_temp(target: Path, data: bytes) -> tuple[int, Path]:
@@ -155,6 +166,7 @@ def _close_and_replace(fd: int, temp: Path, target: Path) -> None:
 def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError]]:
     """Run every call, concurrently when there are several (fsyncs and renames release the
     GIL, and concurrent ones share the file system's journal commits); the failures by index.
+    An error that is no ``OSError`` (a hook's) is raised once all are done.
     """
     if len(calls) <= 1:
         failed = []
@@ -164,27 +176,27 @@ def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError
             except OSError as exc:
                 failed.append((index, exc))
         return failed
-    futures = {index: _fsync_pool().submit(call) for index, call in calls.items()}
     failed = []
-    for index, future in futures.items():
-        error = future.exception()
-        if isinstance(error, OSError):
-            failed.append((index, error))
-        elif error is not None:
+    for index, error in _SETTLING_THREADS.run_all(calls):
+        if not isinstance(error, OSError):
             raise error
+        failed.append((index, error))
     return failed
 
 
 def _sync_folders(
+    folders: Sequence[Path],
     targets: Sequence[Path],
-    replaced: Sequence[int],
+    changed: Sequence[int],
     errors: list[CheckpointWriteError | None],
     hook: WriteHook | None,
 ) -> None:
-    """fsync each folder that received a file once; then each file's last stage is done."""
+    """fsync once each folder (``folders[i]`` for file ``i``) in which a file ``changed``;
+    then each file's last stage is done. A failure is the error of every file of that folder,
+    named by its target."""
     by_folder: dict[Path, list[int]] = {}
-    for index in replaced:
-        by_folder.setdefault(targets[index].parent, []).append(index)
+    for index in changed:
+        by_folder.setdefault(folders[index], []).append(index)
     for folder, indices in by_folder.items():
         try:
             fsync_directory(folder)
@@ -202,18 +214,9 @@ def _close_and_remove(fd: int, temp: Path) -> None:
     temp.unlink(missing_ok=True)
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-#: Threads that fsync the files of one batch together.
+#: Threads that settle the files of one batch together.
 FSYNC_THREADS = 8
-
-
-def _fsync_pool() -> ThreadPoolExecutor:
-    global _pool  # noqa: PLW0603 - one pool per OS process, made on first use
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(FSYNC_THREADS, thread_name_prefix="checkpoint-fsync")
-        return _pool
+_SETTLING_THREADS = BatchThreads(FSYNC_THREADS, "checkpoint-fsync")
 
 
 def atomic_move(source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
@@ -224,31 +227,68 @@ def atomic_move(source: str | os.PathLike[str], destination: str | os.PathLike[s
     Raises:
         CheckpointWriteError: if the move fails; the source is then still in place.
     """
-    src, dst = Path(source), Path(destination)
-    try:
-        os.replace(src, dst)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise CheckpointWriteError(
-                f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
-            ) from exc
+    error = atomic_move_many([(source, destination)])[0]
+    if error is not None:
+        raise error
+
+
+def atomic_move_many(
+    moves: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[str]]],
+) -> list[CheckpointWriteError | None]:
+    """``atomic_move`` of several files at once (group commit); per move, its error or None.
+
+    Every file is renamed first, then each destination folder and each source folder is
+    fsynced once for all the files moved into or out of it, instead of twice per file: the
+    processes that end together in one batch of checkpoints retire with two folder fsyncs,
+    not two each. A move whose outcome is None is durable when this returns, exactly as
+    after ``atomic_move``; a failed folder fsync fails every move through that folder (the
+    file is then moved, but the move may not survive a power failure).
+    """
+    pairs = [(Path(source), Path(destination)) for source, destination in moves]
+    errors: list[CheckpointWriteError | None] = [None] * len(pairs)
+    renamed: list[int] = []
+    for index, (src, dst) in enumerate(pairs):
         try:
-            data = src.read_bytes()
-        except OSError as read_exc:
-            raise CheckpointWriteError(
-                f"could not move {src} to {dst}: {read_exc.strerror}; the file is still at {src}"
-            ) from read_exc
-        atomic_write(dst, data)
-        src.unlink(missing_ok=True)
-    else:
-        try:
-            fsync_directory(dst.parent)
+            os.replace(src, dst)
         except OSError as exc:
-            raise _write_error(dst, exc, replaced=True) from exc
+            errors[index] = (
+                _copy_across(src, dst) if exc.errno == errno.EXDEV else _move_error(src, dst, exc)
+            )
+            continue
+        renamed.append(index)
+    destinations = [dst for _src, dst in pairs]
+    # The new names first, as atomic_move does: then the names the files left.
+    _sync_folders([dst.parent for dst in destinations], destinations, renamed, errors, None)
+    still_fine = [index for index in renamed if errors[index] is None]
+    _sync_folders([src.parent for src, _dst in pairs], destinations, still_fine, errors, None)
+    return errors
+
+
+def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
+    """Move across file systems: copy with ``atomic_write``, remove the source, sync its
+    folder; the error, if any."""
+    try:
+        data = src.read_bytes()
+    except OSError as exc:
+        return _move_error(src, dst, exc)
+    try:
+        atomic_write(dst, data)
+    except CheckpointWriteError as exc:
+        return exc
+    src.unlink(missing_ok=True)
     try:
         fsync_directory(src.parent)
     except OSError as exc:
-        raise _write_error(dst, exc, replaced=True) from exc
+        return _write_error(dst, exc, replaced=True)
+    return None
+
+
+def _move_error(src: Path, dst: Path, exc: OSError) -> CheckpointWriteError:
+    error = CheckpointWriteError(
+        f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:

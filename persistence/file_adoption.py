@@ -16,7 +16,7 @@ A restored process stays locked (``HeldLocks``) until its persistence retires or
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from persistence.restore import restore_process, terminal_state
 from persistence.store import UnreadableHook
 from provenance.errors import ProvenanceError
 from provenance.log import get_logger
+from provenance.preloading import preloaded, read_rows, uuids_in
 from provenance.process_state import ProcessState
 
 log = get_logger(__name__)
@@ -86,21 +87,46 @@ class FileAdopter:
     def adopt_all(self, retire: Retire, on_unreadable: UnreadableHook | None = None) -> list[Any]:
         """The processes of every checkpoint in ``running/`` that no one else holds, each kept
         locked; terminal ones are given to ``retire`` (their lock held), refused ones are
-        reported to ``on_unreadable``."""
+        reported to ``on_unreadable``.
+
+        Every checkpoint is locked and read first, then the nodes they all name are read in
+        one query (``read_rows``) before they are restored one by one (``preloaded``).
+        """
         self._folders.remove_orphan_locks()
+        read: list[tuple[Path, RLock, Checkpoint]] = []
         loaded: list[tuple[int, Any]] = []
         try:
             held = self._locks.stems
             for path in self._folders.running_checkpoints():
                 if stem_of(path) in held:  # ours already: no need to try its lock
                     continue
-                if (found := self._load_or_refuse(path, retire, on_unreadable)) is not None:
-                    loaded.append(found)
+                if (found := self._read_or_refuse(path, retire, on_unreadable)) is not None:
+                    read.append(found)
+            with preloaded(self._node_rows(checkpoint.state for _path, _lock, checkpoint in read)):
+                while read:
+                    path, lock, checkpoint = read.pop(0)
+                    restored = self._restore_or_refuse(path, lock, checkpoint, on_unreadable)
+                    if restored is not None:
+                        loaded.append((checkpoint.pid, restored))
         except BaseException:
+            for _path, lock, _checkpoint in read:
+                self._locks.unlock(lock)
             for pid, _process in loaded:
                 self._locks.drop(pid)
             raise
         return [process for _pid, process in loaded]
+
+    @staticmethod
+    def _node_rows(states: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        """The rows of the nodes ``states`` name (``read_rows``); none if that read fails:
+        each restore then reads its own nodes, and meets the same error where it is sorted
+        out."""
+        uuids = set().union(*(uuids_in(state) for state in states))
+        try:
+            return read_rows(uuids)
+        except Exception as exc:
+            log.warning("persistence.preload_failed", error=repr(exc)[:200])
+            return {}
 
     def _read_locked(self, path: Path) -> Checkpoint:
         self._folders.remove_stale_temps(path)
@@ -135,10 +161,11 @@ class FileAdopter:
             retire(checkpoint.pid, end)
         return True
 
-    def _load_or_refuse(
+    def _read_or_refuse(
         self, path: Path, retire: Retire, on_unreadable: UnreadableHook | None
-    ) -> tuple[int, Any] | None:
-        """The pid and process of ``path``, or None if it is locked, gone, refused or deferred."""
+    ) -> tuple[Path, RLock, Checkpoint] | None:
+        """``path`` locked and read, to be restored; None if it is locked, gone, refused,
+        retired or deferred (and then not kept locked)."""
         try:
             lock = self._locks.lock_checkpoint(path)
         except LockedError:
@@ -147,20 +174,42 @@ class FileAdopter:
         try:
             checkpoint = self._read_locked(path)
             if not self._retire_if_terminal(checkpoint, path, retire):
-                return checkpoint.pid, self._restore_and_hold(checkpoint, path, lock)
-        except CheckpointMissingError:
-            pass
-        except CheckpointWriteError as exc:  # retiring a terminal checkpoint failed: try later
-            log.error("persistence.checkpoint_deferred", path=str(path), error=str(exc))
-        except CheckpointError as exc:
-            self._refuse(path, str(exc), on_unreadable)
-        except (ProvenanceError, LockedError) as exc:
-            log.warning("persistence.checkpoint_deferred", path=str(path), error=str(exc))
-        except BaseException:
-            self._locks.unlock(lock)
-            raise
+                return path, lock, checkpoint
+        except BaseException as exc:
+            self._sort_out(exc, path, lock, on_unreadable)
+            return None
         self._locks.unlock(lock)
         return None
+
+    def _restore_or_refuse(
+        self, path: Path, lock: RLock, checkpoint: Checkpoint, on_unreadable: UnreadableHook | None
+    ) -> Any:
+        """The process of the locked ``checkpoint``, restored and held; None if it is refused
+        or deferred (and then not kept locked)."""
+        try:
+            return self._restore_and_hold(checkpoint, path, lock)
+        except BaseException as exc:
+            self._sort_out(exc, path, lock, on_unreadable)
+            return None
+
+    def _sort_out(
+        self, exc: BaseException, path: Path, lock: RLock, on_unreadable: UnreadableHook | None
+    ) -> None:
+        """Unlock ``path`` after what reading or restoring it raised: refused if it would fail
+        again, left for later if it might not, raised again if it is no checkpoint's fault."""
+        match exc:
+            case CheckpointMissingError():
+                pass
+            case CheckpointWriteError():  # retiring a terminal checkpoint failed: try later
+                log.error("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+            case CheckpointError():
+                self._refuse(path, str(exc), on_unreadable)
+            case ProvenanceError() | LockedError():
+                log.warning("persistence.checkpoint_deferred", path=str(path), error=str(exc))
+            case _:
+                self._locks.unlock(lock)
+                raise exc
+        self._locks.unlock(lock)
 
     def _refuse(self, path: Path, reason: str, on_unreadable: UnreadableHook | None) -> None:
         """Move a refused checkpoint to ``failed/``; the caller holds its lock."""

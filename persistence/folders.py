@@ -10,17 +10,19 @@ the name. Retired checkpoints move to ``finished/`` or ``failed/``, the latter b
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from persistence.atomic import (
     TEMP_SUFFIX,
-    atomic_move,
-    atomic_write,
+    atomic_move_many,
+    atomic_write_many,
     make_private_directory,
     temp_prefix,
 )
-from persistence.errors import CheckpointMissingError, LockedError
+from persistence.errors import CheckpointMissingError, CheckpointWriteError, LockedError
 from persistence.lock import RLock
+from persistence.store import unwrap
 
 CHECKPOINT_SUFFIX = ".pickle"
 LOCK_SUFFIX = ".lock"
@@ -103,14 +105,39 @@ class CheckpointFolders:
         Raises:
             CheckpointWriteError: if the move fails; the checkpoint is then still in place.
         """
-        if reason is not None:
-            # The reason first: no checkpoint ever lies in failed/ without one.
-            atomic_write(folder / f"{stem_of(source)}{REASON_SUFFIX}", f"{reason}\n".encode())
-        destination = folder / source.name
-        atomic_move(source, destination)
-        # Safe while locked: a waiter that then gets the old lock file sees it gone and retries.
-        lock_path_of(source).unlink(missing_ok=True)
-        return destination
+        return unwrap(self.move_all_out([(source, folder, reason)])[0])
+
+    def move_all_out(
+        self, moves: Sequence[tuple[Path, Path, str | None]]
+    ) -> list[Path | CheckpointWriteError]:
+        """``move_out`` of several checkpoints, each ``(source, folder, reason)``, with one
+        fsync per folder for all of them (the processes that end in one batch retire
+        together); per move, where it went or why it is still in place. The caller holds
+        every one's lock."""
+        destinations = [folder / source.name for source, folder, _reason in moves]
+        outcomes: list[Path | CheckpointWriteError] = list(destinations)
+        reasons = [
+            (index, folder / f"{stem_of(source)}{REASON_SUFFIX}", reason)
+            for index, (source, folder, reason) in enumerate(moves)
+            if reason is not None
+        ]
+        # The reasons first: no checkpoint ever lies in failed/ without one.
+        written = atomic_write_many(
+            [(path, f"{reason}\n".encode()) for _i, path, reason in reasons]
+        )
+        for (index, _path, _reason), error in zip(reasons, written, strict=True):
+            if error is not None:
+                outcomes[index] = error
+        moving = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, Path)]
+        moved = atomic_move_many([(moves[index][0], destinations[index]) for index in moving])
+        for index, error in zip(moving, moved, strict=True):
+            if error is not None:
+                outcomes[index] = error
+            else:
+                # Safe while locked: a waiter that then gets the old lock file sees it gone
+                # and retries.
+                lock_path_of(moves[index][0]).unlink(missing_ok=True)
+        return outcomes
 
     def remove_stale_temps(self, checkpoint: Path) -> None:
         """Remove the temporary files of dead writers of ``checkpoint``; the caller holds its lock.

@@ -36,7 +36,7 @@ from persistence.intents import take_intent, write_intent
 from persistence.messages import Intent
 from persistence.persistable import PersistableProcess, class_path_of
 from persistence.restore import terminal_state
-from persistence.store import UnreadableHook, outcome_of
+from persistence.store import UnreadableHook, outcome_of, unwrap
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
 
@@ -200,13 +200,19 @@ class PicklePersistence:
             errors = atomic_write_many(
                 [(path, data) for _i, _pid, path, data, _end in writes], hook=self._write_hook
             )
+            ended: list[tuple[int, int, ProcessState]] = []
             for (index, pid, path, _data, end), error in zip(writes, errors, strict=True):
                 if error is not None:
                     outcomes[index] = error
                 elif end is None:
                     outcomes[index] = str(path)
                 else:
-                    outcomes[index] = outcome_of(partial(self._retire_as, pid, end))
+                    ended.append((index, pid, end))
+            retired = self._retire_all(
+                [(pid, *self._retirement(pid, end)) for _index, pid, end in ended]
+            )
+            for (index, _pid, _end), retirement in zip(ended, retired, strict=True):
+                outcomes[index] = retirement
         return outcomes
 
     def _encode(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
@@ -311,15 +317,36 @@ class PicklePersistence:
 
     def _retire_as(self, pid: int, end: ProcessState) -> str:
         """Retire ``pid`` by how it ended: excepted to ``failed/``, the rest to ``finished/``."""
+        return self._retire(pid, *self._retirement(pid, end))
+
+    def _retirement(self, pid: int, end: ProcessState) -> tuple[Path, str | None]:
+        """The folder a checkpoint that ended so retires to, and the reason written beside it."""
         if end is ProcessState.EXCEPTED:
             reason = f"process {pid} excepted; its traceback is on its process node"
-            return self._retire(pid, self.failed_directory, reason)
-        return self._retire(pid, self.finished_directory)
+            return self.failed_directory, reason
+        return self.finished_directory, None
 
     def _retire(self, pid: int, folder: Path, reason: str | None = None) -> str:
         """Move the running checkpoint of ``pid`` into ``folder``; the caller holds its lock."""
-        source = self.folders.running_path(pid)
-        destination = self.folders.move_out(source, folder, reason)
-        self._locks.drop(pid)
-        log.info("persistence.checkpoint_retired", pid=pid, destination=str(destination))
-        return str(destination)
+        return unwrap(self._retire_all([(pid, folder, reason)])[0])
+
+    def _retire_all(
+        self, retirements: Sequence[tuple[int, Path, str | None]]
+    ) -> list[str | Exception]:
+        """``_retire`` of several processes, each ``(pid, folder, reason)``, with one fsync per
+        folder for all of them; per process, where its checkpoint now is or why it is still in
+        ``running/``. The caller holds their locks."""
+        moves = [
+            (self.folders.running_path(pid), folder, reason) for pid, folder, reason in retirements
+        ]
+        outcomes: list[str | Exception] = []
+        for (pid, _folder, _reason), moved in zip(
+            retirements, self.folders.move_all_out(moves), strict=True
+        ):
+            if isinstance(moved, Exception):
+                outcomes.append(moved)
+                continue
+            self._locks.drop(pid)
+            log.info("persistence.checkpoint_retired", pid=pid, destination=str(moved))
+            outcomes.append(str(moved))
+        return outcomes

@@ -134,6 +134,13 @@ def outcome_of(call: Callable[[], T]) -> T | Exception:
         return exc
 
 
+def unwrap(outcome: T | Exception) -> T:
+    """The value of one outcome of a batch (``outcome_of``), or its error raised."""
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def save_each(
     store: CheckpointStore, items: Sequence[tuple[int, str, Mapping[str, Any]]]
 ) -> list[str | Exception]:

@@ -18,7 +18,7 @@ from persistence import (
     atomic_move,
     atomic_write,
 )
-from persistence.atomic import atomic_write_many, make_private_directory
+from persistence.atomic import atomic_move_many, atomic_write_many, make_private_directory
 from tests.persistence import children
 from tests.persistence.helpers import mode_of
 
@@ -201,3 +201,50 @@ def test_in_a_group_write_each_file_passes_every_stage_and_is_durable_only_at_th
     last_replaced = max(i for i, (s, _p) in enumerate(seen) if s is WriteStage.REPLACED)
     first_synced = min(i for i, (s, _p) in enumerate(seen) if s is WriteStage.DIRECTORY_SYNCED)
     assert last_replaced < first_synced
+
+
+def test_several_moves_each_have_their_outcome_and_a_failed_one_leaves_its_file(
+    tmp_path: Path,
+) -> None:
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    sources = [tmp_path / f"{pid}.pickle" for pid in (1, 2, 3)]
+    for source in sources:
+        source.write_bytes(source.name.encode())
+    destinations = [finished / "1.pickle", tmp_path / "missing" / "2.pickle", finished / "3.pickle"]
+
+    errors = atomic_move_many(list(zip(sources, destinations, strict=True)))
+
+    assert errors[0] is None
+    assert errors[2] is None
+    assert isinstance(errors[1], CheckpointWriteError)
+    assert "the file is still at" in str(errors[1])
+    assert sorted(p.name for p in finished.iterdir()) == ["1.pickle", "3.pickle"]
+    assert (finished / "3.pickle").read_bytes() == b"3.pickle"
+    assert sorted(p.name for p in tmp_path.glob("*.pickle")) == ["2.pickle"]
+
+
+def test_a_failed_folder_sync_fails_only_the_moves_through_that_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished, failed = tmp_path / "finished", tmp_path / "failed"
+    finished.mkdir()
+    failed.mkdir()
+    sources = [tmp_path / "1.pickle", tmp_path / "2.pickle"]
+    for source in sources:
+        source.write_bytes(b"data")
+    real_sync = atomic.fsync_directory
+
+    def sync(folder: str | os.PathLike[str]) -> None:
+        if Path(folder) == failed:
+            raise OSError(5, "Input/output error")
+        real_sync(folder)
+
+    monkeypatch.setattr(atomic, "fsync_directory", sync)
+    errors = atomic_move_many(
+        [(sources[0], finished / "1.pickle"), (sources[1], failed / "2.pickle")]
+    )
+
+    assert errors[0] is None
+    assert isinstance(errors[1], CheckpointWriteError)
+    assert "could not sync its folder" in str(errors[1])

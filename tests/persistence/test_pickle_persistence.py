@@ -565,3 +565,27 @@ def test_a_group_of_checkpoints_is_saved_with_each_outcome_in_order(
     assert read(persistence.get_running_path(3)).state["n"] == 3
     assert not persistence.has_checkpoint(2)
     assert not persistence.has_checkpoint(4)
+
+
+def test_the_processes_that_end_in_one_group_all_retire_with_their_reasons(
+    persistence: PicklePersistence,
+) -> None:
+    outcomes = persistence.save_states(
+        [
+            (1, PLAIN, {"state": "finished"}),
+            (2, PLAIN, {"state": "excepted"}),
+            (3, PLAIN, {"state": "running"}),
+            (4, PLAIN, {"state": "killed"}),
+        ]
+    )
+    assert outcomes == [
+        str(persistence.finished_directory / "1.pickle"),
+        str(persistence.failed_directory / "2.pickle"),
+        persistence.get_running_path(3),
+        str(persistence.finished_directory / "4.pickle"),
+    ]
+    assert names(persistence.running_directory) == ["3.pickle", "3.pickle.lock"]
+    assert names(persistence.finished_directory) == ["1.pickle", "4.pickle"]
+    assert (persistence.failed_directory / "2.reason.txt").read_text() == (
+        "process 2 excepted; its traceback is on its process node\n"
+    )
