@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 import pytest
 import sqlalchemy as sa
 
-from actors import Checkpointed, Runtime, WorkChain, workfunction
+from actors import Checkpointed, Runtime, ToContext, WorkChain, workfunction
 from persistence.postgres_store import PostgresStore
 from provenance import Int
 from provenance.errors import FencedError
 from provenance.storage import Storage
+from tests.actors.workchains import Double
 from tests.persistence.test_postgres_store import _expire
 
 WAIT = 30.0
@@ -60,6 +61,31 @@ class StoresInAStep(WorkChain):
                 type(self).outcomes[name] = "stored"
 
 
+class ForksInAStep(WorkChain):
+    """Waits, inside its step, until the test took its claim over; then launches a child, as
+    ``Forked`` of the daemon tests does in its third step."""
+
+    in_step: ClassVar[threading.Event]
+    taken_over: ClassVar[threading.Event]
+    outcomes: ClassVar[dict[str, str]]
+
+    @classmethod
+    def define(cls, spec: Any) -> None:
+        super().define(spec)
+        spec.outline(cls.fork)
+
+    def fork(self) -> ToContext | None:
+        type(self).in_step.set()
+        assert type(self).taken_over.wait(WAIT)
+        try:
+            child = self.submit(Double, x=Int(343434))
+        except FencedError as exc:
+            type(self).outcomes["submit"] = f"refused: {exc}"
+            return None
+        type(self).outcomes["submit"] = "launched"
+        return ToContext(child=child)
+
+
 @pytest.fixture
 def stores(shared_database: str) -> Iterator[tuple[PostgresStore, PostgresStore]]:
     key = secrets.token_bytes(32)
@@ -80,9 +106,25 @@ def _values_stored(url: str, *values: int) -> list[Any]:
     return [value for value in values if any(str(value) in str(row) for row in rows)]
 
 
+def _calls_of(url: str, pid: int) -> int:
+    storage = Storage(url)
+    try:
+        with storage.read_session() as session:
+            query = "SELECT count(*) FROM db_link WHERE input_id = :pid AND link_type LIKE 'call%'"
+            return int(session.execute(sa.text(query), {"pid": pid}).scalar_one())
+    finally:
+        storage.dispose()
+
+
+@pytest.mark.parametrize("found_lost", [False, True], ids=["unnoticed", "found-lost"])
 def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
-    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+    tmp_path: Path,
+    shared_database: str,
+    stores: tuple[PostgresStore, PostgresStore],
+    found_lost: bool,
 ) -> None:
+    """Whether or not the stale worker's lease keeper found the claim lost before the step
+    stores: once it has, the claim is no longer held, but its writes are refused all the same."""
     stale, fresh = stores
     StoresInAStep.in_step = threading.Event()
     StoresInAStep.taken_over = threading.Event()
@@ -95,6 +137,8 @@ def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
         (pid,) = stale.held_pids
         _expire(stale)
         fresh.take_over(pid)
+        if found_lost:
+            assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
         StoresInAStep.taken_over.set()
         future.exception(timeout=WAIT)  # however the stale run ends, it ends
     assert set(StoresInAStep.outcomes) == {"node.store()", "workfunction"}
@@ -118,3 +162,30 @@ def test_nodes_stored_in_a_step_under_a_live_claim_are_written(
         worker.run(StoresInAStep)
     assert StoresInAStep.outcomes == {"node.store()": "stored", "workfunction": "stored"}
     assert _values_stored(shared_database, 424242, 212121, 424242) == [424242, 212121, 424242]
+
+
+def test_a_child_launched_in_a_step_after_the_claim_was_found_lost_is_refused(
+    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+) -> None:
+    """The worker that took the process over replays the step and launches the child itself: a
+    launch by the stale worker, whose lease keeper had already dropped the lost claim, was not
+    fenced and made a second one (a ``Forked`` chain with four children instead of two)."""
+    stale, fresh = stores
+    ForksInAStep.in_step = threading.Event()
+    ForksInAStep.taken_over = threading.Event()
+    ForksInAStep.outcomes = {}
+    with Runtime(
+        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
+    ) as worker:
+        future = worker.run_async(ForksInAStep)
+        assert ForksInAStep.in_step.wait(WAIT)
+        (pid,) = stale.held_pids
+        _expire(stale)
+        fresh.take_over(pid)
+        assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
+        assert stale.held_pids == frozenset()
+        ForksInAStep.taken_over.set()
+        future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    assert ForksInAStep.outcomes["submit"].startswith("refused: "), ForksInAStep.outcomes
+    assert _calls_of(shared_database, pid) == 0
+    assert _values_stored(shared_database, 343434) == []
