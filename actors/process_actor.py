@@ -84,7 +84,11 @@ class ProcessActor(pykka.ThreadingActor):
         self._first = first
         self._on_ready = on_ready
         self._driver = ProcessDriver(
-            process, self._step_context, durable=runtime.durable, paused=paused
+            process,
+            self._step_context,
+            durable=runtime.durable,
+            paused=paused,
+            shared=runtime.shared_database,
         )
 
     def _start_actor_loop(self) -> None:
