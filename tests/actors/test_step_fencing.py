@@ -34,12 +34,20 @@ def doubled(x: Int) -> Int:
     return Int(x.value * 2)
 
 
-class StoresInAStep(WorkChain):
-    """Waits, inside its step, until the test took its claim over; then stores two nodes."""
+class TakenOverInAStep(WorkChain):
+    """A chain whose one step waits until the test took its claim over, then writes."""
 
     in_step: ClassVar[threading.Event]
     taken_over: ClassVar[threading.Event]
     outcomes: ClassVar[dict[str, str]]
+
+    def _wait_for_the_takeover(self) -> None:
+        type(self).in_step.set()
+        assert type(self).taken_over.wait(WAIT)
+
+
+class StoresInAStep(TakenOverInAStep):
+    """Stores two nodes in its step, once taken over."""
 
     @classmethod
     def define(cls, spec: Any) -> None:
@@ -47,8 +55,7 @@ class StoresInAStep(WorkChain):
         spec.outline(cls.store_late)
 
     def store_late(self) -> None:
-        type(self).in_step.set()
-        assert type(self).taken_over.wait(WAIT)
+        self._wait_for_the_takeover()
         for name, store in (
             ("node.store()", lambda: Int(424242).store()),
             ("workfunction", lambda: doubled(Int(212121))),
@@ -61,13 +68,9 @@ class StoresInAStep(WorkChain):
                 type(self).outcomes[name] = "stored"
 
 
-class ForksInAStep(WorkChain):
-    """Waits, inside its step, until the test took its claim over; then launches a child, as
-    ``Forked`` of the daemon tests does in its third step."""
-
-    in_step: ClassVar[threading.Event]
-    taken_over: ClassVar[threading.Event]
-    outcomes: ClassVar[dict[str, str]]
+class ForksInAStep(TakenOverInAStep):
+    """Launches a child in its step, once taken over, as ``Forked`` of the daemon tests does in
+    its third step."""
 
     @classmethod
     def define(cls, spec: Any) -> None:
@@ -75,8 +78,7 @@ class ForksInAStep(WorkChain):
         spec.outline(cls.fork)
 
     def fork(self) -> ToContext | None:
-        type(self).in_step.set()
-        assert type(self).taken_over.wait(WAIT)
+        self._wait_for_the_takeover()
         try:
             child = self.submit(Double, x=Int(343434))
         except FencedError as exc:
@@ -116,6 +118,34 @@ def _calls_of(url: str, pid: int) -> int:
         storage.dispose()
 
 
+def _run_taken_over_in_its_step(
+    chain: type[TakenOverInAStep],
+    tmp_path: Path,
+    url: str,
+    stores: tuple[PostgresStore, PostgresStore],
+    *,
+    found_lost: bool,
+) -> int:
+    """Run ``chain`` on the stale store's worker and take it over by the fresh one while it is
+    in its step (the stale keeper finding the loss first if ``found_lost``); its pid."""
+    stale, fresh = stores
+    chain.in_step = threading.Event()
+    chain.taken_over = threading.Event()
+    chain.outcomes = {}
+    with Runtime(tmp_path / "worker", database_url=url, durability=Checkpointed(stale)) as worker:
+        future = worker.run_async(chain)
+        assert chain.in_step.wait(WAIT)
+        (pid,) = stale.held_pids
+        _expire(stale)
+        fresh.take_over(pid)
+        if found_lost:
+            assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
+            assert stale.held_pids == frozenset()
+        chain.taken_over.set()
+        future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    return pid
+
+
 @pytest.mark.parametrize("found_lost", [False, True], ids=["unnoticed", "found-lost"])
 def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
     tmp_path: Path,
@@ -125,22 +155,9 @@ def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
 ) -> None:
     """Whether or not the stale worker's lease keeper found the claim lost before the step
     stores: once it has, the claim is no longer held, but its writes are refused all the same."""
-    stale, fresh = stores
-    StoresInAStep.in_step = threading.Event()
-    StoresInAStep.taken_over = threading.Event()
-    StoresInAStep.outcomes = {}
-    with Runtime(
-        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
-    ) as worker:
-        future = worker.run_async(StoresInAStep)
-        assert StoresInAStep.in_step.wait(WAIT)
-        (pid,) = stale.held_pids
-        _expire(stale)
-        fresh.take_over(pid)
-        if found_lost:
-            assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
-        StoresInAStep.taken_over.set()
-        future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    _run_taken_over_in_its_step(
+        StoresInAStep, tmp_path, shared_database, stores, found_lost=found_lost
+    )
     assert set(StoresInAStep.outcomes) == {"node.store()", "workfunction"}
     assert all(o.startswith("refused: ") for o in StoresInAStep.outcomes.values()), (
         StoresInAStep.outcomes
@@ -170,22 +187,9 @@ def test_a_child_launched_in_a_step_after_the_claim_was_found_lost_is_refused(
     """The worker that took the process over replays the step and launches the child itself: a
     launch by the stale worker, whose lease keeper had already dropped the lost claim, was not
     fenced and made a second one (a ``Forked`` chain with four children instead of two)."""
-    stale, fresh = stores
-    ForksInAStep.in_step = threading.Event()
-    ForksInAStep.taken_over = threading.Event()
-    ForksInAStep.outcomes = {}
-    with Runtime(
-        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
-    ) as worker:
-        future = worker.run_async(ForksInAStep)
-        assert ForksInAStep.in_step.wait(WAIT)
-        (pid,) = stale.held_pids
-        _expire(stale)
-        fresh.take_over(pid)
-        assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
-        assert stale.held_pids == frozenset()
-        ForksInAStep.taken_over.set()
-        future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    pid = _run_taken_over_in_its_step(
+        ForksInAStep, tmp_path, shared_database, stores, found_lost=True
+    )
     assert ForksInAStep.outcomes["submit"].startswith("refused: "), ForksInAStep.outcomes
     assert _calls_of(shared_database, pid) == 0
     assert _values_stored(shared_database, 343434) == []
