@@ -6,9 +6,9 @@ was taken over) and the lease keeper knows which rows to look at. A claim found 
 apart, lost, until this store claims the process again: a step of it still running here must
 keep writing under that old epoch, which the database refuses. Forgetting it instead would
 leave nothing to fence those writes with, and they would go through unfenced (a replayed step's
-children launched twice, once by each worker). Claims whose release failed
-(the server was unreachable) are kept apart, owed, to be released once it is back: this store's
-lease, which its keeper renews, would otherwise keep them from everyone.
+children launched twice, once by each worker). Claims whose release failed (the server was
+unreachable) are kept apart, owed, to be released once it is back: this store's lease, which
+its keeper renews, would otherwise keep them from everyone.
 
 Ending claims goes one row per transaction: a statement here never holds one row while it waits
 for another (``persistence.pg_claim_sql``). The record is thread-safe: the persistence actor
