@@ -74,15 +74,24 @@ class ProcessDriver:
         step_context: what a step runs inside (the call stack, the runtime in use, logging).
         durable: checkpoint after every step; targets not live here may run elsewhere.
         paused: start paused (an intent applied on adoption).
+        shared: durable in a database other workers share, which resume the process from its
+            checkpoint when this one lets go of it.
     """
 
     def __init__(
-        self, process: Process, step_context: StepContext, *, durable: bool, paused: bool
+        self,
+        process: Process,
+        step_context: StepContext,
+        *,
+        durable: bool,
+        paused: bool,
+        shared: bool = False,
     ) -> None:
         self.process = process
         self.paused = paused
         self._step_context = step_context
         self._durable = durable
+        self._shared = durable and shared
         self._step_pending = False
         self._suspended = False
         #: What the last wait was for: the registry passivates a waiter only while every one
@@ -198,13 +207,7 @@ class ProcessDriver:
                 begin_step(process)
                 outcome: StepOutcome = process._step()
         except Exception as exc:
-            if isinstance(exc, RuntimeClosedError) and self._durable:
-                # The step launched a child while the durable runtime was shutting down: it is
-                # cut off, and runs again from the last checkpoint when the process is resumed.
-                log.info("process.step_cut_off", pid=process.pid)
-                self._suspended = True
-                return [Stop()]
-            return self._except(exc)
+            return self._step_failed(exc)
         if process._kill_requested is not None:
             return self._kill(process._kill_requested[0])
         match outcome:
@@ -214,6 +217,21 @@ class ProcessDriver:
                 return self._wait(pids)
             case StepDone(exit_code=exit_code):
                 return self._finish(exit_code)
+
+    def _step_failed(self, exc: Exception) -> list[Command]:
+        """A step raised ``exc``: the process excepted, unless the runtime cut the step off."""
+        if isinstance(exc, RuntimeClosedError) and self._durable:
+            # The step launched a child while the durable runtime was shutting down: it is
+            # cut off, and runs again from the last checkpoint when the process is resumed.
+            log.info("process.step_cut_off", pid=self.process.pid)
+            self._suspended = True
+            return [Stop()]
+        if self._shared and isinstance(exc, DatabaseUnavailableError | FencedError):
+            # The database failed the step (a launch's write or first checkpoint), not the
+            # process: left to its checkpoint as after a failed checkpoint, the step runs
+            # again and re-attaches to the children it launched (``actors.reattach``).
+            return self.handle(CheckpointFailed(exc))
+        return self._except(exc)
 
     # Waiting.
 

@@ -118,11 +118,22 @@ class Checkpoints:
         reply.result(timeout=CHECKPOINT_TIMEOUT)
 
     def hold(self, process: Process) -> None:
-        """Lock the checkpoint of a process launched here and write its first checkpoint."""
+        """Lock the checkpoint of a process launched here and write its first checkpoint.
+
+        A first checkpoint that fails lets go of the lock again: the caller's step runs again
+        and starts this child on its node (``actors.reattach``), which needs the lock.
+        """
         pid = process.pid
         assert pid is not None
         self.store.hold(pid)
-        self.save(process)
+        try:
+            self.save(process)
+        except BaseException:
+            try:
+                self.release(pid)
+            except Exception as exc:  # a shared store retries it; a lease ends by itself
+                log.warning("durable.hold_release_failed", pid=pid, error=repr(exc))
+            raise
 
     def fence(self, pid: int) -> Fence | None:
         """The store's fence of its hold on ``pid`` for provenance writes, if it has one."""

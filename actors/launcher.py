@@ -31,11 +31,14 @@ from actors.process_records import launch_ops, mark_launched
 from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import ChildTerminated, PassivatedProcess, Register
 from actors.runtimes import step_runtime
+from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
+
+log = get_logger(__name__)
 
 ProcessLike = type[Process] | Callable[..., Any]
 
@@ -159,6 +162,12 @@ class Launcher:
     def resume(self, process: Process, paused: bool) -> None:
         """Start a process adopted from its checkpoint, recording this runtime as its holder."""
         runtime = self._runtime
+        if process.pid is not None and self.holds(process.pid):
+            # Claimed again while its actor here still runs it (our lease ran out, another
+            # worker claimed it without a live lease of its own, and we claimed it back): that
+            # actor goes on under the new claim; a second one would run its steps again.
+            log.warning("launcher.resume_of_a_live_process", pid=process.pid)
+            return
         process._runtime = runtime
         mark_resumed(process)
         runtime.backend.write_nowait(

@@ -85,7 +85,11 @@ class ProcessActor(pykka.ThreadingActor):
         self._first = first
         self._on_ready = on_ready
         self._driver = ProcessDriver(
-            process, self._step_context, durable=runtime.durable, paused=paused
+            process,
+            self._step_context,
+            durable=runtime.durable,
+            paused=paused,
+            shared=runtime.shared_database,
         )
 
     def _start_actor_loop(self) -> None:
@@ -148,9 +152,20 @@ class ProcessActor(pykka.ThreadingActor):
         answer replaces the rest."""
         pending = deque(commands)
         while pending:
-            outcome = self._carry_out(pending.popleft())
+            outcome = self._carry_out_or_let_go(pending.popleft())
             if outcome is not None:
                 pending = deque(self._driver.handle(outcome))
+
+    def _carry_out_or_let_go(self, command: Command) -> Event | None:
+        """``_carry_out``; a command the database failed (a read of awaited ends, during a
+        restart of a shared one) leaves the process to its checkpoint, as a failed checkpoint
+        does, instead of failing the actor and keeping its claim with nobody running it."""
+        try:
+            return self._carry_out(command)
+        except DatabaseUnavailableError as exc:
+            if not (self._runtime.durable and self._runtime.shared_database):
+                raise
+            return CheckpointFailed(exc)
 
     def _carry_out(self, command: Command) -> Event | None:
         match command:

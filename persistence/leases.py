@@ -3,9 +3,10 @@
 Every third of the lease it extends the store's lease, its row in ``wa_worker`` (host, OS pid,
 heartbeat, lease), which covers all its claims, and finds out which claims it no longer has
 (another worker claimed the process after our lease ran out: we were stopped, cut off or too
-slow). Those are dropped from the store, logged and reported to ``on_lease_lost``; any write
-still made for them is refused by its epoch anyway. It also clears the rows of workers whose
-lease ran out three leases ago (their claims were claimable since their lease ran out).
+slow). Those are no longer held, logged and reported to ``on_lease_lost``; the store keeps
+their epoch, so any write still made for them is fenced with it and refused. It also clears
+the rows of workers whose lease ran out three leases ago (their claims were claimable since
+their lease ran out).
 
 The keeper never busy-polls: it sleeps on an event between renewals, and it runs only while the
 store has held something.

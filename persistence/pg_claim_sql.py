@@ -22,6 +22,13 @@ def claimable(row: str) -> str:
     )
 
 
+def claimable_by_others(row: str) -> str:
+    """SQL: ``claimable``, and not this store's own: a store whose lease ran out (the server
+    was down longer than it) still runs what it holds, and claiming those rows again would
+    start a second run of each beside the first, both writing under the new claim."""
+    return f"({claimable(row)} AND {row}.owner IS DISTINCT FROM %(owner)s)"
+
+
 #: Where a row is mine: the claim ``(owner, epoch)`` this store made on it still holds.
 _MINE = "pid = %(pid)s AND owner = %(owner)s AND epoch = %(epoch)s"
 
@@ -56,14 +63,14 @@ HOLD = (
 TAKE_OVER = (
     "UPDATE wa_checkpoint AS c SET owner = %(owner)s, epoch = c.epoch + 1 "
     "WHERE pid = %(pid)s AND status = 'running' "
-    f"AND data IS NOT NULL AND {claimable('c')} "
+    f"AND data IS NOT NULL AND {claimable_by_others('c')} "
     "RETURNING epoch, class_path, data, key_id"
 )
 
 #: Claim up to ``limit`` running checkpoints, oldest pid first, skipping rows others lock.
 CLAIM_BATCH = (
     "WITH free AS (SELECT pid FROM wa_checkpoint AS f WHERE status = 'running' "
-    f"AND data IS NOT NULL AND {claimable('f')} ORDER BY pid LIMIT %(limit)s "
+    f"AND data IS NOT NULL AND {claimable_by_others('f')} ORDER BY pid LIMIT %(limit)s "
     "FOR UPDATE SKIP LOCKED) "
     "UPDATE wa_checkpoint AS c SET owner = %(owner)s, epoch = c.epoch + 1 "
     "FROM free WHERE c.pid = free.pid "

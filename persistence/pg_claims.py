@@ -2,9 +2,13 @@
 
 The database decides who holds a row; this keeps the store's own record, pid -> epoch, of the
 claims it made, so that each write names the epoch it claimed with (and so fails once the claim
-was taken over) and the lease keeper knows which rows to look at. Claims whose release failed
-(the server was unreachable) are kept apart, owed, to be released once it is back: this store's
-lease, which its keeper renews, would otherwise keep them from everyone.
+was taken over) and the lease keeper knows which rows to look at. A claim found lost is kept
+apart, lost, until this store claims the process again: a step of it still running here must
+keep writing under that old epoch, which the database refuses. Forgetting it instead would
+leave nothing to fence those writes with, and they would go through unfenced (a replayed step's
+children launched twice, once by each worker). Claims whose release failed (the server was
+unreachable) are kept apart, owed, to be released once it is back: this store's lease, which
+its keeper renews, would otherwise keep them from everyone.
 
 Ending claims goes one row per transaction: a statement here never holds one row while it waits
 for another (``persistence.pg_claim_sql``). The record is thread-safe: the persistence actor
@@ -65,6 +69,8 @@ class Claims:
         self._held: dict[int, int] = {}
         #: pid -> epoch of claims whose release failed, to be released when the server is back.
         self._unreleased: dict[int, int] = {}
+        #: pid -> epoch of claims found lost (taken over by another worker) and not made again.
+        self._lost: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._held)
@@ -86,10 +92,18 @@ class Claims:
         with self._mutex:
             return self._held.get(pid)
 
+    def write_epoch(self, pid: int) -> int | None:
+        """The epoch writes for ``pid`` are fenced with: of the claim held on it, else of the
+        last one lost on it (so they are refused); None if this store never held it."""
+        with self._mutex:
+            held = self._held.get(pid)
+            return self._lost.get(pid) if held is None else held
+
     def remember(self, pid: int, epoch: int) -> None:
         """Record a claim just made in the database."""
         with self._mutex:
             self._held[pid] = epoch
+            self._lost.pop(pid, None)
         self._on_claim()
 
     def forget(self, pid: int, epoch: int | None) -> None:
@@ -99,11 +113,12 @@ class Claims:
                 self._held.pop(pid, None)
 
     def forget_lost(self, pid: int, epoch: int) -> bool:
-        """Drop a claim found lost; True if it was still held (with that epoch)."""
+        """Keep a claim found lost apart as lost; True if it was still held (with that epoch)."""
         with self._mutex:
             if self._held.get(pid) != epoch:
                 return False
             del self._held[pid]
+            self._lost[pid] = epoch
             return True
 
     # The database.
@@ -183,12 +198,12 @@ class Claims:
             LeaseLostError: if this store's claim on it ended.
             LockTimeoutError: if another worker still holds it after ``timeout``.
         """
-        epoch = self.epoch_of(pid)
+        epoch = self.write_epoch(pid)
         sql = retire(fenced=epoch is not None)
         params = {"pid": pid, "status": status, "reason": reason, "owner": self.owner}
         if epoch is not None:
             if not self._database.execute("retire", sql, {**params, "epoch": epoch}):
-                self.forget(pid, epoch)
+                self.forget_lost(pid, epoch)
                 if not self.has_checkpoint(pid):
                     raise missing(pid)
                 raise lost_claim(pid, epoch, "its end")

@@ -129,8 +129,9 @@ class PostgresStore:
         return self._claims.epoch_of(pid)
 
     def fence(self, pid: int) -> ClaimFence | None:
-        """The fence of this store's claim on ``pid`` for provenance writes; None if unheld."""
-        epoch = self.epoch_of(pid)
+        """The fence of this store's claim on ``pid`` for provenance writes, which the database
+        refuses once the claim was lost; None if this store never held ``pid``."""
+        epoch = self._claims.write_epoch(pid)
         return None if epoch is None else ClaimFence(pid, self.owner, epoch)
 
     # Saving and retiring.
@@ -153,7 +154,7 @@ class PostgresStore:
             except Exception as exc:  # not picklable: this item fails alone
                 outcomes[index] = exc
                 continue
-            epoch = self.epoch_of(pid)
+            epoch = self._claims.write_epoch(pid)
             if epoch is None:
                 unheld.append(index)
             else:
@@ -175,8 +176,8 @@ class PostgresStore:
         return outcomes
 
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
-        """Write ``pid``'s checkpoint, fenced by this store's claim if it holds one; a
-        terminal state retires it and ends the claim.
+        """Write ``pid``'s checkpoint, fenced by this store's claim if it holds one (or held
+        one that was lost: then refused); a terminal state retires it and ends the claim.
 
         Raises:
             CheckpointEncodeError: the state cannot be pickled; the old checkpoint stays.
@@ -185,7 +186,7 @@ class PostgresStore:
             CheckpointWriteError: the database could not be reached.
         """
         params = self._row(pid, class_path, state)
-        epoch = self.epoch_of(pid)
+        epoch = self._claims.write_epoch(pid)  # a claim lost: fenced, and so refused
         if epoch is not None:
             params["epoch"] = epoch
             written = self._database.execute("save", SAVE_FENCED, params) > 0
@@ -218,7 +219,7 @@ class PostgresStore:
         pid, status, epoch = params["pid"], params["status"], params.get("epoch")
         if not written:
             assert epoch is not None  # only a fenced write can miss
-            self._claims.forget(pid, epoch)
+            self._claims.forget_lost(pid, epoch)
             raise lost_claim(pid, epoch, "its checkpoint")
         if status != RUNNING:
             self._claims.forget(pid, epoch)
@@ -326,7 +327,8 @@ class PostgresStore:
         return self._database.connection()
 
     def forget_lost(self, pid: int, epoch: int) -> bool:
-        """Drop a claim the lease keeper found lost; True if it was still held here."""
+        """Drop a claim the lease keeper found lost, keeping its epoch to fence later writes
+        with; True if it was still held here."""
         return self._claims.forget_lost(pid, epoch)
 
     def retry_releases(self) -> None:

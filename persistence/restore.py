@@ -12,8 +12,9 @@ from typing import Any
 
 from persistence.classes import import_class
 from persistence.errors import CheckpointLoadError
-from provenance.errors import NotExistentError, ProvenanceError
+from provenance.errors import DatabaseUnavailableError, NotExistentError, ProvenanceError
 from provenance.process_state import ProcessState
+from provenance.write_application import storage_failure
 
 #: The key of a saved state that holds the ``ProcessState`` value (``Process.SaveKeys.STATE``).
 STATE_KEY = "state"
@@ -46,6 +47,10 @@ def restore_process(pid: int, class_path: str, state: Mapping[str, Any], where: 
     except ProvenanceError:
         raise  # the database is unreachable or busy: worth another attempt later
     except Exception as exc:
+        failure = storage_failure(f"checkpoint {where} of process {pid} was not restored", exc)
+        if isinstance(failure, DatabaseUnavailableError):
+            # A node read the server broke off (it restarts): not the checkpoint's fault.
+            raise failure from exc
         raise CheckpointLoadError(
             f"checkpoint {where} of process {pid} ({class_path}) could "
             f"not be restored: {exc!r}; the class may have changed since it was written"

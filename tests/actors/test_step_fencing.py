@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 import pytest
 import sqlalchemy as sa
 
-from actors import Checkpointed, Runtime, WorkChain, workfunction
+from actors import Checkpointed, Runtime, ToContext, WorkChain, workfunction
 from persistence.postgres_store import PostgresStore
 from provenance import Int
 from provenance.errors import FencedError
 from provenance.storage import Storage
+from tests.actors.workchains import Double
 from tests.persistence.test_postgres_store import _expire
 
 WAIT = 30.0
@@ -33,12 +34,20 @@ def doubled(x: Int) -> Int:
     return Int(x.value * 2)
 
 
-class StoresInAStep(WorkChain):
-    """Waits, inside its step, until the test took its claim over; then stores two nodes."""
+class TakenOverInAStep(WorkChain):
+    """A chain whose one step waits until the test took its claim over, then writes."""
 
     in_step: ClassVar[threading.Event]
     taken_over: ClassVar[threading.Event]
     outcomes: ClassVar[dict[str, str]]
+
+    def _wait_for_the_takeover(self) -> None:
+        type(self).in_step.set()
+        assert type(self).taken_over.wait(WAIT)
+
+
+class StoresInAStep(TakenOverInAStep):
+    """Stores two nodes in its step, once taken over."""
 
     @classmethod
     def define(cls, spec: Any) -> None:
@@ -46,8 +55,7 @@ class StoresInAStep(WorkChain):
         spec.outline(cls.store_late)
 
     def store_late(self) -> None:
-        type(self).in_step.set()
-        assert type(self).taken_over.wait(WAIT)
+        self._wait_for_the_takeover()
         for name, store in (
             ("node.store()", lambda: Int(424242).store()),
             ("workfunction", lambda: doubled(Int(212121))),
@@ -58,6 +66,26 @@ class StoresInAStep(WorkChain):
                 type(self).outcomes[name] = f"refused: {exc}"
             else:
                 type(self).outcomes[name] = "stored"
+
+
+class ForksInAStep(TakenOverInAStep):
+    """Launches a child in its step, once taken over, as ``Forked`` of the daemon tests does in
+    its third step."""
+
+    @classmethod
+    def define(cls, spec: Any) -> None:
+        super().define(spec)
+        spec.outline(cls.fork)
+
+    def fork(self) -> ToContext | None:
+        self._wait_for_the_takeover()
+        try:
+            child = self.submit(Double, x=Int(343434))
+        except FencedError as exc:
+            type(self).outcomes["submit"] = f"refused: {exc}"
+            return None
+        type(self).outcomes["submit"] = "launched"
+        return ToContext(child=child)
 
 
 @pytest.fixture
@@ -80,23 +108,56 @@ def _values_stored(url: str, *values: int) -> list[Any]:
     return [value for value in values if any(str(value) in str(row) for row in rows)]
 
 
-def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
-    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
-) -> None:
+def _calls_of(url: str, pid: int) -> int:
+    storage = Storage(url)
+    try:
+        with storage.read_session() as session:
+            query = "SELECT count(*) FROM db_link WHERE input_id = :pid AND link_type LIKE 'call%'"
+            return int(session.execute(sa.text(query), {"pid": pid}).scalar_one())
+    finally:
+        storage.dispose()
+
+
+def _run_taken_over_in_its_step(
+    chain: type[TakenOverInAStep],
+    tmp_path: Path,
+    url: str,
+    stores: tuple[PostgresStore, PostgresStore],
+    *,
+    found_lost: bool,
+) -> int:
+    """Run ``chain`` on the stale store's worker and take it over by the fresh one while it is
+    in its step (the stale keeper finding the loss first if ``found_lost``); its pid."""
     stale, fresh = stores
-    StoresInAStep.in_step = threading.Event()
-    StoresInAStep.taken_over = threading.Event()
-    StoresInAStep.outcomes = {}
-    with Runtime(
-        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
-    ) as worker:
-        future = worker.run_async(StoresInAStep)
-        assert StoresInAStep.in_step.wait(WAIT)
+    chain.in_step = threading.Event()
+    chain.taken_over = threading.Event()
+    chain.outcomes = {}
+    with Runtime(tmp_path / "worker", database_url=url, durability=Checkpointed(stale)) as worker:
+        future = worker.run_async(chain)
+        assert chain.in_step.wait(WAIT)
         (pid,) = stale.held_pids
         _expire(stale)
         fresh.take_over(pid)
-        StoresInAStep.taken_over.set()
+        if found_lost:
+            assert stale._keeper.renew_now() == [pid]  # its next renewal finds the loss
+            assert stale.held_pids == frozenset()
+        chain.taken_over.set()
         future.exception(timeout=WAIT)  # however the stale run ends, it ends
+    return pid
+
+
+@pytest.mark.parametrize("found_lost", [False, True], ids=["unnoticed", "found-lost"])
+def test_nodes_stored_in_a_step_after_a_takeover_are_refused(
+    tmp_path: Path,
+    shared_database: str,
+    stores: tuple[PostgresStore, PostgresStore],
+    found_lost: bool,
+) -> None:
+    """Whether or not the stale worker's lease keeper found the claim lost before the step
+    stores: once it has, the claim is no longer held, but its writes are refused all the same."""
+    _run_taken_over_in_its_step(
+        StoresInAStep, tmp_path, shared_database, stores, found_lost=found_lost
+    )
     assert set(StoresInAStep.outcomes) == {"node.store()", "workfunction"}
     assert all(o.startswith("refused: ") for o in StoresInAStep.outcomes.values()), (
         StoresInAStep.outcomes
@@ -118,3 +179,17 @@ def test_nodes_stored_in_a_step_under_a_live_claim_are_written(
         worker.run(StoresInAStep)
     assert StoresInAStep.outcomes == {"node.store()": "stored", "workfunction": "stored"}
     assert _values_stored(shared_database, 424242, 212121, 424242) == [424242, 212121, 424242]
+
+
+def test_a_child_launched_in_a_step_after_the_claim_was_found_lost_is_refused(
+    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+) -> None:
+    """The worker that took the process over replays the step and launches the child itself: a
+    launch by the stale worker, whose lease keeper had already dropped the lost claim, was not
+    fenced and made a second one (a ``Forked`` chain with four children instead of two)."""
+    pid = _run_taken_over_in_its_step(
+        ForksInAStep, tmp_path, shared_database, stores, found_lost=True
+    )
+    assert ForksInAStep.outcomes["submit"].startswith("refused: "), ForksInAStep.outcomes
+    assert _calls_of(shared_database, pid) == 0
+    assert _values_stored(shared_database, 343434) == []

@@ -85,6 +85,26 @@ def test_a_claim_taken_over_after_its_lease_ran_out_refuses_the_old_holders_writ
     assert _row(fresh, 1)[:2] == ("finished", None)
 
 
+def test_a_store_whose_own_lease_ran_out_does_not_claim_what_it_holds_again(
+    stores: list[PostgresStore], shared_database: str, key: bytes
+) -> None:
+    """The server was down longer than the lease: the rows this store holds are claimable, but
+    it still runs them. Claiming them again started a second run of each in the same worker,
+    both writing under the new claim (a chain's step launching its children twice)."""
+    stale, fresh = _store(stores, shared_database, key), _store(stores, shared_database, key)
+    stale.save_state(3, PATH, RUNNING)
+    assert len(stale.load_all_processes()) == 1
+    epoch = stale.epoch_of(3)
+    _expire(stale)
+    assert stale.load_all_processes() == []
+    with pytest.raises(LockedError, match="held by this store"):
+        stale.take_over(3)
+    assert stale.epoch_of(3) == epoch
+    assert _row(stale, 3)[1:3] == (stale.owner, epoch)
+    assert len(fresh.load_all_processes()) == 1  # another worker may take it over
+    assert fresh.epoch_of(3) == (epoch or 0) + 1
+
+
 def test_the_lease_keeper_renews_leases_and_reports_a_claim_it_lost(
     stores: list[PostgresStore], shared_database: str, key: bytes
 ) -> None:

@@ -268,17 +268,35 @@ def test_pause_and_play_reach_a_process_wherever_it_is(machines: Machines) -> No
         request_shared(store, channel, pid, Action.KILL)
 
 
+#: A shell command that restarts the server of ``WORKACTORS_TEST_POSTGRES_URL`` and the host
+#: and port to wait on, for a private cluster: restarting the shared one breaks others' tests.
+RESTART_CMD_ENV = "WORKACTORS_TEST_PG_RESTART_CMD"
+READY_HOST_ENV = "WORKACTORS_TEST_PG_READY_HOST"
+READY_PORT_ENV = "WORKACTORS_TEST_PG_READY_PORT"
+
+
 def _restart_postgresql() -> None:
-    """Restart the local PostgreSQL cluster (as .ci/run starts it) and wait until it answers."""
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True,
-        timeout=120,
-    )
+    """Restart the local PostgreSQL cluster (as .ci/run starts it) and wait until it answers.
+
+    ``WORKACTORS_TEST_PG_RESTART_CMD`` (with ``..._READY_HOST``/``..._READY_PORT``) restarts
+    another cluster instead, e.g. a private one a reproduction loop runs against.
+    """
+    command = os.environ.get(RESTART_CMD_ENV)
+    if command:
+        subprocess.run(command, shell=True, check=True, timeout=120)
+    else:
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+            check=True,
+            timeout=120,
+        )
+    host = os.environ.get(READY_HOST_ENV, "127.0.0.1")
+    port = os.environ.get(READY_PORT_ENV, "5432")
     wait_for(
         lambda: (
-            subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
+            subprocess.run(["pg_isready", "-q", "-h", host, "-p", port], check=False).returncode
+            == 0
         ),
         120,
         "PostgreSQL answering again",
