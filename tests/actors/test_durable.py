@@ -13,6 +13,7 @@ from actors.durable import NotImportableError
 from actors.workchain import WorkChainSpec
 from persistence import PicklePersistence
 from provenance import Int, ProcessNode, Str, load_node
+from provenance.records import LinkType
 from tests.actors.daemon.helpers import wait_for
 from tests.actors.workchains import Double, Fails, Loop, TenSteps, hold
 from tests.helpers import count_nodes
@@ -216,3 +217,25 @@ def test_a_workfunction_queued_into_a_given_storage_is_loadable_by_a_worker(
         assert process.pid == pid
         assert type(process) is add.process_class
         storage.release_all()
+
+
+def test_resuming_a_process_that_still_runs_here_starts_no_second_actor(home: Path) -> None:
+    """A store may hand back a claim on a process whose actor here still runs it (its lease ran
+    out and it claimed the process again): that actor goes on alone, or both would run its
+    steps and store its end (in a work chain that launches children: twice the children)."""
+    tag = uuid.uuid4().hex
+    reached, release = hold(tag)
+    with Runtime(home, durable=True) as rt:
+        process, done = rt.launch(TenSteps, {"tag": Str(tag), "stop_at": Int(5)})
+        pid = process.pid
+        assert pid is not None
+        assert reached.wait(TIMEOUT)
+        claimed_again = TenSteps.load_instance_state(process.save_instance_state())
+        rt.launcher.resume(claimed_again, False)
+        release.set()
+        assert done.result(timeout=TIMEOUT)["trace"].value == list(range(1, 11))
+        assert rt.wait(pid, TIMEOUT)
+        node = load_node(pid)
+        assert isinstance(node, ProcessNode)
+        assert node.process_state is ProcessState.FINISHED
+        assert len(node.get_outputs(LinkType.CREATE)) == 1  # one end stored, not two
