@@ -199,19 +199,25 @@ def test_a_forged_or_damaged_row_is_refused_and_the_others_go_on(
 
 
 def _claim_worker(  # noqa: PLR0917 - a multiprocessing target takes args
-    url: str, key: bytes, rounds: int, out: Any, everyone_done: Any, start: Any
+    url: str, key: bytes, out: Any, all_submitted: Any, everyone_done: Any, start: Any
 ) -> None:
-    """Claim until ``rounds`` claims in a row found nothing; send the pids claimed; keep the
-    claims until ``everyone_done`` (released ones would be claimable again)."""
+    """Claim until a round that began after every submission found nothing; send the pids
+    claimed; keep the claims until ``everyone_done`` (released ones would be claimable again).
+
+    A round that finds nothing then proves the queue empty for this worker: every row was
+    saved before it began, and a row it skipped (``SKIP LOCKED``) is being claimed by another
+    worker. Counting empty rounds instead gave up early on a loaded machine.
+    """
     store = PostgresStore(url, key, claim_batch=25)
     claimed: list[int] = []
-    idle = 0
     try:
         start.wait(120)  # everyone is up: a worker started first must not take all
-        while idle < rounds:
+        while True:
+            everything_saved = all_submitted.is_set()
             got = [process.state["pid"] for process in store.load_all_processes()]
             claimed.extend(got)
-            idle = 0 if got else idle + 1
+            if not got and everything_saved:
+                break
     finally:
         out.send(claimed)
         everyone_done.wait(120)
@@ -240,10 +246,11 @@ def test_racing_workers_claim_each_of_a_thousand_queued_processes_exactly_once(
         for half in (0, 1)
     ]
     pipes = [context.Pipe(duplex=False) for _ in range(4)]
-    everyone_done = context.Event()
+    all_submitted, everyone_done = context.Event(), context.Event()
     workers = [
         context.Process(
-            target=_claim_worker, args=(shared_database, key, 40, sender, everyone_done, start)
+            target=_claim_worker,
+            args=(shared_database, key, sender, all_submitted, everyone_done, start),
         )
         for _reader, sender in pipes
     ]
@@ -252,6 +259,7 @@ def test_racing_workers_claim_each_of_a_thousand_queued_processes_exactly_once(
     for process in submitters:
         process.join(120)
         assert process.exitcode == 0
+    all_submitted.set()
     claims = [reader.recv() for reader, _sender in pipes]
     everyone_done.set()
     for process in workers:
