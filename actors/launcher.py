@@ -110,8 +110,10 @@ class Launcher:
             return cached
         # It starts at once, so the node is stored RUNNING: one write fewer than CREATED, then
         # RUNNING a moment later.
-        launched: dict[str, Any] = {"process_state": ProcessState.RUNNING.value}
-        launched[HOLDER] = runtime.holder
+        launched: dict[str, Any] = {
+            "process_state": ProcessState.RUNNING.value,
+            HOLDER: runtime.holder,
+        }
         if key is not None:
             launched[CALL_KEY] = key
         if attributes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import uuid as uuid_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,12 +29,8 @@ from provenance import (
 from provenance.models import DbLink, DbNode
 from provenance.records import AttributeUpdate, LinkRecord, LogRecord, NodeRecord
 from provenance.storage import Storage
+from provenance.uuids import new_uuid
 from tests.helpers import count_links, count_nodes
-
-
-def new_uuid() -> str:
-    """A fresh node uuid."""
-    return str(uuid_module.uuid4())
 
 
 def node_record(value: int = 0, uuid: str | None = None) -> NodeRecord:

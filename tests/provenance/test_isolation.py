@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid as uuid_module
 from typing import Any
 
 import pytest
@@ -27,12 +26,7 @@ from provenance.pending_updates import PendingUpdates, QueuedUpdate
 from provenance.process_nodes import Calculation
 from provenance.records import AttributeUpdate, LinkRecord, LogRecord, NodeRecord
 from provenance.row_writers import row_writer
-
-
-def new_uuid() -> str:
-    """A fresh node uuid."""
-    return str(uuid_module.uuid4())
-
+from provenance.uuids import new_uuid
 
 NUL_MESSAGE = "a NUL \x00 in the message"
 SURROGATE_MESSAGE = "a lone surrogate \udce9 in the message"
