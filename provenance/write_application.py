@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from provenance.errors import (
-    DatabaseUnavailableError,
     FencedError,
     InvalidValueError,
     NotExistentError,
@@ -25,6 +24,7 @@ from provenance.errors import (
 )
 from provenance.fencing import Fence
 from provenance.models import DbNode, utcnow
+from provenance.outages import storage_failure
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
     AttributeUpdate,
@@ -41,24 +41,6 @@ PK_CACHE_LIMIT = 200_000
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
 #: of its update to run at commit.
 Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
-
-
-#: Errors of the database or the connection to it, not of the data (a restart, a lost
-#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated).
-_TRANSIENT = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.PendingRollbackError,
-)
-
-
-def storage_failure(what: str, exc: Exception) -> StorageError:
-    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
-    data, failed (worth the same write again once it is back)."""
-    transient = isinstance(exc, _TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
-    kind = DatabaseUnavailableError if transient else StorageError
-    return kind(f"{what}: {describe_error(exc)}")
 
 
 class WriteApplier:
