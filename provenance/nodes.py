@@ -265,7 +265,7 @@ def _load_once(identifier: int | str) -> Node:
 
 
 @functools.cache
-def _by_uuids() -> sa.Select[tuple[DbNode]]:
+def _by_uuids() -> sa.Select[DbNode]:
     """Built once: building it for every call was a quarter of the cost of a call."""
     import sqlalchemy as sa
 

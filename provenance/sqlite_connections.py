@@ -22,7 +22,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_LOWER = "workactors_lower"
 
 
-def _lower(text: object) -> object:
+def _lower(text: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return text.lower() if isinstance(text, str) else text
 
 

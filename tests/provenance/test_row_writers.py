@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from actors import Runtime
 from provenance.models import DbLog, DbNode
-from provenance.row_writers import CoreRows, RowWriter, SqliteRows, row_writer
+from provenance.core_rows import CoreRows
+from provenance.row_writers import RowWriter, SqliteRows, row_writer
 
 MOMENT = dt.datetime(2026, 12, 2, 17, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 ATTRIBUTES: dict[str, Any] = {
