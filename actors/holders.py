@@ -27,6 +27,7 @@ from provenance.sqlite_connections import read_rows
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
+    from provenance.storage import Storage
 
 log = get_logger(__name__)
 
@@ -197,8 +198,16 @@ def active_holders(runtime: Runtime) -> list[tuple[int, Any]]:
     ended."""
     path = runtime.storage.sqlite_path
     if path is not None:
-        rows = read_rows(path, _ACTIVE_HOLDERS_ON_SQLITE, (ProcessNode.node_type, *_ACTIVE))
-        return [(pk, None if holder is None else json.loads(holder)) for pk, holder in rows]
+        return _active_holders_on_sqlite(path)
+    return _active_holders_through_sqlalchemy(runtime.storage)
+
+
+def _active_holders_on_sqlite(path: str) -> list[tuple[int, Any]]:
+    rows = read_rows(path, _ACTIVE_HOLDERS_ON_SQLITE, (ProcessNode.node_type, *_ACTIVE))
+    return [(pk, None if holder is None else json.loads(holder)) for pk, holder in rows]
+
+
+def _active_holders_through_sqlalchemy(storage: Storage) -> list[tuple[int, Any]]:
     import sqlalchemy as sa
 
     from provenance.models import DbNode
@@ -207,7 +216,7 @@ def active_holders(runtime: Runtime) -> list[tuple[int, Any]]:
         DbNode.node_type.startswith(ProcessNode.node_type),
         DbNode.attributes["process_state"].as_string().in_(_ACTIVE),
     )
-    with runtime.storage.read_session() as session:
+    with storage.read_session() as session:
         return [(row[0], row[1]) for row in session.execute(query)]
 
 

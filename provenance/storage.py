@@ -3,6 +3,12 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout so that readers never block
 the single writer and several daemon workers can share one file. Writes begin ``IMMEDIATE`` so
 that two writers queue on the busy timeout instead of failing on a lock upgrade.
+
+Opening a SQLite file stamped with the newest schema revision, what nearly every program does,
+takes the ``sqlite3`` driver alone: the revision is read on the connection that then becomes
+the provenance actor's (``provenance.sqlite_connections``). SQLAlchemy's engines and sessions are
+made, and SQLAlchemy imported, on their first use: a query, a PostgreSQL database, a new or
+older schema.
 """
 
 from __future__ import annotations
