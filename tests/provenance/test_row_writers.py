@@ -42,7 +42,12 @@ _LOG: dict[str, Any] = {
 }
 
 
-def _store(writer: RowWriter, connection: sa.Connection, uuid: str) -> tuple[int, Any, Any]:
+_READ_NODE = "SELECT ctime, mtime, attributes, label FROM db_node WHERE id = ?"
+_READ_LOG = "SELECT time, metadata FROM db_log WHERE node_id = ?"
+
+
+def _write(writer: RowWriter, connection: Any, uuid: str) -> int:
+    """A node linked to itself, with a log record and an attribute update; its pk."""
     (pk,) = writer.insert_nodes(connection, [{**_NODE, "uuid": uuid}]).values()
     writer.insert_links(
         connection, [{"input_id": pk, "output_id": pk, "link_type": "input", "label": "self"}]
@@ -51,12 +56,13 @@ def _store(writer: RowWriter, connection: sa.Connection, uuid: str) -> tuple[int
     writer.update_attributes(
         connection, [{"b_id": pk, "b_attributes": {**ATTRIBUTES, "more": 1}, "b_mtime": MOMENT}]
     )
-    raw = connection.exec_driver_sql(
-        "SELECT ctime, mtime, attributes, label FROM db_node WHERE id = ?", (pk,)
-    ).one()
-    log = connection.exec_driver_sql(
-        "SELECT time, metadata FROM db_log WHERE node_id = ?", (pk,)
-    ).one()
+    return pk
+
+
+def _store(writer: RowWriter, connection: sa.Connection, uuid: str) -> tuple[int, Any, Any]:
+    pk = _write(writer, connection, uuid)
+    raw = connection.exec_driver_sql(_READ_NODE, (pk,)).one()
+    log = connection.exec_driver_sql(_READ_LOG, (pk,)).one()
     return pk, tuple(raw), tuple(log)
 
 
@@ -193,19 +199,9 @@ def _store_on_driver(
     writer: SqliteRows, connection: SqliteWriteConnection, uuid: str
 ) -> tuple[int, Any, Any]:
     """``_store`` on the actor's own SQLite connection."""
-    (pk,) = writer.insert_nodes(connection, [{**_NODE, "uuid": uuid}]).values()
-    writer.insert_links(
-        connection, [{"input_id": pk, "output_id": pk, "link_type": "input", "label": "self"}]
-    )
-    writer.insert_logs(connection, [{**_LOG, "node_id": pk}])
-    writer.update_attributes(
-        connection, [{"b_id": pk, "b_attributes": {**ATTRIBUTES, "more": 1}, "b_mtime": MOMENT}]
-    )
-    driver = connection.driver
-    raw = driver.execute(
-        "SELECT ctime, mtime, attributes, label FROM db_node WHERE id = ?", (pk,)
-    ).fetchone()
-    log = driver.execute("SELECT time, metadata FROM db_log WHERE node_id = ?", (pk,)).fetchone()
+    pk = _write(writer, connection, uuid)
+    raw = connection.driver.execute(_READ_NODE, (pk,)).fetchone()
+    log = connection.driver.execute(_READ_LOG, (pk,)).fetchone()
     return pk, tuple(raw), tuple(log)
 
 
