@@ -226,11 +226,16 @@ class ProcessDriver:
             log.info("process.step_cut_off", pid=self.process.pid)
             self._suspended = True
             return [Stop()]
-        if self._shared and isinstance(exc, DatabaseUnavailableError | FencedError):
-            # The database failed the step (a launch's write or first checkpoint), not the
-            # process: left to its checkpoint as after a failed checkpoint, the step runs
-            # again and re-attaches to the children it launched (``actors.reattach``).
-            return self.handle(CheckpointFailed(exc))
+        if self._shared:
+            from provenance.outages import outage_of  # SQLAlchemy is loaded when shared
+
+            outage = outage_of(exc)
+            if outage is not None:
+                # The database failed the step (a launch's write, a read of a child's outputs
+                # while the server restarts), not the process: left to its checkpoint as
+                # after a failed checkpoint, the step runs again and re-attaches to the
+                # children it launched (``actors.reattach``).
+                return self.handle(CheckpointFailed(outage))
         return self._except(exc)
 
     # Waiting.

@@ -59,6 +59,14 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
+def _outage_of(exc: BaseException) -> BaseException | None:
+    """``provenance.outages.outage_of``, imported on the shared-database path only (it loads
+    SQLAlchemy, which a blocking run on SQLite does without)."""
+    from provenance.outages import outage_of
+
+    return outage_of(exc)
+
+
 class ProcessActor(pykka.ThreadingActor):
     """Carries out what the driver of one process decides."""
 
@@ -162,10 +170,13 @@ class ProcessActor(pykka.ThreadingActor):
         does, instead of failing the actor and keeping its claim with nobody running it."""
         try:
             return self._carry_out(command)
-        except DatabaseUnavailableError as exc:
+        except Exception as exc:
             if not (self._runtime.durable and self._runtime.shared_database):
                 raise
-            return CheckpointFailed(exc)
+            outage = _outage_of(exc)
+            if outage is None:
+                raise
+            return CheckpointFailed(outage)
 
     def _carry_out(self, command: Command) -> Event | None:
         match command:
@@ -210,7 +221,9 @@ class ProcessActor(pykka.ThreadingActor):
                 return CheckpointFailed(exc)
             return CheckpointFailed(StorageError(str(exc)))  # its own runtime alone: it ends
         except Exception as exc:
-            return CheckpointFailed(exc)
+            # The shared store's own connection failing (past its retries) is an outage too.
+            outage = _outage_of(exc) if self._runtime.shared_database else None
+            return CheckpointFailed(outage or exc)
         return None
 
     def _subscribe(self, pids: frozenset[int], *, remote: bool) -> Event:

@@ -10,19 +10,17 @@ since links and updates name nodes by uuid and nearly always name recent ones.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from provenance.errors import (
-    DatabaseUnavailableError,
     FencedError,
     InvalidValueError,
     NotExistentError,
     StorageError,
 )
 from provenance.fencing import Fence
+from provenance.outages import storage_failure
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
     AttributeUpdate,
@@ -40,35 +38,6 @@ PK_CACHE_LIMIT = 200_000
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
 #: of its update to run at commit.
 Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
-
-
-#: Errors of the database or the connection to it, not of the data (a restart, a lost
-#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated):
-#: SQLAlchemy's, by name (it is imported only if a program uses it), and the ``sqlite3``
-#: driver's own, which SQLAlchemy would have wrapped in the first two.
-_TRANSIENT_SQLALCHEMY = (
-    "OperationalError",
-    "InterfaceError",
-    "DisconnectionError",
-    "PendingRollbackError",
-)
-_TRANSIENT_SQLITE = (sqlite3.OperationalError, sqlite3.InterfaceError)
-
-
-def _transient(exc: Exception) -> bool:
-    if isinstance(exc, _TRANSIENT_SQLITE) or getattr(exc, "connection_invalidated", False):
-        return True
-    errors = sys.modules.get("sqlalchemy.exc")  # none raised if it was never imported
-    return errors is not None and isinstance(
-        exc, tuple(getattr(errors, name) for name in _TRANSIENT_SQLALCHEMY)
-    )
-
-
-def storage_failure(what: str, exc: Exception) -> StorageError:
-    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
-    data, failed (worth the same write again once it is back)."""
-    kind = DatabaseUnavailableError if _transient(exc) else StorageError
-    return kind(f"{what}: {describe_error(exc)}")
 
 
 class WriteApplier:
