@@ -4,27 +4,31 @@ broke, a deadlock. Worth the same work again once it is back.
 The provenance actor's writes already say so (``DatabaseUnavailableError``); a read does not,
 since SQLAlchemy and psycopg raise their own errors there, and a step that reads (a child's
 outputs, say) while a shared server restarts would otherwise end its process EXCEPTED instead
-of being replayed from its checkpoint. Imported on the shared-database path only, where
-SQLAlchemy is loaded anyway.
+of being replayed from its checkpoint.
+
+SQLAlchemy is not imported here: an error of it can only be met once a program imported it,
+and a program on SQLite writes on the ``sqlite3`` driver without it (whose ``OperationalError``
+and ``InterfaceError`` SQLAlchemy would have wrapped in its own of the same names).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
-
-import sqlalchemy as sa
 
 from provenance.errors import DatabaseUnavailableError, FencedError, StorageError
 from provenance.record_checks import describe_error
 
 #: What SQLAlchemy raises when the connection, not the statement, failed (and on a connection
-#: that a restart invalidated).
-_TRANSIENT: tuple[type[BaseException], ...] = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.PendingRollbackError,
+#: that a restart invalidated), by name in ``sqlalchemy.exc``.
+_TRANSIENT_SQLALCHEMY = (
+    "OperationalError",
+    "InterfaceError",
+    "DisconnectionError",
+    "PendingRollbackError",
 )
+#: The same failures raised by the ``sqlite3`` driver itself.
+_TRANSIENT_SQLITE = (sqlite3.OperationalError, sqlite3.InterfaceError)
 
 #: How far down ``__cause__``/``__context__`` to look for the database's failure.
 _CHAIN_DEPTH = 8
@@ -32,9 +36,14 @@ _CHAIN_DEPTH = 8
 
 def is_transient(exc: BaseException) -> bool:
     """``exc`` itself says the database or the connection to it failed."""
-    if isinstance(exc, (DatabaseUnavailableError, *_TRANSIENT)):
+    if isinstance(exc, (DatabaseUnavailableError, *_TRANSIENT_SQLITE)):
         return True
     if getattr(exc, "connection_invalidated", False):
+        return True
+    errors = sys.modules.get("sqlalchemy.exc")
+    if errors is not None and isinstance(
+        exc, tuple(getattr(errors, name) for name in _TRANSIENT_SQLALCHEMY)
+    ):
         return True
     psycopg = sys.modules.get("psycopg")  # raised raw by the checkpoint store's own pool
     return psycopg is not None and isinstance(exc, psycopg.OperationalError)

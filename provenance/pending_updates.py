@@ -10,36 +10,17 @@ stranger's.
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.engine import Connection
 
 from provenance.actor_messages import Reply
 from provenance.errors import StorageError
 from provenance.log import get_logger
-from provenance.models import utcnow
 from provenance.record_checks import describe_error
 from provenance.row_writers import RowWriter
+from provenance.timestamps import utcnow
 
 log = get_logger(__name__)
-
-
-def _statement_guard(
-    connection: Connection, rows: RowWriter, name: str
-) -> AbstractContextManager[None]:
-    """What keeps a failed update from spoiling the transaction.
-
-    PostgreSQL aborts the whole transaction on a failed statement, so the updates run in a
-    savepoint there. SQLite rolls back only the failed statement; updates replace whole
-    attribute sets, so running one again in the fallback is harmless, and the two statements a
-    savepoint costs are saved on every commit.
-    """
-    if connection.dialect.name == "sqlite":
-        return nullcontext()
-    guard: AbstractContextManager[None] = rows.savepoint(connection, name)
-    return guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +46,7 @@ class PendingUpdates:
         """Forget every queued update (the transaction was rolled back)."""
         self._queues.clear()
 
-    def flush(self, connection: Connection, rows: RowWriter) -> None:
+    def flush(self, connection: Any, rows: RowWriter) -> None:
         """Run the newest update of every node, in one statement if none fails."""
         queues, self._queues = self._queues, {}
         if not queues:
@@ -73,7 +54,7 @@ class PendingUpdates:
         now = utcnow()
         newest = [_row(pk, queue[-1], now) for pk, queue in queues.items()]
         try:
-            with _statement_guard(connection, rows, "provenance_updates"):
+            with rows.statement_guard(connection, "provenance_updates"):
                 rows.update_attributes(connection, newest)
         except Exception:  # find the culprit, one node at a time
             for pk, queue in queues.items():
@@ -85,7 +66,7 @@ def _row(pk: int, update: QueuedUpdate, now: dt.datetime) -> dict[str, Any]:
 
 
 def _flush_one(
-    connection: Connection,
+    connection: Any,
     rows: RowWriter,
     pk: int,
     queue: list[QueuedUpdate],
@@ -94,7 +75,7 @@ def _flush_one(
     """Store the newest update of ``queue`` that can be stored; tell the writers of the others."""
     for update in reversed(queue):
         try:
-            with _statement_guard(connection, rows, "provenance_update"):
+            with rows.statement_guard(connection, "provenance_update"):
                 rows.update_attributes(connection, [_row(pk, update, now)])
         except Exception as exc:  # charged to this update's writer alone
             _fail(update, pk, exc)
