@@ -78,9 +78,7 @@ def pop(pid: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def running(
-    process: Process, pids: tuple[int, ...], fence: Fence | None = None
-) -> Iterator[None]:
+def running(process: Process, pids: tuple[int, ...], fence: Fence | None = None) -> Iterator[None]:
     """Make ``process`` (called through ``pids``) the running one for the block: one step,
     its writes under ``fence`` (by default the claim of the step that calls it, if any)."""
     if fence is None:

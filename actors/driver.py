@@ -56,6 +56,7 @@ from actors.spec import ExitCode
 from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait
 from provenance.errors import DatabaseUnavailableError, FencedError
 from provenance.log import get_logger
+from provenance.outages import outage_of
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
@@ -227,8 +228,6 @@ class ProcessDriver:
             self._suspended = True
             return [Stop()]
         if self._shared:
-            from provenance.outages import outage_of  # SQLAlchemy is loaded when shared
-
             outage = outage_of(exc)
             if outage is not None:
                 # The database failed the step (a launch's write, a read of a child's outputs

@@ -49,6 +49,7 @@ from provenance.errors import (
     StorageError,
 )
 from provenance.log import get_logger
+from provenance.outages import outage_of
 from provenance.process_nodes import ProcessNode, stored_process_states
 from provenance.process_state import ProcessState
 
@@ -57,14 +58,6 @@ if TYPE_CHECKING:
     from actors.runtime import Runtime
 
 log = get_logger(__name__)
-
-
-def _outage_of(exc: BaseException) -> BaseException | None:
-    """``provenance.outages.outage_of``, imported on the shared-database path only (it loads
-    SQLAlchemy, which a blocking run on SQLite does without)."""
-    from provenance.outages import outage_of
-
-    return outage_of(exc)
 
 
 class ProcessActor(pykka.ThreadingActor):
@@ -176,7 +169,7 @@ class ProcessActor(pykka.ThreadingActor):
         except Exception as exc:
             if not (self._runtime.durable and self._runtime.shared_database):
                 raise
-            outage = _outage_of(exc)
+            outage = outage_of(exc)
             if outage is None:
                 raise
             return CheckpointFailed(outage)
@@ -232,7 +225,7 @@ class ProcessActor(pykka.ThreadingActor):
             return CheckpointFailed(StorageError(str(exc)))  # its own runtime alone: it ends
         except Exception as exc:
             # The shared store's own connection failing (past its retries) is an outage too.
-            outage = _outage_of(exc) if self._runtime.shared_database else None
+            outage = outage_of(exc) if self._runtime.shared_database else None
             return CheckpointFailed(outage or exc)
         return None
 
