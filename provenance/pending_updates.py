@@ -4,7 +4,8 @@ A process node's attributes are replaced several times in its life; the updates 
 that arrive before a commit coalesce, so that only the newest is run, in one statement for every
 node. Should that statement fail, each node's newest update is tried alone, then the one before
 it: only the update that cannot be stored is lost, and the write that sent it is told, never a
-stranger's.
+stranger's. Unless the database itself failed (a restart, a lost connection): then nothing can
+be stored, and the whole commit fails, every writer told to try again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from provenance.actor_messages import Reply
 from provenance.errors import StorageError
 from provenance.log import get_logger
+from provenance.outages import is_transient
 from provenance.record_checks import describe_error
 from provenance.row_writers import RowWriter
 from provenance.timestamps import utcnow
@@ -56,8 +58,10 @@ class PendingUpdates:
         try:
             with rows.statement_guard(connection, "provenance_updates"):
                 rows.update_attributes(connection, newest)
-        except Exception:  # find the culprit, one node at a time
-            for pk, queue in queues.items():
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # not one update's fault: the commit fails as a whole
+            for pk, queue in queues.items():  # find the culprit, one node at a time
                 _flush_one(connection, rows, pk, queue, now)
 
 
@@ -78,6 +82,8 @@ def _flush_one(
             with rows.statement_guard(connection, "provenance_update"):
                 rows.update_attributes(connection, [_row(pk, update, now)])
         except Exception as exc:  # charged to this update's writer alone
+            if is_transient(exc):
+                raise
             _fail(update, pk, exc)
         else:
             return
