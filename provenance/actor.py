@@ -26,9 +26,7 @@ import pykka
 from pykka import ActorDeadError
 
 from provenance.actor_messages import Flush, Reply, Sync, Watermark, Write
-from provenance.errors import (
-    StorageError,
-)
+from provenance.errors import DatabaseUnavailableError, StorageError
 from provenance.fencing import Fence
 from provenance.log import get_logger
 from provenance.pending_updates import PendingUpdates, QueuedUpdate
@@ -197,6 +195,11 @@ class ProvenanceActor(pykka.ThreadingActor):
                 reply.set_exception(outcome)
             else:
                 log.error("provenance.write_failed", error=describe_error(outcome), ops=len(ops))
+            if isinstance(outcome, DatabaseUnavailableError):
+                # The server or the connection failed, not this write's data: the transaction
+                # is lost with it (its other writers are told), and the connection takes no
+                # statement until it is rolled back. Left alone, every later write failed.
+                self._rollback(outcome)
             return
         created, updates = outcome
         for pk, (uuid, attributes) in updates.items():

@@ -110,6 +110,9 @@ class Worker:
         self._supervisor_pid = supervisor_pid
         self._stop_reason: str | None = None
         self._last_rescan = dt.datetime.now(dt.UTC)
+        #: Ends heard of but not passed on (the database could not be read): tried again at
+        #: the next claim turn, not only at the next rescan.
+        self._unnoticed: set[int] = set()
 
     def run(self) -> int:
         """Serve until stopped; the exit status (0 after a graceful stop)."""
@@ -211,6 +214,7 @@ class Worker:
             if time.monotonic() >= next_claim:
                 adopt = True
                 next_claim = time.monotonic() + claim_interval
+                self._notice_again(runtime)
             if adopt:
                 # A shared database hands out claims in batches: go on while they come.
                 adopt = bool(self._adopt(runtime)) and listener is not None
@@ -258,8 +262,16 @@ class Worker:
     def _notice(self, runtime: Runtime, pid: int) -> None:
         try:
             runtime.notice_terminated(pid)
-        except Exception as exc:
+        except Exception as exc:  # the database restarts: a parent here would wait a rescan
             log.warning("worker.notice_failed", pid=pid, error=repr(exc))
+            self._unnoticed.add(pid)
+        else:
+            self._unnoticed.discard(pid)
+
+    def _notice_again(self, runtime: Runtime) -> None:
+        """Pass on the ends whose notice the database failed."""
+        for pid in sorted(self._unnoticed):
+            self._notice(runtime, pid)
 
     def _control(self, runtime: Runtime, request: ControlRequest) -> None:
         pid = request.pid

@@ -417,3 +417,38 @@ def test_a_failure_of_the_database_on_its_driver_or_through_sqlalchemy_is_worth_
     failure = storage_failure("provenance commit failed", error)
     assert isinstance(failure, StorageError)
     assert isinstance(failure, DatabaseUnavailableError) is unavailable
+
+
+def test_after_its_connection_died_the_actor_writes_again(home: Path, postgres_url: str) -> None:
+    """Seen in a PostgreSQL-restart loop: a write on the connection the restart killed
+    failed, and every write after it failed too ("Can't reconnect until invalid transaction
+    is rolled back"), for minutes, since only a failed commit rolled the connection back."""
+    import urllib.parse
+    import uuid
+
+    tag = f"wa-test-{uuid.uuid4().hex[:12]}"
+    parts = urllib.parse.urlsplit(postgres_url)
+    query = [*urllib.parse.parse_qsl(parts.query), ("application_name", tag)]
+    url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    before, during, after = node_record(1), node_record(2), node_record(3)
+    with Runtime(home, database_url=url) as rt:
+        rt.backend.write([before])  # the actor now holds its connection
+        killer = sa.create_engine(postgres_url)
+        try:
+            with killer.connect() as connection:
+                killed = connection.execute(
+                    sa.text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :tag"
+                    ),
+                    {"tag": tag},
+                ).scalar_one()
+        finally:
+            killer.dispose()
+        assert killed >= 1
+        with pytest.raises(DatabaseUnavailableError):
+            rt.backend.write([during])
+        rt.backend.write([after])
+        with independent_storage(rt) as storage:
+            stored = stored_uuids(storage, [before.uuid, during.uuid, after.uuid])
+    assert stored == {before.uuid, after.uuid}
