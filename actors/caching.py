@@ -13,9 +13,8 @@ paths matching an identifier (``fnmatch`` patterns: ``mypkg.chains.*``), by:
 
 - ``with enable_caching(identifier=...):`` (process-wide, for the block; nests);
 - ``Runtime(caching=True | "pkg.Cls" | ["pkg.*", ...])``;
-- ``$WORKACTORS_CACHING``: ``1``/``all``/``*``, or identifiers separated by commas.
-
-``with disable_caching(identifier=...):`` turns it off again inside a block.
+- ``$WORKACTORS_CACHING``: ``1``/``all``/``*``, or identifiers separated by commas;
+  ``with disable_caching(identifier=...):`` turns it off again inside a block.
 """
 
 from __future__ import annotations
@@ -162,10 +161,20 @@ def caching_enabled(process_class: type[Process], runtime_setting: CachingSettin
     return False
 
 
+#: Source hashes by class, each computed by one thread: ``inspect.getsource`` parses with ``ast``,
+#: and on CPython 3.11 two threads parsing at once can raise ``SystemError`` (seen in a worker).
+_source_hashes: dict[object, str | None] = {}
+_source_lock = threading.Lock()
+
+
 def class_source_hash(process_class: type[Process]) -> str | None:
     """The hash of the code a process of this class runs, None if its source is not available."""
     code: object = process_class  # classes hash by identity; mypy wants a Hashable
-    return _source_hash(code)
+    if code not in _source_hashes:
+        with _source_lock:
+            if code not in _source_hashes:
+                _source_hashes[code] = _source_hash(code)
+    return _source_hashes[code]
 
 
 #: Modules whose classes are the engine's, not the user's: their code is not hashed (an
@@ -173,7 +182,6 @@ def class_source_hash(process_class: type[Process]) -> str | None:
 _ENGINE_MODULES = ("actors.", "builtins", "abc", "typing")
 
 
-@functools.cache
 def _source_hash(process_class: object) -> str | None:
     function = getattr(process_class, "func", None)
     if function is not None:

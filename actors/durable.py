@@ -195,7 +195,9 @@ class Checkpoints:
             except BaseException:
                 # Claimed but not started (the database failed a read in between): held here
                 # with nobody running them, they would wait for this worker to stop. Let them
-                # go, for the next adoption here or elsewhere.
+                # go, for the next adoption here or elsewhere. Those started run on.
+                if adopted:
+                    log.info("durable.adopted", pids=adopted)
                 self._let_go(unstarted)
                 raise
         if adopted:

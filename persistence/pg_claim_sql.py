@@ -40,7 +40,9 @@ SAVE_FENCED = (
     f"WHERE {_MINE}"
 )
 
-#: A checkpoint written by a store that holds no claim on it: only while no one else does.
+#: A checkpoint written by a store that holds no claim on it: only while no one else does,
+#: and never over a process that ended (a stale writer whose store forgot its claim, say a
+#: checkpoint queued before the claim was let go, would make a finished process run again).
 SAVE_UNHELD = (
     "INSERT INTO wa_checkpoint AS c (pid, class_path, data, key_id, status, reason, "
     "owner, epoch, updated) VALUES (%(pid)s, %(class_path)s, "
@@ -48,7 +50,7 @@ SAVE_UNHELD = (
     "ON CONFLICT (pid) DO UPDATE SET class_path = EXCLUDED.class_path, "
     "data = EXCLUDED.data, key_id = EXCLUDED.key_id, status = EXCLUDED.status, "
     "reason = EXCLUDED.reason, updated = now() "
-    f"WHERE {claimable('c')}"
+    f"WHERE c.status = 'running' AND {claimable('c')}"
 )
 
 #: Claim a process launched here: a row with no checkpoint yet, or a claimable one.

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from persistence import Checkpoint, CheckpointCodec, LockedError
-from persistence.errors import CheckpointKeyMismatchError, LeaseLostError
+from persistence.errors import CheckpointKeyMismatchError, LeaseLostError, LockTimeoutError
 from persistence.pg_rows import CheckpointRows
 from persistence.postgres_store import PostgresStore
 from provenance import Int, ProcessState
@@ -103,6 +103,24 @@ def test_a_store_whose_own_lease_ran_out_does_not_claim_what_it_holds_again(
     assert _row(stale, 3)[1:3] == (stale.owner, epoch)
     assert len(fresh.load_all_processes()) == 1  # another worker may take it over
     assert fresh.epoch_of(3) == (epoch or 0) + 1
+
+
+def test_a_checkpoint_written_without_a_claim_never_revives_an_ended_process(
+    stores: list[PostgresStore], shared_database: str, key: bytes
+) -> None:
+    """Seen in a PostgreSQL-restart loop: a worker whose store no longer held a chain (the
+    claim let go) wrote its checkpoint anyway, unfenced; the row, finished by another worker,
+    was running again, and the chain ran to its end twice (a third child)."""
+    runner, stale = _store(stores, shared_database, key), _store(stores, shared_database, key)
+    runner.save_state(5, PATH, RUNNING)
+    assert len(runner.load_all_processes()) == 1
+    runner.save_state(5, PATH, {"state": ProcessState.FINISHED.value})
+    assert _row(runner, 5)[0] == "finished"
+
+    with pytest.raises(LockTimeoutError):
+        stale.save_state(5, PATH, RUNNING)
+    assert _row(runner, 5)[0] == "finished"
+    assert stale.load_all_processes() == []
 
 
 def test_the_lease_keeper_renews_leases_and_reports_a_claim_it_lost(
