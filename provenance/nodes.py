@@ -123,7 +123,14 @@ class Node:
             label=self._label,
             description=self._description,
             node_hash=self._content_hash(),
+            checked=self._values_checked(),
         )
+
+    def _values_checked(self) -> bool:
+        """True if the label, the description and every attribute passed the value rule as
+        they were set, so that the provenance actor need not check the record again
+        (``NodeRecord.checked``). Not so here: a data node's content may change in place."""
+        return False
 
     def _content_hash(self) -> str | None:
         """The hash stored with the node (``provenance.hashing``); None if it has none."""

@@ -44,6 +44,18 @@ class ProcessNode(Node):
 
     node_type = "process"
 
+    #: True while every attribute came through ``set_process_attributes``, which checks it: a
+    #: new node's. One loaded from the database keeps this False (its values were not checked
+    #: here), and the provenance actor checks its records as it checks any.
+    _attributes_checked: bool = False
+
+    def __init__(self, *, label: str = "", description: str = "") -> None:
+        super().__init__(label=label, description=description)
+        self._attributes_checked = True
+
+    def _values_checked(self) -> bool:
+        return self._attributes_checked
+
     def _state_attributes(self) -> dict[str, Any]:
         """The attributes that say where the process is, as fresh as they can change."""
         if self._attributes.get("process_state") in FINAL_STATES:
@@ -170,7 +182,9 @@ class ProcessNode(Node):
         self._attributes.update(
             encode_json(attributes, f"the process attributes of {type(self).__name__}")
         )
-        return AttributeUpdate(self._uuid, dict(self._attributes))
+        return AttributeUpdate(
+            self._uuid, dict(self._attributes), checked=self._attributes_checked
+        )
 
 
 #: Pks per query of ``stored_process_states``: under SQLite's oldest bound-parameter limit (999).
