@@ -182,9 +182,7 @@ class ProcessNode(Node):
         self._attributes.update(
             encode_json(attributes, f"the process attributes of {type(self).__name__}")
         )
-        return AttributeUpdate(
-            self._uuid, dict(self._attributes), checked=self._attributes_checked
-        )
+        return AttributeUpdate(self._uuid, dict(self._attributes), checked=self._attributes_checked)
 
 
 #: Pks per query of ``stored_process_states``: under SQLite's oldest bound-parameter limit (999).
