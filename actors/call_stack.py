@@ -8,9 +8,8 @@ reused thread never sees the stack of the step that ran there before.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,14 +72,25 @@ def pop(pid: int | None = None) -> int:
     return top
 
 
-@contextlib.contextmanager
-def running(process: Process, pids: tuple[int, ...]) -> Iterator[None]:
+class _Running:
+    """``running``'s block: one context variable set on entry and reset on exit, without a
+    generator, since every step of every process enters one."""
+
+    __slots__ = ("_frames", "_token")
+
+    def __init__(self, frames: tuple[Frame, ...]) -> None:
+        self._frames = frames
+
+    def __enter__(self) -> None:
+        self._token = _frames.set(self._frames)
+
+    def __exit__(self, *_exc_info: object) -> None:
+        _frames.reset(self._token)
+
+
+def running(process: Process, pids: tuple[int, ...]) -> AbstractContextManager[None]:
     """Make ``process`` (called through ``pids``) the running one for the block: one step."""
-    token = _frames.set((Frame(process, pids),))
-    try:
-        yield
-    finally:
-        _frames.reset(token)
+    return _Running((Frame(process, pids),))
 
 
 __all__ = ["Frame", "current", "current_process", "pop", "push", "running"]
