@@ -329,7 +329,7 @@ def launch_cached(
     code = class_source_hash(process_class)
     if code is not None:
         # Kept with the run: a rehash then describes the code that ran, not today's.
-        node.set_process_attributes(**{SOURCE_HASH: code})
+        node.change_process_attributes(**{SOURCE_HASH: code})
     # By link label, as the inputs are stored (a namespaced input is one label, ``a__b``).
     inputs = {link_label(path): value for path, value in leaves(process._inputs)}
     node._node_hash = hash_of(process_class, inputs, code)
@@ -338,11 +338,11 @@ def launch_cached(
     source = find_source(runtime, node.node_type, node._node_hash)
     if source is None:
         return None
-    node.set_process_attributes(
+    node.change_process_attributes(
         process_state=ProcessState.FINISHED.value, exit_status=0, cached_from=source.uuid
     )
     if key is not None:
-        node.set_process_attributes(**{CALL_KEY: key})
+        node.change_process_attributes(**{CALL_KEY: key})
     ops: list[WriteOp] = launch_ops(process, caller.node.uuid if caller is not None else None)
     written = _output_ops(source.outputs, node.uuid, ops)
     # The log line goes in the same write (naming the new node by uuid): one write the caller

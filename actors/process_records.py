@@ -63,7 +63,7 @@ def termination_ops(process: Process) -> list[WriteOp]:
             created_here.add(value.uuid)
         link_type = LinkType.CREATE if created else LinkType.RETURN
         ops.append(LinkRecord(node.uuid, value.uuid, link_type, link_label(name)))
-    ops.append(node.set_process_attributes())
+    ops.append(node.attribute_update())
     return ops
 
 

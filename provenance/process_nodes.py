@@ -14,7 +14,7 @@ from provenance.nodes import Node
 from provenance.process_state import ProcessState
 from provenance.reading import read_storage, sync_open_backend
 from provenance.records import AttributeUpdate, LinkType
-from provenance.values import encode_json
+from provenance.values import encode_json, is_storable
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +179,23 @@ class ProcessNode(Node):
             InvalidValueError: for a number outside the value rule (an exit status beyond 64
                 bits); nothing is changed then.
         """
-        self._attributes.update(
-            encode_json(attributes, f"the process attributes of {type(self).__name__}")
-        )
+        self.change_process_attributes(**attributes)
+        return self.attribute_update()
+
+    def change_process_attributes(self, **attributes: Any) -> None:
+        """Change process attributes in memory only, for a write that stores them later (the
+        launch's node record, the update of the end): as ``set_process_attributes`` without
+        making an update nobody sends.
+
+        Raises:
+            TypeError, InvalidValueError: as ``set_process_attributes``; nothing is changed.
+        """
+        if not is_storable(attributes):  # nearly never: encode, or say what is wrong
+            attributes = encode_json(attributes, f"the process attributes of {type(self).__name__}")
+        self._attributes.update(attributes)
+
+    def attribute_update(self) -> AttributeUpdate:
+        """The update that stores the process attributes as they are now."""
         return AttributeUpdate(self._uuid, dict(self._attributes), checked=self._attributes_checked)
 
 

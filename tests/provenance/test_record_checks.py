@@ -60,3 +60,13 @@ def test_the_records_of_a_loaded_process_node_are_checked_again(runtime: Runtime
 def test_the_records_of_data_nodes_are_not_marked_checked() -> None:
     # Their content may change in place before they are stored (a List appended to).
     assert not Str("x")._record().checked
+
+
+def test_attributes_changed_in_memory_are_checked_and_stored_by_the_next_update() -> None:
+    node = WorkCalculation()
+    node.change_process_attributes(process_state="running", exit_message="bad \ud800 text")
+    with pytest.raises(InvalidValueError, match="only finite numbers are stored"):
+        node.change_process_attributes(process_state="finished", ratio=float("inf"))
+    update = node.attribute_update()
+    assert update.attributes == {"process_state": "running", "exit_message": "bad \\ud800 text"}
+    assert update.checked
