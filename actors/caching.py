@@ -200,16 +200,15 @@ def hash_of(
 ) -> str | None:
     """The hash of a run of ``process_class`` (whose code hashes to ``code``) on ``inputs``;
     None if one cannot be made (no source, an input that is not a data node)."""
-    if code is None or not all(isinstance(value, Data) for value in inputs.values()):
+    if code is None:
         return None
-    input_hashes = {name: value.node_hash for name, value in inputs.items()}
-    if any(value is None for value in input_hashes.values()):
-        return None
-    return process_hash(
-        process_class.class_path(),
-        code,
-        {name: value for name, value in input_hashes.items() if value is not None},
-    )
+    input_hashes: dict[str, str] = {}
+    for name, value in inputs.items():
+        node_hash = value.node_hash if isinstance(value, Data) else None
+        if node_hash is None:
+            return None
+        input_hashes[name] = node_hash
+    return process_hash(process_class.class_path(), code, input_hashes)
 
 
 def _lookup() -> sa.Select[Any]:
