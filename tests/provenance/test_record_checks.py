@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from actors import Runtime
-from provenance import InvalidValueError, Str, WorkCalculation, load_node
+from provenance import (
+    Bool,
+    Data,
+    Float,
+    Int,
+    InvalidValueError,
+    List,
+    Str,
+    WorkCalculation,
+    load_node,
+)
 from provenance.process_nodes import ProcessNode
 from provenance.record_checks import check_ops
 from provenance.records import AttributeUpdate, NodeRecord
@@ -57,9 +67,24 @@ def test_the_records_of_a_loaded_process_node_are_checked_again(runtime: Runtime
     assert not loaded.set_process_attributes(process_state="running").checked
 
 
-def test_the_records_of_data_nodes_are_not_marked_checked() -> None:
-    # Their content may change in place before they are stored (a List appended to).
-    assert not Str("x")._record().checked
+@pytest.mark.parametrize("node", [Int(1), Float(0.5), Str("x"), Bool(True)], ids=repr)
+def test_the_records_of_plain_values_are_marked_checked(node: Data) -> None:
+    # Their type's ``_coerce`` held the value to the rule when the node was made.
+    assert node._record().checked
+
+
+class Tagged(Int):
+    """A subclass that stores more than its value: its promise is not its parent's."""
+
+    def __init__(self, value: int, tag: str) -> None:
+        super().__init__(value)
+        self._attributes["tag"] = tag
+
+
+def test_the_records_of_containers_and_of_subclasses_are_checked_by_the_actor() -> None:
+    # A container's content may change in place before it is stored (a List appended to).
+    assert not List([1])._record().checked
+    assert not Tagged(1, "t")._record().checked
 
 
 def test_attributes_changed_in_memory_are_checked_and_stored_by_the_next_update() -> None:
