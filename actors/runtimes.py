@@ -19,8 +19,7 @@ import contextvars
 import gc
 import threading
 from contextlib import AbstractContextManager
-from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actors import call_stack
 from provenance.backend import (
@@ -86,17 +85,12 @@ class _StepScope:
             step_runtime.reset(self._token)
             raise
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
         try:
             try:
-                self._bound.__exit__(exc_type, exc, traceback)
+                self._bound.__exit__(*exc_info)
             finally:
-                self._running.__exit__(exc_type, exc, traceback)
+                self._running.__exit__(*exc_info)
         finally:
             step_runtime.reset(self._token)
 
