@@ -38,9 +38,10 @@ class Node:
     def __init__(self, *, label: str = "", description: str = "") -> None:
         self._uuid = new_uuid()
         self._pk: int | None = None
-        if not label_is_storable(label):
+        # Most nodes have neither: the empty text is storable, nothing else need be looked at.
+        if label != "" and not label_is_storable(label):
             check_label(label, f"the label of a {type(self).__name__}")
-        if not text_is_storable(description):
+        if description != "" and not text_is_storable(description):
             _check_description(description, type(self).__name__)
         self._label = label
         self._description = description
