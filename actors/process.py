@@ -115,9 +115,10 @@ class Process:
         """
         spec = type(self).spec()
         given = dict(inputs) if inputs else {}
-        metadata = launch_metadata(given.pop(METADATA_KEY, None), self.process_label())
+        owner = self.process_label()
+        metadata = launch_metadata(given.pop(METADATA_KEY, None), owner)
         # Namespaces come back frozen already.
-        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=self.process_label()))
+        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=owner))
         self._outputs: dict[str, Data] = {}
         self._node = self.create_db_record()
         for field_name, value in metadata.items():
