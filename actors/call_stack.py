@@ -17,6 +17,7 @@ from actors.errors import StackError
 
 if TYPE_CHECKING:
     from actors.process import Process
+    from provenance.fencing import Fence
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,9 @@ class Frame:
 
     process: Process
     pids: tuple[int, ...]
+    #: The claim the step's writes are made under: the one its process actor started with,
+    #: inherited by what the step calls inline (None where nothing is claimed).
+    fence: Fence | None = None
 
 
 _frames: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
@@ -76,21 +80,31 @@ class _Running:
     """``running``'s block: one context variable set on entry and reset on exit, without a
     generator, since every step of every process enters one."""
 
-    __slots__ = ("_frames", "_token")
+    __slots__ = ("_fence", "_pids", "_process", "_token")
 
-    def __init__(self, frames: tuple[Frame, ...]) -> None:
-        self._frames = frames
+    def __init__(self, process: Process, pids: tuple[int, ...], fence: Fence | None) -> None:
+        self._process = process
+        self._pids = pids
+        self._fence = fence
 
     def __enter__(self) -> None:
-        self._token = _frames.set(self._frames)
+        fence, pids = self._fence, self._pids
+        if fence is None:
+            outer = current()
+            if outer is not None and pids[: len(outer.pids)] == outer.pids:
+                fence = outer.fence
+        self._token = _frames.set((Frame(self._process, pids, fence),))
 
     def __exit__(self, *_exc_info: object) -> None:
         _frames.reset(self._token)
 
 
-def running(process: Process, pids: tuple[int, ...]) -> AbstractContextManager[None]:
-    """Make ``process`` (called through ``pids``) the running one for the block: one step."""
-    return _Running((Frame(process, pids),))
+def running(
+    process: Process, pids: tuple[int, ...], fence: Fence | None = None
+) -> AbstractContextManager[None]:
+    """Make ``process`` (called through ``pids``) the running one for the block: one step,
+    its writes under ``fence`` (by default the claim of the step that calls it, if any)."""
+    return _Running(process, pids, fence)
 
 
 __all__ = ["Frame", "current", "current_process", "pop", "push", "running"]

@@ -33,6 +33,7 @@ from provenance.logs import bound_process
 if TYPE_CHECKING:
     from actors.process import Process
     from actors.runtime import Runtime
+    from provenance.fencing import Fence
 
 #: Seconds each runtime gets to let its processes end when the interpreter exits.
 EXIT_TIMEOUT = 30.0
@@ -67,9 +68,11 @@ class _StepScope:
 
     __slots__ = ("_bound", "_running", "_runtime", "_token")
 
-    def __init__(self, runtime: Runtime, process: Process, stack: tuple[int, ...]) -> None:
+    def __init__(
+        self, runtime: Runtime, process: Process, stack: tuple[int, ...], fence: Fence | None
+    ) -> None:
         self._runtime = runtime
-        self._running = call_stack.running(process, stack)
+        self._running = call_stack.running(process, stack, fence)
         self._bound = bound_process(process.pid, id(runtime))
 
     def __enter__(self) -> None:
@@ -96,12 +99,12 @@ class _StepScope:
 
 
 def step_scope(
-    runtime: Runtime, process: Process, stack: tuple[int, ...]
+    runtime: Runtime, process: Process, stack: tuple[int, ...], fence: Fence | None = None
 ) -> AbstractContextManager[None]:
     """What a step of ``process`` runs inside, on whichever thread drives it: ``runtime`` in
-    use, the process on the call stack (called through ``stack``), its pid bound to every log
-    line."""
-    return _StepScope(runtime, process, stack)
+    use, the process on the call stack (called through ``stack``, its writes under ``fence``),
+    its pid bound to every log line."""
+    return _StepScope(runtime, process, stack, fence)
 
 
 def get_runtime() -> Runtime:
@@ -162,7 +165,12 @@ def _backend_in_this_context() -> ProvenanceBackend:
     that fences every write with it (nodes a user stores in a step included)."""
     runtime = get_runtime()
     frame = call_stack.current()
-    fence = None if frame is None else runtime.fence_of_stack(frame.pids)
+    if frame is None:
+        fence = None
+    elif frame.fence is not None:  # the claim its actor started under, even if lost since
+        fence = frame.fence
+    else:
+        fence = runtime.fence_of_stack(frame.pids)
     return runtime.backend if fence is None else FencedBackend(runtime.backend, fence)
 
 
