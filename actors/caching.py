@@ -207,16 +207,15 @@ def hash_of(
 ) -> str | None:
     """The hash of a run of ``process_class`` (whose code hashes to ``code``) on ``inputs``;
     None if one cannot be made (no source, an input that is not a data node)."""
-    if code is None or not all(isinstance(value, Data) for value in inputs.values()):
+    if code is None:
         return None
-    input_hashes = {name: value.node_hash for name, value in inputs.items()}
-    if any(value is None for value in input_hashes.values()):
-        return None
-    return process_hash(
-        process_class.class_path(),
-        code,
-        {name: value for name, value in input_hashes.items() if value is not None},
-    )
+    input_hashes: dict[str, str] = {}
+    for name, value in inputs.items():
+        node_hash = value.node_hash if isinstance(value, Data) else None
+        if node_hash is None:
+            return None
+        input_hashes[name] = node_hash
+    return process_hash(process_class.class_path(), code, input_hashes)
 
 
 @functools.cache
@@ -343,7 +342,7 @@ def launch_cached(
     code = class_source_hash(process_class)
     if code is not None:
         # Kept with the run: a rehash then describes the code that ran, not today's.
-        node.set_process_attributes(**{SOURCE_HASH: code})
+        node.change_process_attributes(**{SOURCE_HASH: code})
     # By link label, as the inputs are stored (a namespaced input is one label, ``a__b``).
     inputs = {link_label(path): value for path, value in leaves(process._inputs)}
     node._node_hash = hash_of(process_class, inputs, code)
@@ -352,11 +351,11 @@ def launch_cached(
     source = find_source(runtime, node.node_type, node._node_hash)
     if source is None:
         return None
-    node.set_process_attributes(
+    node.change_process_attributes(
         process_state=ProcessState.FINISHED.value, exit_status=0, cached_from=source.uuid
     )
     if key is not None:
-        node.set_process_attributes(**{CALL_KEY: key})
+        node.change_process_attributes(**{CALL_KEY: key})
     ops: list[WriteOp] = launch_ops(process, caller.node.uuid if caller is not None else None)
     written = _output_ops(source.outputs, node.uuid, ops)
     # The log line goes in the same write (naming the new node by uuid): one write the caller

@@ -8,9 +8,8 @@ reused thread never sees the stack of the step that ran there before.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,19 +76,35 @@ def pop(pid: int | None = None) -> int:
     return top
 
 
-@contextlib.contextmanager
-def running(process: Process, pids: tuple[int, ...], fence: Fence | None = None) -> Iterator[None]:
+class _Running:
+    """``running``'s block: one context variable set on entry and reset on exit, without a
+    generator, since every step of every process enters one."""
+
+    __slots__ = ("_fence", "_pids", "_process", "_token")
+
+    def __init__(self, process: Process, pids: tuple[int, ...], fence: Fence | None) -> None:
+        self._process = process
+        self._pids = pids
+        self._fence = fence
+
+    def __enter__(self) -> None:
+        fence, pids = self._fence, self._pids
+        if fence is None:
+            outer = current()
+            if outer is not None and pids[: len(outer.pids)] == outer.pids:
+                fence = outer.fence
+        self._token = _frames.set((Frame(self._process, pids, fence),))
+
+    def __exit__(self, *_exc_info: object) -> None:
+        _frames.reset(self._token)
+
+
+def running(
+    process: Process, pids: tuple[int, ...], fence: Fence | None = None
+) -> AbstractContextManager[None]:
     """Make ``process`` (called through ``pids``) the running one for the block: one step,
     its writes under ``fence`` (by default the claim of the step that calls it, if any)."""
-    if fence is None:
-        outer = current()
-        if outer is not None and pids[: len(outer.pids)] == outer.pids:
-            fence = outer.fence
-    token = _frames.set((Frame(process, pids, fence),))
-    try:
-        yield
-    finally:
-        _frames.reset(token)
+    return _Running(process, pids, fence)
 
 
 __all__ = ["Frame", "current", "current_process", "pop", "push", "running"]

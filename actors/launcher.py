@@ -118,7 +118,7 @@ class Launcher:
             launched[CALL_KEY] = key
         if attributes:
             launched.update(attributes)
-        process.node.set_process_attributes(**launched)
+        process.node.change_process_attributes(**launched)
         ops = launch_ops(process, caller.node.uuid if caller is not None else None)
         if runtime.durable:
             # Committed before its checkpoint is written: a checkpoint never names a row that a

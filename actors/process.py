@@ -100,7 +100,7 @@ class Process:
     def create_db_record(cls) -> ProcessNode:
         """A new, unstored node that will record what a process of this class does."""
         node = cls.node_class()
-        node.set_process_attributes(
+        node.change_process_attributes(
             process_label=cls.process_label(),
             process_class=cls.class_path(),
             process_state=ProcessState.CREATED.value,
@@ -115,9 +115,10 @@ class Process:
         """
         spec = type(self).spec()
         given = dict(inputs) if inputs else {}
-        metadata = launch_metadata(given.pop(METADATA_KEY, None), self.process_label())
+        owner = self.process_label()
+        metadata = launch_metadata(given.pop(METADATA_KEY, None), owner)
         # Namespaces come back frozen already.
-        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=self.process_label()))
+        self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=owner))
         self._outputs: dict[str, Data] = {}
         self._node = self.create_db_record()
         for field_name, value in metadata.items():
@@ -265,7 +266,7 @@ class Process:
         """
         if exit_code is None:
             exit_code = self._exit_code
-        self._node.set_process_attributes(
+        self._node.change_process_attributes(
             process_state=ProcessState.FINISHED.value,
             exit_status=exit_code.status,
             exit_message=exit_code.message or None,
@@ -273,13 +274,13 @@ class Process:
 
     def on_except(self, traceback_text: str) -> None:
         """Record the traceback on the node when the process enters EXCEPTED."""
-        self._node.set_process_attributes(
+        self._node.change_process_attributes(
             process_state=ProcessState.EXCEPTED.value, exception=traceback_text
         )
 
     def on_kill(self, message: str | None) -> None:
         """Record the kill on the node when the process enters KILLED."""
-        self._node.set_process_attributes(
+        self._node.change_process_attributes(
             process_state=ProcessState.KILLED.value, exit_message=message
         )
 

@@ -24,18 +24,17 @@ if TYPE_CHECKING:
 def launch_ops(process: Process, caller_uuid: str | None) -> list[WriteOp]:
     """Writes that store the new process: its inputs, its node, its links."""
     ops: list[WriteOp] = []
+    links: list[WriteOp] = []
     seen: set[str] = set()
-    inputs = process._inputs
     node = process._node
-    for _path, value in leaves(inputs):
-        if isinstance(value, Data) and not value.is_stored:
-            ops.extend(_new_records(value, seen))
+    uuid = node.uuid
+    for path, value in leaves(process._inputs):
+        if isinstance(value, Data):
+            if not value.is_stored:
+                ops.extend(_new_records(value, seen))
+            links.append(LinkRecord(value.uuid, uuid, LinkType.INPUT, link_label(path)))
     ops.append(node._record())
-    ops.extend(
-        LinkRecord(value.uuid, node.uuid, LinkType.INPUT, link_label(path))
-        for path, value in leaves(inputs)
-        if isinstance(value, Data)
-    )
+    ops.extend(links)
     if caller_uuid is not None:
         ops.append(LinkRecord(caller_uuid, node.uuid, LinkType.CALL, "CALL"))
     return ops
@@ -63,7 +62,7 @@ def termination_ops(process: Process) -> list[WriteOp]:
             created_here.add(value.uuid)
         link_type = LinkType.CREATE if created else LinkType.RETURN
         ops.append(LinkRecord(node.uuid, value.uuid, link_type, link_label(name)))
-    ops.append(node.set_process_attributes())
+    ops.append(node.attribute_update())
     return ops
 
 
@@ -77,8 +76,11 @@ def mark_terminated(process: Process, pks: Mapping[str, int]) -> None:
 def _new_records(node: Data, seen: set[str]) -> list[NodeRecord]:
     """The records of ``node`` (and of the nodes it holds) not in ``seen`` yet: a node given
     twice in one batch is inserted once."""
-    records = [record for record in node._records_to_store() if record.uuid not in seen]
-    seen.update(record.uuid for record in records)
+    records = []
+    for record in node._records_to_store():
+        if record.uuid not in seen:
+            seen.add(record.uuid)
+            records.append(record)
     return records
 
 

@@ -102,10 +102,14 @@ class RuntimeLaunching:
         blocking: bool = False,
     ) -> tuple[Process, Future[Any]]:
         process_class, resolved = resolve(process, args, inputs)
-        checked = user_attributes(
-            attributes,
-            process_class.process_label(),
-            is_workfunction=hasattr(process_class, "args_to_inputs"),
+        checked = (
+            None  # nearly every launch: nothing to check, no label to look up
+            if attributes is None
+            else user_attributes(
+                attributes,
+                process_class.process_label(),
+                is_workfunction=hasattr(process_class, "args_to_inputs"),
+            )
         )
         return self.launcher.launch(process_class, resolved, attributes=checked, blocking=blocking)
 

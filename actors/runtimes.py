@@ -15,12 +15,11 @@ it never promised to finalize (``__del__`` of objects still alive then).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import contextvars
 import gc
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 from actors import call_stack
 from provenance.backend import (
@@ -63,19 +62,49 @@ def closed(runtime: Runtime) -> None:
             _open.remove(runtime)
 
 
-@contextlib.contextmanager
+class _StepScope:
+    """``step_scope``'s block, entered for every step of every process: plain calls to the
+    context managers it nests rather than a generator around them."""
+
+    __slots__ = ("_bound", "_running", "_runtime", "_token")
+
+    def __init__(
+        self, runtime: Runtime, process: Process, stack: tuple[int, ...], fence: Fence | None
+    ) -> None:
+        self._runtime = runtime
+        self._running = call_stack.running(process, stack, fence)
+        self._bound = bound_process(process.pid, id(runtime))
+
+    def __enter__(self) -> None:
+        self._token = step_runtime.set(self._runtime)
+        try:
+            self._running.__enter__()
+            try:
+                self._bound.__enter__()
+            except BaseException:
+                self._running.__exit__(None, None, None)
+                raise
+        except BaseException:
+            step_runtime.reset(self._token)
+            raise
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            try:
+                self._bound.__exit__(*exc_info)
+            finally:
+                self._running.__exit__(*exc_info)
+        finally:
+            step_runtime.reset(self._token)
+
+
 def step_scope(
     runtime: Runtime, process: Process, stack: tuple[int, ...], fence: Fence | None = None
-) -> Iterator[None]:
+) -> AbstractContextManager[None]:
     """What a step of ``process`` runs inside, on whichever thread drives it: ``runtime`` in
     use, the process on the call stack (called through ``stack``, its writes under ``fence``),
     its pid bound to every log line."""
-    token = step_runtime.set(runtime)
-    try:
-        with call_stack.running(process, stack, fence), bound_process(process.pid, id(runtime)):
-            yield
-    finally:
-        step_runtime.reset(token)
+    return _StepScope(runtime, process, stack, fence)
 
 
 def get_runtime() -> Runtime:

@@ -23,6 +23,11 @@ class FunctionProcess(Process):
     node_class = WorkCalculation
     func: ClassVar[Callable[..., Any]]
     signature: ClassVar[inspect.Signature]
+    #: The parameter names, in order, when every parameter may be given by position (no
+    #: ``*args``, ``**kwargs`` or keyword-only one); else None. A call giving each of them
+    #: by position then binds without ``Signature.bind``, and the step calls the function
+    #: without walking the signature again. Set by ``workfunction``, as ``func`` is.
+    plain_parameters: ClassVar[tuple[str, ...] | None]
 
     @classmethod
     def define(cls, spec: ProcessSpec) -> None:
@@ -60,6 +65,10 @@ class FunctionProcess(Process):
         Raises:
             InputValidationError: if the arguments do not fit the signature.
         """
+        plain = cls.plain_parameters
+        if not kwargs and plain is not None and len(args) == len(plain):
+            # What ``bind`` gives for such a call, spared its generality.
+            return dict(zip(plain, args, strict=True))
         metadata = kwargs.pop(METADATA_KEY, None)
         try:
             bound = cls.signature.bind(*args, **kwargs)
@@ -114,6 +123,11 @@ class FunctionProcess(Process):
         self._returned: Any = None
 
     def _call_arguments(self) -> tuple[list[Any], dict[str, Any]]:
+        plain = self.plain_parameters
+        inputs = self.inputs
+        if plain is not None and len(inputs) == len(plain):
+            # Every parameter has its input (and there are no others): all by position.
+            return [inputs[name] for name in plain], {}
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
         consumed: set[str] = set()
@@ -188,17 +202,25 @@ class Workfunction(Protocol):
         ...
 
 
+#: Parameters a call may give by position.
+_PLAIN = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
 def workfunction(func: Callable[..., Any]) -> Workfunction:
     """Turn a function of data nodes into a process with provenance.
 
     Calling it runs it blockingly in the runtime in use and returns what it returned, stored.
     """
+    signature = inspect.signature(func)
+    parameters = signature.parameters.values()
+    plain = all(parameter.kind in _PLAIN for parameter in parameters)
     process_class = type(
         f"{func.__name__}_process",
         (FunctionProcess,),
         {
             "func": staticmethod(func),
-            "signature": inspect.signature(func),
+            "signature": signature,
+            "plain_parameters": tuple(signature.parameters) if plain else None,
             "__module__": func.__module__,
             "__qualname__": f"{func.__qualname__}_process",
         },

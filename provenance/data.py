@@ -93,6 +93,7 @@ class Int(NumericType[int]):
 
     node_type = "data.int"
     _python_type = int
+    _coerce_checks_value = True
 
     @classmethod
     def _coerce(cls, value: Any) -> Any:
@@ -110,6 +111,7 @@ class Float(NumericType[float]):
 
     node_type = "data.float"
     _python_type = float
+    _coerce_checks_value = True
 
     @classmethod
     def _coerce(cls, value: Any) -> Any:
@@ -121,6 +123,7 @@ class Str(BaseType[str]):
 
     node_type = "data.str"
     _python_type = str
+    _coerce_checks_value = True
 
     @classmethod
     def _coerce(cls, value: Any) -> Any:
@@ -135,6 +138,7 @@ class Bool(BaseType[bool]):
 
     node_type = "data.bool"
     _python_type = bool
+    _coerce_checks_value = True
 
     def __bool__(self) -> bool:
         return self.value

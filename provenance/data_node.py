@@ -59,6 +59,19 @@ class BaseType(Data, Generic[T]):
         # PostgreSQL's jsonb gives 1e16 back as the integer 10000000000000000: restore the type.
         self._attributes["value"] = self._coerce(self._attributes["value"])
 
+    #: Set True in the body of each plain type whose ``_coerce`` holds the value to the value
+    #: rule (Int, Float, Str, Bool); a subclass inherits no such promise (it may store more, or
+    #: check less).
+    _coerce_checks_value: ClassVar[bool] = False
+
+    def _values_checked(self) -> bool:
+        """True if the node holds only the value its type's ``_coerce`` checked (and its label
+        and description, checked as they were set): its record need not be checked again."""
+        return (
+            type(self).__dict__.get("_coerce_checks_value", False) is True
+            and len(self._attributes) == 1
+        )
+
     #: ``(value, hash)`` of the last content hash computed: a launch asks for it several times
     #: (caching, the record, the stored node), and hashing costs more than the rest of a node.
     _hashed: tuple[Any, str | None] | None = None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import datetime as dt
 import logging
 import math
 import sys
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from provenance.backend import ProvenanceBackend
@@ -29,8 +28,38 @@ _bound: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def bound_process(pid: int | None, runtime_id: int) -> Iterator[None]:
+class _BoundProcess:
+    """``bound_process``'s block: context variables set on entry and reset (by their tokens)
+    on exit, without a generator, since every step of every process enters one."""
+
+    __slots__ = ("_fields", "_structlog_tokens", "_token")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        self._token = _bound.set(self._fields)
+        structlog_contextvars = sys.modules.get("structlog.contextvars")
+        try:
+            self._structlog_tokens = (
+                None
+                if structlog_contextvars is None
+                else structlog_contextvars.bind_contextvars(**self._fields)
+            )
+        except BaseException:
+            _bound.reset(self._token)
+            raise
+
+    def __exit__(self, *_exc_info: object) -> None:
+        try:
+            if self._structlog_tokens is not None:
+                # What was bound before comes back, as ``bound_contextvars`` restores it.
+                sys.modules["structlog.contextvars"].reset_contextvars(**self._structlog_tokens)
+        finally:
+            _bound.reset(self._token)
+
+
+def bound_process(pid: int | None, runtime_id: int) -> AbstractContextManager[None]:
     """Bind ``pid`` (and its runtime) to every log record made in the block.
 
     Records reach ``DbLogHandler`` with the pid whether they were made with ``logging`` or with
@@ -38,17 +67,7 @@ def bound_process(pid: int | None, runtime_id: int) -> Iterator[None]:
     ``workactors_runtime`` too. structlog is not imported here: that costs a cold start more than
     a short run does.
     """
-    fields = {"pid": pid, "workactors_runtime": runtime_id}
-    token = _bound.set(fields)
-    structlog_contextvars = sys.modules.get("structlog.contextvars")
-    try:
-        if structlog_contextvars is None:
-            yield
-        else:
-            with structlog_contextvars.bound_contextvars(**fields):
-                yield
-    finally:
-        _bound.reset(token)
+    return _BoundProcess({"pid": pid, "workactors_runtime": runtime_id})
 
 
 def _context() -> dict[str, Any]:

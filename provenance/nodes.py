@@ -45,9 +45,10 @@ class Node:
     def __init__(self, *, label: str = "", description: str = "") -> None:
         self._uuid = new_uuid()
         self._pk: int | None = None
-        if not label_is_storable(label):
+        # Most nodes have neither: the empty text is storable, nothing else need be looked at.
+        if label != "" and not label_is_storable(label):
             check_label(label, f"the label of a {type(self).__name__}")
-        if not text_is_storable(description):
+        if description != "" and not text_is_storable(description):
             _check_description(description, type(self).__name__)
         self._label = label
         self._description = description
@@ -130,7 +131,14 @@ class Node:
             label=self._label,
             description=self._description,
             node_hash=self._content_hash(),
+            checked=self._values_checked(),
         )
+
+    def _values_checked(self) -> bool:
+        """True if the label, the description and every attribute passed the value rule as
+        they were set, so that the provenance actor need not check the record again
+        (``NodeRecord.checked``). Not so here: a data node's content may change in place."""
+        return False
 
     def _content_hash(self) -> str | None:
         """The hash stored with the node (``provenance.hashing``); None if it has none."""

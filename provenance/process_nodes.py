@@ -14,7 +14,7 @@ from provenance.nodes import Node
 from provenance.process_state import ProcessState
 from provenance.reading import read_storage, sync_open_backend
 from provenance.records import AttributeUpdate, LinkType
-from provenance.values import encode_json
+from provenance.values import encode_json, is_storable
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,18 @@ class ProcessNode(Node):
     """
 
     node_type = "process"
+
+    #: True while every attribute came through ``set_process_attributes``, which checks it: a
+    #: new node's. One loaded from the database keeps this False (its values were not checked
+    #: here), and the provenance actor checks its records as it checks any.
+    _attributes_checked: bool = False
+
+    def __init__(self, *, label: str = "", description: str = "") -> None:
+        super().__init__(label=label, description=description)
+        self._attributes_checked = True
+
+    def _values_checked(self) -> bool:
+        return self._attributes_checked
 
     def _state_attributes(self) -> dict[str, Any]:
         """The attributes that say where the process is, as fresh as they can change."""
@@ -175,10 +187,24 @@ class ProcessNode(Node):
             InvalidValueError: for a number outside the value rule (an exit status beyond 64
                 bits); nothing is changed then.
         """
-        self._attributes.update(
-            encode_json(attributes, f"the process attributes of {type(self).__name__}")
-        )
-        return AttributeUpdate(self._uuid, dict(self._attributes))
+        self.change_process_attributes(**attributes)
+        return self.attribute_update()
+
+    def change_process_attributes(self, **attributes: Any) -> None:
+        """Change process attributes in memory only, for a write that stores them later (the
+        launch's node record, the update of the end): as ``set_process_attributes`` without
+        making an update nobody sends.
+
+        Raises:
+            TypeError, InvalidValueError: as ``set_process_attributes``; nothing is changed.
+        """
+        if not is_storable(attributes):  # nearly never: encode, or say what is wrong
+            attributes = encode_json(attributes, f"the process attributes of {type(self).__name__}")
+        self._attributes.update(attributes)
+
+    def attribute_update(self) -> AttributeUpdate:
+        """The update that stores the process attributes as they are now."""
+        return AttributeUpdate(self._uuid, dict(self._attributes), checked=self._attributes_checked)
 
 
 #: Pks per query of ``stored_process_states``: under SQLite's oldest bound-parameter limit (999).

@@ -41,11 +41,15 @@ def check_ops(ops: Sequence[WriteOp]) -> None:
 
 
 def _looks_fine(op: WriteOp) -> bool:
-    """The fast path: no message is built for the records that are fine, nearly all of them."""
+    """The fast path: no message is built for the records that are fine, nearly all of them.
+
+    A record whose maker checked its values (``checked``: a process node's, whose attributes
+    are checked as they are set) is not walked again.
+    """
     kind = type(op)
     if kind is NodeRecord:
         assert isinstance(op, NodeRecord)
-        return (
+        return op.checked or (
             label_is_storable(op.label)
             and text_is_storable(op.description)
             and is_storable(op.attributes)
@@ -55,7 +59,7 @@ def _looks_fine(op: WriteOp) -> bool:
         return label_is_storable(op.label)
     if kind is AttributeUpdate:
         assert isinstance(op, AttributeUpdate)
-        return is_storable(op.attributes)
+        return op.checked or is_storable(op.attributes)
     if kind is LogRecord:
         assert isinstance(op, LogRecord)
         return (

@@ -37,6 +37,9 @@ class NodeRecord:
     description: str = ""
     ctime: dt.datetime | None = None
     node_hash: str | None = None
+    #: True if every value passed the value rule where the record was made (the node checks
+    #: each value it takes): the provenance actor does not check them a second time.
+    checked: bool = field(default=False, kw_only=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class AttributeUpdate:
 
     uuid: str
     attributes: Mapping[str, Any]
+    #: As ``NodeRecord.checked``: left False by whoever builds the record by hand.
+    checked: bool = field(default=False, kw_only=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

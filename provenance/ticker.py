@@ -24,6 +24,10 @@ class Ticker:
 
     def arm(self) -> None:
         """Call back after the delay, unless already armed."""
+        if self._armed:
+            # Armed already: the callback is still to come (it disarms before calling back),
+            # so whatever the caller did before arming is covered without taking the lock.
+            return
         with self._condition:
             if not self._armed:
                 self._armed = True

@@ -137,11 +137,16 @@ def _dict_is_storable(value: dict[Any, Any], depth: int) -> bool:
     """``is_storable`` of a dict: keys and flat items checked here, since a recursive call
     each cost more than the check."""
     for key, item in value.items():
-        if type(key) is not str or not _text_is_fine(key):
+        # ``_text_is_fine`` written out for keys and text: a call cost more than the check.
+        if (
+            type(key) is not str
+            or "\x00" in key
+            or (not key.isascii() and text_problem(key) is not None)
+        ):
             return False
         item_kind = type(item)
         if item_kind is str:
-            if not _text_is_fine(item):
+            if "\x00" in item or (not item.isascii() and text_problem(item) is not None):
                 return False
         elif item_kind is int:
             if not INT_MIN <= item <= INT_MAX:
@@ -158,12 +163,12 @@ def _text_is_fine(text: str) -> bool:
 
 def text_is_storable(text: Any) -> bool:
     """True if ``text`` is a str that may be stored (the fast path of ``check_text``)."""
-    return type(text) is str and is_storable(text)
+    return type(text) is str and _text_is_fine(text)
 
 
 def label_is_storable(label: Any) -> bool:
     """True if ``label`` may be stored as a label (the fast path of ``check_label``)."""
-    return type(label) is str and len(label) <= LABEL_MAX_LENGTH and is_storable(label)
+    return type(label) is str and len(label) <= LABEL_MAX_LENGTH and _text_is_fine(label)
 
 
 class _RefusedError(Exception):

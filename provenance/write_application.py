@@ -10,7 +10,7 @@ since links and updates name nodes by uuid and nearly always name recent ones.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from provenance.errors import (
@@ -38,6 +38,41 @@ PK_CACHE_LIMIT = 200_000
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
 #: of its update to run at commit.
 Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
+
+
+def _plain_dict(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` as a dict for the JSON encoders: copied only if it is not one (a record's
+    attributes are its own, a copy the node made)."""
+    return mapping if type(mapping) is dict else dict(mapping)
+
+
+class _Batch:
+    """The records of one write sorted by kind in one pass, each kind in the order sent:
+    nodes are inserted first, then links, then updates and group additions, then logs."""
+
+    __slots__ = ("grouped", "in_order", "links", "logs", "nodes")
+
+    def __init__(self, ops: Sequence[WriteOp]) -> None:
+        self.nodes: list[NodeRecord] = []
+        self.links: list[LinkRecord] = []
+        self.logs: list[LogRecord] = []
+        self.in_order: list[AttributeUpdate | GroupAddition] = []
+        self.grouped = False
+        for op in ops:
+            if isinstance(op, NodeRecord):
+                self.nodes.append(op)
+            elif isinstance(op, LinkRecord):
+                self.links.append(op)
+            elif isinstance(op, LogRecord):
+                self.logs.append(op)
+            else:
+                self.grouped = self.grouped or isinstance(op, GroupAddition)
+                self.in_order.append(op)
+
+    @property
+    def updates_only(self) -> bool:
+        """True if the write only replaces attribute sets (queued for the commit)."""
+        return not (self.nodes or self.links or self.logs or self.grouped)
 
 
 class WriteApplier:
@@ -69,53 +104,49 @@ class WriteApplier:
         try:
             if fence is not None:
                 fence.check(connection)  # locks the claim until this transaction commits
-            if all(isinstance(op, AttributeUpdate) for op in ops):
+            batch = _Batch(ops)
+            if batch.updates_only:
                 # State changes only queue updates for the commit: nothing to roll back.
-                return self._apply_ops(connection, ops)
-            return self._apply_in_savepoint(connection, ops)
+                return self._apply_ops(connection, batch)
+            return self._apply_in_savepoint(connection, batch)
         except (NotExistentError, FencedError) as exc:
             return exc
         except Exception as exc:  # any failure is this write's alone
             return storage_failure("provenance write failed and was rolled back", exc)
 
-    def _apply_in_savepoint(self, connection: Any, ops: Sequence[WriteOp]) -> Applied:
-        """Apply ``ops`` so that a failure undoes all of them and nothing else."""
-        grouped = any(isinstance(op, GroupAddition) for op in ops)  # written through Core
+    def _apply_in_savepoint(self, connection: Any, batch: _Batch) -> Applied:
+        """Apply ``batch`` so that a failure undoes all of it and nothing else."""
         guard = (
             self.rows.savepoint(connection, "provenance_write")
-            if grouped
+            if batch.grouped  # written through Core
             else self.rows.undoable(connection)
         )
         try:
             with guard:
-                return self._apply_ops(connection, ops)
+                return self._apply_ops(connection, batch)
         except BaseException:
             # The rows are gone, and SQLite hands their pks to the next nodes: a cached pk of
             # a rolled-back node would link to a stranger.
-            for op in ops:
-                if isinstance(op, NodeRecord):
-                    self._pks.pop(op.uuid, None)
+            for node in batch.nodes:
+                self._pks.pop(node.uuid, None)
             raise
 
-    def _apply_ops(self, connection: Any, ops: Sequence[WriteOp]) -> Applied:
+    def _apply_ops(self, connection: Any, batch: _Batch) -> Applied:
         """Execute inserts now; return new pks and the attribute updates to apply at commit."""
         created: dict[str, int] = {}
         updates: dict[int, tuple[str, dict[str, Any]]] = {}
-        nodes = [op for op in ops if isinstance(op, NodeRecord)]
-        if nodes:
-            created = self._insert_nodes(connection, nodes)
-        links = [op for op in ops if isinstance(op, LinkRecord)]
-        if links:
-            self._insert_links(connection, links)
-        for op in ops:
+        if batch.nodes:
+            created = self._insert_nodes(connection, batch.nodes)
+        if batch.links:
+            self._insert_links(connection, batch.links)
+        for op in batch.in_order:
             match op:
                 case AttributeUpdate(uuid=uuid, attributes=attributes):
                     # Replacements of one node coalesce: only the last before a commit is run.
                     updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
                 case GroupAddition():
                     self.rows.add_to_group(connection, op, self._resolve)
-        logs = [op for op in ops if isinstance(op, LogRecord)]
-        if logs:
+        if logs := batch.logs:
             by_uuid = {op.node_uuid for op in logs if op.node_pk is None and op.node_uuid}
             pks = self._resolve(connection, by_uuid) if by_uuid else {}
             self.rows.insert_logs(connection, [self._log_row(op, pks) for op in logs])
@@ -129,7 +160,7 @@ class WriteApplier:
                 "node_type": node.node_type,
                 "label": node.label,
                 "description": node.description,
-                "attributes": dict(node.attributes),
+                "attributes": _plain_dict(node.attributes),
                 "ctime": node.ctime or now,
                 "mtime": now,
                 "node_hash": node.node_hash,

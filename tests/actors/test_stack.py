@@ -7,6 +7,7 @@ from typing import ClassVar
 import pytest
 
 from actors import Process, ProcessSpec, ProcessStack, Runtime, StackError, workfunction
+from actors.runtimes import step_runtime, step_scope
 from actors.test_utils import DummyProcess
 from provenance import Int
 
@@ -90,3 +91,25 @@ def test_popping_a_process_that_is_not_on_top_raises(runtime: Runtime) -> None:
 def test_pushing_an_unlaunched_process_is_refused(runtime: Runtime) -> None:
     with pytest.raises(ValueError, match="has no pid"):
         ProcessStack.push(DummyProcess())
+
+
+def test_a_step_that_raises_leaves_neither_its_frame_nor_its_runtime_behind(
+    runtime: Runtime,
+) -> None:
+    process = DummyProcess()
+    process._runtime = runtime
+    process.node.store()
+    pid = process.pid
+    assert pid is not None
+    seen: list[object] = []
+
+    def failing_step() -> None:
+        with step_scope(runtime, process, (pid,)):
+            seen.extend([ProcessStack.top(), ProcessStack.stack(), step_runtime.get()])
+            raise ValueError("the step failed")
+
+    with pytest.raises(ValueError, match="the step failed"):
+        failing_step()
+    assert seen == [process, (pid,), runtime]
+    assert ProcessStack.stack() == ()
+    assert step_runtime.get() is None

@@ -106,6 +106,33 @@ def test_an_optional_parameter_may_be_left_out(runtime: Runtime) -> None:
     assert with_default(Int(2), Int(3)) == 5
 
 
+@workfunction
+def ordered(first, /, second, third=None):
+    """Positional-only, positional-or-keyword and optional: each may be given by position."""
+    parts = [first, second] if third is None else [first, second, third]
+    return Str("".join(part.value for part in parts))
+
+
+def test_arguments_given_by_position_or_by_name_reach_the_same_parameters(
+    runtime: Runtime,
+) -> None:
+    assert ordered(Str("a"), Str("b"), Str("c")) == "abc"
+    assert ordered(Str("a"), third=Str("c"), second=Str("b")) == "abc"
+    assert ordered(Str("a"), Str("b")) == "ab"
+    result, node = ordered.run_get_node(Str("x"), Str("y"), Str("z"))
+    assert result == "xyz"
+    assert {label: value.value for label, value in node.get_inputs_dict().items()} == {
+        "first": "x",
+        "second": "y",
+        "third": "z",
+    }
+
+
+def test_too_many_positional_arguments_are_refused_naming_the_function(runtime: Runtime) -> None:
+    with pytest.raises(InputValidationError, match=r"workfunction sum\(a, b\): too many"):
+        sum(Int(1), Int(2), Int(3))
+
+
 def test_a_workfunction_called_inside_another_gets_a_call_link(runtime: Runtime) -> None:
     result, outer = plus_one_twice.run_get_node(Int(1))
 

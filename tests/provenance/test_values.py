@@ -144,6 +144,15 @@ def test_nul_and_lone_surrogates_are_refused_in_every_kind_of_user_text(
             make()
 
 
+@pytest.mark.parametrize("field", ["label", "description"])
+@pytest.mark.parametrize("value", [None, 0, b""], ids=repr)
+def test_a_label_or_description_that_is_not_text_is_refused_at_creation(
+    field: str, value: object
+) -> None:
+    with pytest.raises(TypeError, match=f"the {field} of a Int must be a str"):
+        Int(1, **{field: value})
+
+
 def test_a_label_set_later_follows_the_same_rule() -> None:
     node = Int(1)
     with pytest.raises(InvalidValueError, match="NUL"):
