@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
-from persistence.atomic import WriteHook, atomic_write, atomic_write_many
+from persistence.atomic import WriteHook, atomic_write, atomic_write_many, fsync_directory
 from persistence.codec import Checkpoint, CheckpointCodec
 from persistence.errors import CheckpointError
 from persistence.file_adoption import FileAdopter
@@ -214,6 +214,51 @@ class PicklePersistence:
             for (index, _pid, _end), retirement in zip(ended, retired, strict=True):
                 outcomes[index] = retirement
         return outcomes
+
+    def save_new_states(self, items: Sequence[tuple[int, str, Mapping[str, Any]]]) -> list[str]:
+        """Write the first checkpoints of new processes, all or none; where each now is.
+
+        Every process's lock is taken before any file is written and kept until all are
+        written and the running folder is fsynced once (``atomic_write_many``): an adopter,
+        which locks a checkpoint before it reads it, sees none of the batch before all of it
+        is durable. If one write fails, those written are removed (still locked) and the
+        folder fsynced again, then the error is raised.
+
+        Raises:
+            CheckpointEncodeError: if a state is not picklable; nothing was written.
+            CheckpointWriteError: if a write failed; none of the checkpoints is left.
+            LockTimeoutError: if another owner held a process's lock for ``lock_timeout``.
+        """
+        writes = [
+            (self.folders.running_path(pid), self._encode(pid, class_path, state))
+            for pid, class_path, state in items
+        ]
+        with self._mutex, ExitStack() as locks:
+            for pid, _class_path, _state in items:
+                locks.enter_context(self._locks.locked(pid, self.lock_timeout))
+            errors = atomic_write_many(writes, hook=self._write_hook)
+            failures = [error for error in errors if error is not None]
+            if failures:
+                self._unwrite(
+                    [path for (path, _data), error in zip(writes, errors, strict=True) if not error]
+                )
+                raise failures[0]
+        return [str(path) for path, _data in writes]
+
+    def _unwrite(self, paths: Sequence[Path]) -> None:
+        """Remove the checkpoints at ``paths`` (their locks held) and fsync their folder. One
+        left behind by an error is never run: its node is marked EXCEPTED by the submitter,
+        and adoption retires a checkpoint whose node ended."""
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(path), error=str(exc))
+        if paths:
+            try:
+                fsync_directory(self.running_directory)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(paths[0]), error=str(exc))
 
     def _encode(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
         return self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
