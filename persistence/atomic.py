@@ -81,9 +81,9 @@ def atomic_write_many(
     stages in order: the temporary file written on the calling thread, fsynced and moved on
     the thread that settles that file, its folder synced on the calling thread.
     """
-    targets = [Path(path) for path, _data in writes]
+    targets = [_as_path(path) for path, _data in writes]
     errors: list[CheckpointWriteError | None] = [None] * len(writes)
-    temps: dict[int, tuple[int, Path]] = {}
+    temps: dict[int, tuple[int, str]] = {}
     try:
         for index, (target, (_path, data)) in enumerate(zip(targets, writes, strict=True)):
             try:
@@ -100,14 +100,14 @@ def atomic_write_many(
         for index, failure in _run_all(settles):
             errors[index] = _write_error(targets[index], failure, replaced=False)
         replaced = [index for index in sorted(settling) if errors[index] is None]
-        _sync_folders([target.parent for target in targets], targets, replaced, errors, hook)
+        _sync_folders([_folder_of(target) for target in targets], targets, replaced, errors, hook)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
             _close_and_remove(fd, temp)
     return errors
 
 
-def _settle(fd: int, temp: Path, target: Path, hook: WriteHook | None) -> None:
+def _settle(fd: int, temp: str, target: Path, hook: WriteHook | None) -> None:
     """fsync the temporary file ``temp`` (open as ``fd``), close it and move it over
     ``target``; on any failure (a hook's included) close and remove it instead."""
     try:
@@ -119,12 +119,12 @@ def _settle(fd: int, temp: Path, target: Path, hook: WriteHook | None) -> None:
     try:
         _close_and_replace(fd, temp, target)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        _remove(temp)
         raise
     _stage(hook, WriteStage.REPLACED, target)
 
 
-def _write_temp(target: Path, data: bytes) -> tuple[int, Path]:
+def _write_temp(target: Path, data: bytes) -> tuple[int, str]:
     """A new private temporary file beside ``target`` holding ``data``, not yet fsynced; its
     open descriptor and path."""
     fd, temp = _create_temp(target)
@@ -144,21 +144,30 @@ _temp_numbers = itertools.count()
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
-def _create_temp(target: Path) -> tuple[int, Path]:
+def _create_temp(target: Path) -> tuple[int, str]:
     """Create a new temporary file beside ``target``: named by this OS process and a counter,
     which is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU); if a
-    dead process of the same id left that name, ``mkstemp`` picks another."""
-    temp = target.parent / f"{temp_prefix(target)}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}"
+    dead process of the same id left that name, ``mkstemp`` picks another. Its path is a
+    string: a ``Path`` made per checkpoint cost as much as the ``open``."""
+    folder = _folder_of(target)
+    prefix = temp_prefix(target)
+    temp = os.path.join(folder, f"{prefix}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}")
     try:
         return os.open(temp, _TEMP_FLAGS, PRIVATE_FILE_MODE), temp
     except FileExistsError:
-        fd, name = tempfile.mkstemp(
-            dir=target.parent, prefix=temp_prefix(target), suffix=TEMP_SUFFIX
-        )
-        return fd, Path(name)
+        return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
 
 
-def _close_and_replace(fd: int, temp: Path, target: Path) -> None:
+def _as_path(path: str | os.PathLike[str]) -> Path:
+    return path if isinstance(path, Path) else Path(path)
+
+
+def _folder_of(path: Path) -> str:
+    """The folder of ``path`` as a string (``Path.parent`` makes and hashes a new ``Path``)."""
+    return os.path.dirname(path) or os.curdir
+
+
+def _close_and_replace(fd: int, temp: str, target: Path) -> None:
     os.close(fd)
     os.replace(temp, target)
 
@@ -185,7 +194,7 @@ def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError
 
 
 def _sync_folders(
-    folders: Sequence[Path],
+    folders: Sequence[str],
     targets: Sequence[Path],
     changed: Sequence[int],
     errors: list[CheckpointWriteError | None],
@@ -194,7 +203,7 @@ def _sync_folders(
     """fsync once each folder (``folders[i]`` for file ``i``) in which a file ``changed``;
     then each file's last stage is done. A failure is the error of every file of that folder,
     named by its target."""
-    by_folder: dict[Path, list[int]] = {}
+    by_folder: dict[str, list[int]] = {}
     for index in changed:
         by_folder.setdefault(folders[index], []).append(index)
     for folder, indices in by_folder.items():
@@ -208,10 +217,15 @@ def _sync_folders(
             _stage(hook, WriteStage.DIRECTORY_SYNCED, targets[index])
 
 
-def _close_and_remove(fd: int, temp: Path) -> None:
+def _close_and_remove(fd: int, temp: str) -> None:
     with contextlib.suppress(OSError):  # closed already, or a failed close: nothing to keep
         os.close(fd)
-    temp.unlink(missing_ok=True)
+    _remove(temp)
+
+
+def _remove(temp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
 
 
 #: Threads that settle the files of one batch together.
@@ -258,9 +272,9 @@ def atomic_move_many(
         renamed.append(index)
     destinations = [dst for _src, dst in pairs]
     # The new names first, as atomic_move does: then the names the files left.
-    _sync_folders([dst.parent for dst in destinations], destinations, renamed, errors, None)
+    _sync_folders([_folder_of(dst) for dst in destinations], destinations, renamed, errors, None)
     still_fine = [index for index in renamed if errors[index] is None]
-    _sync_folders([src.parent for src, _dst in pairs], destinations, still_fine, errors, None)
+    _sync_folders([_folder_of(src) for src, _dst in pairs], destinations, still_fine, errors, None)
     return errors
 
 

@@ -139,17 +139,24 @@ class CheckpointFolders:
                 lock_path_of(moves[index][0]).unlink(missing_ok=True)
         return outcomes
 
-    def remove_stale_temps(self, checkpoint: Path) -> None:
+    def temp_files(self) -> list[str]:
+        """The names of the temporary files in ``running/`` now (usually none)."""
+        return [name for name in os.listdir(self.running) if name.endswith(TEMP_SUFFIX)]
+
+    def remove_stale_temps(self, checkpoint: Path, temps: Sequence[str] | None = None) -> None:
         """Remove the temporary files of dead writers of ``checkpoint``; the caller holds its lock.
 
         Every write of a checkpoint happens under its lock, so while we hold it a temporary
-        file can only be a crashed writer's.
+        file can only be a crashed writer's. ``temps``: the names ``temp_files`` listed
+        earlier, so that adopting many checkpoints lists the folder once, not once each: what
+        is still there is a dead writer's all the same, and one made since is left for the
+        next adoption.
         """
         if checkpoint.parent != self.running:
             return
         prefix = temp_prefix(checkpoint)
-        for name in os.listdir(self.running):
-            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+        for name in self.temp_files() if temps is None else temps:
+            if name.startswith(prefix):
                 (self.running / name).unlink(missing_ok=True)
 
     def remove_orphan_locks(self) -> None:
