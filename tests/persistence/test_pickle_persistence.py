@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import os
 import pickle
@@ -26,12 +27,14 @@ from persistence import (
     CheckpointLoadError,
     CheckpointMissingError,
     CheckpointSignatureError,
+    CheckpointWriteError,
     LockedError,
     LockTimeoutError,
     PicklePersistence,
     RLock,
     import_class,
 )
+from persistence.atomic import WriteStage
 from persistence.folders import lock_path_of
 from provenance import Int, ProcessState
 from tests.persistence import children
@@ -589,3 +592,21 @@ def test_the_processes_that_end_in_one_group_all_retire_with_their_reasons(
     assert (persistence.failed_directory / "2.reason.txt").read_text() == (
         "process 2 excepted; its traceback is on its process node\n"
     )
+
+
+def test_new_checkpoints_of_which_one_fails_to_write_leave_none_behind(tmp_path: Path) -> None:
+    failing = threading.Lock()
+    failed: list[Path] = []
+
+    def fail_the_first_fsync(stage: WriteStage, target: Path) -> None:
+        with failing:
+            if stage is WriteStage.FSYNCED and not failed:
+                failed.append(target)
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+    persistence = PicklePersistence.create_from_basedir(tmp_path, write_hook=fail_the_first_fsync)
+    with pytest.raises(CheckpointWriteError, match="No space left"):
+        persistence.save_new_states([(pid, PLAIN, {"state": "created"}) for pid in (1, 2, 3)])
+    assert len(failed) == 1
+    assert [name for name in names(persistence.running_directory) if "lock" not in name] == []
+    assert persistence.load_all_processes() == []
