@@ -23,6 +23,7 @@ from pathlib import Path
 
 from persistence.batch_threads import BatchThreads
 from persistence.errors import CheckpointWriteError, PersistenceError
+from persistence.spare_files import SpareFiles, open_spare
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIRECTORY_MODE = 0o700
@@ -49,21 +50,29 @@ def temp_prefix(target: Path) -> str:
 
 
 def atomic_write(
-    path: str | os.PathLike[str], data: bytes, *, hook: WriteHook | None = None
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    hook: WriteHook | None = None,
+    spares: SpareFiles | None = None,
 ) -> None:
-    """Replace the file at ``path`` with ``data`` atomically and durably.
+    """Replace the file at ``path`` with ``data`` atomically and durably (with ``spares``: as
+    ``atomic_write_many`` says).
 
     Raises:
         CheckpointWriteError: on any ``OSError`` (a full disk, a file size limit, a missing
             folder); the file at ``path`` is then what it was before.
     """
-    error = atomic_write_many([(path, data)], hook=hook)[0]
+    error = atomic_write_many([(path, data)], hook=hook, spares=spares)[0]
     if error is not None:
         raise error
 
 
 def atomic_write_many(
-    writes: Sequence[tuple[str | os.PathLike[str], bytes]], *, hook: WriteHook | None = None
+    writes: Sequence[tuple[str | os.PathLike[str], bytes]],
+    *,
+    hook: WriteHook | None = None,
+    spares: SpareFiles | None = None,
 ) -> list[CheckpointWriteError | None]:
     """``atomic_write`` of several files at once (group commit); per file, its error or None.
 
@@ -80,20 +89,27 @@ def atomic_write_many(
     failed folder fsync fails every file moved into that folder. The hook sees each file's
     stages in order: the temporary file written on the calling thread, fsynced and moved on
     the thread that settles that file, its folder synced on the calling thread.
+
+    With ``spares`` (``persistence.spare_files``), a target's spare file is rewritten instead
+    of a new temporary file made, and the file a target named is kept, linked under a new
+    temporary name just before the move, as its next spare once the move is durable.
     """
     targets = [_as_path(path) for path, _data in writes]
     errors: list[CheckpointWriteError | None] = [None] * len(writes)
     temps: dict[int, tuple[int, str]] = {}
+    links: dict[int, str] = {}
     try:
         for index, (target, (_path, data)) in enumerate(zip(targets, writes, strict=True)):
             try:
-                temps[index] = _write_temp(target, data)
+                temps[index] = _write_temp(target, data, spares)
             except OSError as exc:
                 errors[index] = _write_error(target, exc, replaced=False)
                 continue
             _stage(hook, WriteStage.TEMP_WRITTEN, target)
+        if spares is not None:
+            links = {index: temp_name(targets[index]) for index in temps}
         settles = {
-            index: partial(_settle, fd, temp, targets[index], hook)
+            index: partial(_settle, fd, temp, targets[index], hook, links.get(index))
             for index, (fd, temp) in temps.items()
         }
         settling, temps = temps, {}  # closed by their tasks, whatever happens to them
@@ -101,38 +117,50 @@ def atomic_write_many(
             errors[index] = _write_error(targets[index], failure, replaced=False)
         replaced = [index for index in sorted(settling) if errors[index] is None]
         _sync_folders([_folder_of(target) for target in targets], targets, replaced, errors, hook)
+        if spares is not None:
+            spares.keep_durable(targets, links, errors)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
             _close_and_remove(fd, temp)
     return errors
 
 
-def _settle(fd: int, temp: str, target: Path, hook: WriteHook | None) -> None:
+def _settle(fd: int, temp: str, target: Path, hook: WriteHook | None, link: str | None) -> None:
     """fsync the temporary file ``temp`` (open as ``fd``), close it and move it over
-    ``target``; on any failure (a hook's included) close and remove it instead."""
+    ``target``; on any failure (a hook's included) close and remove it instead. ``link``: a
+    new name to give the file ``target`` names before the move (a spare to be)."""
     try:
         os.fsync(fd)
         _stage(hook, WriteStage.FSYNCED, target)
     except BaseException:
         _close_and_remove(fd, temp)
         raise
+    if link is not None:
+        with contextlib.suppress(OSError):  # no file there yet, or no link: no spare, that is all
+            os.link(target, link)
     try:
         _close_and_replace(fd, temp, target)
     except BaseException:
         _remove(temp)
+        if link is not None:
+            _remove(link)  # still the target's file: never to be rewritten
         raise
     _stage(hook, WriteStage.REPLACED, target)
 
 
-def _write_temp(target: Path, data: bytes) -> tuple[int, str]:
-    """A new private temporary file beside ``target`` holding ``data``, not yet fsynced; its
-    open descriptor and path."""
-    fd, temp = _create_temp(target)
+def _write_temp(target: Path, data: bytes, spares: SpareFiles | None) -> tuple[int, str]:
+    """A private temporary file beside ``target`` holding ``data``, not yet fsynced: the
+    target's spare if it has one, else a new file; its open descriptor and path."""
+    spare = None if spares is None else spares.take(target)
+    fd = None if spare is None else open_spare(spare)
+    fd, temp = _create_temp(target) if fd is None or spare is None else (fd, spare)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+        if temp is spare:
+            os.ftruncate(fd, len(data))  # a spare held an older, maybe longer, checkpoint
     except BaseException:
         _close_and_remove(fd, temp)
         raise
@@ -144,18 +172,24 @@ _temp_numbers = itertools.count()
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
+def temp_name(target: Path) -> str:
+    """A new temporary name beside ``target``: named by this OS process and a counter, which
+    is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU). A string:
+    a ``Path`` made per checkpoint cost as much as the ``open``."""
+    name = f"{temp_prefix(target)}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}"
+    return os.path.join(_folder_of(target), name)
+
+
 def _create_temp(target: Path) -> tuple[int, str]:
-    """Create a new temporary file beside ``target``: named by this OS process and a counter,
-    which is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU); if a
-    dead process of the same id left that name, ``mkstemp`` picks another. Its path is a
-    string: a ``Path`` made per checkpoint cost as much as the ``open``."""
-    folder = _folder_of(target)
-    prefix = temp_prefix(target)
-    temp = os.path.join(folder, f"{prefix}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}")
+    """Create a new temporary file beside ``target`` (``temp_name``); if a dead process of the
+    same id left that name, ``mkstemp`` picks another."""
+    temp = temp_name(target)
     try:
         return os.open(temp, _TEMP_FLAGS, PRIVATE_FILE_MODE), temp
     except FileExistsError:
-        return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
+        return tempfile.mkstemp(
+            dir=_folder_of(target), prefix=temp_prefix(target), suffix=TEMP_SUFFIX
+        )
 
 
 def _as_path(path: str | os.PathLike[str]) -> Path:
