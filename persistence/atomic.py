@@ -24,6 +24,7 @@ from pathlib import Path
 from persistence.batch_threads import BatchThreads
 from persistence.errors import CheckpointWriteError, PersistenceError
 from persistence.spare_files import SpareFiles, open_spare
+from persistence.write_errors import move_error, write_error
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIRECTORY_MODE = 0o700
@@ -103,7 +104,7 @@ def atomic_write_many(
             try:
                 temps[index] = _write_temp(target, data, spares)
             except OSError as exc:
-                errors[index] = _write_error(target, exc, replaced=False)
+                errors[index] = write_error(target, exc, replaced=False)
                 continue
             _stage(hook, WriteStage.TEMP_WRITTEN, target)
         if spares is not None:
@@ -114,7 +115,7 @@ def atomic_write_many(
         }
         settling, temps = temps, {}  # closed by their tasks, whatever happens to them
         for index, failure in _run_all(settles):
-            errors[index] = _write_error(targets[index], failure, replaced=False)
+            errors[index] = write_error(targets[index], failure, replaced=False)
         replaced = [index for index in sorted(settling) if errors[index] is None]
         _sync_folders([_folder_of(target) for target in targets], targets, replaced, errors, hook)
         if spares is not None:
@@ -245,7 +246,7 @@ def _sync_folders(
             fsync_directory(folder)
         except OSError as exc:
             for index in indices:
-                errors[index] = _write_error(targets[index], exc, replaced=True)
+                errors[index] = write_error(targets[index], exc, replaced=True)
             continue
         for index in indices:
             _stage(hook, WriteStage.DIRECTORY_SYNCED, targets[index])
@@ -300,7 +301,7 @@ def atomic_move_many(
             os.replace(src, dst)
         except OSError as exc:
             errors[index] = (
-                _copy_across(src, dst) if exc.errno == errno.EXDEV else _move_error(src, dst, exc)
+                _copy_across(src, dst) if exc.errno == errno.EXDEV else move_error(src, dst, exc)
             )
             continue
         renamed.append(index)
@@ -318,7 +319,7 @@ def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
     try:
         data = src.read_bytes()
     except OSError as exc:
-        return _move_error(src, dst, exc)
+        return move_error(src, dst, exc)
     try:
         atomic_write(dst, data)
     except CheckpointWriteError as exc:
@@ -327,16 +328,8 @@ def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
     try:
         fsync_directory(src.parent)
     except OSError as exc:
-        return _write_error(dst, exc, replaced=True)
+        return write_error(dst, exc, replaced=True)
     return None
-
-
-def _move_error(src: Path, dst: Path, exc: OSError) -> CheckpointWriteError:
-    error = CheckpointWriteError(
-        f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
-    )
-    error.__cause__ = exc
-    return error
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:
@@ -388,25 +381,3 @@ def make_private_directory(folder: str | os.PathLike[str]) -> Path:
 def _stage(hook: WriteHook | None, stage: WriteStage, target: Path) -> None:
     if hook is not None:
         hook(stage, target)
-
-
-def _write_error(target: Path, exc: OSError, *, replaced: bool) -> CheckpointWriteError:
-    """The error to give for ``exc``, caused by it (also when returned rather than raised)."""
-    error = _describe_write_error(target, exc, replaced=replaced)
-    error.__cause__ = exc
-    return error
-
-
-def _describe_write_error(target: Path, exc: OSError, *, replaced: bool) -> CheckpointWriteError:
-    reason = exc.strerror or str(exc)
-    if exc.errno is not None and exc.errno in errno.errorcode:
-        reason = f"{reason} [{errno.errorcode[exc.errno]}]"
-    if replaced:
-        return CheckpointWriteError(
-            f"wrote {target} but could not sync its folder: {reason}; the new file is in place "
-            "but may not survive a power failure"
-        )
-    return CheckpointWriteError(
-        f"could not write {target}: {reason}; the previous file there is intact. "
-        "Free disk space or raise the file size limit, then save again"
-    )

@@ -17,12 +17,16 @@ from persistence.atomic import (
     TEMP_SUFFIX,
     atomic_move_many,
     atomic_write_many,
+    fsync_directory,
     make_private_directory,
     temp_prefix,
 )
 from persistence.errors import CheckpointMissingError, CheckpointWriteError, LockedError
 from persistence.lock import RLock
 from persistence.store import unwrap
+from provenance.log import get_logger
+
+log = get_logger(__name__)
 
 CHECKPOINT_SUFFIX = ".pickle"
 LOCK_SUFFIX = ".lock"
@@ -138,6 +142,22 @@ class CheckpointFolders:
                 # and retries.
                 lock_path_of(moves[index][0]).unlink(missing_ok=True)
         return outcomes
+
+    def remove_written(self, paths: Sequence[Path]) -> None:
+        """Remove the running checkpoints at ``paths`` (their locks held), then fsync the folder:
+        a batch of first checkpoints that failed in part. One left behind by an error never
+        runs: its node is marked EXCEPTED by the submitter, and adoption retires a checkpoint
+        whose node ended."""
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(path), error=str(exc))
+        if paths:
+            try:
+                fsync_directory(self.running)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(self.running), error=str(exc))
 
     def temp_files(self) -> list[str]:
         """The names of the temporary files in ``running/`` now (usually none)."""

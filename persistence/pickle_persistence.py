@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
-from persistence.atomic import WriteHook, atomic_write, atomic_write_many, fsync_directory
+from persistence.atomic import WriteHook, atomic_write, atomic_write_many
 from persistence.codec import Checkpoint, CheckpointCodec
 from persistence.errors import CheckpointError
 from persistence.file_adoption import FileAdopter
@@ -248,26 +248,11 @@ class PicklePersistence:
             errors = atomic_write_many(writes, hook=self._write_hook)
             failures = [error for error in errors if error is not None]
             if failures:
-                self._unwrite(
+                self.folders.remove_written(
                     [path for (path, _data), error in zip(writes, errors, strict=True) if not error]
                 )
                 raise failures[0]
         return [str(path) for path, _data in writes]
-
-    def _unwrite(self, paths: Sequence[Path]) -> None:
-        """Remove the checkpoints at ``paths`` (their locks held) and fsync their folder. One
-        left behind by an error is never run: its node is marked EXCEPTED by the submitter,
-        and adoption retires a checkpoint whose node ended."""
-        for path in paths:
-            try:
-                path.unlink(missing_ok=True)
-            except OSError as exc:
-                log.warning("persistence.unwrite_failed", path=str(path), error=str(exc))
-        if paths:
-            try:
-                fsync_directory(self.running_directory)
-            except OSError as exc:
-                log.warning("persistence.unwrite_failed", path=str(paths[0]), error=str(exc))
 
     def _keep_spares_of_held(self, pids: Sequence[int]) -> None:
         """Remove the spares of the pids written but not held: they may be another's next."""
