@@ -3,8 +3,6 @@ all or nothing, each run exactly once by a worker."""
 
 from __future__ import annotations
 
-import errno
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,10 +11,10 @@ from actors import InputValidationError, ProcessState, Runtime, queue_up_many
 from actors.durability import Checkpointed
 from actors.durable import NotImportableError
 from persistence import CheckpointWriteError, PicklePersistence
-from persistence.atomic import WriteStage
 from provenance import Int, ProcessNode, load_node
 from tests.actors.workchains import Double
 from tests.helpers import count_nodes
+from tests.persistence.helpers import FailOneFsync
 
 TIMEOUT = 10.0
 
@@ -88,16 +86,7 @@ def test_a_batch_with_a_class_no_worker_can_import_stores_nothing(runtime: Runti
 def test_a_batch_whose_checkpoints_cannot_all_be_written_leaves_none_and_ends_every_process(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    failing = threading.Lock()
-    failed: list[Path] = []
-
-    def fail_one_fsync(stage: WriteStage, target: Path) -> None:
-        with failing:
-            if stage is WriteStage.FSYNCED and not failed:
-                failed.append(target)
-                raise OSError(errno.ENOSPC, "No space left on device")
-
-    storage = PicklePersistence.create_from_basedir(tmp_path / "queue", write_hook=fail_one_fsync)
+    storage = PicklePersistence.create_from_basedir(tmp_path / "queue", write_hook=FailOneFsync())
     with pytest.raises(CheckpointWriteError, match="No space left"):
         runtime.queue_up_many([(Double, {"x": Int(x)}) for x in range(3)], storage=storage)
     assert checkpoints(storage.running_directory) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import inspect
 import os
 import pickle
@@ -34,12 +33,11 @@ from persistence import (
     RLock,
     import_class,
 )
-from persistence.atomic import WriteStage
 from persistence.folders import lock_path_of
 from provenance import Int, ProcessState
 from tests.persistence import children
 from tests.persistence.children import Plain
-from tests.persistence.helpers import mode_of
+from tests.persistence.helpers import FailOneFsync, mode_of
 
 PLAIN = Plain.class_path()
 
@@ -595,18 +593,10 @@ def test_the_processes_that_end_in_one_group_all_retire_with_their_reasons(
 
 
 def test_new_checkpoints_of_which_one_fails_to_write_leave_none_behind(tmp_path: Path) -> None:
-    failing = threading.Lock()
-    failed: list[Path] = []
-
-    def fail_the_first_fsync(stage: WriteStage, target: Path) -> None:
-        with failing:
-            if stage is WriteStage.FSYNCED and not failed:
-                failed.append(target)
-                raise OSError(errno.ENOSPC, "No space left on device")
-
-    persistence = PicklePersistence.create_from_basedir(tmp_path, write_hook=fail_the_first_fsync)
+    fail = FailOneFsync()
+    persistence = PicklePersistence.create_from_basedir(tmp_path, write_hook=fail)
     with pytest.raises(CheckpointWriteError, match="No space left"):
         persistence.save_new_states([(pid, PLAIN, {"state": "created"}) for pid in (1, 2, 3)])
-    assert len(failed) == 1
+    assert len(fail.failed) == 1
     assert [name for name in names(persistence.running_directory) if "lock" not in name] == []
     assert persistence.load_all_processes() == []
