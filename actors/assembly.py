@@ -26,7 +26,7 @@ from actors.home import running_directory
 from actors.process import REPORT_LOGGER_NAME
 from persistence.store import CheckpointStore, NoNotifier, Notifier
 from provenance.backend import ProvenanceBackend
-from provenance.database_urls import normalize_url
+from provenance.database_urls import backend_name
 from provenance.errors import StorageError
 from provenance.logs import DbLogHandler, RuntimeFilter
 
@@ -77,7 +77,7 @@ def database_store_in_use(url: str) -> bool:
     if choice != "database":
         return False
     try:  # psycopg is imported only for a PostgreSQL URL: a cold start on SQLite stays cheap
-        return normalize_url(url).get_backend_name() == "postgresql"
+        return backend_name(url) == "postgresql"
     except StorageError:  # not a URL we take: Storage said so already
         return False
 

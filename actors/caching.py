@@ -33,8 +33,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import sqlalchemy as sa
-
 from actors.errors import CachingSettingError
 from actors.nested import leaves, link_label
 from actors.process_records import launch_ops, mark_launched
@@ -42,14 +40,15 @@ from actors.reattach import CALL_KEY
 from provenance import Data, Node, ProcessNode, ProcessState
 from provenance.hashing import process_hash, source_hash
 from provenance.log import get_logger
-from provenance.models import DbLink, DbNode
-from provenance.raw_reads import SqliteSelect
 from provenance.records import LinkRecord, LinkType, LogRecord, WriteOp
-from provenance.storage import Storage
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from actors.process import Process
     from actors.runtime import Runtime
+    from provenance.raw_reads import SqliteSelect
+    from provenance.storage import Storage
 
 log = get_logger(__name__)
 
@@ -212,9 +211,19 @@ def hash_of(
     )
 
 
+@functools.cache
 def _lookup() -> sa.Select[Any]:
     """The oldest FINISHED run with status 0 of a type and hash, with its created and returned
-    outputs (a row per output; one row of NULL outputs if it has none): one query."""
+    outputs (a row per output; one row of NULL outputs if it has none): one query.
+
+    Built once, on the first lookup: a cache lookup is on the launch path, where building a
+    statement would cost more than running it; a program that never looks one up does not
+    import SQLAlchemy for it.
+    """
+    import sqlalchemy as sa
+
+    from provenance.models import DbLink, DbNode
+
     source = (
         sa.select(DbNode.id, DbNode.uuid)
         .where(
@@ -253,11 +262,6 @@ def _lookup() -> sa.Select[Any]:
     )
 
 
-#: Built once: a cache lookup is on the launch path, where building a statement would cost
-#: more than running it.
-_LOOKUP = _lookup()
-
-
 @dataclass(frozen=True, slots=True)
 class CacheSource:
     """A finished run to reuse: its pk, uuid and outputs (link type, label, node)."""
@@ -277,10 +281,12 @@ def _sqlite_lookup(storage: Storage) -> SqliteSelect | None:
     path = storage.sqlite_path
     if path is None:
         return None
+    from provenance.raw_reads import SqliteSelect  # imports SQLAlchemy: on first use
+
     with _SQLITE_LOOKUPS_LOCK:
         lookup = _SQLITE_LOOKUPS.get(storage)
         if lookup is None:
-            lookup = _SQLITE_LOOKUPS[storage] = SqliteSelect(_LOOKUP, path)
+            lookup = _SQLITE_LOOKUPS[storage] = SqliteSelect(_lookup(), path)
             storage.on_dispose.append(lookup.close)
         return lookup
 
@@ -294,7 +300,7 @@ def find_source(runtime: Runtime, node_type: str, node_hash: str) -> CacheSource
         rows = lookup.all(params)
     else:
         with runtime.storage.read_engine.connect() as connection:
-            rows = list(connection.execute(_LOOKUP, params).all())
+            rows = list(connection.execute(_lookup(), params).all())
     if not rows:
         return None
     outputs = []

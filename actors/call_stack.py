@@ -18,6 +18,7 @@ from actors.errors import StackError
 
 if TYPE_CHECKING:
     from actors.process import Process
+    from provenance.fencing import Fence
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,9 @@ class Frame:
 
     process: Process
     pids: tuple[int, ...]
+    #: The claim the step's writes are made under: the one its process actor started with,
+    #: inherited by what the step calls inline (None where nothing is claimed).
+    fence: Fence | None = None
 
 
 _frames: contextvars.ContextVar[tuple[Frame, ...]] = contextvars.ContextVar(
@@ -74,9 +78,14 @@ def pop(pid: int | None = None) -> int:
 
 
 @contextlib.contextmanager
-def running(process: Process, pids: tuple[int, ...]) -> Iterator[None]:
-    """Make ``process`` (called through ``pids``) the running one for the block: one step."""
-    token = _frames.set((Frame(process, pids),))
+def running(process: Process, pids: tuple[int, ...], fence: Fence | None = None) -> Iterator[None]:
+    """Make ``process`` (called through ``pids``) the running one for the block: one step,
+    its writes under ``fence`` (by default the claim of the step that calls it, if any)."""
+    if fence is None:
+        outer = current()
+        if outer is not None and pids[: len(outer.pids)] == outer.pids:
+            fence = outer.fence
+    token = _frames.set((Frame(process, pids, fence),))
     try:
         yield
     finally:

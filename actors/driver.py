@@ -56,6 +56,7 @@ from actors.spec import ExitCode
 from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait
 from provenance.errors import DatabaseUnavailableError, FencedError
 from provenance.log import get_logger
+from provenance.outages import outage_of
 from provenance.process_state import ProcessState
 
 if TYPE_CHECKING:
@@ -226,11 +227,14 @@ class ProcessDriver:
             log.info("process.step_cut_off", pid=self.process.pid)
             self._suspended = True
             return [Stop()]
-        if self._shared and isinstance(exc, DatabaseUnavailableError | FencedError):
-            # The database failed the step (a launch's write or first checkpoint), not the
-            # process: left to its checkpoint as after a failed checkpoint, the step runs
-            # again and re-attaches to the children it launched (``actors.reattach``).
-            return self.handle(CheckpointFailed(exc))
+        if self._shared:
+            outage = outage_of(exc)
+            if outage is not None:
+                # The database failed the step (a launch's write, a read of a child's outputs
+                # while the server restarts), not the process: left to its checkpoint as
+                # after a failed checkpoint, the step runs again and re-attaches to the
+                # children it launched (``actors.reattach``).
+                return self.handle(CheckpointFailed(outage))
         return self._except(exc)
 
     # Waiting.

@@ -167,31 +167,53 @@ class Checkpoints:
         adopted: list[int] = []
         with self._adopting:
             loaded = self.store.load_all_processes()
-            # One query for the batch: a look per process cost a quarter of a worker's CPU.
-            recorded = self._recorded([process.pid for process in loaded])
-            for process in loaded:
-                pid = process.pid
-                assert pid is not None
-                stored, was_paused = recorded.get(pid, (None, False))
-                if stored is not None and stored.is_terminal:
-                    self._retire_ended(pid, stored)
-                    continue
-                intent = self.store.take_intent(pid)
-                # A process paused when its worker stopped stays paused (its node says so)
-                # until someone plays it; an intent recorded since decides otherwise.
-                paused = was_paused if intent is None else intent.action is Action.PAUSE
-                if intent is not None and intent.action is Action.KILL:
-                    paused = was_paused
-                # Thousands adopted at once must not take a thread each: let those started
-                # reach their first wait (where they stop holding one) before starting more.
-                THREADS.wait_for_room(ROOM, ADOPTION_ROOM_TIMEOUT)
-                start(process, paused)
-                if intent is not None and intent.action is Action.KILL:
-                    self._runtime.kill(pid, intent.message)
-                adopted.append(pid)
+            unstarted = {process.pid for process in loaded}
+            try:
+                # One query for the batch: a look per process cost a quarter of a worker's CPU.
+                recorded = self._recorded([process.pid for process in loaded])
+                for process in loaded:
+                    pid = process.pid
+                    assert pid is not None
+                    stored, was_paused = recorded.get(pid, (None, False))
+                    if stored is not None and stored.is_terminal:
+                        self._retire_ended(pid, stored)
+                        unstarted.discard(pid)
+                        continue
+                    intent = self.store.take_intent(pid)
+                    # A process paused when its worker stopped stays paused (its node says so)
+                    # until someone plays it; an intent recorded since decides otherwise.
+                    paused = was_paused if intent is None else intent.action is Action.PAUSE
+                    if intent is not None and intent.action is Action.KILL:
+                        paused = was_paused
+                    # Thousands adopted at once must not take a thread each: let those started
+                    # reach their first wait (where they stop holding one) before starting more.
+                    THREADS.wait_for_room(ROOM, ADOPTION_ROOM_TIMEOUT)
+                    start(process, paused)
+                    unstarted.discard(pid)
+                    if intent is not None and intent.action is Action.KILL:
+                        self._runtime.kill(pid, intent.message)
+                    adopted.append(pid)
+            except BaseException:
+                # Claimed but not started (the database failed a read in between): held here
+                # with nobody running them, they would wait for this worker to stop. Let them
+                # go, for the next adoption here or elsewhere.
+                self._let_go(unstarted)
+                raise
         if adopted:
             log.info("durable.adopted", pids=adopted)
         return adopted
+
+    def _let_go(self, pids: set[int | None]) -> None:
+        released: list[int] = []
+        for pid in sorted(pid for pid in pids if pid is not None):
+            if self._runtime.holds(pid):
+                continue  # its actor started before the failure: it is running
+            try:
+                self.store.release(pid)
+            except Exception as exc:  # its lease ends with this worker's anyway
+                log.error("durable.release_failed", pid=pid, error=repr(exc))
+            released.append(pid)
+        log.warning("durable.adoption_cut_off", released=released)
 
     def stored_state(self, pid: int) -> ProcessState | None:
         """The state recorded on process ``pid``'s node; None if there is no such process."""

@@ -10,6 +10,7 @@ open, ``workactors process repair`` on demand) and ends them KILLED, saying why.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -17,17 +18,16 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from actors import os_identity
 from provenance.errors import NotExistentError
 from provenance.log import get_logger
-from provenance.models import DbNode
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
+from provenance.sqlite_connections import read_rows
 
 if TYPE_CHECKING:
     from actors.runtime import Runtime
+    from provenance.storage import Storage
 
 log = get_logger(__name__)
 
@@ -183,18 +183,49 @@ def end_orphan(runtime: Runtime, pk: int, *, by: str) -> bool:
     return True
 
 
-def repair(runtime: Runtime) -> list[int]:
-    """End every process of this home and host whose holder died; return their pids."""
-    host = _this_host()
-    home = str(runtime.home)
+#: ``active_holders`` on SQLite as SQLAlchemy renders it there, on the driver alone: a runtime
+#: runs it at every open, before which a program need not have imported SQLAlchemy.
+_ACTIVE_HOLDERS_ON_SQLITE = (
+    f"SELECT id, JSON_QUOTE(JSON_EXTRACT(attributes, '$.\"{HOLDER}\"')) FROM db_node "
+    f"WHERE node_type LIKE ? || '%' AND "
+    f"CAST(JSON_EXTRACT(attributes, '$.\"process_state\"') AS VARCHAR) "
+    f"IN ({', '.join('?' * len(_ACTIVE))})"
+)
+
+
+def active_holders(runtime: Runtime) -> list[tuple[int, Any]]:
+    """The pk and ``holder`` attribute (None if it has none) of every process node not
+    ended."""
+    path = runtime.storage.sqlite_path
+    if path is not None:
+        return _active_holders_on_sqlite(path)
+    return _active_holders_through_sqlalchemy(runtime.storage)
+
+
+def _active_holders_on_sqlite(path: str) -> list[tuple[int, Any]]:
+    rows = read_rows(path, _ACTIVE_HOLDERS_ON_SQLITE, (ProcessNode.node_type, *_ACTIVE))
+    return [(pk, None if holder is None else json.loads(holder)) for pk, holder in rows]
+
+
+def _active_holders_through_sqlalchemy(storage: Storage) -> list[tuple[int, Any]]:
+    import sqlalchemy as sa
+
+    from provenance.models import DbNode
+
     query = sa.select(DbNode.id, DbNode.attributes[HOLDER]).where(
         DbNode.node_type.startswith(ProcessNode.node_type),
         DbNode.attributes["process_state"].as_string().in_(_ACTIVE),
     )
-    with runtime.storage.read_session() as session:
-        rows = [(row[0], row[1]) for row in session.execute(query)]
+    with storage.read_session() as session:
+        return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def repair(runtime: Runtime) -> list[int]:
+    """End every process of this home and host whose holder died; return their pids."""
+    host = _this_host()
+    home = str(runtime.home)
     ended: list[int] = []
-    for pk, stored in rows:
+    for pk, stored in active_holders(runtime):
         holder = Holder.from_attribute(stored)
         if holder is None or holder.host != host or holder.home != home:
             continue  # without a holder it was submitted: its checkpoint is its life
@@ -205,4 +236,4 @@ def repair(runtime: Runtime) -> list[int]:
     return ended
 
 
-__all__ = ["HOLDER", "Holder", "end_orphan", "orphaned", "repair"]
+__all__ = ["HOLDER", "Holder", "active_holders", "end_orphan", "orphaned", "repair"]

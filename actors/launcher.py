@@ -124,7 +124,8 @@ class Launcher:
             # Committed before its checkpoint is written: a checkpoint never names a row that a
             # crash could still roll back.
             # Under the caller's claim: a caller another worker took over launches nothing.
-            fence = runtime.fence_of_stack(caller_stack)
+            bound = frame.fence if frame is not None and frame.process is caller else None
+            fence = bound if bound is not None else runtime.fence_of_stack(caller_stack)
             mark_launched(process, runtime.backend.write(ops, fence))
             runtime.checkpoints.hold(process)
         else:
@@ -166,9 +167,13 @@ class Launcher:
         runtime = self._runtime
         if process.pid is not None and self.holds(process.pid):
             # Claimed again while its actor here still runs it (our lease ran out, another
-            # worker claimed it without a live lease of its own, and we claimed it back): that
-            # actor goes on under the new claim; a second one would run its steps again.
+            # worker claimed it without a live lease of its own, and we claimed it back). A
+            # second actor would run its steps again; that one writes under the claim it
+            # started with, which the database now refuses, so it stops. Let the new claim go
+            # too: the next adoption, here or elsewhere, resumes the process once.
             log.warning("launcher.resume_of_a_live_process", pid=process.pid)
+            if runtime.shared_database:
+                runtime.release_checkpoint(process.pid)
             return
         process._runtime = runtime
         mark_resumed(process)
@@ -221,10 +226,13 @@ class Launcher:
         with self._lock:
             return list(self._live)
 
-    def forget(self, pid: int) -> None:
-        """``pid`` ended or left: drop its entry."""
+    def forget(self, pid: int, done: Future[Any] | None = None) -> None:
+        """``pid`` ended or left: drop its entry (only if it is the one whose result future is
+        ``done``, if given: an actor superseded by a newer one for the same pid leaves it)."""
         with self._lock:
-            self._live.pop(pid, None)
+            entry = self._live.get(pid)
+            if entry is not None and (done is None or entry[1] is done):
+                del self._live[pid]
 
     def forget_all(self) -> list[tuple[int, Future[Any]]]:
         """Drop every live entry; return their pids and result futures."""

@@ -49,6 +49,7 @@ from provenance.errors import (
     StorageError,
 )
 from provenance.log import get_logger
+from provenance.outages import outage_of
 from provenance.process_nodes import ProcessNode, stored_process_states
 from provenance.process_state import ProcessState
 
@@ -91,6 +92,9 @@ class ProcessActor(pykka.ThreadingActor):
             paused=paused,
             shared=runtime.shared_database,
         )
+        #: The claim this actor runs the process under, for all it writes: a later claim of
+        #: the same process (here, after this one was found lost) belongs to a newer actor.
+        self._fence = runtime.fence_of(process.pid)
 
     def _start_actor_loop(self) -> None:
         """Make the actor known (``on_ready``: registered) before it can act, then run its
@@ -123,7 +127,7 @@ class ProcessActor(pykka.ThreadingActor):
         log.error("process.actor_failed", pid=self._process.pid, error=repr(exception_value))
         if not self._done.done():
             self._done.set_exception(exception_value or RuntimeError("process actor failed"))
-        self._runtime.launcher.forget(self._pid)
+        self._runtime.launcher.forget(self._pid, self._done)
 
     @property
     def _registry(self) -> Registry:
@@ -143,7 +147,7 @@ class ProcessActor(pykka.ThreadingActor):
     def _step_context(self) -> AbstractContextManager[None]:
         """What a step runs inside: this runtime in use, this process on the call stack, and
         its pid bound to every log line."""
-        return step_scope(self._runtime, self._process, self._stack)
+        return step_scope(self._runtime, self._process, self._stack, self._fence)
 
     # Carrying out commands.
 
@@ -162,15 +166,18 @@ class ProcessActor(pykka.ThreadingActor):
         does, instead of failing the actor and keeping its claim with nobody running it."""
         try:
             return self._carry_out(command)
-        except DatabaseUnavailableError as exc:
+        except Exception as exc:
             if not (self._runtime.durable and self._runtime.shared_database):
                 raise
-            return CheckpointFailed(exc)
+            outage = outage_of(exc)
+            if outage is None:
+                raise
+            return CheckpointFailed(outage)
 
     def _carry_out(self, command: Command) -> Event | None:
         match command:
             case Record(ops=ops):
-                self._runtime.backend.write_nowait(ops, self._runtime.fence_of(self._pid))
+                self._runtime.backend.write_nowait(ops, self._fence)
             case Checkpoint():
                 return self._checkpoint()
             case Subscribe(pids=pids, remote=remote):
@@ -203,6 +210,13 @@ class ProcessActor(pykka.ThreadingActor):
         checkpoint writer syncs the provenance before each batch it writes)."""
         if not self._runtime.durable:
             return None
+        if self._superseded():
+            return CheckpointFailed(
+                FencedError(
+                    f"process {self._pid} was claimed again since this actor started; the "
+                    "newer claim's actor runs it"
+                )
+            )
         try:
             self._runtime.save_checkpoint(self._process)
         except DatabaseUnavailableError as exc:
@@ -210,8 +224,15 @@ class ProcessActor(pykka.ThreadingActor):
                 return CheckpointFailed(exc)
             return CheckpointFailed(StorageError(str(exc)))  # its own runtime alone: it ends
         except Exception as exc:
-            return CheckpointFailed(exc)
+            # The shared store's own connection failing (past its retries) is an outage too.
+            outage = outage_of(exc) if self._runtime.shared_database else None
+            return CheckpointFailed(outage or exc)
         return None
+
+    def _superseded(self) -> bool:
+        """This store holds the process under another claim than the one this actor started
+        with (or none): the checkpoint, and the claim, are no longer this actor's."""
+        return self._fence is not None and self._runtime.fence_of(self._pid) != self._fence
 
     def _subscribe(self, pids: frozenset[int], *, remote: bool) -> Event:
         gone: dict[int, ProcessState | None] = self._registry.handle(
@@ -270,7 +291,7 @@ class ProcessActor(pykka.ThreadingActor):
         process = self._process
         try:
             ops = termination_ops(process)
-            pks = self._runtime.backend.write(ops, self._runtime.fence_of(self._pid))
+            pks = self._runtime.backend.write(ops, self._fence)
             mark_terminated(process, pks)
         except FencedError as exc:
             self._drop(exc)  # another worker runs it now: its end is that worker's to record
@@ -295,7 +316,7 @@ class ProcessActor(pykka.ThreadingActor):
         elif self._runtime.durable:
             self._runtime.release_checkpoint(self._pid)
         self._registry.handle(to_registry.Terminated(self._pid, state))
-        self._runtime.launcher.forget(self._pid)
+        self._runtime.launcher.forget(self._pid, self._done)
         if error is not None:
             self._done.set_exception(error)
         else:
@@ -315,14 +336,15 @@ class ProcessActor(pykka.ThreadingActor):
         """Leave the process to the worker that claimed it since (or, with ``release``, to
         whoever claims it next from its last checkpoint): forget it here, write nothing more
         for it, fail its future, stop."""
+        release = release and not self._superseded()  # never the newer claim
         log.warning("process.dropped", pid=self._pid, reason=str(error), released=release)
         if release:
             try:
                 self._runtime.release_checkpoint(self._pid)
             except Exception as exc:  # the store keeps trying; the lease ends with us anyway
                 log.error("process.release_failed", pid=self._pid, error=str(exc))
-        self._registry.handle(to_registry.Forget(self._pid))
-        self._runtime.launcher.forget(self._pid)
+        self._registry.handle(to_registry.Forget(self._pid, self.actor_ref))
+        self._runtime.launcher.forget(self._pid, self._done)
         if not self._done.done():
             self._done.set_exception(error)
         self.stop()

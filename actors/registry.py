@@ -125,8 +125,9 @@ class Registry:
                 self._notify_waiters(pid, state)
             case Control(pid=pid, pause=pause):
                 return self._control(pid, pause=pause)
-            case Forget(pid=pid):
-                self._forget(pid)
+            case Forget(pid=pid, actor=actor):
+                if actor is None or self._registered_or_gone(pid, actor):
+                    self._forget(pid)
             case Passivate(entry=entry, waiting_on=waiting_on):
                 return self._passivate(entry, waiting_on)
             case KillProcess(pid=pid, message=text):
@@ -181,6 +182,13 @@ class Registry:
         if pause:
             self._control_sent.add(pid)  # a control message is on its way: do not passivate
         return _tell(actor, Pause() if pause else Play())
+
+    def _registered_or_gone(self, pid: int, actor: Any) -> bool:
+        """``actor`` is the one registered for ``pid``, or none is (nor a passivated one)."""
+        registered = self._actors.get(pid)
+        if registered is None:
+            return pid not in self._passivated
+        return bool(registered == actor)
 
     def _forget(self, pid: int) -> None:
         """Drop what the registry holds of ``pid`` without publishing an end."""

@@ -78,9 +78,11 @@ class Control:
 
 @dataclass(frozen=True, slots=True)
 class Forget:
-    """``pid``'s actor stopped without ending the process (a durable runtime suspending it)."""
+    """``pid``'s actor stopped without ending the process (a durable runtime suspending it).
+    With ``actor``: only if that is still the actor registered for ``pid``."""
 
     pid: int
+    actor: Any = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from provenance.logs import bound_process
 if TYPE_CHECKING:
     from actors.process import Process
     from actors.runtime import Runtime
+    from provenance.fencing import Fence
 
 #: Seconds each runtime gets to let its processes end when the interpreter exits.
 EXIT_TIMEOUT = 30.0
@@ -63,13 +64,15 @@ def closed(runtime: Runtime) -> None:
 
 
 @contextlib.contextmanager
-def step_scope(runtime: Runtime, process: Process, stack: tuple[int, ...]) -> Iterator[None]:
+def step_scope(
+    runtime: Runtime, process: Process, stack: tuple[int, ...], fence: Fence | None = None
+) -> Iterator[None]:
     """What a step of ``process`` runs inside, on whichever thread drives it: ``runtime`` in
-    use, the process on the call stack (called through ``stack``), its pid bound to every log
-    line."""
+    use, the process on the call stack (called through ``stack``, its writes under ``fence``),
+    its pid bound to every log line."""
     token = step_runtime.set(runtime)
     try:
-        with call_stack.running(process, stack), bound_process(process.pid, id(runtime)):
+        with call_stack.running(process, stack, fence), bound_process(process.pid, id(runtime)):
             yield
     finally:
         step_runtime.reset(token)
@@ -133,7 +136,12 @@ def _backend_in_this_context() -> ProvenanceBackend:
     that fences every write with it (nodes a user stores in a step included)."""
     runtime = get_runtime()
     frame = call_stack.current()
-    fence = None if frame is None else runtime.fence_of_stack(frame.pids)
+    if frame is None:
+        fence = None
+    elif frame.fence is not None:  # the claim its actor started under, even if lost since
+        fence = frame.fence
+    else:
+        fence = runtime.fence_of_stack(frame.pids)
     return runtime.backend if fence is None else FencedBackend(runtime.backend, fence)
 
 

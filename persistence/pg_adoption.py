@@ -78,17 +78,29 @@ class RowAdopter:
         for pid, epoch, *_rest in rows:
             claims.remember(int(pid), int(epoch))
         loaded: list[Any] = []
-        for pid, _epoch, class_path, data, key_id in sorted(rows):
-            process = self._adopt_one(
-                int(pid),
-                class_path,
-                bytes(data),
-                key_id,
-                timeout=timeout,
-                on_unreadable=on_unreadable,
-            )
-            if process is not None:
-                loaded.append(process)
+        remaining = sorted(rows)
+        try:
+            while remaining:
+                pid, _epoch, class_path, data, key_id = remaining[0]
+                process = self._adopt_one(
+                    int(pid),
+                    class_path,
+                    bytes(data),
+                    key_id,
+                    timeout=timeout,
+                    on_unreadable=on_unreadable,
+                )
+                remaining.pop(0)
+                if process is not None:
+                    loaded.append(process)
+        except BaseException:
+            # One row failed beyond a refusal (``_adopt_one`` let that one go): the caller
+            # gets none of the batch, so none of it may stay claimed here.
+            for row in remaining[1:]:
+                claims.release(int(row[0]))
+            for process in loaded:
+                claims.release(process.pid)
+            raise
         return loaded
 
     def _adopt_one(

@@ -23,6 +23,15 @@ class ClaimFence:
     def __repr__(self) -> str:
         return f"ClaimFence(pid={self.pid}, epoch={self.epoch})"
 
+    def __eq__(self, other: object) -> bool:
+        """The same claim: an actor compares the one it started under with the store's."""
+        if not isinstance(other, ClaimFence):
+            return NotImplemented
+        return (self.pid, self.owner, self.epoch) == (other.pid, other.owner, other.epoch)
+
+    def __hash__(self) -> int:
+        return hash((self.pid, self.owner, self.epoch))
+
     def check(self, connection: Connection) -> None:
         """Lock the claim's row (``FOR SHARE``) until the write's transaction ends.
 

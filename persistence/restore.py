@@ -13,8 +13,8 @@ from typing import Any
 from persistence.classes import import_class
 from persistence.errors import CheckpointLoadError
 from provenance.errors import DatabaseUnavailableError, NotExistentError, ProvenanceError
+from provenance.outages import storage_failure
 from provenance.process_state import ProcessState
-from provenance.write_application import storage_failure
 
 #: The key of a saved state that holds the ``ProcessState`` value (``Process.SaveKeys.STATE``).
 STATE_KEY = "state"

@@ -20,11 +20,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 from pykka import ActorDeadError
-from sqlalchemy.engine import Connection
 
 from provenance.actor_messages import Flush, Reply, Sync, Watermark, Write
 from provenance.errors import (
@@ -37,10 +36,13 @@ from provenance.record_checks import describe_error
 from provenance.records import (
     WriteOp,
 )
-from provenance.storage import Storage
+from provenance.sqlite_connections import sqlite_driver
 from provenance.ticker import Ticker
 from provenance.wal_checkpoints import WRITER_AUTOCHECKPOINT, WalCheckpointer
 from provenance.write_application import WriteApplier, storage_failure
+
+if TYPE_CHECKING:
+    from provenance.storage import Storage, WriteConnection
 
 log = get_logger(__name__)
 
@@ -66,7 +68,7 @@ class ProvenanceActor(pykka.ThreadingActor):
         #: a message is being handled, or was taken from the mailbox and waits for the lock).
         self._received = 0
         self._handled = 0
-        self._connection: Connection | None = None
+        self._connection: WriteConnection | None = None
         self._waiting: list[tuple[Reply[Any], Any]] = []
         self._uncommitted = self._watermark.dirty = False
         self._pending_updates = PendingUpdates()
@@ -77,11 +79,11 @@ class ProvenanceActor(pykka.ThreadingActor):
     def on_start(self) -> None:
         """Open the write connection (runs on the actor's thread)."""
         with self._lock:
-            self._connection = self._storage.write_engine.connect()
+            self._connection = self._storage.write_connection()
             self._ticker = Ticker(COMMIT_DELAY, self._tell_flush, "provenance-commit-delay")
             self._wal_checkpointer = self._start_wal_checkpoints(self._connection)
 
-    def _start_wal_checkpoints(self, connection: Connection) -> WalCheckpointer | None:
+    def _start_wal_checkpoints(self, connection: WriteConnection) -> WalCheckpointer | None:
         """Move SQLite's WAL checkpoints (and their fsync) off this connection's commits."""
         path = self._storage.sqlite_path
         if path is None:
@@ -90,10 +92,8 @@ class ProvenanceActor(pykka.ThreadingActor):
         return WalCheckpointer(path)
 
     @staticmethod
-    def _leave_checkpoints_to_the_checkpointer(connection: Connection) -> None:
-        raw = connection.connection.dbapi_connection
-        assert raw is not None  # an open connection has its driver connection
-        raw.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
+    def _leave_checkpoints_to_the_checkpointer(connection: WriteConnection) -> None:
+        sqlite_driver(connection).execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}")
 
     def on_stop(self) -> None:
         """Commit what is left and close the connection (runs on the actor's thread)."""
@@ -258,9 +258,9 @@ class ProvenanceActor(pykka.ThreadingActor):
             if not reply.done():
                 reply.set_exception(error)
 
-    def _require_connection(self) -> Connection:
+    def _require_connection(self) -> WriteConnection:
         if self._connection is None:  # dropped by _reconnect after a failed rollback
-            self._connection = self._storage.write_engine.connect()
+            self._connection = self._storage.write_connection()
             if self._wal_checkpointer is not None:
                 self._leave_checkpoints_to_the_checkpointer(self._connection)
         return self._connection

@@ -11,9 +11,10 @@ raises ``FencedError`` to whoever waits for it and changes nothing.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 class Fence(Protocol):

@@ -7,12 +7,14 @@ and when it matches several the error lists them, so that the user can type a lo
 from __future__ import annotations
 
 import re
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from provenance.errors import AmbiguousIdentifierError, NotExistentError
-from provenance.models import DbNode
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from provenance.models import DbNode
 
 #: A full uuid, or a prefix of one: hex digits, dashes where a uuid has them.
 UUID_PREFIX = re.compile(r"^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,3}(-[0-9a-f]{0,12})?$")
@@ -61,6 +63,8 @@ def find_node_row(session: Session, identifier: int | str) -> DbNode:
         NotExistentError: if no node matches.
         AmbiguousIdentifierError: if a prefix matches several nodes (listed, with their pks).
     """
+    from provenance.models import DbNode  # on first query: not at every program's start
+
     parsed = parse_identifier(identifier)
     if isinstance(parsed, int):
         row = session.get(DbNode, parsed) if 0 < parsed <= MAX_PK else None
@@ -86,6 +90,10 @@ def find_node_row(session: Session, identifier: int | str) -> DbNode:
 
 def _by_uuid(session: Session, parsed: str) -> DbNode:
     """The node row whose uuid is ``parsed`` or starts with it (see ``find_node_row``)."""
+    import sqlalchemy as sa
+
+    from provenance.models import DbNode
+
     if len(parsed) == 36:
         condition = DbNode.uuid == parsed
     else:

@@ -1,23 +1,30 @@
-"""The node API shared by data and process nodes, and ``load_node``."""
+"""The node API shared by data and process nodes, and ``load_node``.
+
+SQLAlchemy and the models are imported by the first read, not with this module: a program
+that only runs processes writes its nodes through the provenance actor and never needs them.
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Self
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from provenance.backend import get_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
 from provenance.identifiers import find_node_row, parse_identifier
-from provenance.models import DbLink, DbNode
 from provenance.preloading import preloaded_rows
 from provenance.reading import read_storage, sync_open_backend
 from provenance.records import LinkType, NodeRecord
 from provenance.uuids import new_uuid
 from provenance.values import check_label, check_text, label_is_storable, text_is_storable
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from provenance.models import DbNode
 
 
 class Node:
@@ -181,6 +188,10 @@ class Node:
     def _links(self, *, incoming: bool, link_type: LinkType | None) -> list[tuple[str, Node]]:
         if self._pk is None:
             return []
+        import sqlalchemy as sa
+
+        from provenance.models import DbLink, DbNode
+
         mine, other = (
             (DbLink.output_id, DbLink.input_id)
             if incoming
@@ -253,8 +264,14 @@ def _load_once(identifier: int | str) -> Node:
         return Node._from_row(find_node_row(session, identifier))
 
 
-#: Built once: building it for every call was a quarter of the cost of a call.
-_BY_UUIDS = sa.select(DbNode).where(DbNode.uuid.in_(sa.bindparam("uuids", expanding=True)))
+@functools.cache
+def _by_uuids() -> sa.Select[DbNode]:
+    """Built once: building it for every call was a quarter of the cost of a call."""
+    import sqlalchemy as sa
+
+    from provenance.models import DbNode
+
+    return sa.select(DbNode).where(DbNode.uuid.in_(sa.bindparam("uuids", expanding=True)))
 
 
 def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
@@ -270,7 +287,7 @@ def load_nodes(uuids: Iterable[str]) -> dict[str, Node]:
     nodes = {uuid: Node._from_row(row) for uuid, row in preloaded_rows(wanted).items()}
     if rest := wanted - nodes.keys():
         with read_storage().read_session() as session:
-            rows = session.execute(_BY_UUIDS, {"uuids": list(rest)}).scalars()
+            rows = session.execute(_by_uuids(), {"uuids": list(rest)}).scalars()
             nodes.update((row.uuid, Node._from_row(row)) for row in rows)
     missing = wanted - nodes.keys()
     if missing:

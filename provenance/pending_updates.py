@@ -4,42 +4,25 @@ A process node's attributes are replaced several times in its life; the updates 
 that arrive before a commit coalesce, so that only the newest is run, in one statement for every
 node. Should that statement fail, each node's newest update is tried alone, then the one before
 it: only the update that cannot be stored is lost, and the write that sent it is told, never a
-stranger's.
+stranger's. Unless the database itself failed (a restart, a lost connection): then nothing can
+be stored, and the whole commit fails, every writer told to try again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.engine import Connection
 
 from provenance.actor_messages import Reply
 from provenance.errors import StorageError
 from provenance.log import get_logger
-from provenance.models import utcnow
+from provenance.outages import is_transient
 from provenance.record_checks import describe_error
 from provenance.row_writers import RowWriter
+from provenance.timestamps import utcnow
 
 log = get_logger(__name__)
-
-
-def _statement_guard(
-    connection: Connection, rows: RowWriter, name: str
-) -> AbstractContextManager[None]:
-    """What keeps a failed update from spoiling the transaction.
-
-    PostgreSQL aborts the whole transaction on a failed statement, so the updates run in a
-    savepoint there. SQLite rolls back only the failed statement; updates replace whole
-    attribute sets, so running one again in the fallback is harmless, and the two statements a
-    savepoint costs are saved on every commit.
-    """
-    if connection.dialect.name == "sqlite":
-        return nullcontext()
-    guard: AbstractContextManager[None] = rows.savepoint(connection, name)
-    return guard
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +48,7 @@ class PendingUpdates:
         """Forget every queued update (the transaction was rolled back)."""
         self._queues.clear()
 
-    def flush(self, connection: Connection, rows: RowWriter) -> None:
+    def flush(self, connection: Any, rows: RowWriter) -> None:
         """Run the newest update of every node, in one statement if none fails."""
         queues, self._queues = self._queues, {}
         if not queues:
@@ -73,10 +56,12 @@ class PendingUpdates:
         now = utcnow()
         newest = [_row(pk, queue[-1], now) for pk, queue in queues.items()]
         try:
-            with _statement_guard(connection, rows, "provenance_updates"):
+            with rows.statement_guard(connection, "provenance_updates"):
                 rows.update_attributes(connection, newest)
-        except Exception:  # find the culprit, one node at a time
-            for pk, queue in queues.items():
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # not one update's fault: the commit fails as a whole
+            for pk, queue in queues.items():  # find the culprit, one node at a time
                 _flush_one(connection, rows, pk, queue, now)
 
 
@@ -85,7 +70,7 @@ def _row(pk: int, update: QueuedUpdate, now: dt.datetime) -> dict[str, Any]:
 
 
 def _flush_one(
-    connection: Connection,
+    connection: Any,
     rows: RowWriter,
     pk: int,
     queue: list[QueuedUpdate],
@@ -94,9 +79,11 @@ def _flush_one(
     """Store the newest update of ``queue`` that can be stored; tell the writers of the others."""
     for update in reversed(queue):
         try:
-            with _statement_guard(connection, rows, "provenance_update"):
+            with rows.statement_guard(connection, "provenance_update"):
                 rows.update_attributes(connection, [_row(pk, update, now)])
         except Exception as exc:  # charged to this update's writer alone
+            if is_transient(exc):
+                raise
             _fail(update, pk, exc)
         else:
             return

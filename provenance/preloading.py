@@ -15,12 +15,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from provenance.models import DbNode
 from provenance.reading import read_storage
+
+if TYPE_CHECKING:
+    from provenance.models import DbNode
 
 #: The text form of a uuid, as nodes store theirs (``provenance.uuids``).
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -50,6 +50,10 @@ def uuids_in(value: Any) -> set[str]:
 
 def read_rows(uuids: Iterable[str]) -> dict[str, DbNode]:
     """The stored rows of the nodes among ``uuids``, by uuid, in one query per ``CHUNK``."""
+    import sqlalchemy as sa  # on first use: not at every program's start
+
+    from provenance.models import DbNode
+
     wanted = sorted(set(uuids))
     rows: dict[str, DbNode] = {}
     if not wanted:

@@ -1,4 +1,7 @@
-"""Process nodes: the record of what a process did, and where it is now."""
+"""Process nodes: the record of what a process did, and where it is now.
+
+SQLAlchemy and the models are imported by the first read (see ``provenance.nodes``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
-from provenance.models import DbLog, DbNode
 from provenance.nodes import Node
 from provenance.process_state import ProcessState
 from provenance.reading import read_storage, sync_open_backend
@@ -57,6 +57,10 @@ class ProcessNode(Node):
         # Read your writes: a state recorded a moment ago (not waited for) is committed first;
         # nothing to wait for costs nothing.
         sync_open_backend()
+        import sqlalchemy as sa
+
+        from provenance.models import DbNode
+
         with read_storage().read_session() as session:
             stored = session.execute(
                 sa.select(DbNode.attributes).where(DbNode.id == self._pk)
@@ -146,6 +150,10 @@ class ProcessNode(Node):
         if self._pk is None:
             return []
         sync_open_backend()
+        import sqlalchemy as sa
+
+        from provenance.models import DbLog
+
         with read_storage().read_session() as session:
             rows = session.execute(
                 sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)
@@ -191,6 +199,10 @@ def stored_process_states(pks: Collection[int]) -> dict[int, ProcessState]:
         return {}
     # Read your writes, as ``process_state`` does: an end recorded a moment ago is committed.
     sync_open_backend()
+    import sqlalchemy as sa
+
+    from provenance.models import DbNode
+
     states: dict[int, ProcessState] = {}
     with read_storage().read_session() as session:
         for start in range(0, len(wanted), STATES_PER_QUERY):

@@ -1,113 +1,73 @@
-"""How the provenance actor runs its hot statements: through SQLAlchemy Core, or straight
-through the SQLite driver.
+"""How the provenance actor runs its hot statements: straight through the SQLite driver, or
+through SQLAlchemy Core.
 
 A blocking workfunction costs the actor about nine statements (nodes, links, savepoints, the
 attribute update at commit). Through SQLAlchemy each costs tens of microseconds of Python before
 SQLite sees it, several times what SQLite itself spends, so on the embedded default they go to
 the ``sqlite3`` connection directly, in the same format SQLAlchemy writes (timestamps as
 ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, JSON from ``json.dumps``), inside the transaction
-SQLAlchemy began (``BEGIN IMMEDIATE``). PostgreSQL keeps SQLAlchemy Core: psycopg adapts JSONB
-and time zones itself, and its round trips dwarf the overhead anyway.
+the actor's connection began (``BEGIN IMMEDIATE``): the ``sqlite3`` connection of
+``provenance.sqlite_connections`` (a SQLAlchemy connection of a SQLite engine works too). A
+program on SQLite thus writes its provenance without importing SQLAlchemy. PostgreSQL keeps
+SQLAlchemy Core (``provenance.core_rows``, imported for it alone): psycopg adapts JSONB and
+time zones itself, and its round trips dwarf the overhead anyway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node
 from provenance.records import GroupAddition
-
-_node_columns = DbNode.__table__.c
+from provenance.sqlite_connections import sqlite_driver
+from provenance.timestamps import utcnow
 
 #: One row of each table as the actor builds it (column name -> Python value).
 Row = Mapping[str, Any]
+#: Finds the pks of nodes by uuid (``WriteApplier``'s, which remembers them).
+Resolve = Callable[[Any, Iterable[str]], dict[str, int]]
 
 
 class RowWriter(Protocol):
-    """The statements of the actor's hot path, for one dialect."""
+    """The statements of the actor's hot path, for one dialect, on the actor's connection
+    (``Storage.write_connection``)."""
 
-    def insert_nodes(self, connection: Connection, rows: Sequence[Row]) -> dict[str, int]:
+    def insert_nodes(self, connection: Any, rows: Sequence[Row]) -> dict[str, int]:
         """Insert nodes; return their pks by uuid."""
 
-    def insert_links(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def insert_links(self, connection: Any, rows: Sequence[Row]) -> None:
         """Insert links."""
 
-    def insert_logs(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def insert_logs(self, connection: Any, rows: Sequence[Row]) -> None:
         """Insert log records."""
 
-    def update_attributes(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def update_attributes(self, connection: Any, rows: Sequence[Row]) -> None:
         """Replace attribute sets: rows of ``b_id``, ``b_attributes``, ``b_mtime``."""
 
-    def savepoint(self, connection: Connection, name: str) -> Any:
+    def select_pks(self, connection: Any, uuids: Iterable[str]) -> dict[str, int]:
+        """The pks of the stored nodes among ``uuids``, by uuid."""
+
+    def add_to_group(self, connection: Any, op: GroupAddition, resolve: Resolve) -> None:
+        """Create the group of ``op`` if it does not exist and add its nodes (pks found by
+        ``resolve``) that are not in it yet."""
+
+    def savepoint(self, connection: Any, name: str) -> Any:
         """A context manager that undoes what its block did, and only that, if it raises."""
 
-    def undoable(self, connection: Connection) -> Any:
+    def undoable(self, connection: Any) -> Any:
         """As ``savepoint``, for a block that only inserts through this writer."""
 
-
-@contextmanager
-def core_savepoint(connection: Connection, name: str) -> Iterator[None]:
-    """A raw savepoint through SQLAlchemy: its nested-transaction bookkeeping costs more than
-    the statements themselves on this hot path."""
-    connection.exec_driver_sql(f"SAVEPOINT {name}")
-    try:
-        yield
-    except BaseException:
-        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
-        raise
-    finally:
-        connection.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
-
-
-class CoreRows:
-    """SQLAlchemy Core statements, built once (a statement memoizes its cache key)."""
-
-    _insert_nodes = sa.insert(DbNode).returning(DbNode.uuid, DbNode.id)
-    _insert_links = sa.insert(DbLink)
-    _insert_logs = sa.insert(DbLog)
-    _update_attributes = (
-        sa.update(DbNode)
-        .where(_node_columns.id == sa.bindparam("b_id"))
-        .values(
-            {
-                _node_columns.attributes: sa.bindparam(
-                    "b_attributes", type_=_node_columns.attributes.type
-                ),
-                _node_columns.mtime: sa.bindparam("b_mtime", type_=_node_columns.mtime.type),
-            }
-        )
-    )
-
-    def insert_nodes(self, connection: Connection, rows: Sequence[Row]) -> dict[str, int]:
-        result = connection.execute(self._insert_nodes, list(rows))
-        return {row[0]: row[1] for row in result}
-
-    def insert_links(self, connection: Connection, rows: Sequence[Row]) -> None:
-        connection.execute(self._insert_links, list(rows))
-
-    def insert_logs(self, connection: Connection, rows: Sequence[Row]) -> None:
-        connection.execute(self._insert_logs, list(rows))
-
-    def update_attributes(self, connection: Connection, rows: Sequence[Row]) -> None:
-        connection.execute(self._update_attributes, list(rows))
-
-    def savepoint(self, connection: Connection, name: str) -> Any:
-        return core_savepoint(connection, name)
-
-    def undoable(self, connection: Connection) -> Any:
-        return core_savepoint(connection, "provenance_write")
+    def statement_guard(self, connection: Any, name: str) -> AbstractContextManager[None]:
+        """What keeps one failed statement from spoiling the transaction (an update that
+        ``provenance.pending_updates`` may run again alone)."""
 
 
 def sqlite_time(value: dt.datetime) -> str:
     """A timestamp as SQLAlchemy stores ``UtcDateTime`` in SQLite: UTC, microseconds."""
-    if value.tzinfo is dt.UTC:  # every timestamp the engine makes (``models.utcnow``)
+    if value.tzinfo is dt.UTC:  # every timestamp the engine makes (``timestamps.utcnow``)
         return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
@@ -127,7 +87,7 @@ class _Inserted:
 
 
 class SqliteRows:
-    """The same statements run on the ``sqlite3`` connection under SQLAlchemy's transaction.
+    """The statements run on the ``sqlite3`` connection, in the transaction of the actor's.
 
     A write is undone, if it fails, by deleting the rows it inserted rather than by a
     savepoint: inside a savepoint SQLite copies every page a statement changes to a statement
@@ -151,14 +111,21 @@ class SqliteRows:
     )
     _UPDATE_ATTRIBUTES = "UPDATE db_node SET attributes = ?, mtime = ? WHERE db_node.id = ?"
 
-    @staticmethod
-    def _driver(connection: Connection) -> Any:
-        """The ``sqlite3`` connection, in the transaction SQLAlchemy began (BEGIN IMMEDIATE)."""
-        if not connection.in_transaction():
-            connection.begin()  # the storage's "begin" listener emits BEGIN IMMEDIATE
-        return connection.connection.dbapi_connection
+    _INSERT_GROUP = (
+        "INSERT INTO db_group (uuid, label, type_string, description, time) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id"
+    )
+    _INSERT_GROUP_NODE = "INSERT INTO db_group_node (group_id, node_id) VALUES (?, ?)"
 
-    def insert_nodes(self, connection: Connection, rows: Sequence[Row]) -> dict[str, int]:
+    @staticmethod
+    def _driver(connection: Any) -> Any:
+        """The ``sqlite3`` connection, in the write transaction (BEGIN IMMEDIATE)."""
+        if not connection.in_transaction():
+            # A SQLAlchemy connection's "begin" listener (``provenance.storage``) emits it too.
+            connection.begin()
+        return sqlite_driver(connection)
+
+    def insert_nodes(self, connection: Any, rows: Sequence[Row]) -> dict[str, int]:
         driver = self._driver(connection)
         created: dict[str, int] = {}
         times: dict[dt.datetime, str] = {}  # the rows of a write share their times
@@ -186,7 +153,7 @@ class SqliteRows:
                 self._inserted.nodes.append(pk)
         return created
 
-    def insert_links(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def insert_links(self, connection: Any, rows: Sequence[Row]) -> None:
         self._insert(
             connection,
             self._INSERT_LINK,
@@ -194,7 +161,7 @@ class SqliteRows:
             None if self._inserted is None else self._inserted.links,
         )
 
-    def insert_logs(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def insert_logs(self, connection: Any, rows: Sequence[Row]) -> None:
         self._insert(
             connection,
             self._INSERT_LOG,
@@ -213,7 +180,7 @@ class SqliteRows:
         )
 
     def _insert(
-        self, connection: Connection, sql: str, rows: list[tuple[Any, ...]], ids: list[int] | None
+        self, connection: Any, sql: str, rows: list[tuple[Any, ...]], ids: list[int] | None
     ) -> None:
         """Insert ``rows``, noting their pks in ``ids`` (one statement each) if given."""
         driver = self._driver(connection)
@@ -223,7 +190,7 @@ class SqliteRows:
         for row in rows:
             ids.append(driver.execute(sql, row).lastrowid)
 
-    def update_attributes(self, connection: Connection, rows: Sequence[Row]) -> None:
+    def update_attributes(self, connection: Any, rows: Sequence[Row]) -> None:
         self._driver(connection).executemany(
             self._UPDATE_ATTRIBUTES,
             [
@@ -232,8 +199,42 @@ class SqliteRows:
             ],
         )
 
+    def select_pks(self, connection: Any, uuids: Iterable[str]) -> dict[str, int]:
+        wanted = list(uuids)
+        marks = ", ".join("?" * len(wanted))
+        query = f"SELECT uuid, id FROM db_node WHERE uuid IN ({marks})"
+        return dict(self._driver(connection).execute(query, wanted).fetchall())
+
+    def add_to_group(self, connection: Any, op: GroupAddition, resolve: Resolve) -> None:
+        driver = self._driver(connection)
+        found = driver.execute(
+            "SELECT id FROM db_group WHERE label = ? AND type_string = ?",
+            (op.label, op.type_string),
+        ).fetchone()
+        if found is None:
+            # With the models' defaults of the columns an addition leaves out (``DbGroup``).
+            row = (op.group_uuid, op.label, op.type_string, "", sqlite_time(utcnow()))
+            found = driver.execute(self._INSERT_GROUP, row).fetchone()
+        group_id = found[0]
+        if not op.node_uuids:
+            return
+        pks = resolve(connection, op.node_uuids)
+        marks = ", ".join("?" * len(pks))
+        query = f"SELECT node_id FROM db_group_node WHERE group_id = ? AND node_id IN ({marks})"
+        present = {row[0] for row in driver.execute(query, (group_id, *pks.values()))}
+        wanted = dict.fromkeys(pks[uuid] for uuid in op.node_uuids)
+        missing = [(group_id, pk) for pk in wanted if pk not in present]
+        if missing:
+            driver.executemany(self._INSERT_GROUP_NODE, missing)
+
+    def statement_guard(self, connection: Any, name: str) -> AbstractContextManager[None]:
+        """None: SQLite rolls back only the failed statement, and an update replaces a whole
+        attribute set, so running it again in the fallback is harmless; the two statements a
+        savepoint costs are saved on every commit."""
+        return nullcontext()
+
     @contextmanager
-    def savepoint(self, connection: Connection, name: str) -> Iterator[None]:
+    def savepoint(self, connection: Any, name: str) -> Iterator[None]:
         driver = self._driver(connection)
         driver.execute(f"SAVEPOINT {name}")
         try:
@@ -245,7 +246,7 @@ class SqliteRows:
             driver.execute(f"RELEASE SAVEPOINT {name}")
 
     @contextmanager
-    def undoable(self, connection: Connection) -> Iterator[None]:
+    def undoable(self, connection: Any) -> Iterator[None]:
         """Undo the block's inserts if it raises (see the class docstring)."""
         inserted = self._inserted = _Inserted()
         try:
@@ -266,39 +267,11 @@ class SqliteRows:
             self._inserted = None
 
 
-def add_to_group(
-    connection: Connection, op: GroupAddition, resolve: Callable[[Connection, Any], dict[str, int]]
-) -> None:
-    """Create the group of ``op`` if it does not exist and add its nodes (pks found by
-    ``resolve``) that are not in it yet; through SQLAlchemy Core on every dialect."""
-    group_id = connection.execute(
-        sa.select(DbGroup.id).where(
-            DbGroup.label == op.label, DbGroup.type_string == op.type_string
-        )
-    ).scalar_one_or_none()
-    if group_id is None:
-        group_id = connection.execute(
-            sa.insert(DbGroup)
-            .values(uuid=op.group_uuid, label=op.label, type_string=op.type_string)
-            .returning(DbGroup.id)
-        ).scalar_one()
-    if not op.node_uuids:
-        return
-    pks = resolve(connection, op.node_uuids)
-    present = set(
-        connection.execute(
-            sa.select(group_node.c.node_id).where(
-                group_node.c.group_id == group_id, group_node.c.node_id.in_(pks.values())
-            )
-        ).scalars()
-    )
-    missing = [pk for pk in dict.fromkeys(pks[uuid] for uuid in op.node_uuids) if pk not in present]
-    if missing:
-        connection.execute(
-            sa.insert(group_node), [{"group_id": group_id, "node_id": pk} for pk in missing]
-        )
-
-
 def row_writer(dialect: str) -> RowWriter:
-    """The writer for a database of ``dialect`` (``Storage.dialect``)."""
-    return SqliteRows() if dialect == "sqlite" else CoreRows()
+    """The writer for a database of ``dialect`` (``Storage.dialect``); SQLAlchemy Core's
+    (``provenance.core_rows``) is imported for a database other than SQLite only."""
+    if dialect == "sqlite":
+        return SqliteRows()
+    from provenance.core_rows import CoreRows
+
+    return CoreRows()

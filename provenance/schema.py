@@ -9,33 +9,15 @@ build). Only an older schema is upgraded through Alembic's migrations.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from provenance.errors import StorageError
 from provenance.log import get_logger
-from provenance.migrations import HEAD_REVISION
+from provenance.migrations import HEAD_REVISION, MIGRATION_LOCK_KEY, MIGRATIONS_DIR
 from provenance.models import Base
 
 log = get_logger(__name__)
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-OWN_TABLES = frozenset(
-    {
-        "db_node",
-        "db_link",
-        "db_log",
-        "db_group",
-        "db_group_node",
-        "wa_checkpoint",
-        "wa_intent",
-        "wa_worker",
-    }
-)
-#: The PostgreSQL advisory lock held while the schema is created or upgraded ("wkactors").
-MIGRATION_LOCK_KEY = 0x776B6163746F7273
 
 # Alembic's own version table, as ``alembic stamp`` creates it.
 _version_table = sa.Table(
@@ -44,16 +26,6 @@ _version_table = sa.Table(
     sa.Column("version_num", sa.String(32), nullable=False),
     sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
-
-
-def head_revision() -> str:
-    """The newest schema revision among the installed migrations (imports Alembic)."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
-    if head is None:  # pragma: no cover - the package always ships migrations
-        raise StorageError("no schema migrations are installed with workactors")
-    return head
 
 
 def stored_revision(connection: Connection, tables: set[str] | None = None) -> str | None:

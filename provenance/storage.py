@@ -3,6 +3,12 @@
 SQLite (the embedded default) runs in WAL mode with a busy timeout so that readers never block
 the single writer and several daemon workers can share one file. Writes begin ``IMMEDIATE`` so
 that two writers queue on the busy timeout instead of failing on a lock upgrade.
+
+Opening a SQLite file stamped with the newest schema revision, what nearly every program does,
+takes the ``sqlite3`` driver alone: the revision is read on the connection that then becomes
+the provenance actor's (``provenance.sqlite_connections``). SQLAlchemy's engines and sessions are
+made, and SQLAlchemy imported, on their first use: a query, a PostgreSQL database, a new or
+older schema.
 """
 
 from __future__ import annotations
@@ -10,64 +16,49 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
-
-from provenance.database_urls import normalize_url, sqlite_url
+from provenance import sqlite_connections
+from provenance.database_urls import normalize_url, normalized_sqlite_url, sqlite_file, sqlite_url
 from provenance.errors import StorageError
-from provenance.jsonb import jsonb_dumps
 from provenance.log import get_logger
-from provenance.schema import (
+from provenance.migrations import (
+    HEAD_REVISION,
     MIGRATION_LOCK_KEY,
     MIGRATIONS_DIR,
     OWN_TABLES,
-    ensure_schema,
     head_revision,
-    stored_revision,
 )
+from provenance.sqlite_connections import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_LOWER,
+    SqliteWriteConnection,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.exc import DatabaseError
+    from sqlalchemy.orm import Session, sessionmaker
+
+    #: The provenance actor's connection: on the driver for a SQLite file, else SQLAlchemy's.
+    WriteConnection = SqliteWriteConnection | Connection
 
 log = get_logger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Database files hold everything a user's processes saw: only their owner may read them.
 SQLITE_FILE_MODE = 0o600
 
 
-#: A Unicode ``lower`` for SQLite, whose own folds ASCII letters only.
-SQLITE_LOWER = "workactors_lower"
-
-
 def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
+    from sqlalchemy import event
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # Switching to WAL rewrites the file header: only do it to a new file or one of ours,
-        # so that a foreign database is refused (by ``_ensure_schema``) as it was.
-        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
-            if {row[0] for row in cursor.execute(query)} <= OWN_TABLES | {"alembic_version"}:
-                cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-        # ``ilike`` folds case beyond ASCII, as PostgreSQL's does (``query_fields.text_like``).
-        dbapi_connection.create_function(
-            SQLITE_LOWER,
-            1,
-            lambda text: text.lower() if isinstance(text, str) else text,
-            deterministic=True,
-        )
+        sqlite_connections.configure(dbapi_connection)
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
@@ -95,30 +86,59 @@ class Storage:
     """
 
     def __init__(self, url: str) -> None:
-        parsed = normalize_url(url)
-        self.url = parsed.render_as_string(hide_password=False)
-        self.dialect = parsed.get_backend_name()
-        if self.dialect == "sqlite":
-            _prepare_sqlite_file(parsed)
-        self.write_engine = self._create_engine(immediate=True)
-        self.read_engine = (
-            self._create_engine(immediate=False) if self.dialect == "sqlite" else self.write_engine
-        )
-        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        plain_sqlite = normalized_sqlite_url(url)
+        if plain_sqlite is not None:  # SQLAlchemy is imported on first use only
+            self.url = plain_sqlite
+            self.dialect = "sqlite"
+        else:
+            parsed = normalize_url(url)
+            self.url = parsed.render_as_string(hide_password=False)
+            self.dialect = parsed.get_backend_name()
         #: Called by ``dispose``: readers that keep connections of their own close them.
         self.on_dispose: list[Callable[[], None]] = []
-        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._engines_lock = threading.Lock()
+        self._write_engine: Engine | None = None
+        self._read_engine: Engine | None = None
+        self._read_sessions: sessionmaker[Session] | None = None
+        self._write_sessions: sessionmaker[Session] | None = None
+        #: The connection that checked the schema at open, kept for the provenance actor.
+        self._spare_write_connection: sqlite3.Connection | None = None
+        if self.dialect == "sqlite":
+            _prepare_sqlite_file(self.sqlite_path)
         try:
-            self._ensure_schema()
+            if not self._sqlite_schema_is_current():
+                self._ensure_schema()
         except BaseException:
             self.dispose()
             raise
 
+    @property
+    def write_engine(self) -> Engine:
+        """The engine of writes (``BEGIN IMMEDIATE`` on SQLite), made on first use."""
+        with self._engines_lock:
+            if self._write_engine is None:
+                self._write_engine = self._create_engine(immediate=True)
+            return self._write_engine
+
+    @property
+    def read_engine(self) -> Engine:
+        """The engine of reads (the write engine but on SQLite), made on first use."""
+        if self.dialect != "sqlite":
+            return self.write_engine
+        with self._engines_lock:
+            if self._read_engine is None:
+                self._read_engine = self._create_engine(immediate=False)
+            return self._read_engine
+
     def _create_engine(self, *, immediate: bool) -> Engine:
+        import sqlalchemy as sa
+
         if self.dialect == "sqlite":
             engine = sa.create_engine(self.url, connect_args={"check_same_thread": False})
             _install_sqlite_pragmas(engine, immediate=immediate)
             return engine
+        from provenance.jsonb import jsonb_dumps
+
         return sa.create_engine(
             self.url,
             pool_pre_ping=True,
@@ -130,9 +150,36 @@ class Storage:
     @property
     def location(self) -> str:
         """Where the database is, for messages (no password)."""
+        if normalized_sqlite_url(self.url) is not None:
+            return self.url  # a file's URL has no password
+        import sqlalchemy as sa
+
         return sa.make_url(self.url).render_as_string(hide_password=True)
 
+    def _sqlite_schema_is_current(self) -> bool:
+        """True if the database is a SQLite file stamped with the head revision, read on the
+        driver alone; its connection is then kept for the provenance actor. False for anything
+        else, an error included: ``_ensure_schema`` decides, and says what is wrong."""
+        path = sqlite_file(self.url)
+        if path is None:
+            return False
+        connection: sqlite3.Connection | None = None
+        try:
+            connection = sqlite_connections.connect(path)
+            current = sqlite_connections.stored_revision(connection) == HEAD_REVISION
+        except sqlite3.Error:
+            current = False
+        if current:
+            self._spare_write_connection = connection
+        elif connection is not None:
+            connection.close()
+        return current
+
     def _ensure_schema(self) -> None:
+        from sqlalchemy.exc import DatabaseError
+
+        from provenance.schema import ensure_schema
+
         try:
             with self.write_engine.connect() as connection:
                 ensure_schema(connection, self.location)
@@ -141,6 +188,9 @@ class Storage:
 
     def _unusable(self, exc: DatabaseError) -> StorageError:
         """The error that says why the database cannot be used, and what to do."""
+        import sqlalchemy as sa
+        from sqlalchemy.exc import OperationalError
+
         if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
             return StorageError(
                 f"the database at {self.location} stayed locked by another writer for "
@@ -167,23 +217,55 @@ class Storage:
 
     def current_revision(self) -> str | None:
         """The schema revision recorded in the database."""
+        from provenance.schema import stored_revision
+
         with self.read_engine.connect() as connection:
             return stored_revision(connection)
+
+    def _sessions(self, *, write: bool) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        engine = self.write_engine if write else self.read_engine
+        with self._engines_lock:
+            if write:
+                if self._write_sessions is None:
+                    self._write_sessions = sessionmaker(engine, expire_on_commit=False)
+                return self._write_sessions
+            if self._read_sessions is None:
+                self._read_sessions = sessionmaker(engine, expire_on_commit=False)
+            return self._read_sessions
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for queries; it never writes."""
-        with self._read_sessions() as session:
+        with self._sessions(write=False)() as session:
             yield session
 
     def write_session(self) -> Session:
         """A new session on the write engine; only the provenance actor should hold one."""
-        return self._write_sessions()
+        return self._sessions(write=True)()
+
+    def write_connection(self) -> WriteConnection:
+        """A new connection for the provenance actor: on the ``sqlite3`` driver for a SQLite
+        file (``provenance.sqlite_connections``), else one of the write engine."""
+        path = sqlite_file(self.url)
+        if path is None:
+            return self.write_engine.connect()
+        with self._engines_lock:
+            driver, self._spare_write_connection = self._spare_write_connection, None
+        return SqliteWriteConnection(driver or sqlite_connections.connect(path))
 
     @property
     def sqlite_path(self) -> str | None:
         """The file of a SQLite database, None for any other (or an in-memory one)."""
-        path = sa.make_url(self.url).database if self.dialect == "sqlite" else None
+        if self.dialect != "sqlite":
+            return None
+        path = sqlite_file(self.url)
+        if path is not None:
+            return path
+        import sqlalchemy as sa
+
+        path = sa.make_url(self.url).database
         if not path or path == ":memory:" or path.startswith("file:"):
             return None
         return path
@@ -193,16 +275,20 @@ class Storage:
         for close in self.on_dispose:
             close()
         self.on_dispose.clear()
-        self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            self.read_engine.dispose()
+        with self._engines_lock:
+            engines = (self._write_engine, self._read_engine)
+            spare, self._spare_write_connection = self._spare_write_connection, None
+        for engine in engines:
+            if engine is not None:
+                engine.dispose()
+        if spare is not None:
+            spare.close()
 
 
-def _prepare_sqlite_file(url: URL) -> None:
+def _prepare_sqlite_file(database: str | None) -> None:
     """Create the database file readable by its owner only (SQLite gives its -wal and -shm
     files the same mode), and warn if the folder lets other users in."""
-    database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if database is None:
         return
     path = Path(database)
     try:
@@ -231,6 +317,8 @@ __all__ = [
     "MIGRATION_LOCK_KEY",
     "OWN_TABLES",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "SQLITE_FILE_MODE",
+    "SQLITE_LOWER",
     "Storage",
     "head_revision",
     "sqlite_url",

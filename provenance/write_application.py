@@ -13,18 +13,14 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from provenance.errors import (
-    DatabaseUnavailableError,
     FencedError,
     InvalidValueError,
     NotExistentError,
     StorageError,
 )
 from provenance.fencing import Fence
-from provenance.models import DbNode, utcnow
+from provenance.outages import storage_failure
 from provenance.record_checks import check_ops, describe_error
 from provenance.records import (
     AttributeUpdate,
@@ -34,31 +30,14 @@ from provenance.records import (
     NodeRecord,
     WriteOp,
 )
-from provenance.row_writers import RowWriter, add_to_group, row_writer
+from provenance.row_writers import RowWriter, row_writer
+from provenance.timestamps import utcnow
 
 #: Uuids whose pk the applier remembers; past this the memory starts over.
 PK_CACHE_LIMIT = 200_000
 #: What applying a write did: the pks of new nodes, and per node pk the uuid and attributes
 #: of its update to run at commit.
 Applied = tuple[dict[str, int], dict[int, tuple[str, dict[str, Any]]]]
-
-
-#: Errors of the database or the connection to it, not of the data (a restart, a lost
-#: connection, a deadlock, and what SQLAlchemy raises on a connection a restart invalidated).
-_TRANSIENT = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.DisconnectionError,
-    sa.exc.PendingRollbackError,
-)
-
-
-def storage_failure(what: str, exc: Exception) -> StorageError:
-    """The error to give a writer: ``DatabaseUnavailableError`` when the database, not the
-    data, failed (worth the same write again once it is back)."""
-    transient = isinstance(exc, _TRANSIENT) or bool(getattr(exc, "connection_invalidated", False))
-    kind = DatabaseUnavailableError if transient else StorageError
-    return kind(f"{what}: {describe_error(exc)}")
 
 
 class WriteApplier:
@@ -74,7 +53,7 @@ class WriteApplier:
         self._pks.clear()
 
     def apply(
-        self, ops: Sequence[WriteOp], fence: Fence | None, connect: Callable[[], Connection]
+        self, ops: Sequence[WriteOp], fence: Fence | None, connect: Callable[[], Any]
     ) -> Applied | Exception:
         """Apply ``ops`` on the connection ``connect`` gives (once they passed the value
         check) if ``fence`` (if any) still holds; return what they did, or the error to give
@@ -99,7 +78,7 @@ class WriteApplier:
         except Exception as exc:  # any failure is this write's alone
             return storage_failure("provenance write failed and was rolled back", exc)
 
-    def _apply_in_savepoint(self, connection: Connection, ops: Sequence[WriteOp]) -> Applied:
+    def _apply_in_savepoint(self, connection: Any, ops: Sequence[WriteOp]) -> Applied:
         """Apply ``ops`` so that a failure undoes all of them and nothing else."""
         grouped = any(isinstance(op, GroupAddition) for op in ops)  # written through Core
         guard = (
@@ -118,7 +97,7 @@ class WriteApplier:
                     self._pks.pop(op.uuid, None)
             raise
 
-    def _apply_ops(self, connection: Connection, ops: Sequence[WriteOp]) -> Applied:
+    def _apply_ops(self, connection: Any, ops: Sequence[WriteOp]) -> Applied:
         """Execute inserts now; return new pks and the attribute updates to apply at commit."""
         created: dict[str, int] = {}
         updates: dict[int, tuple[str, dict[str, Any]]] = {}
@@ -134,7 +113,7 @@ class WriteApplier:
                     # Replacements of one node coalesce: only the last before a commit is run.
                     updates[self._resolve(connection, [uuid])[uuid]] = (uuid, dict(attributes))
                 case GroupAddition():
-                    add_to_group(connection, op, self._resolve)
+                    self.rows.add_to_group(connection, op, self._resolve)
         logs = [op for op in ops if isinstance(op, LogRecord)]
         if logs:
             by_uuid = {op.node_uuid for op in logs if op.node_pk is None and op.node_uuid}
@@ -142,7 +121,7 @@ class WriteApplier:
             self.rows.insert_logs(connection, [self._log_row(op, pks) for op in logs])
         return created, updates
 
-    def _insert_nodes(self, connection: Connection, nodes: Sequence[NodeRecord]) -> dict[str, int]:
+    def _insert_nodes(self, connection: Any, nodes: Sequence[NodeRecord]) -> dict[str, int]:
         now = utcnow()
         rows = [
             {
@@ -161,7 +140,7 @@ class WriteApplier:
         self._remember(created)
         return created
 
-    def _insert_links(self, connection: Connection, links: Sequence[LinkRecord]) -> None:
+    def _insert_links(self, connection: Any, links: Sequence[LinkRecord]) -> None:
         pks = self._resolve(
             connection, {link.source_uuid for link in links} | {link.target_uuid for link in links}
         )
@@ -189,15 +168,12 @@ class WriteApplier:
             "metadata": dict(op.metadata),
         }
 
-    def _resolve(self, connection: Connection, uuids: Iterable[str]) -> dict[str, int]:
+    def _resolve(self, connection: Any, uuids: Iterable[str]) -> dict[str, int]:
         wanted = set(uuids)
         found = {uuid: self._pks[uuid] for uuid in wanted if uuid in self._pks}
         unknown = wanted - found.keys()
         if unknown:
-            rows = connection.execute(
-                sa.select(DbNode.uuid, DbNode.id).where(DbNode.uuid.in_(unknown))
-            )
-            loaded: dict[str, int] = {row[0]: row[1] for row in rows}
+            loaded = self.rows.select_pks(connection, unknown)
             self._remember(loaded)
             found.update(loaded)
             if missing := unknown - loaded.keys():

@@ -129,6 +129,34 @@ def test_a_script_on_an_existing_home_imports_only_what_it_needs(home: Path) -> 
     assert _imported_but_not_needed(report) == []
 
 
+#: What a script on an existing SQLite home does not import either: the schema is checked and
+#: the provenance is written on the ``sqlite3`` driver; SQLAlchemy (Core, the ORM, the models)
+#: is for queries, PostgreSQL and creating or upgrading a schema.
+NOT_NEEDED_ON_AN_EXISTING_SQLITE_HOME = (
+    "sqlalchemy",
+    "provenance.models",
+    "provenance.schema",
+    "provenance.core_rows",
+    "provenance.raw_reads",
+)
+
+
+def test_a_script_on_an_existing_sqlite_home_imports_no_sqlalchemy(home: Path) -> None:
+    _run(_SCRIPT, str(home))
+    _stdout, report = _run(_SCRIPT, str(home))
+    modules = report["modules"]
+    assert isinstance(modules, list)
+    imported = sorted(
+        name
+        for name in modules
+        if any(
+            name == heavy or name.startswith(f"{heavy}.")
+            for heavy in NOT_NEEDED_ON_AN_EXISTING_SQLITE_HOME
+        )
+    )
+    assert imported == []
+
+
 def test_a_script_on_an_old_schema_upgrades_it_without_writing_to_stdout(home: Path) -> None:
     """Only then is Alembic imported, and its migrations print nothing either."""
     home.mkdir()

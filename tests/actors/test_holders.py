@@ -13,9 +13,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from actors import Runtime
-from actors.holders import HOLDER, Holder, _started, _this_process_started
+from actors.holders import (
+    HOLDER,
+    Holder,
+    _active_holders_on_sqlite,
+    _active_holders_through_sqlalchemy,
+    _started,
+    _this_process_started,
+)
 from actors.os_identity import boot_id
-from provenance import ProcessNode, ProcessState, load_node
+from provenance import Calculation, Dict, ProcessNode, ProcessState, WorkCalculation, load_node
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 
 STARTED_TIMEOUT = 60.0
@@ -152,3 +159,29 @@ def test_a_live_holder_stays_alive_when_the_wall_clock_is_stepped() -> None:
 
     assert replace(holder, started=holder.started - 1.0).is_alive() is True
     assert replace(holder, birth=f"{boot_id()}/0").is_alive() is False
+
+
+def test_the_active_holders_read_on_the_sqlite_driver_are_those_sqlalchemy_reads(
+    runtime: Runtime,
+) -> None:
+    """A runtime reads them at every open without SQLAlchemy: the same rows, the same values."""
+    holders: list[object] = [{"host": "h", "os_pid": 7, "nested": {"a": [1, 2.5, None]}}, "x", 5]
+    for state in ProcessState:
+        for holder in [*holders, None]:
+            for node_class in (Calculation, WorkCalculation):
+                node = node_class()
+                attributes = {"process_state": state.value}
+                if holder is not None:
+                    attributes[HOLDER] = holder  # type: ignore[assignment]
+                node.set_process_attributes(**attributes)
+                node.store()
+    Dict({"process_state": "running", HOLDER: "not a process"}).store()
+    path = runtime.storage.sqlite_path
+    assert path is not None
+    on_sqlite = _active_holders_on_sqlite(path)
+    assert sorted(on_sqlite, key=lambda row: row[0]) == sorted(
+        _active_holders_through_sqlalchemy(runtime.storage), key=lambda row: row[0]
+    )
+    active = sum(not state.is_terminal for state in ProcessState)
+    assert len(on_sqlite) == active * 4 * 2
+    assert {str(holder) for _pk, holder in on_sqlite} == {str(h) for h in [*holders, None]}

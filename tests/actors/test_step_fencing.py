@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from actors import Checkpointed, Runtime, ToContext, WorkChain, workfunction
 from persistence.postgres_store import PostgresStore
-from provenance import Int
+from provenance import Int, ProcessState
 from provenance.errors import FencedError
 from provenance.storage import Storage
 from tests.actors.workchains import Double
@@ -118,6 +118,19 @@ def _calls_of(url: str, pid: int) -> int:
         storage.dispose()
 
 
+def _returned_by(url: str, pid: int) -> list[str]:
+    storage = Storage(url)
+    try:
+        with storage.read_session() as session:
+            query = (
+                "SELECT label FROM db_link WHERE input_id = :pid "
+                "AND link_type IN ('create', 'return')"
+            )
+            return sorted(session.execute(sa.text(query), {"pid": pid}).scalars())
+    finally:
+        storage.dispose()
+
+
 def _run_taken_over_in_its_step(
     chain: type[TakenOverInAStep],
     tmp_path: Path,
@@ -193,3 +206,65 @@ def test_a_child_launched_in_a_step_after_the_claim_was_found_lost_is_refused(
     assert ForksInAStep.outcomes["submit"].startswith("refused: "), ForksInAStep.outcomes
     assert _calls_of(shared_database, pid) == 0
     assert _values_stored(shared_database, 343434) == []
+
+
+class ClaimedAgainMidStep(WorkChain):
+    """Three steps; the second launches a child and, the first time it runs, waits until the
+    test has had the process claimed again by the same store (under a new epoch)."""
+
+    runs: ClassVar[list[str]]
+    in_step: ClassVar[threading.Event]
+    claimed_again: ClassVar[threading.Event]
+
+    @classmethod
+    def define(cls, spec: Any) -> None:
+        super().define(spec)
+        spec.output("total", valid_type=Int)
+        spec.outline(cls.one, cls.launch, cls.after)
+
+    def one(self) -> None:
+        type(self).runs.append("one")
+
+    def launch(self) -> ToContext:
+        type(self).runs.append("launch")
+        if type(self).runs.count("launch") == 1:
+            type(self).in_step.set()
+            assert type(self).claimed_again.wait(WAIT)
+        return ToContext(child=self.submit(Double, x=Int(21)))
+
+    def after(self) -> None:
+        type(self).runs.append("after")
+        self.out("total", Int(self.ctx.child.get_outputs_dict()["y"].value))
+
+
+def test_an_actor_whose_claim_was_taken_and_given_back_writes_nothing_more(
+    tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
+) -> None:
+    """The claim of an actor mid-step is found lost; the other worker lets it go, and the same
+    store claims the process again: a new actor replays the step and ends the process. The old
+    actor, its step over, must not carry on under the new claim (checkpoint, steps, a second
+    end): everything it writes is fenced by the claim it started with."""
+    stale, fresh = stores
+    chain = ClaimedAgainMidStep
+    chain.runs, chain.in_step, chain.claimed_again = [], threading.Event(), threading.Event()
+    with Runtime(
+        tmp_path / "worker", database_url=shared_database, durability=Checkpointed(stale)
+    ) as worker:
+        stale.on_lease_lost = worker._lost  # as a worker's own database store is wired
+        old_run = worker.run_async(chain)
+        assert chain.in_step.wait(WAIT)
+        (pid,) = stale.held_pids
+        _expire(stale)
+        fresh.take_over(pid)
+        for lost in stale._keeper.renew_now():  # what the lease keeper's loop does
+            worker._lost(lost)
+        assert fresh.release(pid)
+        assert worker.adopt_checkpoints() == [pid]  # the same store, a new claim
+        assert worker.wait(pid, timeout=WAIT)
+        chain.claimed_again.set()
+        assert isinstance(old_run.exception(timeout=WAIT), FencedError)
+        node = worker.load_node(pid)
+    assert chain.runs == ["one", "launch", "launch", "after"]
+    assert node.process_state is ProcessState.FINISHED
+    assert _returned_by(shared_database, pid) == ["total"]  # one end stored, not two
+    assert _calls_of(shared_database, pid) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,10 +27,12 @@ from provenance import (
     StorageError,
     load_node,
 )
+from provenance.errors import DatabaseUnavailableError
 from provenance.models import DbLink, DbNode
 from provenance.records import AttributeUpdate, LinkRecord, LogRecord, NodeRecord
 from provenance.storage import Storage
 from provenance.uuids import new_uuid
+from provenance.write_application import storage_failure
 from tests.helpers import count_links, count_nodes
 
 
@@ -394,3 +397,23 @@ def test_a_waited_for_write_lands_after_an_older_write_sent_from_another_thread(
     backend.sync()
     states = {load_node(node.pk).attributes["process_state"] for node in nodes}
     assert states == {"finished"}
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (sqlite3.OperationalError("database is locked"), True),
+        (sqlite3.InterfaceError("bad parameter or other API misuse"), True),
+        (sqlite3.IntegrityError("FOREIGN KEY constraint failed"), False),
+        (sa.exc.OperationalError("COMMIT", {}, Exception("server closed")), True),
+        (sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key")), False),
+    ],
+)
+def test_a_failure_of_the_database_on_its_driver_or_through_sqlalchemy_is_worth_a_retry(
+    error: Exception, unavailable: bool
+) -> None:
+    """On SQLite the actor writes on the driver: its errors are told apart as SQLAlchemy's
+    wrapping of them was."""
+    failure = storage_failure("provenance commit failed", error)
+    assert isinstance(failure, StorageError)
+    assert isinstance(failure, DatabaseUnavailableError) is unavailable

@@ -16,7 +16,12 @@ from structlog.testing import capture_logs
 
 from actors import Runtime
 from provenance import Int, StorageError, load_node
-from provenance.database_urls import normalize_url
+from provenance.database_urls import (
+    backend_name,
+    normalize_url,
+    normalized_sqlite_url,
+    sqlite_file,
+)
 from provenance.storage import Storage, sqlite_url
 
 # Schemes.
@@ -69,6 +74,60 @@ def test_an_unsupported_scheme_is_a_storage_error_listing_the_supported_ones(
     with pytest.raises(StorageError, match="postgresql://USER@HOST") as excinfo:
         Runtime(home, database_url=url)
     assert "secret" not in str(excinfo.value)
+
+
+#: Paths whose URL needs escaping, or looks like something else.
+AWKWARD_PATHS = [
+    "/tmp/x.sqlite",
+    "relative/x.sqlite",
+    "/tmp/50% done/a?b#c@d:e/x y+z.sqlite",
+    "/tmp/é ✓/x.sqlite",
+    "/tmp/%41/x.sqlite",
+    "//double/slash.sqlite",
+]
+
+
+@pytest.mark.parametrize("path", AWKWARD_PATHS)
+def test_a_sqlite_files_url_is_written_and_read_as_sqlalchemy_does_without_it(path: str) -> None:
+    """A runtime on SQLite reads its URL without importing SQLAlchemy: to the same effect."""
+    url = sqlite_url(path)
+    assert url == sa.engine.URL.create("sqlite+pysqlite", database=path).render_as_string(
+        hide_password=False
+    )
+    assert sqlite_file(url) == sa.make_url(url).database == path
+    for scheme in ("sqlite", "SQLite+pysqlite"):
+        written = url.replace("sqlite+pysqlite", scheme, 1)
+        assert sqlite_file(written) == path
+        assert normalized_sqlite_url(written) == normalize_url(written).render_as_string(
+            hide_password=False
+        )
+        assert backend_name(written) == "sqlite"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///",
+        "sqlite:///:memory:",
+        "sqlite:///file:x.db?mode=ro&uri=true",
+        "sqlite:////tmp/x.sqlite?timeout=5",
+        "sqlite://host/x.sqlite",
+        "postgresql://me@db.example/prov",
+        "mysql://a@b/c",
+        "no url",
+    ],
+)
+def test_any_other_url_is_left_to_sqlalchemys_parser(url: str) -> None:
+    assert sqlite_file(url) is None
+    assert normalized_sqlite_url(url) is None
+
+
+def test_the_backend_of_a_url_is_named_with_or_without_sqlalchemy() -> None:
+    assert backend_name("postgres://me@db.example/prov") == "postgresql"
+    assert backend_name("sqlite:////tmp/x.sqlite?timeout=5") == "sqlite"
+    with pytest.raises(StorageError, match="does not support the database URL scheme 'mysql'"):
+        backend_name("mysql://a@b/c")
 
 
 def test_text_that_is_no_url_is_a_storage_error(home: Path) -> None:

@@ -201,6 +201,27 @@ def test_when_the_batched_update_fails_only_the_bad_update_is_lost(any_runtime: 
     assert load_node(second.pk).attributes == {"state": "fine"}
 
 
+def test_when_the_connection_dies_the_commit_fails_as_a_whole(pg_runtime: Runtime) -> None:
+    """Seen after a PostgreSQL restart: the update of a child's end failed on the dead
+    connection, was charged to the end alone as a ``StorageError``, and the child was
+    published as finished without its outputs stored. Nothing can be stored on a dead
+    connection: the error goes to the commit, which tells every writer to try again."""
+    with pg_runtime.bound():
+        node = Calculation().store()
+    pending = PendingUpdates()
+    end: Reply[Any] = Reply()
+    pending.add(node.pk, QueuedUpdate(node.uuid, {"process_state": "finished"}, end))  # type: ignore[arg-type]
+    engine = pg_runtime.storage.write_engine
+    with engine.connect() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+        with pytest.raises(sa.exc.OperationalError):
+            pending.flush(connection, row_writer("postgresql"))
+    assert not end.done()  # left to the commit's rollback, which fails it as unavailable
+    assert pg_runtime.load_node(node.pk).attributes == {}
+
+
 def _now() -> Any:
     import datetime as dt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from actors import Runtime, workfunction
-from actors.caching import _LOOKUP
+from actors.caching import _lookup
 from provenance import Int
 from provenance.raw_reads import SqliteSelect
 
@@ -22,11 +22,11 @@ def test_the_cache_lookup_reads_the_same_rows_as_through_sqlalchemy(tmp_path: Pa
         path = runtime.storage.sqlite_path
         assert path is not None
         params = {"node_hash": node.node_hash, "node_type": node.node_type}
-        lookup = SqliteSelect(_LOOKUP, path)
+        lookup = SqliteSelect(_lookup(), path)
         try:
             raw = lookup.all(params)
             with runtime.storage.read_engine.connect() as connection:
-                through_sqlalchemy = connection.execute(_LOOKUP, params).all()
+                through_sqlalchemy = connection.execute(_lookup(), params).all()
         finally:
             lookup.close()
 
@@ -43,7 +43,7 @@ def test_a_lookup_connection_sees_what_was_committed_after_it_opened(tmp_path: P
         _, first = runtime.run_get_node(split, Int(7))
         path = runtime.storage.sqlite_path
         assert path is not None
-        lookup = SqliteSelect(_LOOKUP, path)
+        lookup = SqliteSelect(_lookup(), path)
         try:
             assert lookup.all({"node_hash": first.node_hash, "node_type": first.node_type})
             _, second = runtime.run_get_node(split, Int(9))

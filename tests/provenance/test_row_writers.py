@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from actors import Runtime
-from provenance.models import DbLog, DbNode
-from provenance.row_writers import CoreRows, RowWriter, SqliteRows, row_writer
+from provenance.core_rows import CoreRows
+from provenance.models import DbGroup, DbLink, DbLog, DbNode, group_node
+from provenance.records import GroupAddition
+from provenance.row_writers import RowWriter, SqliteRows, row_writer
+from provenance.sqlite_connections import SQLITE_BUSY_TIMEOUT_MS, SqliteWriteConnection
 
 MOMENT = dt.datetime(2026, 12, 2, 17, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 ATTRIBUTES: dict[str, Any] = {
@@ -21,46 +25,44 @@ ATTRIBUTES: dict[str, Any] = {
 }
 
 
-def _store(writer: RowWriter, connection: sa.Connection, uuid: str) -> tuple[int, Any, Any]:
-    (pk,) = writer.insert_nodes(
-        connection,
-        [
-            {
-                "uuid": uuid,
-                "node_type": "data.dict.Dict.",
-                "label": "ü",
-                "description": "",
-                "attributes": ATTRIBUTES,
-                "ctime": MOMENT,
-                "mtime": MOMENT,
-            }
-        ],
-    ).values()
+_NODE: dict[str, Any] = {
+    "node_type": "data.dict.Dict.",
+    "label": "ü",
+    "description": "",
+    "attributes": ATTRIBUTES,
+    "ctime": MOMENT,
+    "mtime": MOMENT,
+}
+_LOG: dict[str, Any] = {
+    "time": MOMENT,
+    "levelname": "REPORT",
+    "loggername": "x",
+    "message": "m",
+    "metadata": {"a": 1},
+}
+
+
+_READ_NODE = "SELECT ctime, mtime, attributes, label FROM db_node WHERE id = ?"
+_READ_LOG = "SELECT time, metadata FROM db_log WHERE node_id = ?"
+
+
+def _write(writer: RowWriter, connection: Any, uuid: str) -> int:
+    """A node linked to itself, with a log record and an attribute update; its pk."""
+    (pk,) = writer.insert_nodes(connection, [{**_NODE, "uuid": uuid}]).values()
     writer.insert_links(
         connection, [{"input_id": pk, "output_id": pk, "link_type": "input", "label": "self"}]
     )
-    writer.insert_logs(
-        connection,
-        [
-            {
-                "node_id": pk,
-                "time": MOMENT,
-                "levelname": "REPORT",
-                "loggername": "x",
-                "message": "m",
-                "metadata": {"a": 1},
-            }
-        ],
-    )
+    writer.insert_logs(connection, [{**_LOG, "node_id": pk}])
     writer.update_attributes(
         connection, [{"b_id": pk, "b_attributes": {**ATTRIBUTES, "more": 1}, "b_mtime": MOMENT}]
     )
-    raw = connection.exec_driver_sql(
-        "SELECT ctime, mtime, attributes, label FROM db_node WHERE id = ?", (pk,)
-    ).one()
-    log = connection.exec_driver_sql(
-        "SELECT time, metadata FROM db_log WHERE node_id = ?", (pk,)
-    ).one()
+    return pk
+
+
+def _store(writer: RowWriter, connection: sa.Connection, uuid: str) -> tuple[int, Any, Any]:
+    pk = _write(writer, connection, uuid)
+    raw = connection.exec_driver_sql(_READ_NODE, (pk,)).one()
+    log = connection.exec_driver_sql(_READ_LOG, (pk,)).one()
     return pk, tuple(raw), tuple(log)
 
 
@@ -114,3 +116,121 @@ def _node_then_dangling_link(writer: RowWriter, conn: sa.Connection, kept: int) 
 def test_sqlite_takes_the_fast_path_and_postgresql_keeps_core() -> None:
     assert isinstance(row_writer("sqlite"), SqliteRows)
     assert isinstance(row_writer("postgresql"), CoreRows)
+
+
+def _columns_written(sql: str) -> list[str]:
+    """The columns an ``INSERT INTO t (a, b) ...`` names."""
+    match = re.match(r"INSERT INTO (\w+) \(([^)]*)\)", sql)
+    assert match is not None, sql
+    return [column.strip() for column in match.group(2).split(",")]
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        (SqliteRows._INSERT_NODE, DbNode.__table__),
+        (SqliteRows._INSERT_LINK, DbLink.__table__),
+        (SqliteRows._INSERT_LOG, DbLog.__table__),
+        (SqliteRows._INSERT_GROUP, DbGroup.__table__),
+        (SqliteRows._INSERT_GROUP_NODE, group_node),
+    ],
+)
+def test_the_driver_inserts_every_column_of_the_models_but_the_generated_ones(
+    sql: str, table: sa.Table
+) -> None:
+    """The models are the schema's one source: a column added there and not here fails."""
+    generated = {
+        column.name
+        for column in table.columns
+        if column.autoincrement is True or column.server_default is not None
+    }
+    written = _columns_written(sql)
+    assert re.match(rf"INSERT INTO {table.name} ", sql)
+    assert sorted(written) == sorted(
+        column.name for column in table.columns if column.name not in generated
+    )
+
+
+def test_the_actors_connection_on_sqlite_is_the_driver_with_the_storages_settings(
+    tmp_path: Path,
+) -> None:
+    with Runtime(tmp_path / "home") as runtime:
+        connection = runtime.storage.write_connection()
+        try:
+            assert isinstance(connection, SqliteWriteConnection)
+            driver = connection.driver
+            assert driver.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            assert driver.execute("PRAGMA busy_timeout").fetchone() == (SQLITE_BUSY_TIMEOUT_MS,)
+            assert driver.execute("PRAGMA foreign_keys").fetchone() == (1,)
+            assert driver.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+            assert not connection.in_transaction()
+            SqliteRows().select_pks(connection, ["x"])
+            assert connection.in_transaction()  # a writer's, taken at once
+            connection.rollback()
+        finally:
+            connection.close()
+
+
+def test_the_driver_writes_through_the_actors_connection_what_core_writes(tmp_path: Path) -> None:
+    with Runtime(tmp_path / "home") as runtime:
+        connection = runtime.storage.write_connection()
+        try:
+            fast_pk, fast_raw, fast_log = _store_on_driver(SqliteRows(), connection, "e" * 36)
+            connection.commit()
+        finally:
+            connection.close()
+        with runtime.storage.write_engine.connect() as conn:
+            core_pk, core_raw, core_log = _store(CoreRows(), conn, "f" * 36)
+            conn.commit()
+            assert fast_raw == core_raw
+            assert fast_log == core_log
+            nodes = DbNode.__table__
+            read = conn.execute(sa.select(nodes).where(nodes.c.id == fast_pk)).one()
+            assert read.ctime == MOMENT
+            assert read.attributes == {**ATTRIBUTES, "more": 1}
+            assert SqliteRows().select_pks(conn, ["e" * 36, "f" * 36, "g" * 36]) == {
+                "e" * 36: fast_pk,
+                "f" * 36: core_pk,
+            }
+            conn.rollback()
+
+
+def _store_on_driver(
+    writer: SqliteRows, connection: SqliteWriteConnection, uuid: str
+) -> tuple[int, Any, Any]:
+    """``_store`` on the actor's own SQLite connection."""
+    pk = _write(writer, connection, uuid)
+    raw = connection.driver.execute(_READ_NODE, (pk,)).fetchone()
+    log = connection.driver.execute(_READ_LOG, (pk,)).fetchone()
+    return pk, tuple(raw), tuple(log)
+
+
+def test_both_writers_add_to_a_group_alike(tmp_path: Path) -> None:
+    """The group is made once, with the models' defaults, and a node is a member once."""
+    with Runtime(tmp_path / "home") as runtime, runtime.storage.write_engine.connect() as conn:
+        nodes = [_store(CoreRows(), conn, str(index) * 36)[0] for index in range(3)]
+        pks = {str(index) * 36: pk for index, pk in enumerate(nodes)}
+
+        def resolve(_connection: Any, uuids: Any) -> dict[str, int]:
+            return {uuid: pks[uuid] for uuid in uuids}
+
+        rows = {}
+        for writer, label in ((CoreRows(), "core"), (SqliteRows(), "fast")):
+            uuids = ("0" * 36, "1" * 36, "0" * 36)
+            for members_added in (uuids, ("1" * 36, "2" * 36)):
+                add = GroupAddition(label, "", members_added, group_uuid=label * 9)
+                writer.add_to_group(conn, add, resolve)
+            groups = DbGroup.__table__
+            group = conn.execute(sa.select(groups).where(groups.c.label == label)).one()
+            members = conn.execute(
+                sa.select(group_node.c.node_id)
+                .where(group_node.c.group_id == group.id)
+                .order_by(group_node.c.node_id)
+            ).scalars()
+            stored_time = conn.exec_driver_sql(
+                "SELECT time FROM db_group WHERE id = ?", (group.id,)
+            ).scalar_one()
+            rows[label] = (group.description, group.type_string, list(members), len(stored_time))
+            assert group.time.tzinfo is dt.UTC
+        conn.rollback()
+    assert rows["fast"] == rows["core"] == ("", "", nodes, len("2026-12-03 10:00:00.000000"))

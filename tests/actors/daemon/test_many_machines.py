@@ -68,6 +68,11 @@ class Machines:
         assert isinstance(node, ProcessNode)
         return node.process_state
 
+    def exception(self, pid: int) -> str | None:
+        node = self.runtime.load_node(pid)
+        assert isinstance(node, ProcessNode)
+        return node.exception
+
     def all_ended(self, pids: list[int]) -> bool:
         return all((state := self.state(pid)) is not None and state.is_terminal for pid in pids)
 
@@ -149,7 +154,7 @@ def test_three_machines_finish_chains_with_children_exactly_once(
     expected = _expected_totals(range(chains), tmp_path / "alone")
     ran_on: set[int] = set()
     for x, pid in enumerate(pids):
-        assert machines.state(pid) is ProcessState.FINISHED
+        assert machines.state(pid) is ProcessState.FINISHED, machines.exception(pid)
         assert machines.total(pid) == expected[x]
         assert machines.children(pid) == 2
         marks = marks_of(machines.marks, pid)
@@ -196,7 +201,7 @@ def test_a_machine_killed_mid_run_is_taken_over_within_the_lease(
     wait_for(lambda: machines.all_ended(pids), TIMEOUT, "the end of every chain")
     expected = _expected_totals(range(len(pids)), tmp_path / "alone")
     for x, pid in enumerate(pids):
-        assert machines.state(pid) is ProcessState.FINISHED
+        assert machines.state(pid) is ProcessState.FINISHED, machines.exception(pid)
         assert machines.total(pid) == expected[x]
         assert machines.children(pid) == 2
         marks = marks_of(machines.marks, pid)
@@ -325,7 +330,7 @@ def test_chains_finish_across_a_restart_of_postgresql(machines: Machines, tmp_pa
     wait_for(ended, TIMEOUT, "the end of every chain after the restart")
     expected = _expected_totals(range(len(pids)), tmp_path / "alone")
     for x, pid in enumerate(pids):
-        assert machines.state(pid) is ProcessState.FINISHED
+        assert machines.state(pid) is ProcessState.FINISHED, machines.exception(pid)
         assert machines.total(pid) == expected[x]
         assert machines.children(pid) == 2
         assert sorted({index for index, _ in marks_of(machines.marks, pid)}) == list(range(6))
