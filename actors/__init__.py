@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     )
     from actors.intersteps import Interstep, Outputs, ToContext, UpdateContext, append_, to_context
     from actors.knowledge import DefaultKnowledgeProvider
-    from actors.launch import queue_up, run, run_async, run_get_node, submit
+    from actors.launch import queue_up, queue_up_many, run, run_async, run_get_node, submit
     from actors.outline import if_, return_, while_
     from actors.ports import InputNamespace
     from actors.process import Process
@@ -86,6 +86,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "actors.knowledge": ("DefaultKnowledgeProvider",),
     "actors.launch": (
         "queue_up",
+        "queue_up_many",
         "run",
         "run_async",
         "run_get_node",
@@ -170,6 +171,7 @@ __all__ = [
     "load_class",
     "process_handler",
     "queue_up",
+    "queue_up_many",
     "return_",
     "run",
     "run_async",

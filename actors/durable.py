@@ -11,18 +11,15 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import pykka
 import sqlalchemy as sa
 
-from actors.caching import launch_cached
-from actors.errors import ActorError, ProcessSuspendedError, RuntimeClosedError
-from actors.home_identity import check_home
+from actors.errors import ActorError, ProcessSuspendedError
 from actors.process_messages import Suspend
-from actors.process_records import launch_ops, mark_launched
 from actors.registry import Forget, GetActor, ask
 from actors.threads import ROOM, THREADS
 from persistence import PersistenceActor, Release, SaveCheckpoint, Sync
@@ -148,12 +145,16 @@ class Checkpoints:
         self._writer.tell(Release(pid, reply))
         reply.result(timeout=CHECKPOINT_TIMEOUT)
 
-    def write_submitted(self, process: Process, store: CheckpointStore | None = None) -> str:
-        """Write the first checkpoint of a submitted process, which a worker will adopt."""
-        pid = process.pid
-        assert pid is not None
-        target = self.store if store is None else store
-        return target.save_state(pid, process.class_path(), process.save_instance_state())
+    def write_submitted(
+        self, processes: Sequence[Process], store: CheckpointStore | None = None
+    ) -> list[str]:
+        """Write the first checkpoints of submitted processes, all or none, as one group
+        (``CheckpointStore.save_new_states``); a worker adopts them."""
+        items = []
+        for process in processes:
+            assert process.pid is not None
+            items.append((process.pid, process.class_path(), process.save_instance_state()))
+        return (self.store if store is None else store).save_new_states(items)
 
     # Adopting.
 
@@ -278,40 +279,6 @@ class Checkpoints:
             finally:
                 self._writer.stop(block=True)
         self.store.release_all()
-
-
-def queue(
-    runtime: Runtime,
-    process_class: type[Process],
-    inputs: Mapping[str, Any],
-    storage: CheckpointStore | None = None,
-) -> Process:
-    """Store a new process, write its first checkpoint into the runtime's store (or
-    ``storage``) and wake whoever adopts it (``Runtime.submit``/``queue_up``)."""
-    if runtime.is_closed:
-        raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
-    check_importable(process_class)
-    check_home(runtime.home, runtime.storage.url)
-    process = process_class(inputs)
-    process._runtime = runtime
-    if launch_cached(runtime, process, None, None) is not None:
-        return process  # stored FINISHED as a clone of an earlier run: nothing for a worker
-    pks = runtime.backend.write(launch_ops(process, None))  # committed before a worker looks
-    mark_launched(process, pks)
-    try:
-        runtime.checkpoints.write_submitted(process, storage)
-    except BaseException as exc:
-        # Without its checkpoint no worker will ever run it: say so on the node, never leave
-        # it CREATED forever.
-        failed = process.node.set_process_attributes(
-            process_state=ProcessState.EXCEPTED.value,
-            exception=f"its first checkpoint could not be written, so it never ran: {exc!r}",
-        )
-        runtime.backend.write([failed])
-        raise
-    assert process.pid is not None
-    runtime.notifier.submitted(process.pid)
-    return process
 
 
 def suspend_all(runtime: Runtime, timeout: float) -> None:

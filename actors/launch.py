@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
@@ -50,3 +50,11 @@ def submit(process: ProcessLike, *args: Any, **inputs: Any) -> ProcessNode:
 def queue_up(process_class: ProcessLike, inputs: Mapping[str, Any], storage: Any = None) -> int:
     """Checkpoint a new process for the daemon and return its pid; see ``Runtime.queue_up``."""
     return get_runtime().queue_up(process_class, inputs, storage)
+
+
+def queue_up_many(
+    submissions: Iterable[tuple[ProcessLike, Mapping[str, Any]]], storage: Any = None
+) -> list[int]:
+    """Checkpoint many new processes for the daemon at once, all or nothing, and return their
+    pids; see ``Runtime.queue_up_many``."""
+    return get_runtime().queue_up_many(submissions, storage)

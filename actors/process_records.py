@@ -21,11 +21,15 @@ if TYPE_CHECKING:
     from actors.process import Process
 
 
-def launch_ops(process: Process, caller_uuid: str | None) -> list[WriteOp]:
-    """Writes that store the new process: its inputs, its node, its links."""
+def launch_ops(
+    process: Process, caller_uuid: str | None, seen: set[str] | None = None
+) -> list[WriteOp]:
+    """Writes that store the new process: its inputs, its node, its links. ``seen``: the
+    uuids of the nodes already in the batch these writes join (an input that several
+    processes of one batch share is inserted once); updated."""
     ops: list[WriteOp] = []
     links: list[WriteOp] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     node = process._node
     uuid = node.uuid
     for path, value in leaves(process._inputs):

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from persistence.batch_threads import BatchThreads
 from persistence.errors import CheckpointWriteError, PersistenceError
+from persistence.spare_files import SpareFiles, open_spare
+from persistence.write_errors import move_error, write_error
 
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIRECTORY_MODE = 0o700
@@ -49,21 +51,29 @@ def temp_prefix(target: Path) -> str:
 
 
 def atomic_write(
-    path: str | os.PathLike[str], data: bytes, *, hook: WriteHook | None = None
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    hook: WriteHook | None = None,
+    spares: SpareFiles | None = None,
 ) -> None:
-    """Replace the file at ``path`` with ``data`` atomically and durably.
+    """Replace the file at ``path`` with ``data`` atomically and durably (with ``spares``: as
+    ``atomic_write_many`` says).
 
     Raises:
         CheckpointWriteError: on any ``OSError`` (a full disk, a file size limit, a missing
             folder); the file at ``path`` is then what it was before.
     """
-    error = atomic_write_many([(path, data)], hook=hook)[0]
+    error = atomic_write_many([(path, data)], hook=hook, spares=spares)[0]
     if error is not None:
         raise error
 
 
 def atomic_write_many(
-    writes: Sequence[tuple[str | os.PathLike[str], bytes]], *, hook: WriteHook | None = None
+    writes: Sequence[tuple[str | os.PathLike[str], bytes]],
+    *,
+    hook: WriteHook | None = None,
+    spares: SpareFiles | None = None,
 ) -> list[CheckpointWriteError | None]:
     """``atomic_write`` of several files at once (group commit); per file, its error or None.
 
@@ -80,59 +90,78 @@ def atomic_write_many(
     failed folder fsync fails every file moved into that folder. The hook sees each file's
     stages in order: the temporary file written on the calling thread, fsynced and moved on
     the thread that settles that file, its folder synced on the calling thread.
+
+    With ``spares`` (``persistence.spare_files``), a target's spare file is rewritten instead
+    of a new temporary file made, and the file a target named is kept, linked under a new
+    temporary name just before the move, as its next spare once the move is durable.
     """
-    targets = [Path(path) for path, _data in writes]
+    targets = [_as_path(path) for path, _data in writes]
     errors: list[CheckpointWriteError | None] = [None] * len(writes)
-    temps: dict[int, tuple[int, Path]] = {}
+    temps: dict[int, tuple[int, str]] = {}
+    links: dict[int, str] = {}
     try:
         for index, (target, (_path, data)) in enumerate(zip(targets, writes, strict=True)):
             try:
-                temps[index] = _write_temp(target, data)
+                temps[index] = _write_temp(target, data, spares)
             except OSError as exc:
-                errors[index] = _write_error(target, exc, replaced=False)
+                errors[index] = write_error(target, exc, replaced=False)
                 continue
             _stage(hook, WriteStage.TEMP_WRITTEN, target)
+        if spares is not None:
+            links = {index: temp_name(targets[index]) for index in temps}
         settles = {
-            index: partial(_settle, fd, temp, targets[index], hook)
+            index: partial(_settle, fd, temp, targets[index], hook, links.get(index))
             for index, (fd, temp) in temps.items()
         }
         settling, temps = temps, {}  # closed by their tasks, whatever happens to them
         for index, failure in _run_all(settles):
-            errors[index] = _write_error(targets[index], failure, replaced=False)
+            errors[index] = write_error(targets[index], failure, replaced=False)
         replaced = [index for index in sorted(settling) if errors[index] is None]
-        _sync_folders([target.parent for target in targets], targets, replaced, errors, hook)
+        _sync_folders([_folder_of(target) for target in targets], targets, replaced, errors, hook)
+        if spares is not None:
+            spares.keep_durable(targets, links, errors)
     finally:
         for fd, temp in temps.values():  # an exception from a hook: leave no temporary file
             _close_and_remove(fd, temp)
     return errors
 
 
-def _settle(fd: int, temp: Path, target: Path, hook: WriteHook | None) -> None:
+def _settle(fd: int, temp: str, target: Path, hook: WriteHook | None, link: str | None) -> None:
     """fsync the temporary file ``temp`` (open as ``fd``), close it and move it over
-    ``target``; on any failure (a hook's included) close and remove it instead."""
+    ``target``; on any failure (a hook's included) close and remove it instead. ``link``: a
+    new name to give the file ``target`` names before the move (a spare to be)."""
     try:
         os.fsync(fd)
         _stage(hook, WriteStage.FSYNCED, target)
     except BaseException:
         _close_and_remove(fd, temp)
         raise
+    if link is not None:
+        with contextlib.suppress(OSError):  # no file there yet, or no link: no spare, that is all
+            os.link(target, link)
     try:
         _close_and_replace(fd, temp, target)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        _remove(temp)
+        if link is not None:
+            _remove(link)  # still the target's file: never to be rewritten
         raise
     _stage(hook, WriteStage.REPLACED, target)
 
 
-def _write_temp(target: Path, data: bytes) -> tuple[int, Path]:
-    """A new private temporary file beside ``target`` holding ``data``, not yet fsynced; its
-    open descriptor and path."""
-    fd, temp = _create_temp(target)
+def _write_temp(target: Path, data: bytes, spares: SpareFiles | None) -> tuple[int, str]:
+    """A private temporary file beside ``target`` holding ``data``, not yet fsynced: the
+    target's spare if it has one, else a new file; its open descriptor and path."""
+    spare = None if spares is None else spares.take(target)
+    fd = None if spare is None else open_spare(spare)
+    fd, temp = _create_temp(target) if fd is None or spare is None else (fd, spare)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
+        if temp is spare:
+            os.ftruncate(fd, len(data))  # a spare held an older, maybe longer, checkpoint
     except BaseException:
         _close_and_remove(fd, temp)
         raise
@@ -144,21 +173,36 @@ _temp_numbers = itertools.count()
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
-def _create_temp(target: Path) -> tuple[int, Path]:
-    """Create a new temporary file beside ``target``: named by this OS process and a counter,
-    which is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU); if a
-    dead process of the same id left that name, ``mkstemp`` picks another."""
-    temp = target.parent / f"{temp_prefix(target)}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}"
+def temp_name(target: Path) -> str:
+    """A new temporary name beside ``target``: named by this OS process and a counter, which
+    is unique without ``tempfile``'s random names (a tenth of a checkpoint's CPU). A string:
+    a ``Path`` made per checkpoint cost as much as the ``open``."""
+    name = f"{temp_prefix(target)}{os.getpid()}-{next(_temp_numbers)}{TEMP_SUFFIX}"
+    return os.path.join(_folder_of(target), name)
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """Create a new temporary file beside ``target`` (``temp_name``); if a dead process of the
+    same id left that name, ``mkstemp`` picks another."""
+    temp = temp_name(target)
     try:
         return os.open(temp, _TEMP_FLAGS, PRIVATE_FILE_MODE), temp
     except FileExistsError:
-        fd, name = tempfile.mkstemp(
-            dir=target.parent, prefix=temp_prefix(target), suffix=TEMP_SUFFIX
+        return tempfile.mkstemp(
+            dir=_folder_of(target), prefix=temp_prefix(target), suffix=TEMP_SUFFIX
         )
-        return fd, Path(name)
 
 
-def _close_and_replace(fd: int, temp: Path, target: Path) -> None:
+def _as_path(path: str | os.PathLike[str]) -> Path:
+    return path if isinstance(path, Path) else Path(path)
+
+
+def _folder_of(path: Path) -> str:
+    """The folder of ``path`` as a string (``Path.parent`` makes and hashes a new ``Path``)."""
+    return os.path.dirname(path) or os.curdir
+
+
+def _close_and_replace(fd: int, temp: str, target: Path) -> None:
     os.close(fd)
     os.replace(temp, target)
 
@@ -185,7 +229,7 @@ def _run_all(calls: Mapping[int, Callable[[], None]]) -> list[tuple[int, OSError
 
 
 def _sync_folders(
-    folders: Sequence[Path],
+    folders: Sequence[str],
     targets: Sequence[Path],
     changed: Sequence[int],
     errors: list[CheckpointWriteError | None],
@@ -194,7 +238,7 @@ def _sync_folders(
     """fsync once each folder (``folders[i]`` for file ``i``) in which a file ``changed``;
     then each file's last stage is done. A failure is the error of every file of that folder,
     named by its target."""
-    by_folder: dict[Path, list[int]] = {}
+    by_folder: dict[str, list[int]] = {}
     for index in changed:
         by_folder.setdefault(folders[index], []).append(index)
     for folder, indices in by_folder.items():
@@ -202,16 +246,21 @@ def _sync_folders(
             fsync_directory(folder)
         except OSError as exc:
             for index in indices:
-                errors[index] = _write_error(targets[index], exc, replaced=True)
+                errors[index] = write_error(targets[index], exc, replaced=True)
             continue
         for index in indices:
             _stage(hook, WriteStage.DIRECTORY_SYNCED, targets[index])
 
 
-def _close_and_remove(fd: int, temp: Path) -> None:
+def _close_and_remove(fd: int, temp: str) -> None:
     with contextlib.suppress(OSError):  # closed already, or a failed close: nothing to keep
         os.close(fd)
-    temp.unlink(missing_ok=True)
+    _remove(temp)
+
+
+def _remove(temp: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
 
 
 #: Threads that settle the files of one batch together.
@@ -252,15 +301,15 @@ def atomic_move_many(
             os.replace(src, dst)
         except OSError as exc:
             errors[index] = (
-                _copy_across(src, dst) if exc.errno == errno.EXDEV else _move_error(src, dst, exc)
+                _copy_across(src, dst) if exc.errno == errno.EXDEV else move_error(src, dst, exc)
             )
             continue
         renamed.append(index)
     destinations = [dst for _src, dst in pairs]
     # The new names first, as atomic_move does: then the names the files left.
-    _sync_folders([dst.parent for dst in destinations], destinations, renamed, errors, None)
+    _sync_folders([_folder_of(dst) for dst in destinations], destinations, renamed, errors, None)
     still_fine = [index for index in renamed if errors[index] is None]
-    _sync_folders([src.parent for src, _dst in pairs], destinations, still_fine, errors, None)
+    _sync_folders([_folder_of(src) for src, _dst in pairs], destinations, still_fine, errors, None)
     return errors
 
 
@@ -270,7 +319,7 @@ def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
     try:
         data = src.read_bytes()
     except OSError as exc:
-        return _move_error(src, dst, exc)
+        return move_error(src, dst, exc)
     try:
         atomic_write(dst, data)
     except CheckpointWriteError as exc:
@@ -279,16 +328,8 @@ def _copy_across(src: Path, dst: Path) -> CheckpointWriteError | None:
     try:
         fsync_directory(src.parent)
     except OSError as exc:
-        return _write_error(dst, exc, replaced=True)
+        return write_error(dst, exc, replaced=True)
     return None
-
-
-def _move_error(src: Path, dst: Path, exc: OSError) -> CheckpointWriteError:
-    error = CheckpointWriteError(
-        f"could not move {src} to {dst}: {exc.strerror}; the file is still at {src}"
-    )
-    error.__cause__ = exc
-    return error
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:
@@ -340,25 +381,3 @@ def make_private_directory(folder: str | os.PathLike[str]) -> Path:
 def _stage(hook: WriteHook | None, stage: WriteStage, target: Path) -> None:
     if hook is not None:
         hook(stage, target)
-
-
-def _write_error(target: Path, exc: OSError, *, replaced: bool) -> CheckpointWriteError:
-    """The error to give for ``exc``, caused by it (also when returned rather than raised)."""
-    error = _describe_write_error(target, exc, replaced=replaced)
-    error.__cause__ = exc
-    return error
-
-
-def _describe_write_error(target: Path, exc: OSError, *, replaced: bool) -> CheckpointWriteError:
-    reason = exc.strerror or str(exc)
-    if exc.errno is not None and exc.errno in errno.errorcode:
-        reason = f"{reason} [{errno.errorcode[exc.errno]}]"
-    if replaced:
-        return CheckpointWriteError(
-            f"wrote {target} but could not sync its folder: {reason}; the new file is in place "
-            "but may not survive a power failure"
-        )
-    return CheckpointWriteError(
-        f"could not write {target}: {reason}; the previous file there is intact. "
-        "Free disk space or raise the file size limit, then save again"
-    )

@@ -16,7 +16,7 @@ A restored process stays locked (``HeldLocks``) until its persistence retires or
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,12 @@ class FileAdopter:
         loaded: list[tuple[int, Any]] = []
         try:
             held = self._locks.stems
+            temps = self._folders.temp_files()
             for path in self._folders.running_checkpoints():
                 if stem_of(path) in held:  # ours already: no need to try its lock
                     continue
-                if (found := self._read_or_refuse(path, retire, on_unreadable)) is not None:
+                found = self._read_or_refuse(path, retire, on_unreadable, temps)
+                if found is not None:
                     read.append(found)
             with preloaded(self._node_rows(checkpoint.state for _path, _lock, checkpoint in read)):
                 while read:
@@ -128,8 +130,8 @@ class FileAdopter:
             log.warning("persistence.preload_failed", error=repr(exc)[:200])
             return {}
 
-    def _read_locked(self, path: Path) -> Checkpoint:
-        self._folders.remove_stale_temps(path)
+    def _read_locked(self, path: Path, temps: Sequence[str] | None = None) -> Checkpoint:
+        self._folders.remove_stale_temps(path, temps)
         try:
             checkpoint = self._codec.read(path)
         except FileNotFoundError as exc:
@@ -162,17 +164,22 @@ class FileAdopter:
         return True
 
     def _read_or_refuse(
-        self, path: Path, retire: Retire, on_unreadable: UnreadableHook | None
+        self,
+        path: Path,
+        retire: Retire,
+        on_unreadable: UnreadableHook | None,
+        temps: Sequence[str],
     ) -> tuple[Path, RLock, Checkpoint] | None:
         """``path`` locked and read, to be restored; None if it is locked, gone, refused,
-        retired or deferred (and then not kept locked)."""
+        retired or deferred (and then not kept locked). ``temps``: the folder's temporary
+        files (``CheckpointFolders.temp_files``)."""
         try:
             lock = self._locks.lock_checkpoint(path)
         except LockedError:
             log.debug("persistence.checkpoint_locked", path=str(path))
             return None
         try:
-            checkpoint = self._read_locked(path)
+            checkpoint = self._read_locked(path, temps)
             if not self._retire_if_terminal(checkpoint, path, retire):
                 return path, lock, checkpoint
         except BaseException as exc:

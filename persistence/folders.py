@@ -17,12 +17,16 @@ from persistence.atomic import (
     TEMP_SUFFIX,
     atomic_move_many,
     atomic_write_many,
+    fsync_directory,
     make_private_directory,
     temp_prefix,
 )
 from persistence.errors import CheckpointMissingError, CheckpointWriteError, LockedError
 from persistence.lock import RLock
 from persistence.store import unwrap
+from provenance.log import get_logger
+
+log = get_logger(__name__)
 
 CHECKPOINT_SUFFIX = ".pickle"
 LOCK_SUFFIX = ".lock"
@@ -139,17 +143,40 @@ class CheckpointFolders:
                 lock_path_of(moves[index][0]).unlink(missing_ok=True)
         return outcomes
 
-    def remove_stale_temps(self, checkpoint: Path) -> None:
+    def remove_written(self, paths: Sequence[Path]) -> None:
+        """Remove the running checkpoints at ``paths`` (their locks held), then fsync the folder:
+        a batch of first checkpoints that failed in part. One left behind by an error never
+        runs: its node is marked EXCEPTED by the submitter, and adoption retires a checkpoint
+        whose node ended."""
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(path), error=str(exc))
+        if paths:
+            try:
+                fsync_directory(self.running)
+            except OSError as exc:
+                log.warning("persistence.unwrite_failed", path=str(self.running), error=str(exc))
+
+    def temp_files(self) -> list[str]:
+        """The names of the temporary files in ``running/`` now (usually none)."""
+        return [name for name in os.listdir(self.running) if name.endswith(TEMP_SUFFIX)]
+
+    def remove_stale_temps(self, checkpoint: Path, temps: Sequence[str] | None = None) -> None:
         """Remove the temporary files of dead writers of ``checkpoint``; the caller holds its lock.
 
         Every write of a checkpoint happens under its lock, so while we hold it a temporary
-        file can only be a crashed writer's.
+        file can only be a crashed writer's. ``temps``: the names ``temp_files`` listed
+        earlier, so that adopting many checkpoints lists the folder once, not once each: what
+        is still there is a dead writer's all the same, and one made since is left for the
+        next adoption.
         """
         if checkpoint.parent != self.running:
             return
         prefix = temp_prefix(checkpoint)
-        for name in os.listdir(self.running):
-            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+        for name in self.temp_files() if temps is None else temps:
+            if name.startswith(prefix):
                 (self.running / name).unlink(missing_ok=True)
 
     def remove_orphan_locks(self) -> None:

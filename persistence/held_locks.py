@@ -47,6 +47,10 @@ class HeldLocks:
         with self._mutex:
             return frozenset(str(pid) for pid in self._held)
 
+    def holds(self, pid: int) -> bool:
+        """True if the lock of ``pid`` is held here."""
+        return pid in self._held
+
     def hold(self, pid: int, timeout: float) -> None:
         """Take and keep the lock of ``pid``, waiting up to ``timeout`` for another owner.
 

@@ -103,14 +103,21 @@ class InMemoryStore:
         """One ``save_state`` after another (nothing to commit together in memory)."""
         return save_each(self, items)
 
+    def save_new_states(self, items: Sequence[tuple[int, str, Mapping[str, Any]]]) -> list[str]:
+        """Keep snapshots of the first states of new processes, all at once or none."""
+        stored = [
+            (pid, StoredCheckpoint(class_path, self._pickled(pid, class_path, state)))
+            for pid, class_path, state in items
+        ]
+        with self.shared.changed:
+            for pid, _checkpoint in stored:
+                self._wait_for_hold(pid)
+            self.shared.running.update(stored)
+        return [self._where(pid, "running") for pid, _checkpoint in stored]
+
     def save_state(self, pid: int, class_path: str, state: Mapping[str, Any]) -> str:
         """Keep a snapshot of ``state``; a terminal one retires the checkpoint at once."""
-        try:
-            data = pickle.dumps(dict(state), protocol=self.pickle_protocol)
-        except Exception as exc:
-            raise CheckpointEncodeError(
-                f"the state of process {pid} ({class_path}) cannot be pickled: {exc!r}"
-            ) from exc
+        data = self._pickled(pid, class_path, state)
         end = terminal_state(state)
         with self.shared.changed:
             self._wait_for_hold(pid)
@@ -239,6 +246,14 @@ class InMemoryStore:
             self.release(pid)
             raise
         return None
+
+    def _pickled(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
+        try:
+            return pickle.dumps(dict(state), protocol=self.pickle_protocol)
+        except Exception as exc:
+            raise CheckpointEncodeError(
+                f"the state of process {pid} ({class_path}) cannot be pickled: {exc!r}"
+            ) from exc
 
     def _restore(self, pid: int, checkpoint: StoredCheckpoint, state: Any = None) -> Any:
         if state is None:

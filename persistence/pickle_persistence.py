@@ -36,6 +36,7 @@ from persistence.intents import take_intent, write_intent
 from persistence.messages import Intent
 from persistence.persistable import PersistableProcess, class_path_of
 from persistence.restore import terminal_state
+from persistence.spare_files import SpareFiles
 from persistence.store import UnreadableHook, outcome_of, unwrap
 from provenance.log import get_logger
 from provenance.process_state import ProcessState
@@ -98,6 +99,8 @@ class PicklePersistence:
         # Serialises this object's file changes; the RLocks keep other objects and processes out.
         self._mutex = threading.RLock()
         self._locks = HeldLocks(self.folders, self._mutex)
+        #: The files the running checkpoints replaced, rewritten by their next checkpoints.
+        self._spares = SpareFiles()
         self._adopter = FileAdopter(self.folders, self.codec, self._locks, self._mutex)
 
     @classmethod
@@ -163,8 +166,11 @@ class PicklePersistence:
         end = terminal_state(state)
         path = self.folders.running_path(pid)
         with self._mutex, self._locks.locked(pid, self.lock_timeout):
-            atomic_write(path, data, hook=self._write_hook)
-            return str(path) if end is None else self._retire_as(pid, end)
+            atomic_write(path, data, hook=self._write_hook, spares=self._spares)
+            if end is not None:
+                return self._retire_as(pid, end)
+            self._keep_spares_of_held([pid])
+            return str(path)
 
     def save_states(
         self, items: Sequence[tuple[int, str, Mapping[str, Any]]]
@@ -198,8 +204,11 @@ class PicklePersistence:
                 else:
                     writes.append((index, pid, path, data, end))
             errors = atomic_write_many(
-                [(path, data) for _i, _pid, path, data, _end in writes], hook=self._write_hook
+                [(path, data) for _i, _pid, path, data, _end in writes],
+                hook=self._write_hook,
+                spares=self._spares,
             )
+            self._keep_spares_of_held([pid for _index, pid, _path, _data, _end in writes])
             ended: list[tuple[int, int, ProcessState]] = []
             for (index, pid, path, _data, end), error in zip(writes, errors, strict=True):
                 if error is not None:
@@ -214,6 +223,42 @@ class PicklePersistence:
             for (index, _pid, _end), retirement in zip(ended, retired, strict=True):
                 outcomes[index] = retirement
         return outcomes
+
+    def save_new_states(self, items: Sequence[tuple[int, str, Mapping[str, Any]]]) -> list[str]:
+        """Write the first checkpoints of new processes, all or none; where each now is.
+
+        Every process's lock is taken before any file is written and kept until all are
+        written and the running folder is fsynced once (``atomic_write_many``): an adopter,
+        which locks a checkpoint before it reads it, sees none of the batch before all of it
+        is durable. If one write fails, those written are removed (still locked) and the
+        folder fsynced again, then the error is raised.
+
+        Raises:
+            CheckpointEncodeError: if a state is not picklable; nothing was written.
+            CheckpointWriteError: if a write failed; none of the checkpoints is left.
+            LockTimeoutError: if another owner held a process's lock for ``lock_timeout``.
+        """
+        writes = [
+            (self.folders.running_path(pid), self._encode(pid, class_path, state))
+            for pid, class_path, state in items
+        ]
+        with self._mutex, ExitStack() as locks:
+            for pid, _class_path, _state in items:
+                locks.enter_context(self._locks.locked(pid, self.lock_timeout))
+            errors = atomic_write_many(writes, hook=self._write_hook)
+            failures = [error for error in errors if error is not None]
+            if failures:
+                self.folders.remove_written(
+                    [path for (path, _data), error in zip(writes, errors, strict=True) if not error]
+                )
+                raise failures[0]
+        return [str(path) for path, _data in writes]
+
+    def _keep_spares_of_held(self, pids: Sequence[int]) -> None:
+        """Remove the spares of the pids written but not held: they may be another's next."""
+        for pid in pids:
+            if not self._locks.holds(pid):
+                self._spares.discard(self.folders.running_path(pid))
 
     def _encode(self, pid: int, class_path: str, state: Mapping[str, Any]) -> bytes:
         return self.codec.encode(Checkpoint(pid, class_path, state), protocol=self.pickle_protocol)
@@ -257,11 +302,15 @@ class PicklePersistence:
 
         Another worker may then load it. Returns False if this persistence did not hold it.
         """
-        return self._locks.drop(pid)
+        with self._mutex:
+            self._spares.discard(self.folders.running_path(pid))
+            return self._locks.drop(pid)
 
     def release_all(self) -> None:
         """Release every lock this persistence holds (a worker shutting down)."""
-        self._locks.drop_all()
+        with self._mutex:
+            self._spares.discard_all()
+            self._locks.drop_all()
 
     # Loading.
 
@@ -339,6 +388,8 @@ class PicklePersistence:
         moves = [
             (self.folders.running_path(pid), folder, reason) for pid, folder, reason in retirements
         ]
+        for source, _folder, _reason in moves:  # first: a crash then leaves no spare behind
+            self._spares.discard(source)
         outcomes: list[str | Exception] = []
         for (pid, _folder, _reason), moved in zip(
             retirements, self.folders.move_all_out(moves), strict=True

@@ -199,6 +199,30 @@ class PostgresStore:
         )
         return self._saved(params, written=True)
 
+    def save_new_states(self, items: Sequence[tuple[int, str, Mapping[str, Any]]]) -> list[str]:
+        """Write the first checkpoints of new processes in one transaction (pipelined): all
+        are committed, or none. A row another worker holds (never so for a new pid) rolls the
+        transaction back, tried again until ``lock_timeout``; see ``CheckpointStore``."""
+        rows = [self._row(pid, class_path, state) for pid, class_path, state in items]
+        if not rows:
+            return []
+
+        def insert_all() -> bool:
+            with self._database.connection() as connection, connection.cursor() as cursor:
+                cursor.executemany(SAVE_UNHELD + " RETURNING pid", rows, returning=True)
+                if all(_returned_rows(cursor)):
+                    return True
+                connection.rollback()
+                return False
+
+        wait_for(
+            "write",
+            rows[0]["pid"],
+            lambda: self._database.run("save", insert_all),
+            self.lock_timeout,
+        )
+        return [self._saved(params, written=True) for params in rows]
+
     def _row(self, pid: int, class_path: str, state: Mapping[str, Any]) -> dict[str, Any]:
         """The parameters of the statements that write ``pid``'s checkpoint (not its epoch).
 
@@ -233,11 +257,7 @@ class PostgresStore:
         def run() -> list[bool]:
             with self._database.connection() as connection, connection.cursor() as cursor:
                 cursor.executemany(SAVE_FENCED + " RETURNING pid", rows, returning=True)
-                changed = []
-                while True:
-                    changed.append(cursor.fetchone() is not None)
-                    if not cursor.nextset():
-                        return changed
+                return _returned_rows(cursor)
 
         return self._database.run("save", run)
 
@@ -345,3 +365,12 @@ class PostgresStore:
         self._keeper.renew_now()
         self._registered = True
         self._keeper.ensure_running()
+
+
+def _returned_rows(cursor: Any) -> list[bool]:
+    """Whether each statement of an ``executemany(..., returning=True)`` returned a row."""
+    returned = []
+    while True:
+        returned.append(cursor.fetchone() is not None)
+        if not cursor.nextset():
+            return returned

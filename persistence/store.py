@@ -49,6 +49,16 @@ class CheckpointStore(Protocol):
         commit where the store can; per item, where it is or the error ``save_state`` would
         have raised. An item that succeeded is exactly as durable as after ``save_state``."""
 
+    def save_new_states(self, items: Sequence[tuple[int, str, Mapping[str, Any]]]) -> list[str]:
+        """Write the first checkpoints of new processes nobody holds (each pid once), all or
+        none: no adopter loads one of them before all are durable. Per item, where it is.
+
+        Raises:
+            CheckpointEncodeError: a state cannot be serialised; nothing was written.
+            CheckpointWriteError: a write failed; none of the checkpoints is left.
+            LockTimeoutError: another holder kept a pid too long; none is left.
+        """
+
     def hold(self, pid: int) -> None:
         """Claim ``pid``, launched here, as if it had been loaded.
 
@@ -113,7 +123,11 @@ class Notifier(Protocol):
     """Wakes whoever adopts the checkpoints of a store."""
 
     def submitted(self, pid: int) -> None:
-        """A checkpoint nobody holds was written for ``pid``: adopt it. Never raises."""
+        """A checkpoint nobody holds was written for ``pid``: adopt it. Never raises.
+
+        Woken, an adopter adopts every checkpoint nobody holds, so one call stands for all
+        the checkpoints written together (``Runtime.queue_up_many`` names the last pid).
+        """
 
 
 class NoNotifier:

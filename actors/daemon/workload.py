@@ -233,10 +233,10 @@ def run_daemon_workload(
     try:
         with Runtime(home, database_url=database_url) as runtime:
             first = time.perf_counter()
-            pids = [
-                runtime.queue_up(CountingChain, {"steps": Int(steps), "start": Int(index)})
+            pids = runtime.queue_up_many(
+                (CountingChain, {"steps": Int(steps), "start": Int(index)})
                 for index in range(n_chains)
-            ]
+            )
             submitted = time.perf_counter()
             sizes = CheckpointSizes()
             running = Path(runtime.running_directory)

@@ -26,6 +26,7 @@ from persistence import (
     CheckpointLoadError,
     CheckpointMissingError,
     CheckpointSignatureError,
+    CheckpointWriteError,
     LockedError,
     LockTimeoutError,
     PicklePersistence,
@@ -36,7 +37,7 @@ from persistence.folders import lock_path_of
 from provenance import Int, ProcessState
 from tests.persistence import children
 from tests.persistence.children import Plain
-from tests.persistence.helpers import mode_of
+from tests.persistence.helpers import FailOneFsync, mode_of
 
 PLAIN = Plain.class_path()
 
@@ -589,3 +590,13 @@ def test_the_processes_that_end_in_one_group_all_retire_with_their_reasons(
     assert (persistence.failed_directory / "2.reason.txt").read_text() == (
         "process 2 excepted; its traceback is on its process node\n"
     )
+
+
+def test_new_checkpoints_of_which_one_fails_to_write_leave_none_behind(tmp_path: Path) -> None:
+    fail = FailOneFsync()
+    persistence = PicklePersistence.create_from_basedir(tmp_path, write_hook=fail)
+    with pytest.raises(CheckpointWriteError, match="No space left"):
+        persistence.save_new_states([(pid, PLAIN, {"state": "created"}) for pid in (1, 2, 3)])
+    assert len(fail.failed) == 1
+    assert [name for name in names(persistence.running_directory) if "lock" not in name] == []
+    assert persistence.load_all_processes() == []

@@ -237,3 +237,37 @@ def test_a_group_of_checkpoints_is_saved_each_with_its_own_outcome(
     assert rival.take_over(1).state["step"] == 11
     assert rival.take_over(3).state["value"] == "kept"
     assert rival.take_over(4).state["step"] == 44
+
+
+def test_new_checkpoints_are_saved_together_and_each_is_adoptable_once(
+    new_store: StoreFactory,
+) -> None:
+    submitter, worker, rival = new_store(), new_store(), new_store()
+    places = submitter.save_new_states([(pid, PATH, {**RUNNING, "step": pid}) for pid in (1, 2, 3)])
+    assert len(places) == 3
+    assert all(submitter.has_checkpoint(pid) for pid in (1, 2, 3))
+    assert sorted(process.state["step"] for process in worker.load_all_processes()) == [1, 2, 3]
+    assert rival.load_all_processes() == []
+
+
+def test_new_checkpoints_with_an_unpicklable_state_are_none_of_them_saved(
+    new_store: StoreFactory,
+) -> None:
+    store = new_store()
+    with pytest.raises(CheckpointEncodeError):
+        store.save_new_states([(1, PATH, RUNNING), (2, PATH, {**RUNNING, "value": lambda: None})])
+    assert not store.has_checkpoint(1)
+    assert not store.has_checkpoint(2)
+
+
+def test_new_checkpoints_of_which_another_holds_one_are_none_of_them_saved(
+    new_store: StoreFactory,
+) -> None:
+    holder, submitter = new_store(), new_store()
+    holder.hold(2)
+    with pytest.raises(LockTimeoutError):
+        submitter.save_new_states([(1, PATH, RUNNING), (2, PATH, RUNNING), (3, PATH, RUNNING)])
+    assert not submitter.has_checkpoint(1)
+    assert not submitter.has_checkpoint(3)
+    holder.release(2)
+    assert submitter.load_all_processes() == []
