@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 from sqlalchemy.engine import make_url
 
@@ -43,14 +44,28 @@ def is_postgresql(url: str | None) -> bool:
 
 
 def conninfo_of(url: str) -> str:
-    """The libpq URI of the SQLAlchemy URL ``url`` (its query options kept)."""
-    parsed = normalize_url(url).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+    """The libpq connection string of the SQLAlchemy URL ``url`` (its query options kept).
+
+    Built as ``key=value`` pairs, not by rendering the URL again: SQLAlchemy writes a space as
+    ``+``, which libpq reads as a plus, so ``options=-csearch_path=s -clock_timeout=500`` set
+    the search path to ``s+-clock_timeout=500`` and the store found no table.
+    """
+    parsed = normalize_url(url)
+    params: dict[str, str | int | None] = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "dbname": parsed.database,
+        "user": parsed.username,
+        "password": parsed.password,
+    }
+    for name, value in parsed.query.items():
+        params[name] = value if isinstance(value, str) else value[-1]
+    return make_conninfo("", **{name: value for name, value in params.items() if value is not None})
 
 
 def channel_of(url: str) -> str:
     """The ``LISTEN``/``NOTIFY`` channel of the database and schema ``url`` names."""
-    parsed = make_url(conninfo_of(url))
+    parsed = make_url(normalize_url(url).set(drivername="postgresql").render_as_string())
     place = f"{parsed.host}:{parsed.port}/{parsed.database}?{sorted(parsed.query.items())}"
     return "workactors_" + hashlib.sha256(place.encode()).hexdigest()[:16]
 

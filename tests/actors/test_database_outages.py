@@ -156,7 +156,9 @@ def _with_lock_timeout(url: str, milliseconds: int) -> str:
     parts = urllib.parse.urlsplit(url)
     query = dict(urllib.parse.parse_qsl(parts.query))
     query["options"] = f"{query.get('options', '')} -clock_timeout={milliseconds}".strip()
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    return urllib.parse.urlunsplit(
+        parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
+    )
 
 
 def test_an_adoption_the_database_cut_off_keeps_no_claim(

@@ -429,7 +429,9 @@ def test_after_its_connection_died_the_actor_writes_again(home: Path, postgres_u
     tag = f"wa-test-{uuid.uuid4().hex[:12]}"
     parts = urllib.parse.urlsplit(postgres_url)
     query = [*urllib.parse.parse_qsl(parts.query), ("application_name", tag)]
-    url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    url = urllib.parse.urlunsplit(
+        parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
+    )
     before, during, after = node_record(1), node_record(2), node_record(3)
     with Runtime(home, database_url=url) as rt:
         rt.backend.write([before])  # the actor now holds its connection
