@@ -7,6 +7,7 @@ while another connection holds ``db_node`` locked, as they fail while a server r
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from actors.daemon.worker import Worker
 from actors.daemon.workload import Never, WaitsOn
 from persistence import InMemoryStore
 from provenance import Int, ProcessState
-from tests.actors.daemon.helpers import state_of, stored, wait_for
+from tests.actors.daemon.helpers import state_of, stored
 
 TIMEOUT = 30.0
 
@@ -39,8 +40,12 @@ def test_an_end_whose_notice_the_database_failed_is_passed_on_at_the_next_turn(
     with Runtime(home, database_url=impatient, durable=True) as runtime:
         elsewhere = runtime.queue_up(Never, {}, storage=InMemoryStore())
         waiter = runtime.queue_up(WaitsOn, {"on": Int(elsewhere)})
+        passivated = threading.Event()
+        runtime.add_listener(lambda event: passivated.set() if event.kind == "passivated" else None)
         assert runtime.adopt_checkpoints() == [waiter]
-        wait_for(lambda: state_of(waiter) is ProcessState.WAITING, TIMEOUT, "the wait")
+        # Written out: it has read that ``elsewhere`` has not ended, and only a notice wakes it.
+        assert passivated.wait(TIMEOUT)
+        assert state_of(waiter) is ProcessState.WAITING
         update = stored(elsewhere).set_process_attributes(
             process_state=ProcessState.FINISHED.value, exit_status=0
         )
