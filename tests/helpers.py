@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,3 +124,13 @@ def read_queries(rt: Runtime) -> Iterator[list[tuple[str, tuple[object, ...]]]]:
         yield seen
     finally:
         sa.event.remove(rt.storage.read_engine, "before_cursor_execute", record)
+
+
+def with_server_option(url: str, option: str) -> str:
+    """``url`` whose connections also get the server ``option`` (``-clock_timeout=300``): its
+    ``options`` query value, space-separated as libpq reads it."""
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query["options"] = f"{query.get('options', '')} {option}".strip()
+    encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+    return urllib.parse.urlunsplit(parts._replace(query=encoded))

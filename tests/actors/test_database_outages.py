@@ -17,7 +17,6 @@ PostgreSQL, real stores.
 from __future__ import annotations
 
 import secrets
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,6 +29,7 @@ from persistence.postgres_store import PostgresStore
 from provenance import Int, ProcessNode, ProcessState
 from provenance.errors import DatabaseUnavailableError
 from tests.actors.workchains import Double
+from tests.helpers import with_server_option
 
 WAIT = 30.0
 #: Nothing listens on port 1: connecting fails at once with the error a stopped server gives.
@@ -151,16 +151,6 @@ def _processes(runtime: Runtime) -> list[ProcessNode]:
         return [row[0] for row in query.all()]
 
 
-def _with_lock_timeout(url: str, milliseconds: int) -> str:
-    """``url`` whose sessions give up waiting for a lock after ``milliseconds``."""
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query))
-    query["options"] = f"{query.get('options', '')} -clock_timeout={milliseconds}".strip()
-    return urllib.parse.urlunsplit(
-        parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
-    )
-
-
 def test_an_adoption_the_database_cut_off_keeps_no_claim(
     tmp_path: Path, shared_database: str, stores: tuple[PostgresStore, PostgresStore]
 ) -> None:
@@ -170,7 +160,7 @@ def test_an_adoption_the_database_cut_off_keeps_no_claim(
     ) as submitter:
         pids = sorted(submitter.queue_up(Double, {"x": Int(x)}) for x in (1, 2, 3))
 
-    impatient = _with_lock_timeout(shared_database, 300)
+    impatient = with_server_option(shared_database, "-clock_timeout=300")
     with Runtime(
         tmp_path / "worker", database_url=impatient, durability=Checkpointed(adopting)
     ) as worker:

@@ -7,20 +7,13 @@ import urllib.parse
 import psycopg
 
 from persistence.pg_connection import channel_of, conninfo_of
-
-
-def _with_option(url: str, option: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query))
-    query["options"] = f"{query.get('options', '')} {option}".strip()
-    encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-    return urllib.parse.urlunsplit(parts._replace(query=encoded))
+from tests.helpers import with_server_option
 
 
 def test_every_server_option_of_the_url_reaches_the_connection(postgres_url: str) -> None:
     """Two ``-c`` settings, separated by a space: rendered by SQLAlchemy, the space became a
     ``+`` that libpq kept, and the search path named a schema that does not exist."""
-    url = _with_option(postgres_url, "-clock_timeout=1234")
+    url = with_server_option(postgres_url, "-clock_timeout=1234")
     schema = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(postgres_url).query))["options"]
     with psycopg.connect(conninfo_of(url)) as connection:
         search_path = connection.execute("SHOW search_path").fetchone()

@@ -8,7 +8,6 @@ while another connection holds ``db_node`` locked, as they fail while a server r
 from __future__ import annotations
 
 import threading
-import urllib.parse
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,23 +18,15 @@ from actors.daemon.workload import Never, WaitsOn
 from persistence import InMemoryStore
 from provenance import Int, ProcessState
 from tests.actors.daemon.helpers import state_of, stored
+from tests.helpers import with_server_option
 
 TIMEOUT = 30.0
-
-
-def _with_lock_timeout(url: str, milliseconds: int) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query))
-    query["options"] = f"{query.get('options', '')} -clock_timeout={milliseconds}".strip()
-    return urllib.parse.urlunsplit(
-        parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
-    )
 
 
 def test_an_end_whose_notice_the_database_failed_is_passed_on_at_the_next_turn(
     tmp_path: Path, shared_database: str
 ) -> None:
-    impatient = _with_lock_timeout(shared_database, 300)
+    impatient = with_server_option(shared_database, "-clock_timeout=300")
     home = tmp_path / "worker"
     with Runtime(home, database_url=impatient, durable=True) as runtime:
         elsewhere = runtime.queue_up(Never, {}, storage=InMemoryStore())
