@@ -126,11 +126,18 @@ def read_queries(rt: Runtime) -> Iterator[list[tuple[str, tuple[object, ...]]]]:
         sa.event.remove(rt.storage.read_engine, "before_cursor_execute", record)
 
 
+def with_query(url: str, name: str, value: str) -> str:
+    """``url`` with its query parameter ``name`` set to ``value`` (percent-encoded, a space as
+    ``%20``: libpq reads a ``+`` as a plus)."""
+    parts = urllib.parse.urlsplit(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query[name] = value
+    encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+    return urllib.parse.urlunsplit(parts._replace(query=encoded))
+
+
 def with_server_option(url: str, option: str) -> str:
     """``url`` whose connections also get the server ``option`` (``-clock_timeout=300``): its
     ``options`` query value, space-separated as libpq reads it."""
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query))
-    query["options"] = f"{query.get('options', '')} {option}".strip()
-    encoded = urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-    return urllib.parse.urlunsplit(parts._replace(query=encoded))
+    options = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get("options", "")
+    return with_query(url, "options", f"{options} {option}".strip())

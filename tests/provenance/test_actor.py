@@ -33,7 +33,7 @@ from provenance.records import AttributeUpdate, LinkRecord, LogRecord, NodeRecor
 from provenance.storage import Storage
 from provenance.uuids import new_uuid
 from provenance.write_application import storage_failure
-from tests.helpers import count_links, count_nodes
+from tests.helpers import count_links, count_nodes, with_query
 
 
 def node_record(value: int = 0, uuid: str | None = None) -> NodeRecord:
@@ -423,15 +423,10 @@ def test_after_its_connection_died_the_actor_writes_again(home: Path, postgres_u
     """Seen in a PostgreSQL-restart loop: a write on the connection the restart killed
     failed, and every write after it failed too ("Can't reconnect until invalid transaction
     is rolled back"), for minutes, since only a failed commit rolled the connection back."""
-    import urllib.parse
     import uuid
 
     tag = f"wa-test-{uuid.uuid4().hex[:12]}"
-    parts = urllib.parse.urlsplit(postgres_url)
-    query = [*urllib.parse.parse_qsl(parts.query), ("application_name", tag)]
-    url = urllib.parse.urlunsplit(
-        parts._replace(query=urllib.parse.urlencode(query, quote_via=urllib.parse.quote))
-    )
+    url = with_query(postgres_url, "application_name", tag)
     before, during, after = node_record(1), node_record(2), node_record(3)
     with Runtime(home, database_url=url) as rt:
         rt.backend.write([before])  # the actor now holds its connection
