@@ -88,10 +88,13 @@ class Checkpoints:
         self.store = store
         if store.on_unreadable is None:
             store.on_unreadable = self._mark_unreadable
-        # The writer syncs the provenance before each batch it writes: every checkpoint comes
-        # after the provenance its process recorded, without a round trip per step.
+        # The writer makes the provenance durable before each batch it writes: every
+        # checkpoint comes after the provenance its process recorded is on disk, without a
+        # round trip (or an fsync) per step.
         self._writer: pykka.ActorRef[Any] | None = (
-            PersistenceActor.start(store, before_write=runtime.backend.sync) if writer else None
+            PersistenceActor.start(store, before_write=runtime.backend.make_durable)
+            if writer
+            else None
         )
         self._adopting = threading.Lock()
 
@@ -100,8 +103,9 @@ class Checkpoints:
     def save(self, process: Process) -> None:
         """Write the checkpoint of ``process`` and wait for it (a terminal one retires it).
 
-        The provenance the process sent before is committed first (the writer syncs it before
-        each batch), so the checkpoint never refers to a row a crash could still undo.
+        The provenance the process sent before is committed and on disk first (the writer
+        makes it durable before each batch), so the checkpoint never refers to a row a crash,
+        even of the machine, could still undo.
 
         Raises:
             PersistenceError: if the write failed; the previous checkpoint is intact.
@@ -149,7 +153,9 @@ class Checkpoints:
         self, processes: Sequence[Process], store: CheckpointStore | None = None
     ) -> list[str]:
         """Write the first checkpoints of submitted processes, all or none, as one group
-        (``CheckpointStore.save_new_states``); a worker adopts them."""
+        (``CheckpointStore.save_new_states``), once their nodes are on disk; a worker adopts
+        them."""
+        self._runtime.backend.make_durable()
         items = []
         for process in processes:
             assert process.pid is not None

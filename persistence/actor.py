@@ -86,8 +86,8 @@ class PersistenceActor(pykka.ThreadingActor):
 
     ``before_write`` is called before each batch is written and must return only once
     everything the senders wrote elsewhere before telling their checkpoints is durable (the
-    runtime passes the provenance backend's ``sync``): one call per batch gives every
-    checkpoint the order "its provenance committed, then the checkpoint written" that each
+    runtime passes the provenance backend's ``make_durable``): one call per batch gives every
+    checkpoint the order "its provenance on disk, then the checkpoint written" that each
     sender would otherwise have to wait for on its own. If it raises, the whole batch fails
     with its error and nothing is written.
     """

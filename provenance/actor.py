@@ -37,6 +37,7 @@ from provenance.records import (
 from provenance.sqlite_connections import sqlite_driver
 from provenance.ticker import Ticker
 from provenance.wal_checkpoints import WRITER_AUTOCHECKPOINT, WalCheckpointer
+from provenance.wal_durability import WalDurability
 from provenance.write_application import WriteApplier, storage_failure
 
 if TYPE_CHECKING:
@@ -73,6 +74,11 @@ class ProvenanceActor(pykka.ThreadingActor):
         self._applier = WriteApplier(storage.dialect)
         self._ticker: Ticker | None = None
         self._wal_checkpointer: WalCheckpointer | None = None
+        # Made here, on the starter's thread: the backend may ask for durability at once.
+        path = storage.sqlite_path
+        self._durability = self._watermark.durability = (
+            None if path is None else WalDurability(path)
+        )
 
     def on_start(self) -> None:
         """Open the write connection (runs on the actor's thread)."""
@@ -104,6 +110,8 @@ class ProvenanceActor(pykka.ThreadingActor):
                 self._connection.close()
             if self._wal_checkpointer is not None:
                 self._wal_checkpointer.close()
+            if self._durability is not None:
+                self._durability.close()
 
     def on_failure(self, *_exc_info: object) -> None:
         """Fail every waiting caller rather than leave it hanging (runs on the actor's thread)."""
@@ -226,6 +234,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             return
         if self._wal_checkpointer is not None:
             self._wal_checkpointer.committed()
+        if self._durability is not None:
+            self._durability.committed()
         # Only now: a reader on another thread may skip its sync from here on.
         self._watermark.committed = self._received
         self._watermark.dirty = False

@@ -11,6 +11,7 @@ from provenance.records import WriteOp
 
 if TYPE_CHECKING:
     from provenance.actor import ProvenanceActor
+    from provenance.wal_durability import WalDurability
 
 T = TypeVar("T")
 
@@ -112,12 +113,14 @@ class Watermark:
     """What a ``ProvenanceActor`` shares with its backend: how far the messages the backend
     sent in order (``seq``) are committed and whether anything applied is not, so that a
     reader with nothing to wait for needs no ``Sync`` round trip to read its writes; and the
-    actor itself, which serves a waiting writer on the writer's thread (``serve_now``)."""
+    actor itself, which serves a waiting writer on the writer's thread (``serve_now``); and,
+    on SQLite, the counter of its commits that makes them durable before a checkpoint."""
 
     def __init__(self) -> None:
         self.committed = 0
         self.dirty = False
         self.actor: ProvenanceActor | None = None
+        self.durability: WalDurability | None = None
 
 
 __all__ = ["Flush", "Reply", "Sync", "Watermark", "Write"]

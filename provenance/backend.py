@@ -91,6 +91,19 @@ class ActorBackend:
         self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
 
+    def make_durable(self) -> None:
+        """Return once everything sent before is committed and on disk, so that it survives a
+        crash of the machine: what a checkpoint that names it needs (on SQLite one fsync of
+        the WAL covers every commit before it; a PostgreSQL commit is durable already).
+
+        Raises:
+            StorageError: if the commit or the fsync failed.
+        """
+        self.sync()
+        durability = None if self._watermark is None else self._watermark.durability
+        if durability is not None:
+            durability.flush()
+
     def _send(self, message: Callable[[int], Write | Sync]) -> None:
         """Have the actor serve the message on this thread if it can (the caller waits for it
         anyway), else send it.

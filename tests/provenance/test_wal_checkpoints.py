@@ -7,15 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from provenance.wal_checkpoints import WalCheckpointer
-
-
-def _writer(path: Path) -> sqlite3.Connection:
-    """A WAL writer that never checkpoints by itself, as the provenance actor's would not."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA wal_autocheckpoint = 0")
-    connection.execute("CREATE TABLE rows (value INTEGER)")
-    return connection
+from tests.provenance.sqlite_files import wal_writer
 
 
 def _rows_in_the_database_file_alone(path: Path, tmp_path: Path) -> int:
@@ -31,7 +23,7 @@ def _rows_in_the_database_file_alone(path: Path, tmp_path: Path) -> int:
 
 def test_commits_stay_in_the_wal_until_the_checkpointer_moves_them(tmp_path: Path) -> None:
     path = tmp_path / "provenance.db"
-    writer = _writer(path)
+    writer = wal_writer(path)
     for value in range(5):
         writer.execute("INSERT INTO rows VALUES (?)", (value,))
     assert _rows_in_the_database_file_alone(path, tmp_path) == 0
@@ -47,7 +39,7 @@ def test_commits_stay_in_the_wal_until_the_checkpointer_moves_them(tmp_path: Pat
 
 def test_closing_checkpoints_what_fewer_commits_than_every_left_in_the_wal(tmp_path: Path) -> None:
     path = tmp_path / "provenance.db"
-    writer = _writer(path)
+    writer = wal_writer(path)
     checkpointer = WalCheckpointer(str(path), every=1000)
     for value in range(3):
         writer.execute("INSERT INTO rows VALUES (?)", (value,))
