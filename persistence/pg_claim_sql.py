@@ -25,8 +25,19 @@ def claimable(row: str) -> str:
 def claimable_by_others(row: str) -> str:
     """SQL: ``claimable``, and not this store's own: a store whose lease ran out (the server
     was down longer than it) still runs what it holds, and claiming those rows again would
-    start a second run of each beside the first, both writing under the new claim."""
-    return f"({claimable(row)} AND {row}.owner IS DISTINCT FROM %(owner)s)"
+    start a second run of each beside the first, both writing under the new claim.
+
+    A row whose owner's lease ran out is taken only once the server has been up for a lease
+    (``%(lease)s``, the claimer's): a restart longer than the lease expires every worker's
+    lease at once, and the first worker back took the others' processes while they still
+    ran them, and they took its back (each run cut off by its fence, then resumed from its
+    checkpoint elsewhere). Within a lease of the restart every live worker has renewed; a
+    dead one's processes wait that much longer. A row nobody owns is free at once."""
+    return (
+        f"({claimable(row)} AND {row}.owner IS DISTINCT FROM %(owner)s AND "
+        f"({row}.owner IS NULL OR "
+        "pg_postmaster_start_time() < now() - make_interval(secs => %(lease)s)))"
+    )
 
 
 #: Where a row is mine: the claim ``(owner, epoch)`` this store made on it still holds.

@@ -105,6 +105,42 @@ def test_a_store_whose_own_lease_ran_out_does_not_claim_what_it_holds_again(
     assert fresh.epoch_of(3) == (epoch or 0) + 1
 
 
+def _server_uptime(store: PostgresStore) -> float:
+    with store.connection() as connection:
+        row = connection.execute(
+            "SELECT extract(epoch FROM now() - pg_postmaster_start_time())"
+        ).fetchone()
+    assert row is not None
+    return float(row[0])
+
+
+def test_a_worker_whose_lease_ran_out_keeps_its_processes_until_the_server_is_up_a_lease(
+    stores: list[PostgresStore], shared_database: str, key: bytes
+) -> None:
+    """Seen in a PostgreSQL-restart loop: the server was down longer than the lease, so every
+    worker's lease ran out at once, and the first worker back took the others' processes
+    while they still ran them (and they took its back: each run cut off by its fence and
+    resumed elsewhere). A row whose owner's lease ran out is taken only once the server has
+    been up for the claimer's lease, time enough for every live worker to renew."""
+    holder = _store(stores, shared_database, key)
+    holder.save_state(7, PATH, RUNNING)
+    assert len(holder.load_all_processes()) == 1
+    _expire(holder)
+    _store(stores, shared_database, key).save_state(8, PATH, RUNNING)  # nobody's: free at once
+    uptime = _server_uptime(holder)
+
+    just_back = _store(stores, shared_database, key, lease=uptime + 600)
+    with pytest.raises(LockedError):
+        just_back.take_over(7)
+    assert len(just_back.load_all_processes()) == 1
+    assert list(just_back.held_claims()) == [8]
+    assert _row(holder, 7)[1] == holder.owner
+
+    later = _store(stores, shared_database, key, lease=max(uptime / 2, 0.01))
+    assert later.take_over(7).state["step"] == 1
+    assert _row(holder, 7)[1] == later.owner
+
+
 def test_a_checkpoint_written_without_a_claim_never_revives_an_ended_process(
     stores: list[PostgresStore], shared_database: str, key: bytes
 ) -> None:
