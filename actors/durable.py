@@ -251,6 +251,9 @@ class Checkpoints:
         }
 
     def _retire_ended(self, pid: int, state: ProcessState) -> None:
+        # The end was read, committed by the worker that died before retiring it: it must be
+        # on disk before the checkpoint, the only other record of the process, is moved.
+        self._runtime.backend.make_durable(others_too=True)
         if state is ProcessState.EXCEPTED:
             self.store.mark_failed(pid, f"process {pid} excepted before its checkpoint moved")
         else:

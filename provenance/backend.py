@@ -91,10 +91,12 @@ class ActorBackend:
         self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
 
-    def make_durable(self) -> None:
+    def make_durable(self, *, others_too: bool = False) -> None:
         """Return once everything sent before is committed and on disk, so that it survives a
         crash of the machine: what a checkpoint that names it needs (on SQLite one fsync of
         the WAL covers every commit before it; a PostgreSQL commit is durable already).
+        ``others_too``: and what other programs committed to the database (an end another
+        worker stored before it died, whose checkpoint is retired on the strength of it).
 
         Raises:
             StorageError: if the commit or the fsync failed.
@@ -102,7 +104,7 @@ class ActorBackend:
         self.sync()
         durability = None if self._watermark is None else self._watermark.durability
         if durability is not None:
-            durability.flush()
+            durability.flush(others_too=others_too)
 
     def _send(self, message: Callable[[int], Write | Sync]) -> None:
         """Have the actor serve the message on this thread if it can (the caller waits for it

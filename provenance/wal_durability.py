@@ -47,17 +47,19 @@ class WalDurability:
         """Commits not yet known to be on disk."""
         return self._commits - self._durable
 
-    def flush(self) -> None:
-        """Return once every commit counted before this call is on disk (at once if it is).
+    def flush(self, *, others_too: bool = False) -> None:
+        """Return once every commit counted before this call is on disk (at once if it is);
+        with ``others_too``, every commit of any program to this database as well (this one
+        counts only its own).
 
         Raises:
             StorageError: if the WAL could not be fsynced; nothing said durable is.
         """
         target = self._commits
-        if self._durable >= target:
+        if self._durable >= target and not others_too:
             return
         with self._lock:
-            if self._durable >= target:  # another caller's fsync covered this one's commits
+            if self._durable >= target and not others_too:  # another caller's fsync did it
                 return
             try:
                 self._fsync_wal()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pykka
 import pytest
 
 from actors import Runtime
-from tests.helpers import POSTGRES_SERVER_URL, PostgresUnreachableError, postgres_schema
+from tests.helpers import POSTGRES_SERVER_URL, Fsyncs, PostgresUnreachableError, postgres_schema
 
 __all__ = ["POSTGRES_SERVER_URL"]
 
@@ -85,3 +86,11 @@ def shared_database(postgres_url: str) -> str:
 
     Storage(postgres_url).dispose()
     return postgres_url
+
+
+@pytest.fixture
+def fsyncs(monkeypatch: pytest.MonkeyPatch) -> Fsyncs:
+    """Every ``os.fsync`` the test makes, by file name, in order (the real fsync runs)."""
+    watcher = Fsyncs()
+    monkeypatch.setattr(os, "fsync", watcher)
+    return watcher

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -141,3 +142,22 @@ def with_server_option(url: str, option: str) -> str:
     ``options`` query value, space-separated as libpq reads it."""
     options = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)).get("options", "")
     return with_query(url, "options", f"{options} {option}".strip())
+
+
+class Fsyncs:
+    """Every ``os.fsync`` of this program, in order, by the name of the file it synced (the
+    real fsync runs first: this only watches)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._lock = threading.Lock()
+        self._fsync = os.fsync
+
+    def __call__(self, fd: int) -> None:
+        self._fsync(fd)
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        with self._lock:
+            self.names.append(name)
+
+    def of(self, suffix: str) -> list[str]:
+        return [name for name in self.names if name.endswith(suffix)]

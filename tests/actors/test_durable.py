@@ -16,7 +16,7 @@ from provenance import Int, ProcessNode, Str, load_node
 from provenance.records import LinkType
 from tests.actors.daemon.helpers import wait_for
 from tests.actors.workchains import Double, Fails, Loop, TenSteps, hold
-from tests.helpers import count_nodes
+from tests.helpers import Fsyncs, count_nodes
 
 TIMEOUT = 10.0
 
@@ -239,3 +239,27 @@ def test_resuming_a_process_that_still_runs_here_starts_no_second_actor(home: Pa
         assert isinstance(node, ProcessNode)
         assert node.process_state is ProcessState.FINISHED
         assert len(node.get_outputs(LinkType.CREATE)) == 1  # one end stored, not two
+
+
+def test_an_end_another_program_stored_is_on_disk_before_its_checkpoint_is_retired(
+    home: Path, fsyncs: Fsyncs
+) -> None:
+    """A worker stored a process's end and died before retiring its checkpoint; the next
+    adopter retires it on the strength of that end, which must not be lost with the page
+    cache (the checkpoint, moved away, is then the only other record of the process)."""
+    with Runtime(home) as runner:  # still open: its commits stay in the WAL
+        _result, node = runner.run_get_node(Double, x=Int(2))
+        store = PicklePersistence(
+            runner.running_directory,
+            runner.finished_directory,
+            runner.failed_directory,
+            key_file=home / "checkpoint.key",
+        )
+        store.save_state(node.pk or 0, "tests.actors.workchains.Double", _stale_state(node))
+        fsyncs.names.clear()
+        with Runtime(home, durable=True) as adopter:
+            assert adopter.adopt_checkpoints() == []
+            assert (adopter.finished_directory / f"{node.pk}.pickle").exists()
+
+    retired = fsyncs.names.index("finished")
+    assert "provenance.sqlite-wal" in fsyncs.names[:retired], fsyncs.names

@@ -3,9 +3,7 @@ them; and the runtime's order "provenance on disk, then checkpoint" seen in its 
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,33 +14,8 @@ from actors.durability import Checkpointed
 from provenance import Int
 from provenance.wal_durability import WalDurability
 from tests.actors.workchains import Double
+from tests.helpers import Fsyncs
 from tests.provenance.sqlite_files import wal_writer
-
-
-class Fsyncs:
-    """Every ``os.fsync`` of this program, in order, by the name of the file it synced (the
-    real fsync runs first: this only watches)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self._lock = threading.Lock()
-        self._fsync = os.fsync
-
-    def __call__(self, fd: int) -> None:
-        self._fsync(fd)
-        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
-        with self._lock:
-            self.names.append(name)
-
-    def of(self, suffix: str) -> list[str]:
-        return [name for name in self.names if name.endswith(suffix)]
-
-
-@pytest.fixture
-def fsyncs(monkeypatch: pytest.MonkeyPatch) -> Fsyncs:
-    watcher = Fsyncs()
-    monkeypatch.setattr(os, "fsync", watcher)
-    return watcher
 
 
 class Database:
@@ -139,3 +112,19 @@ def test_a_program_that_checkpoints_nothing_never_fsyncs_its_commits(
         assert runtime.run(Double, x=Int(x))["y"].value == 2 * x
 
     assert fsyncs.of("-wal") == []
+
+
+def test_others_commits_are_fsynced_when_asked_for_though_none_was_counted_here(
+    database: Database, fsyncs: Fsyncs
+) -> None:
+    """Another program's commits are not counted here: an end stored by a worker that died
+    before retiring its checkpoint is made durable before the checkpoint is retired."""
+    other = sqlite3.connect(database.path, isolation_level=None)
+    other.execute("INSERT INTO rows VALUES (1)")
+    other.close()
+
+    database.durability.flush()
+    assert fsyncs.names == []
+    database.durability.flush(others_too=True)
+
+    assert fsyncs.names == ["provenance.db-wal"]
