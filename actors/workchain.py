@@ -20,6 +20,7 @@ from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
 from actors.outline_names import MissingStepError, named_position, numbered_position
 from actors.process import Process
+from actors.process_definition import refuse_hooks_as_steps
 from actors.spec import ExitCode, ProcessSpec
 from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait, as_exit_code
 from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
@@ -37,7 +38,9 @@ class WorkChainSpec(ProcessSpec):
     def outline(self, *steps: Any) -> None:
         """Declare the steps: methods, ``if_(...)``, ``while_(...)``, ``return_``."""
         self._check_open()
-        self._outline = Outline(*steps)
+        outline = Outline(*steps)
+        refuse_hooks_as_steps(self.owner, outline.names())
+        self._outline = outline
 
     def retry(self, *args: Any, **kwargs: Any) -> None:
         """Refused: a work chain retries children with ``BaseRestartWorkChain``."""
