@@ -148,6 +148,32 @@ def test_a_holder_on_another_host_is_never_judged_dead() -> None:
     assert holder.is_alive() is None
 
 
+def test_process_repair_ends_the_processes_of_a_killed_runtime_and_names_them(
+    home: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from actors.cli import app
+    from tests.actors.cli.conftest import PLAIN_ENV
+
+    _os_pid, parent, child = _run_and_kill(home, tmp_path)
+
+    result = CliRunner().invoke(app, ["--home", str(home), "process", "repair"], env=PLAIN_ENV)
+
+    assert result.exit_code == 0, result.output
+    assert f"Marked KILLED, their runtime having died: {parent}, {child}" in result.stdout
+    with Runtime(home):
+        for pk in (parent, child):
+            node = load_node(pk)
+            assert isinstance(node, ProcessNode)
+            assert node.process_state is ProcessState.KILLED
+    again = CliRunner().invoke(
+        app, ["--home", str(home), "process", "repair", "--json"], env=PLAIN_ENV
+    )
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == "[]"
+
+
 def test_process_kill_ends_a_process_that_nothing_will_ever_run(home: Path) -> None:
     from typer.testing import CliRunner
 
