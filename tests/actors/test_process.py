@@ -15,10 +15,15 @@ from actors import (
     ProcessState,
     Runtime,
     SpecError,
+    WorkChain,
+    WorkChainSpec,
 )
 from actors.test_utils import BadOutput, DummyProcess
 from provenance import Calculation, Float, Int, LinkType, Str, load_node
 from tests.helpers import count_links, count_nodes, last_process
+
+#: Seconds a launched process is given to end.
+WAIT_TIMEOUT = 30.0
 
 
 class AddOne(Process):
@@ -199,6 +204,54 @@ def test_dynamic_ports_accept_any_name_of_their_type(runtime: Runtime) -> None:
         runtime.run(Dynamic, c=Str("x"))
 
 
+def test_a_dynamic_input_name_too_long_to_link_is_refused_before_anything_is_stored(
+    runtime: Runtime,
+) -> None:
+    before = count_nodes(runtime)
+
+    with pytest.raises(InputValidationError, match="label of 256 characters; at most 255"):
+        runtime.run(Dynamic, **{"d" * 256: Int(1)})
+
+    assert count_nodes(runtime) == before
+
+
+class LongDynamicOutput(Process):
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.dynamic_output(valid_type=Int)
+
+    def run(self) -> None:
+        self.out("o" * 256, Int(1))
+
+
+class AwaitsLongDynamicOutput(WorkChain):
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.outline(cls.launch, cls.done)
+
+    def launch(self) -> dict[str, Any]:
+        return {"child": self.submit(LongDynamicOutput)}
+
+    def done(self) -> None:
+        pass
+
+
+def test_a_dynamic_output_name_too_long_to_link_fails_its_process_not_its_caller(
+    runtime: Runtime,
+) -> None:
+    # Its output link was refused only as the end was stored: the child's actor failed, the
+    # child stayed RUNNING and its caller waited for it forever.
+    _process, done = runtime.launch(AwaitsLongDynamicOutput, {})
+    done.result(timeout=WAIT_TIMEOUT)
+
+    child = last_process(runtime)
+    assert child.process_label == "LongDynamicOutput"
+    assert child.process_state is ProcessState.EXCEPTED
+    assert "label of 256 characters" in (child.exception or "")
+
+
 def test_the_dummy_process_does_nothing_and_finishes(runtime: Runtime) -> None:
     outputs, node = runtime.run_get_node(DummyProcess)
 
@@ -239,6 +292,9 @@ def test_the_spec_is_sealed_after_define() -> None:
         (lambda spec: spec.exit_code(0, "OK"), "positive int status"),
         (lambda spec: spec.input("not an identifier"), "not a valid Python identifier"),
         (lambda spec: spec.input("x", valid_type=Int, default=Str("a")), "default of input 'x'"),
+        (lambda spec: spec.input("a" * 256), "linked under a label of 256 characters"),
+        (lambda spec: spec.input("a" * 200 + "." + "b" * 60), "label of 262 characters"),
+        (lambda spec: spec.output("o" * 256), "output name 'ooo.*label of 256 characters"),
     ],
 )
 def test_invalid_specs_are_refused_when_defined(define: Any, message: str) -> None:
