@@ -28,6 +28,7 @@ from actors.spec import METADATA_KEY, ExitCode, ProcessSpec
 from actors.states import StateMachine
 from actors.step_outcomes import StepDone, StepOutcome, as_exit_code
 from provenance.data import Data
+from provenance.log import get_logger
 from provenance.process_nodes import Calculation, ProcessNode
 from provenance.process_state import ProcessState
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 REPORT_LOGGER_NAME = "workactors.report"
 _report_logger = logging.getLogger(REPORT_LOGGER_NAME)
+log = get_logger(__name__)
 
 
 class Process:
@@ -307,12 +309,38 @@ class Process:
 
     def _call_on_finish(self, exit_code: ExitCode) -> None:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's
-        form) takes none."""
+        form) takes none. The end is recorded even if an override did not call super (the
+        process stayed RUNNING, having finished)."""
         self._exit_code = exit_code
         if takes_exit_code(self.on_finish):
             self.on_finish(exit_code)
         else:
             self.on_finish()
+        if not self._end_recorded(ProcessState.FINISHED):
+            Process.on_finish(self, exit_code)
+
+    def _call_on_except(self, traceback_text: str) -> None:
+        """Call ``on_except``; the end is recorded even if an override did not call super or
+        raised (the process stayed RUNNING, and an awaiting work chain waited forever)."""
+        try:
+            self.on_except(traceback_text)
+        except Exception as exc:
+            traceback_text += f"\n{type(self).__name__}.on_except raised too: {exc!r}"
+        if not self._end_recorded(ProcessState.EXCEPTED):
+            Process.on_except(self, traceback_text)
+
+    def _call_on_kill(self, message: str | None) -> None:
+        """Call ``on_kill``; the end is recorded even if an override did not call super or
+        raised."""
+        try:
+            self.on_kill(message)
+        except Exception as exc:
+            log.error("process.on_kill_failed", pid=self.pid, error=repr(exc))
+        if not self._end_recorded(ProcessState.KILLED):
+            Process.on_kill(self, message)
+
+    def _end_recorded(self, state: ProcessState) -> bool:
+        return self._node.attributes.get("process_state") == state.value
 
     @classmethod
     def _stored_result(cls, node: ProcessNode) -> Any:

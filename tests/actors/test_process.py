@@ -11,6 +11,7 @@ from actors import (
     InputValidationError,
     OutputValidationError,
     Process,
+    ProcessKilledError,
     ProcessSpec,
     ProcessState,
     Runtime,
@@ -345,6 +346,82 @@ def test_on_finish_can_be_extended_to_record_more_on_the_node(runtime: Runtime) 
 
     assert load_node(node.pk).attributes["annotation"] == "done well"
     assert node.process_state is ProcessState.FINISHED
+
+
+def test_an_on_finish_override_that_does_not_call_super_still_ends_finished(
+    runtime: Runtime,
+) -> None:
+    class Forgetful(DummyProcess):
+        def on_finish(self, exit_code: ExitCode) -> None:
+            self.report("finished")  # no super().on_finish(exit_code)
+
+    _outputs, node = runtime.run_get_node(Forgetful)
+
+    assert node.process_state is ProcessState.FINISHED
+    assert node.exit_status == 0
+
+
+class RaisesOnExcept(Process):
+    def run(self) -> None:
+        raise RuntimeError("the step failed")
+
+    def on_except(self, traceback_text: str) -> None:
+        raise ValueError("and so did the hook")
+
+
+class AwaitsRaisesOnExcept(WorkChain):
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.outline(cls.launch, cls.done)
+
+    def launch(self) -> dict[str, Any]:
+        return {"child": self.submit(RaisesOnExcept)}
+
+    def done(self) -> None:
+        pass
+
+
+def test_an_on_except_override_that_raises_still_ends_excepted_and_its_caller_goes_on(
+    runtime: Runtime,
+) -> None:
+    # The hook's error failed the child's actor: the child stayed RUNNING and its caller
+    # waited for it forever.
+    _process, done = runtime.launch(AwaitsRaisesOnExcept, {})
+    done.result(timeout=WAIT_TIMEOUT)
+
+    child = last_process(runtime)
+    assert child.process_label == "RaisesOnExcept"
+    assert child.process_state is ProcessState.EXCEPTED
+    assert "RuntimeError: the step failed" in (child.exception or "")
+    assert "on_except raised too: ValueError('and so did the hook')" in (child.exception or "")
+
+
+class KilledForgetfully(WorkChain):
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.outline(cls.stop_here, cls.never)
+
+    def stop_here(self) -> None:
+        self.abort_nowait("enough")
+
+    def never(self) -> None:
+        raise AssertionError("a killed work chain runs no further step")
+
+    def on_kill(self, message: str | None) -> None:
+        pass  # no super().on_kill(message)
+
+
+def test_an_on_kill_override_that_does_not_call_super_still_ends_killed(
+    runtime: Runtime,
+) -> None:
+    process, done = runtime.launch(KilledForgetfully, {})
+    with pytest.raises(ProcessKilledError):
+        done.result(timeout=WAIT_TIMEOUT)
+
+    assert process.node.process_state is ProcessState.KILLED
+    assert load_node(process.pid).exit_message == "enough"
 
 
 def test_pid_is_the_pk_of_the_process_node(runtime: Runtime) -> None:
