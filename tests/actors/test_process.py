@@ -20,7 +20,7 @@ from actors import (
     WorkChainSpec,
 )
 from actors.test_utils import BadOutput, DummyProcess
-from provenance import Calculation, Float, Int, LinkType, Str, load_node
+from provenance import Calculation, Float, Int, LinkType, ProcessNode, Str, load_node
 from tests.helpers import count_links, count_nodes, last_process
 
 #: Seconds a launched process is given to end.
@@ -226,17 +226,26 @@ class LongDynamicOutput(Process):
         self.out("o" * 256, Int(1))
 
 
-class AwaitsLongDynamicOutput(WorkChain):
-    @classmethod
-    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
-        super().define(spec)
-        spec.outline(cls.launch, cls.done)
+def _awaited_child(runtime: Runtime, child_class: type[Process]) -> ProcessNode:
+    """Run a work chain that awaits one ``child_class`` until it ends; the child's node."""
 
-    def launch(self) -> dict[str, Any]:
-        return {"child": self.submit(LongDynamicOutput)}
+    class Awaits(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.outline(cls.launch, cls.done)
 
-    def done(self) -> None:
-        pass
+        def launch(self) -> dict[str, Any]:
+            return {"child": self.submit(child_class)}
+
+        def done(self) -> None:
+            pass
+
+    _process, done = runtime.launch(Awaits, {})
+    done.result(timeout=WAIT_TIMEOUT)
+    child = last_process(runtime)
+    assert child.process_label == child_class.__name__
+    return child
 
 
 def test_a_dynamic_output_name_too_long_to_link_fails_its_process_not_its_caller(
@@ -244,11 +253,8 @@ def test_a_dynamic_output_name_too_long_to_link_fails_its_process_not_its_caller
 ) -> None:
     # Its output link was refused only as the end was stored: the child's actor failed, the
     # child stayed RUNNING and its caller waited for it forever.
-    _process, done = runtime.launch(AwaitsLongDynamicOutput, {})
-    done.result(timeout=WAIT_TIMEOUT)
+    child = _awaited_child(runtime, LongDynamicOutput)
 
-    child = last_process(runtime)
-    assert child.process_label == "LongDynamicOutput"
     assert child.process_state is ProcessState.EXCEPTED
     assert "label of 256 characters" in (child.exception or "")
 
@@ -369,29 +375,13 @@ class RaisesOnExcept(Process):
         raise ValueError("and so did the hook")
 
 
-class AwaitsRaisesOnExcept(WorkChain):
-    @classmethod
-    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
-        super().define(spec)
-        spec.outline(cls.launch, cls.done)
-
-    def launch(self) -> dict[str, Any]:
-        return {"child": self.submit(RaisesOnExcept)}
-
-    def done(self) -> None:
-        pass
-
-
 def test_an_on_except_override_that_raises_still_ends_excepted_and_its_caller_goes_on(
     runtime: Runtime,
 ) -> None:
     # The hook's error failed the child's actor: the child stayed RUNNING and its caller
     # waited for it forever.
-    _process, done = runtime.launch(AwaitsRaisesOnExcept, {})
-    done.result(timeout=WAIT_TIMEOUT)
+    child = _awaited_child(runtime, RaisesOnExcept)
 
-    child = last_process(runtime)
-    assert child.process_label == "RaisesOnExcept"
     assert child.process_state is ProcessState.EXCEPTED
     assert "RuntimeError: the step failed" in (child.exception or "")
     assert "on_except raised too: ValueError('and so did the hook')" in (child.exception or "")
