@@ -55,6 +55,16 @@ class Process:
         refuse_engine_names(cls)
         check_spec_builds(cls, Process.spec.__func__)  # type: ignore[attr-defined]
 
+    # Instance state, set in ``__init__`` (or from a checkpoint): declared here, so that a
+    # subclass defining one of these names is refused where it is written.
+    _inputs: FrozenAttributeDict
+    _outputs: dict[str, Data]
+    _node: ProcessNode
+    _machine: StateMachine
+    _runtime: Runtime | None
+    #: The pids from the outermost caller down to this process, set by its actor.
+    _call_stack: tuple[int, ...]
+
     node_class: ClassVar[type[ProcessNode]] = Calculation
     #: False keeps this class out of caching (``actors.caching``): it always runs.
     CACHEABLE: ClassVar[bool] = True
@@ -121,14 +131,13 @@ class Process:
         metadata = launch_metadata(given.pop(METADATA_KEY, None), owner)
         # Namespaces come back frozen already.
         self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=owner))
-        self._outputs: dict[str, Data] = {}
+        self._outputs = {}
         self._node = self.create_db_record()
         for field_name, value in metadata.items():
             setattr(self._node, field_name, value)
         self._machine = StateMachine()
-        self._runtime: Runtime | None = None
-        #: The pids from the outermost caller down to this process, set by its actor.
-        self._call_stack: tuple[int, ...] = ()
+        self._runtime = None
+        self._call_stack = ()
         call_keys.start_counting(self, 0)
 
     @property

@@ -58,11 +58,13 @@ def refuse_engine_names(cls: type[Any]) -> None:
     method would silently replace it and fail deep inside."""
     if cls.__module__.startswith(ENGINE_PACKAGE):
         return
+    # An engine class's attributes, and the private instance attributes it declares in its
+    # body: a helper method named ``_inputs`` was hidden by the instance's ``_inputs``.
     engine = {
         name
         for base in cls.__mro__[1:]
         if base.__module__.startswith(ENGINE_PACKAGE)
-        for name in vars(base)
+        for name in (*vars(base), *_private(vars(base).get("__annotations__", {})))
         if not (name.startswith("__") and name.endswith("__"))
     }
     clashes = sorted(name for name in vars(cls) if name in engine - OVERRIDABLE)
@@ -72,6 +74,10 @@ def refuse_engine_names(cls: type[Any]) -> None:
             f"{cls.__mro__[1].__name__} uses itself; rename "
             f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
         )
+
+
+def _private(names: Iterable[str]) -> list[str]:
+    return [name for name in names if name.startswith("_")]
 
 
 def refuse_hooks_as_steps(owner: str, names: Iterable[str]) -> None:

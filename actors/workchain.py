@@ -81,15 +81,24 @@ class WorkChain(Process):
         BARRIERS = "barriers"
         AWAITING = "intersteps"
 
+    # Instance state, declared (as in ``Process``) so that a subclass may not shadow it.
+    _ctx: Context
+    _position: Position
+    _outline_done: bool
+    _barriers: dict[int, None]  # an ordered set of pids
+    _new_intersteps: list[Interstep]
+    _awaiting: list[Interstep]
+    _step_thread: int | None
+
     def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
         super().__init__(inputs)
         self._ctx = Context()
-        self._position: Position = None
+        self._position = None
         self._outline_done = False
-        self._barriers: dict[int, None] = {}  # an ordered set of pids
-        self._new_intersteps: list[Interstep] = []
-        self._awaiting: list[Interstep] = []
-        self._step_thread: int | None = None
+        self._barriers = {}
+        self._new_intersteps = []
+        self._awaiting = []
+        self._step_thread = None
 
     @classmethod
     def spec(cls) -> WorkChainSpec:

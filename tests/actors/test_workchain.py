@@ -539,3 +539,14 @@ def test_an_engine_internal_shadowed_by_a_user_method_is_refused_too() -> None:
         class Internal(WorkChain):
             def _advance(self) -> None:  # type: ignore[override]
                 pass
+
+
+@pytest.mark.parametrize("name", ["_inputs", "_node", "_ctx", "_position", "_step_index"])
+def test_a_helper_named_like_an_engine_instance_attribute_is_refused_too(name: str) -> None:
+    # The instance's own attribute hid it: calling self._inputs() failed deep in a step with
+    # "'FrozenAttributeDict' object is not callable".
+    def helper(self: WorkChain) -> int:
+        return 41
+
+    with pytest.raises(SpecError, match=f"Helpers defines {name}, which the engine"):
+        type("Helpers", (WorkChain,), {name: helper})
