@@ -294,14 +294,14 @@ class ProcessDriver:
 
     def _except(self, exc: BaseException, *, checkpoint: bool = True) -> list[Command]:
         self._enter(ProcessState.EXCEPTED)
-        self.process.on_except("".join(traceback.format_exception(exc)))
+        self.process._call_on_except("".join(traceback.format_exception(exc)))
         return [End(ProcessState.EXCEPTED, exc, checkpoint)]
 
     def _kill(self, text: str | None) -> list[Command]:
         pid = self.process.pid
         self._enter(ProcessState.KILLED)
         message = f"killed: {text}" if text else "killed"
-        self.process.on_kill(text)
+        self.process._call_on_kill(text)
         return [
             KillChildren(f"its caller, process {pid}, was {message}"),
             End(ProcessState.KILLED, ProcessKilledError(f"process {pid} {message}")),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from actors.attribute_dict import FrozenAttributeDict
+from actors.port_names import long_link_label
 from actors.ports import (
     NO_DEFAULT,
     DynamicPorts,
@@ -47,7 +48,9 @@ def _validate_dynamic(
             if checked is not NO_DEFAULT:
                 nested[name] = checked
         return FrozenAttributeDict(nested)
-    problem = type_problem(path, value, dynamic.valid_type, "input")
+    problem = long_link_label("input", path) or type_problem(
+        path, value, dynamic.valid_type, "input"
+    )
     if problem:
         problems.append(problem)
         return NO_DEFAULT

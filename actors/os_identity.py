@@ -23,15 +23,23 @@ BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
 #: Fields of ``/proc/<pid>/stat`` after the command name, up to and including ``starttime``
 #: (field 22 of the whole line, clock ticks after boot).
 _START_FIELD = 19
+#: States of a process that has ended: ``Z`` a zombie (not reaped yet), ``X`` dead.
+_DEAD_STATES = frozenset({b"Z", b"X"})
 
 
 def birth(os_pid: int) -> str | None:
     """``<boot id>/<start tick>`` of OS process ``os_pid``, equal for as long as it lives and
-    different for any other process; None if there is no such process, or no ``/proc``."""
+    different for any other process; None if there is no such process, or no ``/proc``.
+
+    A zombie (killed, its parent has not reaped it yet) has none: it runs no more code, though
+    its ``/proc`` entry stays, with its start tick, until its parent waits for it.
+    """
     try:
         with open(f"/proc/{os_pid}/stat", "rb") as stat_file:
             stat = stat_file.read()
     except OSError:
+        return None
+    if _state(stat) in _DEAD_STATES:
         return None
     boot = boot_id()
     ticks = start_ticks(stat)
@@ -48,6 +56,12 @@ def boot_id() -> str | None:
             return boot_file.read().strip() or None
     except OSError:
         return None
+
+
+def _state(stat: bytes) -> bytes:
+    """The state letter in the content of a ``/proc/<pid>/stat`` file (``R``, ``S``, ``Z``...)."""
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return fields[0] if fields else b""
 
 
 def start_ticks(stat: bytes) -> int | None:

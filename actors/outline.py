@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -302,6 +302,24 @@ def _as_instruction(item: Any, where: str) -> Instruction:
     return _Step(item)
 
 
+def _callables(instruction: Any) -> Iterator[Callable[..., Any]]:
+    """The steps and conditions of ``instruction``, in outline order."""
+    if isinstance(instruction, _Step):
+        yield instruction.method
+    elif isinstance(instruction, _Block):
+        for item in instruction.instructions:
+            yield from _callables(item)
+    elif isinstance(instruction, _If):
+        for condition, block in instruction.branches:
+            yield condition
+            yield from _callables(block)
+        if instruction.otherwise is not None:
+            yield from _callables(instruction.otherwise)
+    elif isinstance(instruction, _While):
+        yield instruction.condition
+        yield from _callables(instruction.body)
+
+
 class Outline:
     """The whole outline of a work chain class."""
 
@@ -319,6 +337,10 @@ class Outline:
     def describe(self) -> str:
         """A readable rendering, one instruction per line."""
         return "\n".join(self._block.describe(""))
+
+    def names(self) -> list[str]:
+        """The names of its steps and conditions, in outline order."""
+        return [_name(item) for item in _callables(self._block)]
 
     def fingerprint(self) -> str:
         """A short hash of the outline's shape: a checkpoint taken under another outline is

@@ -10,6 +10,7 @@ from __future__ import annotations
 from actors.errors import SpecError
 from actors.nested import LINK_SEPARATOR
 from actors.ports import InputNamespace
+from provenance.values import LABEL_MAX_LENGTH, short_repr
 
 #: Launch options that are not inputs: they label the process node, no link is made.
 METADATA_KEY = "metadata"
@@ -38,6 +39,18 @@ def check_input_name(part: str, path: str, owner: str) -> None:
         raise SpecError(
             owned(owner, "'metadata' is not an input: it holds a launch's label and description")
         )
+
+
+def long_link_label(kind: str, name: str) -> str | None:
+    """Why a ``kind`` (input or output) named ``name`` (dotted) cannot be linked: its link
+    label, namespaces joined by ``__``, is longer than the database stores; None if it fits."""
+    label = name.replace(".", LINK_SEPARATOR)
+    if len(label) <= LABEL_MAX_LENGTH:
+        return None
+    return (
+        f"{kind} name {short_repr(name)} is linked under a label of {len(label)} characters; "
+        f"at most {LABEL_MAX_LENGTH} are stored"
+    )
 
 
 def namespace_at(inputs: InputNamespace, path: str, owner: str, *, create: bool) -> InputNamespace:

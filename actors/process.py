@@ -28,6 +28,7 @@ from actors.spec import METADATA_KEY, ExitCode, ProcessSpec
 from actors.states import StateMachine
 from actors.step_outcomes import StepDone, StepOutcome, as_exit_code
 from provenance.data import Data
+from provenance.log import get_logger
 from provenance.process_nodes import Calculation, ProcessNode
 from provenance.process_state import ProcessState
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 REPORT_LOGGER_NAME = "workactors.report"
 _report_logger = logging.getLogger(REPORT_LOGGER_NAME)
+log = get_logger(__name__)
 
 
 class Process:
@@ -52,6 +54,16 @@ class Process:
             return
         refuse_engine_names(cls)
         check_spec_builds(cls, Process.spec.__func__)  # type: ignore[attr-defined]
+
+    # Instance state, set in ``__init__`` (or from a checkpoint): declared here, so that a
+    # subclass defining one of these names is refused where it is written.
+    _inputs: FrozenAttributeDict
+    _outputs: dict[str, Data]
+    _node: ProcessNode
+    _machine: StateMachine
+    _runtime: Runtime | None
+    #: The pids from the outermost caller down to this process, set by its actor.
+    _call_stack: tuple[int, ...]
 
     node_class: ClassVar[type[ProcessNode]] = Calculation
     #: False keeps this class out of caching (``actors.caching``): it always runs.
@@ -119,14 +131,13 @@ class Process:
         metadata = launch_metadata(given.pop(METADATA_KEY, None), owner)
         # Namespaces come back frozen already.
         self._inputs = FrozenAttributeDict(spec.validate_inputs(given, owner=owner))
-        self._outputs: dict[str, Data] = {}
+        self._outputs = {}
         self._node = self.create_db_record()
         for field_name, value in metadata.items():
             setattr(self._node, field_name, value)
         self._machine = StateMachine()
-        self._runtime: Runtime | None = None
-        #: The pids from the outermost caller down to this process, set by its actor.
-        self._call_stack: tuple[int, ...] = ()
+        self._runtime = None
+        self._call_stack = ()
         call_keys.start_counting(self, 0)
 
     @property
@@ -307,12 +318,38 @@ class Process:
 
     def _call_on_finish(self, exit_code: ExitCode) -> None:
         """Call ``on_finish`` with the exit code, or without it if the override (the seed's
-        form) takes none."""
+        form) takes none. The end is recorded even if an override did not call super (the
+        process stayed RUNNING, having finished)."""
         self._exit_code = exit_code
         if takes_exit_code(self.on_finish):
             self.on_finish(exit_code)
         else:
             self.on_finish()
+        if not self._end_recorded(ProcessState.FINISHED):
+            Process.on_finish(self, exit_code)
+
+    def _call_on_except(self, traceback_text: str) -> None:
+        """Call ``on_except``; the end is recorded even if an override did not call super or
+        raised (the process stayed RUNNING, and an awaiting work chain waited forever)."""
+        try:
+            self.on_except(traceback_text)
+        except Exception as exc:
+            traceback_text += f"\n{type(self).__name__}.on_except raised too: {exc!r}"
+        if not self._end_recorded(ProcessState.EXCEPTED):
+            Process.on_except(self, traceback_text)
+
+    def _call_on_kill(self, message: str | None) -> None:
+        """Call ``on_kill``; the end is recorded even if an override did not call super or
+        raised."""
+        try:
+            self.on_kill(message)
+        except Exception as exc:
+            log.error("process.on_kill_failed", pid=self.pid, error=repr(exc))
+        if not self._end_recorded(ProcessState.KILLED):
+            Process.on_kill(self, message)
+
+    def _end_recorded(self, state: ProcessState) -> bool:
+        return self._node.attributes.get("process_state") == state.value
 
     @classmethod
     def _stored_result(cls, node: ProcessNode) -> Any:

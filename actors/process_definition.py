@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from actors.errors import InputValidationError, SpecError
@@ -37,6 +37,20 @@ OVERRIDABLE = frozenset(
     }
 )
 ENGINE_PACKAGE = "actors."
+#: Overridable methods that the engine itself calls, at an end or a checkpoint: one of these
+#: as an outline step would run as a step and again as the hook (``on_finish(self)`` as a step
+#: replaces the hook that records the end: the process stayed RUNNING after it finished).
+ENGINE_HOOKS = frozenset(
+    {
+        "define",
+        "load_instance_state",
+        "on_except",
+        "on_finish",
+        "on_kill",
+        "process_label",
+        "save_instance_state",
+    }
+)
 
 
 def refuse_engine_names(cls: type[Any]) -> None:
@@ -44,11 +58,13 @@ def refuse_engine_names(cls: type[Any]) -> None:
     method would silently replace it and fail deep inside."""
     if cls.__module__.startswith(ENGINE_PACKAGE):
         return
+    # An engine class's attributes, and the private instance attributes it declares in its
+    # body: a helper method named ``_inputs`` was hidden by the instance's ``_inputs``.
     engine = {
         name
         for base in cls.__mro__[1:]
         if base.__module__.startswith(ENGINE_PACKAGE)
-        for name in vars(base)
+        for name in (*vars(base), *_private(vars(base).get("__annotations__", {})))
         if not (name.startswith("__") and name.endswith("__"))
     }
     clashes = sorted(name for name in vars(cls) if name in engine - OVERRIDABLE)
@@ -57,6 +73,26 @@ def refuse_engine_names(cls: type[Any]) -> None:
             f"{cls.__qualname__} defines {', '.join(clashes)}, which the engine's "
             f"{cls.__mro__[1].__name__} uses itself; rename "
             f"{'it' if len(clashes) == 1 else 'them'} (e.g. {clashes[0].lstrip('_')}_step)"
+        )
+
+
+def _private(names: Iterable[str]) -> list[str]:
+    return [name for name in names if name.startswith("_")]
+
+
+def refuse_hooks_as_steps(owner: str, names: Iterable[str]) -> None:
+    """Refuse an outline whose step or condition is named like an engine hook.
+
+    Raises:
+        SpecError: naming the step and the owner.
+    """
+    hooks = sorted({name for name in names if name in ENGINE_HOOKS})
+    if hooks:
+        raise SpecError(
+            f"{owner or 'a work chain'}: the outline uses {', '.join(hooks)}, which the engine "
+            f"calls itself as a hook (when the process ends or is checkpointed); name "
+            f"{'that step' if len(hooks) == 1 else 'those steps'} otherwise "
+            f"(e.g. {hooks[0]}_step)"
         )
 
 

@@ -24,6 +24,7 @@ from actors.port_names import (
     METADATA_KEY,
     check_input_name,
     double_underscore,
+    long_link_label,
     namespace_at,
     owned,
 )
@@ -95,6 +96,8 @@ class ProcessSpec:
         self._check_open()
         namespace_path, _, leaf = name.rpartition(".")
         check_input_name(leaf, name, self.owner)
+        if too_long := long_link_label("input", name):
+            raise SpecError(self._where(too_long))
         namespace = namespace_at(self.inputs, namespace_path, self.owner, create=True)
         if isinstance(namespace.get(leaf), InputNamespace):
             raise SpecError(self._where(f"input {name!r} clashes with the namespace {name!r}"))
@@ -149,6 +152,8 @@ class ProcessSpec:
         self._check_open()
         if LINK_SEPARATOR in name:
             raise SpecError(self._where(double_underscore("output", name)))
+        if too_long := long_link_label("output", name):
+            raise SpecError(self._where(too_long))
         self.outputs[name] = OutputPort(name, valid_type, required, help)
 
     def dynamic_input(self, valid_type: TypeSpec = None) -> None:
@@ -254,6 +259,8 @@ class ProcessSpec:
                 f"{owner} emitted output {name!r}, which its spec does not declare "
                 f"(outputs: {known}); add spec.output({name!r}, ...) or spec.dynamic_output()"
             )
+        if port is None and (too_long := long_link_label("output", name)):
+            raise OutputValidationError(f"{owner} emitted an {too_long}")
         valid_type = port.valid_type if port is not None else self.dynamic_outputs.valid_type
         if problem := type_problem(name, value, valid_type, f"{owner} output"):
             raise OutputValidationError(problem)

@@ -20,6 +20,7 @@ from actors.launcher import resolve
 from actors.outline import Outline, Position, Signal
 from actors.outline_names import MissingStepError, named_position, numbered_position
 from actors.process import Process
+from actors.process_definition import refuse_hooks_as_steps
 from actors.spec import ExitCode, ProcessSpec
 from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait, as_exit_code
 from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
@@ -37,7 +38,9 @@ class WorkChainSpec(ProcessSpec):
     def outline(self, *steps: Any) -> None:
         """Declare the steps: methods, ``if_(...)``, ``while_(...)``, ``return_``."""
         self._check_open()
-        self._outline = Outline(*steps)
+        outline = Outline(*steps)
+        refuse_hooks_as_steps(self.owner, outline.names())
+        self._outline = outline
 
     def retry(self, *args: Any, **kwargs: Any) -> None:
         """Refused: a work chain retries children with ``BaseRestartWorkChain``."""
@@ -78,15 +81,24 @@ class WorkChain(Process):
         BARRIERS = "barriers"
         AWAITING = "intersteps"
 
+    # Instance state, declared (as in ``Process``) so that a subclass may not shadow it.
+    _ctx: Context
+    _position: Position
+    _outline_done: bool
+    _barriers: dict[int, None]  # an ordered set of pids
+    _new_intersteps: list[Interstep]
+    _awaiting: list[Interstep]
+    _step_thread: int | None
+
     def __init__(self, inputs: Mapping[str, Any] | None = None) -> None:
         super().__init__(inputs)
         self._ctx = Context()
-        self._position: Position = None
+        self._position = None
         self._outline_done = False
-        self._barriers: dict[int, None] = {}  # an ordered set of pids
-        self._new_intersteps: list[Interstep] = []
-        self._awaiting: list[Interstep] = []
-        self._step_thread: int | None = None
+        self._barriers = {}
+        self._new_intersteps = []
+        self._awaiting = []
+        self._step_thread = None
 
     @classmethod
     def spec(cls) -> WorkChainSpec:

@@ -40,6 +40,9 @@ class Node:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "node_type" in cls.__dict__:
+            # Refused where the class is written, on every backend alike: PostgreSQL refused
+            # its nodes at commit, SQLite stored them.
+            check_label(cls.node_type, f"the node_type of {cls.__qualname__}")
             Node._classes[cls.node_type] = cls
 
     def __init__(self, *, label: str = "", description: str = "") -> None:

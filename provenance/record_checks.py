@@ -50,7 +50,8 @@ def _looks_fine(op: WriteOp) -> bool:
     if kind is NodeRecord:
         assert isinstance(op, NodeRecord)
         return op.checked or (
-            label_is_storable(op.label)
+            label_is_storable(op.node_type)
+            and label_is_storable(op.label)
             and text_is_storable(op.description)
             and is_storable(op.attributes)
         )
@@ -76,6 +77,7 @@ def _explain(op: WriteOp) -> None:
     match op:
         case NodeRecord(uuid=uuid, label=label, description=description, attributes=attrs):
             where = f"node {uuid}"
+            check_label(op.node_type, f"the node_type of {where}")
             check_label(label, f"the label of {where}")
             check_text(description, f"the description of {where}")
             check_json(dict(attrs), f"the attributes of {where}")

@@ -269,8 +269,10 @@ def encode_json(value: Any, where: str) -> Any:
         return value
     try:
         encoded = _encode(value)
-    except RecursionError:
-        raise TypeError(f"{where}: the value contains itself") from None
+    except RecursionError:  # a cycle, or a (finite) nesting deeper than Python recurses
+        raise TypeError(
+            f"{where}: the value contains itself or is nested too deeply to be stored"
+        ) from None
     check_json(encoded, where)
     return encoded
 

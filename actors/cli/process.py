@@ -1,5 +1,6 @@
 """``workactors process ...``: inspect processes (list, show, report, watch), control them
-(pause, play, kill) and requeue checkpoints that failed to resume."""
+(pause, play, kill), end those whose runtime died (repair) and requeue checkpoints that failed
+to resume."""
 
 from __future__ import annotations
 
@@ -234,6 +235,25 @@ def kill_command(  # noqa: PLR0917 - typer passes each option as a parameter
         timeout=timeout,
         as_json=as_json,
     )
+
+
+@app.command("repair")
+def repair_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """End KILLED the processes whose runtime died without ending them (a script running them
+    was killed) and that have no checkpoint to resume from. Every runtime that opens on the
+    home does this too; this command does it on demand and says which."""
+    with open_runtime(ctx) as runtime:
+        ended = sorted({*runtime.repaired, *runtime.repair()})
+    if as_json:
+        jsonout.emit(ended)
+    elif ended:
+        render.stdout_console().print(
+            f"Marked KILLED, their runtime having died: {', '.join(map(str, ended))}",
+            soft_wrap=True,
+            markup=False,
+        )
+    else:
+        render.stdout_console().print("No process was left running by a runtime that died")
 
 
 @app.command("pause")

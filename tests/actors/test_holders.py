@@ -58,8 +58,8 @@ _STUCK = textwrap.dedent(
 )
 
 
-def _run_and_kill(home: Path, tmp_path: Path) -> tuple[int, int, int]:
-    """Run the stuck chain in a new Python, SIGKILL it mid-run; its OS pid and both pks."""
+def _start_stuck(home: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """Run the stuck chain in a new Python, until both its nodes are committed."""
     started = tmp_path / "started"
     script = subprocess.Popen(
         [sys.executable, "-c", _STUCK, str(home), str(started)],
@@ -69,11 +69,24 @@ def _run_and_kill(home: Path, tmp_path: Path) -> tuple[int, int, int]:
     try:
         wait_for(started.exists, STARTED_TIMEOUT, "the child's start")
         wait_for(started.read_text, STARTED_TIMEOUT, "the child's pks")
-    finally:
-        script.send_signal(signal.SIGKILL)
+    except BaseException:
+        script.kill()
         script.wait(timeout=STARTED_TIMEOUT)
-    parent, child = map(int, started.read_text().split())
-    return script.pid, parent, child
+        raise
+    return script
+
+
+def _pks(tmp_path: Path) -> tuple[int, int]:
+    parent, child = map(int, (tmp_path / "started").read_text().split())
+    return parent, child
+
+
+def _run_and_kill(home: Path, tmp_path: Path) -> tuple[int, int, int]:
+    """Run the stuck chain in a new Python, SIGKILL it mid-run; its OS pid and both pks."""
+    script = _start_stuck(home, tmp_path)
+    script.send_signal(signal.SIGKILL)
+    script.wait(timeout=STARTED_TIMEOUT)
+    return script.pid, *_pks(tmp_path)
 
 
 def test_processes_of_a_killed_runtime_are_ended_killed_at_the_next_open(
@@ -89,6 +102,22 @@ def test_processes_of_a_killed_runtime_are_ended_killed_at_the_next_open(
             assert node.process_state is ProcessState.KILLED
             assert f"OS process {os_pid}" in (node.exit_message or "")
         assert runtime.repair() == []  # once is enough
+
+
+def test_a_killed_runtime_its_parent_has_not_reaped_yet_is_dead_too(
+    home: Path, tmp_path: Path
+) -> None:
+    # A script launched by a program that has not waited for it yet (busy, or it never does)
+    # stays a zombie after kill -9: its pid and start tick are still in /proc, but it is dead.
+    script = _start_stuck(home, tmp_path)
+    try:
+        script.send_signal(signal.SIGKILL)
+        os.waitid(os.P_PID, script.pid, os.WEXITED | os.WNOWAIT)
+
+        with Runtime(home) as runtime:
+            assert sorted(runtime.repaired) == sorted(_pks(tmp_path))
+    finally:
+        script.wait(timeout=STARTED_TIMEOUT)
 
 
 def test_a_process_with_a_running_checkpoint_is_left_to_the_daemon(home: Path) -> None:
@@ -117,6 +146,32 @@ def test_a_holder_on_another_host_is_never_judged_dead() -> None:
     holder = Holder("some-other-host", 1, 0.0, "/nowhere")
 
     assert holder.is_alive() is None
+
+
+def test_process_repair_ends_the_processes_of_a_killed_runtime_and_names_them(
+    home: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from actors.cli import app
+    from tests.actors.cli.conftest import PLAIN_ENV
+
+    _os_pid, parent, child = _run_and_kill(home, tmp_path)
+
+    result = CliRunner().invoke(app, ["--home", str(home), "process", "repair"], env=PLAIN_ENV)
+
+    assert result.exit_code == 0, result.output
+    assert f"Marked KILLED, their runtime having died: {parent}, {child}" in result.stdout
+    with Runtime(home):
+        for pk in (parent, child):
+            node = load_node(pk)
+            assert isinstance(node, ProcessNode)
+            assert node.process_state is ProcessState.KILLED
+    again = CliRunner().invoke(
+        app, ["--home", str(home), "process", "repair", "--json"], env=PLAIN_ENV
+    )
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == "[]"
 
 
 def test_process_kill_ends_a_process_that_nothing_will_ever_run(home: Path) -> None:

@@ -11,14 +11,20 @@ from actors import (
     InputValidationError,
     OutputValidationError,
     Process,
+    ProcessKilledError,
     ProcessSpec,
     ProcessState,
     Runtime,
     SpecError,
+    WorkChain,
+    WorkChainSpec,
 )
 from actors.test_utils import BadOutput, DummyProcess
-from provenance import Calculation, Float, Int, LinkType, Str, load_node
+from provenance import Calculation, Float, Int, LinkType, ProcessNode, Str, load_node
 from tests.helpers import count_links, count_nodes, last_process
+
+#: Seconds a launched process is given to end.
+WAIT_TIMEOUT = 30.0
 
 
 class AddOne(Process):
@@ -199,6 +205,60 @@ def test_dynamic_ports_accept_any_name_of_their_type(runtime: Runtime) -> None:
         runtime.run(Dynamic, c=Str("x"))
 
 
+def test_a_dynamic_input_name_too_long_to_link_is_refused_before_anything_is_stored(
+    runtime: Runtime,
+) -> None:
+    before = count_nodes(runtime)
+
+    with pytest.raises(InputValidationError, match="label of 256 characters; at most 255"):
+        runtime.run(Dynamic, **{"d" * 256: Int(1)})
+
+    assert count_nodes(runtime) == before
+
+
+class LongDynamicOutput(Process):
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.dynamic_output(valid_type=Int)
+
+    def run(self) -> None:
+        self.out("o" * 256, Int(1))
+
+
+def _awaited_child(runtime: Runtime, child_class: type[Process]) -> ProcessNode:
+    """Run a work chain that awaits one ``child_class`` until it ends; the child's node."""
+
+    class Awaits(WorkChain):
+        @classmethod
+        def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+            super().define(spec)
+            spec.outline(cls.launch, cls.done)
+
+        def launch(self) -> dict[str, Any]:
+            return {"child": self.submit(child_class)}
+
+        def done(self) -> None:
+            pass
+
+    _process, done = runtime.launch(Awaits, {})
+    done.result(timeout=WAIT_TIMEOUT)
+    child = last_process(runtime)
+    assert child.process_label == child_class.__name__
+    return child
+
+
+def test_a_dynamic_output_name_too_long_to_link_fails_its_process_not_its_caller(
+    runtime: Runtime,
+) -> None:
+    # Its output link was refused only as the end was stored: the child's actor failed, the
+    # child stayed RUNNING and its caller waited for it forever.
+    child = _awaited_child(runtime, LongDynamicOutput)
+
+    assert child.process_state is ProcessState.EXCEPTED
+    assert "label of 256 characters" in (child.exception or "")
+
+
 def test_the_dummy_process_does_nothing_and_finishes(runtime: Runtime) -> None:
     outputs, node = runtime.run_get_node(DummyProcess)
 
@@ -239,6 +299,9 @@ def test_the_spec_is_sealed_after_define() -> None:
         (lambda spec: spec.exit_code(0, "OK"), "positive int status"),
         (lambda spec: spec.input("not an identifier"), "not a valid Python identifier"),
         (lambda spec: spec.input("x", valid_type=Int, default=Str("a")), "default of input 'x'"),
+        (lambda spec: spec.input("a" * 256), "linked under a label of 256 characters"),
+        (lambda spec: spec.input("a" * 200 + "." + "b" * 60), "label of 262 characters"),
+        (lambda spec: spec.output("o" * 256), "output name 'ooo.*label of 256 characters"),
     ],
 )
 def test_invalid_specs_are_refused_when_defined(define: Any, message: str) -> None:
@@ -289,6 +352,66 @@ def test_on_finish_can_be_extended_to_record_more_on_the_node(runtime: Runtime) 
 
     assert load_node(node.pk).attributes["annotation"] == "done well"
     assert node.process_state is ProcessState.FINISHED
+
+
+def test_an_on_finish_override_that_does_not_call_super_still_ends_finished(
+    runtime: Runtime,
+) -> None:
+    class Forgetful(DummyProcess):
+        def on_finish(self, exit_code: ExitCode) -> None:
+            self.report("finished")  # no super().on_finish(exit_code)
+
+    _outputs, node = runtime.run_get_node(Forgetful)
+
+    assert node.process_state is ProcessState.FINISHED
+    assert node.exit_status == 0
+
+
+class RaisesOnExcept(Process):
+    def run(self) -> None:
+        raise RuntimeError("the step failed")
+
+    def on_except(self, traceback_text: str) -> None:
+        raise ValueError("and so did the hook")
+
+
+def test_an_on_except_override_that_raises_still_ends_excepted_and_its_caller_goes_on(
+    runtime: Runtime,
+) -> None:
+    # The hook's error failed the child's actor: the child stayed RUNNING and its caller
+    # waited for it forever.
+    child = _awaited_child(runtime, RaisesOnExcept)
+
+    assert child.process_state is ProcessState.EXCEPTED
+    assert "RuntimeError: the step failed" in (child.exception or "")
+    assert "on_except raised too: ValueError('and so did the hook')" in (child.exception or "")
+
+
+class KilledForgetfully(WorkChain):
+    @classmethod
+    def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+        super().define(spec)
+        spec.outline(cls.stop_here, cls.never)
+
+    def stop_here(self) -> None:
+        self.abort_nowait("enough")
+
+    def never(self) -> None:
+        raise AssertionError("a killed work chain runs no further step")
+
+    def on_kill(self, message: str | None) -> None:
+        pass  # no super().on_kill(message)
+
+
+def test_an_on_kill_override_that_does_not_call_super_still_ends_killed(
+    runtime: Runtime,
+) -> None:
+    process, done = runtime.launch(KilledForgetfully, {})
+    with pytest.raises(ProcessKilledError):
+        done.result(timeout=WAIT_TIMEOUT)
+
+    assert process.node.process_state is ProcessState.KILLED
+    assert load_node(process.pid).exit_message == "enough"
 
 
 def test_pid_is_the_pk_of_the_process_node(runtime: Runtime) -> None:

@@ -502,9 +502,51 @@ def test_a_step_named_like_an_engine_method_is_refused_when_the_class_is_defined
                 pass
 
 
+def test_a_step_named_like_an_engine_hook_is_refused_when_the_class_is_defined() -> None:
+    # on_finish may be overridden, but as a step it also ran as the hook that records the end:
+    # the work chain returned its outputs and its node stayed RUNNING.
+    with pytest.raises(SpecError, match=r"Hooked: the outline uses on_finish, which the engine"):
+
+        class Hooked(WorkChain):
+            @classmethod
+            def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+                super().define(spec)
+                spec.outline(cls.on_finish)
+
+            def on_finish(self) -> None:  # type: ignore[override]
+                pass
+
+
+def test_a_condition_named_like_an_engine_hook_is_refused_too() -> None:
+    with pytest.raises(SpecError, match=r"uses on_kill, which the engine calls itself"):
+
+        class Looping(WorkChain):
+            @classmethod
+            def define(cls, spec: WorkChainSpec) -> None:  # type: ignore[override]
+                super().define(spec)
+                spec.outline(while_(cls.on_kill)(cls.body))
+
+            def on_kill(self) -> bool:  # type: ignore[override]
+                return False
+
+            def body(self) -> None:
+                pass
+
+
 def test_an_engine_internal_shadowed_by_a_user_method_is_refused_too() -> None:
     with pytest.raises(SpecError, match="_advance"):
 
         class Internal(WorkChain):
             def _advance(self) -> None:  # type: ignore[override]
                 pass
+
+
+@pytest.mark.parametrize("name", ["_inputs", "_node", "_ctx", "_position", "_step_index"])
+def test_a_helper_named_like_an_engine_instance_attribute_is_refused_too(name: str) -> None:
+    # The instance's own attribute hid it: calling self._inputs() failed deep in a step with
+    # "'FrozenAttributeDict' object is not callable".
+    def helper(self: WorkChain) -> int:
+        return 41
+
+    with pytest.raises(SpecError, match=f"Helpers defines {name}, which the engine"):
+        type("Helpers", (WorkChain,), {name: helper})

@@ -28,6 +28,20 @@ def test_a_record_built_by_hand_is_checked_value_by_value() -> None:
         check_ops([update])
 
 
+def test_a_node_record_whose_node_type_is_too_long_is_refused_on_every_backend() -> None:
+    # An archive's node, say: PostgreSQL refused it at commit, SQLite stored it.
+    record = NodeRecord(new_uuid(), "data.core." + "t" * 250, {})
+    with pytest.raises(InvalidValueError, match=r"node_type of node .* has 260 characters"):
+        check_ops([record])
+
+
+def test_a_node_class_whose_node_type_is_too_long_is_refused_where_it_is_written() -> None:
+    with pytest.raises(InvalidValueError, match=r"node_type of .*Weird has 266 characters"):
+
+        class Weird(Int):
+            node_type = "data.core." + "w" * 256
+
+
 def test_a_record_marked_checked_is_not_walked_again() -> None:
     # The contract its makers keep: a value that breaks the rule never reaches a checked record.
     update = AttributeUpdate(new_uuid(), {"ratio": float("nan")}, checked=True)

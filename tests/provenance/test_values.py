@@ -9,6 +9,7 @@ import pytest
 
 from actors import Runtime, workfunction
 from actors.process import REPORT_LOGGER_NAME
+from actors.test_utils import DummyProcess
 from provenance import (
     Calculation,
     Dict,
@@ -91,6 +92,14 @@ def test_a_structure_nested_too_deeply_is_a_type_error_not_a_recursion_error() -
         deep = [deep]
     with pytest.raises(TypeError, match="nested too deeply"):
         List(deep)
+
+
+def test_process_attributes_nested_too_deeply_are_refused_saying_so(runtime: Runtime) -> None:
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        runtime.run(DummyProcess, _attributes={"deep": deep})
 
 
 # Floats: refused on both backends (PostgreSQL's jsonb has no NaN, SQLite would store it).
