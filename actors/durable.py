@@ -190,7 +190,7 @@ class Checkpoints:
                     # until someone plays it; an intent recorded since decides otherwise.
                     paused = was_paused if intent is None else intent.action is Action.PAUSE
                     if intent is not None and intent.action is Action.KILL:
-                        paused = was_paused
+                        paused = True  # so that no step runs before the kill lands
                     # Thousands adopted at once must not take a thread each: let those started
                     # reach their first wait (where they stop holding one) before starting more.
                     THREADS.wait_for_room(ROOM, ADOPTION_ROOM_TIMEOUT)

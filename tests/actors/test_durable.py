@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from actors import ProcessState, Runtime, WorkChain
+from actors.control import Action, Intent
 from actors.durable import NotImportableError
 from actors.workchain import WorkChainSpec
 from persistence import PicklePersistence
@@ -162,6 +163,29 @@ def test_a_submitted_process_waits_in_the_running_folder_until_a_worker_adopts_i
         doubled = load_node(pid)
         assert isinstance(doubled, ProcessNode)
         assert doubled.get_outputs_dict()["y"].value == 42
+        assert checkpoints(worker.running_directory) == []
+
+
+def test_a_process_killed_before_any_worker_held_it_ends_killed_without_running_a_step(
+    home: Path,
+) -> None:
+    """Found by using it: ``process kill`` of a submitted process answered "kill recorded",
+    and the worker that adopted it ran it to FINISHED (a chain ran its first step and
+    launched a child first): it started the process unpaused, and the kill came too late."""
+    with Runtime(home) as submitter:
+        chain = submitter.submit(Loop, n=Int(2))
+        single = submitter.queue_up(Double, {"x": Int(21)})
+        for pid in (chain.pk or 0, single):
+            submitter.checkpoints.store.record_intent(pid, Intent(Action.KILL, "not needed"))
+    with Runtime(home, durable=True) as worker:
+        assert sorted(worker.adopt_checkpoints()) == sorted([chain.pk, single])
+        for pid in (chain.pk or 0, single):
+            assert worker.wait(pid, TIMEOUT)
+            node = load_node(pid)
+            assert isinstance(node, ProcessNode)
+            assert node.process_state is ProcessState.KILLED
+            assert node.get_outputs_dict() == {}
+        assert count_nodes(worker) == 4  # two processes and their inputs: nothing else ran
         assert checkpoints(worker.running_directory) == []
 
 
