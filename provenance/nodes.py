@@ -12,12 +12,13 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from provenance.backend import get_backend
+from provenance.backend import get_backend, open_backend
 from provenance.errors import ModificationNotAllowedError, NotExistentError
 from provenance.identifiers import find_node_row, parse_identifier
 from provenance.preloading import preloaded_rows
-from provenance.reading import read_storage, sync_open_backend
+from provenance.reading import database_of, read_storage, sync_open_backend
 from provenance.records import LinkType, NodeRecord
+from provenance.storage import url_being_read
 from provenance.uuids import new_uuid
 from provenance.values import check_label, check_text, label_is_storable, text_is_storable
 
@@ -36,6 +37,10 @@ class Node:
 
     node_type: ClassVar[str] = "node"
     _classes: ClassVar[dict[str, type[Node]]] = {}
+    #: The URL of the database the node was stored in or loaded from (None: not stored, or
+    #: not known), where its later reads go. Not pickled: a checkpoint's node is read where
+    #: the process that loads it runs.
+    _database: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -113,6 +118,7 @@ class Node:
         clone._ctime = None
         clone._attributes = copy.deepcopy(self._attributes)
         clone._node_hash = None
+        clone._database = None
         return clone
 
     def store(self) -> Self:
@@ -167,6 +173,8 @@ class Node:
         self._node_hash = self._content_hash()
         self._pk = pks[self._uuid]
         self._ctime = dt.datetime.now(dt.UTC)
+        backend = open_backend()
+        self._database = None if backend is None else backend.storage.url
 
     def _check_mutable(self) -> None:
         if self.is_stored:
@@ -190,8 +198,14 @@ class Node:
         node._attributes = dict(row.attributes)
         node._ctime = row.ctime
         node._node_hash = row.node_hash
+        node._database = url_being_read()
         node._init_loaded()
         return node
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_database", None)
+        return state
 
     def _init_loaded(self) -> None:
         """Rebuild derived state of a node loaded from the database."""
@@ -219,7 +233,7 @@ class Node:
         )
         if link_type is not None:
             query = query.where(DbLink.link_type == link_type.value)
-        with read_storage().read_session() as session:
+        with database_of(self._database).read_session() as session:
             return [(label, Node._from_row(row)) for label, row in session.execute(query)]
 
     def get_inputs(self, link_type: LinkType | None = None) -> list[Node]:

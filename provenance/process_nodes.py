@@ -12,7 +12,7 @@ from typing import Any
 
 from provenance.nodes import Node
 from provenance.process_state import ProcessState
-from provenance.reading import read_storage, sync_open_backend
+from provenance.reading import database_of, read_storage, sync_backend_of, sync_open_backend
 from provenance.records import AttributeUpdate, LinkType
 from provenance.values import encode_json, is_storable
 
@@ -68,12 +68,12 @@ class ProcessNode(Node):
             return self._attributes
         # Read your writes: a state recorded a moment ago (not waited for) is committed first;
         # nothing to wait for costs nothing.
-        sync_open_backend()
+        sync_backend_of(self._database)
         import sqlalchemy as sa
 
         from provenance.models import DbNode
 
-        with read_storage().read_session() as session:
+        with database_of(self._database).read_session() as session:
             stored = session.execute(
                 sa.select(DbNode.attributes).where(DbNode.id == self._pk)
             ).scalar_one_or_none()
@@ -161,12 +161,12 @@ class ProcessNode(Node):
         """
         if self._pk is None:
             return []
-        sync_open_backend()
+        sync_backend_of(self._database)
         import sqlalchemy as sa
 
         from provenance.models import DbLog
 
-        with read_storage().read_session() as session:
+        with database_of(self._database).read_session() as session:
             rows = session.execute(
                 sa.select(DbLog).where(DbLog.node_id == self._pk).order_by(DbLog.id)
             ).scalars()

@@ -4,7 +4,9 @@ Reading provenance needs no actors: ``load_node(9)`` in a fresh interpreter, a n
 script that never ran anything opens the database of the default home (``$WORKACTORS_HOME``, else
 ``~/.workactors``; ``$WORKACTORS_DATABASE_URL`` if set) read-only in spirit, and keeps it open for
 the next read. When a runtime is open, reads go to its database instead, so that a process step
-reads what its own runtime wrote.
+reads what its own runtime wrote. A node read again later (its state, its links) is read where
+it came from (``database_of``): after its runtime closed, reading the default home instead gave
+another database's node of the same pk.
 """
 
 from __future__ import annotations
@@ -68,6 +70,23 @@ def read_storage() -> Storage:
     if backend is not None:
         return backend.storage
     return storage_for(default_url())
+
+
+def database_of(url: str | None) -> Storage:
+    """The database of a node that came from ``url`` (None: not known, read as
+    ``read_storage``): the open runtime's if it is that one, else one opened for reads."""
+    backend = open_backend()
+    if backend is not None and (url is None or backend.storage.url == url):
+        return backend.storage
+    return storage_for(url) if url is not None else read_storage()
+
+
+def sync_backend_of(url: str | None) -> None:
+    """``sync_open_backend`` if the open runtime writes the database ``url`` (or ``url`` is
+    not known): nothing else has writes of this program to wait for."""
+    backend = open_backend()
+    if backend is not None and (url is None or backend.storage.url == url):
+        backend.sync()
 
 
 def sync_open_backend() -> bool:

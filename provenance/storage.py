@@ -19,6 +19,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,15 @@ def _install_sqlite_pragmas(engine: Engine, *, immediate: bool) -> None:
         # On the driver itself: through SQLAlchemy's execution path this statement cost more
         # than the transaction it opens (the provenance actor opens one per commit).
         connection.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
+
+
+#: The URL of the database a read session on this thread (or task) is reading.
+_being_read: ContextVar[str | None] = ContextVar("workactors_being_read", default=None)
+
+
+def url_being_read() -> str | None:
+    """The URL of the database being read here now (inside ``Storage.read_session``)."""
+    return _being_read.get()
 
 
 class Storage:
@@ -237,9 +247,14 @@ class Storage:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
-        """A session for queries; it never writes."""
-        with self._sessions(write=False)() as session:
-            yield session
+        """A session for queries; it never writes. Nodes loaded in it remember this database
+        (``url_being_read``), so that their later reads come back here."""
+        token = _being_read.set(self.url)
+        try:
+            with self._sessions(write=False)() as session:
+                yield session
+        finally:
+            _being_read.reset(token)
 
     def write_session(self) -> Session:
         """A new session on the write engine; only the provenance actor should hold one."""
@@ -322,4 +337,5 @@ __all__ = [
     "Storage",
     "head_revision",
     "sqlite_url",
+    "url_being_read",
 ]

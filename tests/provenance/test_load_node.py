@@ -25,6 +25,7 @@ from provenance import (
 )
 from provenance.models import DbNode
 from provenance.reading import close_readers
+from tests.actors.workchains import Double
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +188,41 @@ def test_a_step_loads_the_child_it_just_submitted(
     [loaded] = LoadsItsChild.loaded
     assert [called.uuid for called in node.called] == [loaded.uuid]
     assert [queried.uuid for queried in LoadsItsChild.queried] == [loaded.uuid]
+
+
+def test_a_node_is_read_again_in_its_own_database_after_its_runtime_closed(
+    tmp_path: Path,
+) -> None:
+    """Found by using it: a process node kept from a runtime on one home read its state, once
+    that runtime closed, from the default home (``$WORKACTORS_HOME``), where the same pk is
+    another node: CREATED read as None, and its inputs were another database's."""
+    others = [100, 200, 300, 400, 500]
+    _stored_in(Path(os.environ["WORKACTORS_HOME"]), *others)  # pks 1-5 there
+    with Runtime(tmp_path / "mine") as runtime:
+        node = runtime.submit(DummyProcess)  # stored CREATED: its state is read again
+        assert node.pk is not None
+        value = Int(7).store()
+        _result, ran = runtime.run_get_node(Double, x=Int(2))
+    assert node.pk <= 5  # the default home has a node of each pk
+    assert ran.pk is not None
+    assert ran.pk <= 5
+
+    assert node.process_state is not None
+    assert node.process_state.value == "created"
+    again = load_node(value.pk or 0)  # no runtime open: the default home, as documented
+    assert isinstance(again, Int)
+    assert again.value in others
+    assert ran.get_inputs_dict()["x"].value == 2  # read in its own database
+    assert ran.get_outputs_dict()["y"].value == 4
+
+
+def test_a_node_read_in_a_database_remembers_it_and_a_pickled_one_forgets_it(
+    tmp_path: Path,
+) -> None:
+    import pickle
+
+    [stored] = _stored_in(tmp_path / "mine", 5)
+    with Runtime(tmp_path / "mine") as runtime:
+        loaded = load_node(stored.pk or 0)
+        assert loaded._database == runtime.storage.url == stored._database
+    assert pickle.loads(pickle.dumps(loaded))._database is None
