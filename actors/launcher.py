@@ -31,6 +31,7 @@ from actors.process_records import launch_ops, mark_launched
 from actors.reattach import CALL_KEY, launched_before, reattach
 from actors.registry import ChildTerminated, PassivatedProcess, Register
 from actors.runtimes import step_runtime
+from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
 from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
@@ -91,6 +92,11 @@ class Launcher:
         # for them to end), unless it is durable: it then stops them after their current step.
         if runtime.is_closed and (runtime.durable or step_runtime.get() is not runtime):
             raise RuntimeClosedError(f"{runtime!r} is shut down; create a new Runtime")
+        if not blocking:
+            # Many launched at once (from a loop of user code, or a step submitting children):
+            # let those already running reach their first wait or end, where they stop holding
+            # a thread. A caller that waits for its launch holds a thread of its own already.
+            THREADS.wait_for_room(ROOM, ROOM_TIMEOUT)
         frame = call_stack.current()
         if caller is None and frame is not None and frame.process._runtime is runtime:
             caller = frame.process

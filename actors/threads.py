@@ -8,18 +8,47 @@ an actor has stopped, wait for the next one. At most ``IDLE_LIMIT`` wait; more e
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 from collections.abc import Callable
 
+from actors.errors import ActorError
 from provenance.log import get_logger
 
 log = get_logger(__name__)
 
 #: Idle threads kept: enough for the bursts of children a fan-out starts.
 IDLE_LIMIT = 64
-#: Busy threads above which a work chain launching children waits for room (briefly).
-ROOM = 48
+#: Sets ``ROOM``: raise it for steps that mostly wait on I/O (each holds its thread meanwhile).
+BUSY_THREADS_ENV = "WORKACTORS_BUSY_THREADS"
+DEFAULT_ROOM = 48
+
+
+def room_from_environment() -> int:
+    """``$WORKACTORS_BUSY_THREADS``, else ``DEFAULT_ROOM``.
+
+    Raises:
+        ActorError: if it is not a whole number of at least 1.
+    """
+    text = os.environ.get(BUSY_THREADS_ENV, "").strip()
+    if not text:
+        return DEFAULT_ROOM
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ActorError(
+            f"{BUSY_THREADS_ENV}={text!r} is not a number of threads; give a whole number of "
+            f"at least 1 (the default is {DEFAULT_ROOM})"
+        )
+    return value
+
+
+#: Busy threads above which a launch that does not wait for its process waits for room
+#: (briefly): from a loop of user code, a step submitting children, an adoption.
+ROOM = room_from_environment()
 #: The longest such a wait lasts: backpressure must never turn into a deadlock.
 ROOM_TIMEOUT = 0.1
 

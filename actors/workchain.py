@@ -23,7 +23,6 @@ from actors.process import Process
 from actors.process_definition import refuse_hooks_as_steps
 from actors.spec import ExitCode, ProcessSpec
 from actors.step_outcomes import StepContinue, StepDone, StepOutcome, StepWait, as_exit_code
-from actors.threads import ROOM, ROOM_TIMEOUT, THREADS
 from provenance.data import Data
 from provenance.process_nodes import ProcessNode, WorkCalculation
 from provenance.process_state import ProcessState
@@ -125,8 +124,6 @@ class WorkChain(Process):
         ``ToContext``/``to_context`` to get it in ctx when it has terminated."""
         runtime = self.runtime
         process_class, resolved = resolve(process, args, inputs)
-        # Launching thousands in one step: let those already running reach their first wait.
-        THREADS.wait_for_room(ROOM, ROOM_TIMEOUT)
         child, _done = runtime.launch(process_class, resolved, caller=self, detached=True)
         return child.node
 

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
+
+import pytest
 
 from actors import Process, Runtime
-from actors.threads import ReusableThreads
+from actors.errors import ActorError
+from actors.threads import (
+    BUSY_THREADS_ENV,
+    DEFAULT_ROOM,
+    ROOM,
+    THREADS,
+    ReusableThreads,
+    room_from_environment,
+)
 
 TIMEOUT = 10.0
 
@@ -93,3 +104,44 @@ def test_waiting_for_room_returns_at_once_below_the_limit_and_times_out_at_it() 
     assert not pool.wait_for_room(1, timeout=0)
     release.set()
     assert pool.wait_for_room(1, timeout=TIMEOUT)
+
+
+class Nap(Process):
+    """A step that waits on I/O for a tenth of a second (the nap is the work, not a wait for
+    a state), holding its thread meanwhile."""
+
+    def run(self) -> None:
+        time.sleep(0.1)
+
+
+def test_processes_launched_in_a_loop_of_user_code_hold_a_bounded_number_of_threads(
+    runtime: Runtime,
+) -> None:
+    """Found by using it: 500 launches from one loop, each step waiting on I/O, had 838
+    threads at once; launches that do not wait for their process now wait for room."""
+    busiest = 0
+
+    def note_busy(_event: object) -> None:
+        nonlocal busiest
+        busiest = max(busiest, THREADS.busy)
+
+    runtime.add_listener(note_busy)
+    futures = [runtime.launch(Nap, {})[1] for _ in range(3 * ROOM)]
+    for future in futures:
+        future.result(timeout=TIMEOUT)
+    runtime.remove_listener(note_busy)
+
+    assert ROOM // 2 < busiest <= ROOM + ROOM // 4  # reached and held: all would nap at once
+
+
+def test_the_number_of_busy_threads_is_set_by_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(BUSY_THREADS_ENV, "200")
+    assert room_from_environment() == 200
+    monkeypatch.setenv(BUSY_THREADS_ENV, "")
+    assert room_from_environment() == DEFAULT_ROOM
+    for wrong in ("0", "-3", "many", "1.5"):
+        monkeypatch.setenv(BUSY_THREADS_ENV, wrong)
+        with pytest.raises(ActorError, match=f"{BUSY_THREADS_ENV}='{wrong}' is not a number"):
+            room_from_environment()
