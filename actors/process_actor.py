@@ -305,6 +305,9 @@ class ProcessActor(pykka.ThreadingActor):
         except StorageError as exc:
             log.error("process.end_not_stored", pid=self._pid, state=state.name, error=str(exc))
             error = error or exc
+        except Exception as exc:  # no record to write: an output's data type failed to give it
+            state, error, checkpoint = ProcessState.EXCEPTED, exc, False
+            self._record_unstorable_end(exc)
         if checkpoint and self._runtime.durable:
             # After the end is committed: a crash in between leaves a running checkpoint whose
             # node has ended, which adoption retires instead of running again.
@@ -325,6 +328,20 @@ class ProcessActor(pykka.ThreadingActor):
             except Exception as exc:
                 self._done.set_exception(exc)
         self._stop_now()
+
+    def _record_unstorable_end(self, exc: Exception) -> None:
+        """Record the process EXCEPTED, saying why its end could not be stored: else it showed
+        RUNNING forever and a work chain awaiting it waited forever. A durable one's
+        checkpoint is released, and the next adoption retires it as failed."""
+        log.error("process.end_not_storable", pid=self._pid, error=repr(exc))
+        update = self._process.node.set_process_attributes(
+            process_state=ProcessState.EXCEPTED.value,
+            exception=f"the end of the process could not be stored: {exc!r}",
+        )
+        try:
+            self._runtime.backend.write([update], self._fence)
+        except Exception as again:
+            log.error("process.end_not_stored", pid=self._pid, error=repr(again))
 
     def _stop_now(self) -> None:
         """Stop without a message to itself: the process has ended, so what is left in the

@@ -20,7 +20,7 @@ from actors import (
     WorkChainSpec,
 )
 from actors.test_utils import BadOutput, DummyProcess
-from provenance import Calculation, Float, Int, LinkType, ProcessNode, Str, load_node
+from provenance import Calculation, Data, Float, Int, LinkType, ProcessNode, Str, load_node
 from tests.helpers import count_links, count_nodes, last_process
 
 #: Seconds a launched process is given to end.
@@ -385,6 +385,41 @@ def test_an_on_except_override_that_raises_still_ends_excepted_and_its_caller_go
     assert child.process_state is ProcessState.EXCEPTED
     assert "RuntimeError: the step failed" in (child.exception or "")
     assert "on_except raised too: ValueError('and so did the hook')" in (child.exception or "")
+
+
+class Fragile(Data):
+    """A user's data type whose storing fails (a bug of the type, not of the engine)."""
+
+    node_type = "data.tests.fragile"
+
+    def _attributes_to_store(self) -> dict[str, Any]:
+        raise ValueError("this type cannot be stored today")
+
+
+class EmitsFragile(Process):
+    @classmethod
+    def define(cls, spec: ProcessSpec) -> None:
+        super().define(spec)
+        spec.output("fragile", valid_type=Data)
+
+    def run(self) -> None:
+        self.out("fragile", Fragile())
+
+
+def test_an_output_that_cannot_be_stored_ends_its_process_excepted_and_its_caller_goes_on(
+    runtime: Runtime,
+) -> None:
+    # The error failed the child's actor as its end was stored: the child stayed RUNNING in
+    # the database (FINISHED in memory) and its caller waited for it forever.
+    child = _awaited_child(runtime, EmitsFragile)
+
+    stored = load_node(child.pk or 0)
+    assert isinstance(stored, ProcessNode)
+    assert stored.process_state is ProcessState.EXCEPTED
+    assert "could not be stored: ValueError('this type cannot be stored today')" in (
+        stored.exception or ""
+    )
+    assert stored.get_outputs_dict(LinkType.CREATE) == {}
 
 
 class KilledForgetfully(WorkChain):
