@@ -1,11 +1,17 @@
 """Who holds each running process, and ending the processes whose holder died.
 
 A process that a runtime runs carries a ``holder`` attribute: the host, OS pid, start time and
-birth (``actors.os_identity``) of the Python process running it, and its home. If that OS
-process dies (``kill -9`` of a script doing a blocking ``run``), nothing would ever end the
-process's node: it would show RUNNING forever. A process with a running checkpoint is not lost
-(a daemon worker resumes it); one without is: ``repair`` finds those (every runtime does at
-open, ``workactors process repair`` on demand) and ends them KILLED, saying why.
+birth (``actors.os_identity``) of the Python process running it, its home and the id of its
+runtime. If that OS process dies (``kill -9`` of a script doing a blocking ``run``), nothing
+would ever end the process's node: it would show RUNNING forever. A process with a running
+checkpoint is not lost (a daemon worker resumes it); one without is: ``repair`` finds those
+(every runtime does at open, ``workactors process repair`` on demand) and ends them KILLED,
+saying why.
+
+A holder on this machine is judged by its OS process. One on another machine (several
+machines sharing a database) is judged by its runtime's heartbeat in the database
+(``actors.heartbeat``, ``provenance.runtime_rows``): a row that ran out, or none, means that
+runtime ended.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +30,7 @@ from provenance.errors import NotExistentError
 from provenance.log import get_logger
 from provenance.process_nodes import ProcessNode
 from provenance.process_state import ProcessState
+from provenance.runtime_rows import RuntimeRow, runtime_rows
 from provenance.sqlite_connections import read_rows
 
 if TYPE_CHECKING:
@@ -49,19 +57,25 @@ class Holder:
     home: str
     #: ``os_identity.birth``: what tells it alive, whatever the wall clock did meanwhile.
     birth: str | None = None
+    #: The id of its runtime's row in ``wa_runtime``: what tells it alive from another host.
+    runtime: str | None = None
 
     @classmethod
-    def of_this_process(cls, home: Path) -> Holder:
-        """The holder that this Python process is, for a runtime on ``home``."""
+    def of_this_process(cls, home: Path, runtime: str | None = None) -> Holder:
+        """The holder that this Python process is, for a runtime on ``home`` (of id
+        ``runtime``)."""
         pid = os.getpid()
         started = _this_process_started() or 0.0
-        return cls(socket.gethostname(), pid, started, str(home), os_identity.birth(pid))
+        born = os_identity.birth(pid)
+        return cls(socket.gethostname(), pid, started, str(home), born, runtime)
 
     def as_attribute(self) -> dict[str, Any]:
         """How a node stores it."""
         stored = {"host": self.host, "pid": self.os_pid, "started": self.started, "home": self.home}
         if self.birth is not None:
             stored["birth"] = self.birth
+        if self.runtime is not None:
+            stored["runtime"] = self.runtime
         return stored
 
     @classmethod
@@ -71,22 +85,37 @@ class Holder:
             return None
         try:
             born = value.get("birth")
+            runtime = value.get("runtime")
             return cls(
                 str(value["host"]),
                 int(value["pid"]),
                 float(value["started"]),
                 value["home"],
                 born if isinstance(born, str) else None,
+                runtime if isinstance(runtime, str) else None,
             )
         except (KeyError, TypeError, ValueError):
             return None
 
-    def is_alive(self) -> bool | None:
-        """True if it still runs, False if it is gone, None if that cannot be told from here
-        (another host). A holder recorded with its birth is judged by it: a step of the wall
-        clock moves start times (``actors.os_identity``) and made live holders look dead."""
-        if self.host != socket.gethostname():
-            return None
+    @property
+    def elsewhere(self) -> bool:
+        """True if it runs on another host than this one."""
+        return self.host != _this_host()
+
+    def is_alive(self, runtimes: Mapping[str, RuntimeRow] | None = None) -> bool | None:
+        """True if it still runs, False if it is gone, None if that cannot be told.
+
+        On this host its OS process tells; a holder recorded with its birth is judged by it (a
+        step of the wall clock moves start times, ``actors.os_identity``, and made live holders
+        look dead). On another host its runtime's row among ``runtimes`` (``runtime_rows``)
+        tells: one that ran out or is missing means it ended. None for a holder on another host
+        recorded before runtimes had rows, or without ``runtimes`` to judge it by.
+        """
+        if self.elsewhere:
+            if self.runtime is None or runtimes is None:
+                return None
+            row = runtimes.get(self.runtime)
+            return row is not None and row.alive
         if self.birth is not None:
             return os_identity.birth(self.os_pid) == self.birth
         started = _started(self.os_pid)
@@ -130,11 +159,14 @@ def _this_host() -> str:
     return socket.gethostname()
 
 
-def orphaned(runtime: Runtime, node: ProcessNode) -> Holder | bool | None:
+def orphaned(
+    runtime: Runtime, node: ProcessNode, runtimes: Mapping[str, RuntimeRow] | None = None
+) -> Holder | bool | None:
     """Whether ``node`` is a process that nothing will ever end.
 
     Returns False if it is ended, resumable (it has a running checkpoint here) or held by a
-    live (or unknowable) holder; else its dead holder, or None if it never had one.
+    live (or unknowable) holder; else its dead holder, or None if it never had one. A holder
+    on another host is judged by ``runtimes`` (read from the database if not given).
     """
     state = node.process_state
     if state is None or state.is_terminal:
@@ -147,8 +179,11 @@ def orphaned(runtime: Runtime, node: ProcessNode) -> Holder | bool | None:
         # between its node and its own first checkpoint): that step re-attaches to it.
         return False
     holder = Holder.from_attribute(node.attributes.get(HOLDER))
-    if holder is not None and holder.is_alive() is not False:
-        return False
+    if holder is not None:
+        if runtimes is None and holder.elsewhere:
+            runtimes = runtime_rows(runtime.storage)
+        if holder.is_alive(runtimes) is not False:
+            return False
     return holder
 
 
@@ -158,8 +193,11 @@ def _resumable(runtime: Runtime, pk: int | None) -> bool:
     return pk is not None and runtime.checkpoints.store.has_checkpoint(pk)
 
 
-def end_orphan(runtime: Runtime, pk: int, *, by: str) -> bool:
-    """End process ``pk`` KILLED if nothing will ever end it; True if it was.
+def end_orphan(
+    runtime: Runtime, pk: int, *, by: str, runtimes: Mapping[str, RuntimeRow] | None = None
+) -> bool:
+    """End process ``pk`` KILLED if nothing will ever end it; True if it was. ``runtimes``:
+    the rows of ``wa_runtime``, if read already.
 
     Raises:
         NotExistentError: if there is no node ``pk``.
@@ -167,7 +205,7 @@ def end_orphan(runtime: Runtime, pk: int, *, by: str) -> bool:
     node = runtime.load_node(pk)
     if not isinstance(node, ProcessNode):
         raise NotExistentError(f"node {pk} is not a process")
-    holder = orphaned(runtime, node)
+    holder = orphaned(runtime, node, runtimes)
     if holder is False:
         return False
     if isinstance(holder, Holder):
@@ -221,19 +259,55 @@ def _active_holders_through_sqlalchemy(storage: Storage) -> list[tuple[int, Any]
 
 
 def repair(runtime: Runtime) -> list[int]:
-    """End every process of this home and host whose holder died; return their pids."""
-    host = _this_host()
+    """End every process whose holder died, on any host; return their pids.
+
+    With checkpoints in the home's files, only the processes of this home count (another
+    home's checkpoints, which a daemon there resumes, are not seen from here); with
+    checkpoints in a shared database, those of every home do. The rows of ``wa_runtime`` are
+    read only if a holder on another host needs them.
+    """
     home = str(runtime.home)
+    every_home = runtime.shared_database
+    runtimes: Mapping[str, RuntimeRow] | None = None
     ended: list[int] = []
     for pk, stored in active_holders(runtime):
         holder = Holder.from_attribute(stored)
-        if holder is None or holder.host != host or holder.home != home:
+        if holder is None or (holder.home != home and not every_home):
             continue  # without a holder it was submitted: its checkpoint is its life
-        if holder.is_alive() is False and end_orphan(runtime, pk, by="found by repair"):
+        if runtimes is None and holder.elsewhere and holder.runtime is not None:
+            runtimes = runtime_rows(runtime.storage)
+        if holder.is_alive(runtimes) is False and end_orphan(
+            runtime, pk, by="found by repair", runtimes=runtimes
+        ):
             ended.append(pk)
     if ended:
         log.warning("holders.repaired", pids=ended)
     return ended
 
 
-__all__ = ["HOLDER", "Holder", "active_holders", "end_orphan", "orphaned", "repair"]
+def live_holder(runtime: Runtime, pk: int) -> tuple[Holder, RuntimeRow | None] | None:
+    """The holder of process ``pk`` if it runs in another OS process that is alive (with its
+    runtime's row when it runs on another host), else None: what ``process kill`` names when
+    it cannot reach the process."""
+    try:
+        node = runtime.load_node(pk)
+    except NotExistentError:
+        return None
+    holder = Holder.from_attribute(node.attributes.get(HOLDER))
+    if holder is None or (not holder.elsewhere and holder.os_pid == os.getpid()):
+        return None
+    runtimes = runtime_rows(runtime.storage) if holder.elsewhere else None
+    if not holder.is_alive(runtimes):
+        return None
+    return holder, None if runtimes is None else runtimes.get(holder.runtime or "")
+
+
+__all__ = [
+    "HOLDER",
+    "Holder",
+    "active_holders",
+    "end_orphan",
+    "live_holder",
+    "orphaned",
+    "repair",
+]

@@ -27,6 +27,7 @@ from actors.assembly import (
 )
 from actors.caching import CachingSetting, check_setting
 from actors.durability import Checkpointed, Durability, Ephemeral
+from actors.heartbeat import HeartbeatKeeper, choose_interval
 from actors.holders import Holder
 from actors.home import DATABASE_URL_ENV, HOME_ENV, default_home, prepare_home
 from actors.launcher import Launcher, ProcessLike
@@ -41,6 +42,7 @@ from provenance.actor_messages import Watermark
 from provenance.backend import ActorBackend
 from provenance.log import get_logger
 from provenance.nodes import Node, load_node
+from provenance.runtime_rows import Beat, Heartbeat
 from provenance.storage import Storage, sqlite_url
 
 if TYPE_CHECKING:
@@ -67,9 +69,13 @@ class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
         durable: shorthand for ``durability=Checkpointed()`` (the home's file store).
         caching: reuse finished runs instead of running again: True for every class, or
             class paths / patterns (``actors.caching``); default off (or ``$WORKACTORS_CACHING``).
+        heartbeat_interval: seconds between two renewals of this runtime's row in the database
+            (``actors.heartbeat``), by which runtimes on other machines tell it alive; default
+            ``$WORKACTORS_HEARTBEAT_INTERVAL``, else 10.
 
     Raises:
         StorageError: if the database is corrupt, foreign or of a newer version.
+        ActorError: if ``heartbeat_interval`` is not a positive number.
     """
 
     def __init__(
@@ -81,8 +87,10 @@ class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
         durability: Durability | None = None,
         durable: bool = False,
         caching: CachingSetting = None,
+        heartbeat_interval: float | None = None,
     ) -> None:
         caching = check_setting(caching)  # before anything is opened
+        interval = choose_interval(heartbeat_interval)
         self.home = Path(home).expanduser() if home is not None else default_home()
         prepare_home(self.home)
         url = (
@@ -116,8 +124,14 @@ class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
             from actors.durable import Checkpoints
 
             self._checkpoints = Checkpoints(self, self._store(), writer=True)
+        #: This runtime's row in ``wa_runtime``, renewed while it is open (``actors.heartbeat``).
+        self.runtime_id = os.urandom(16).hex()
+        holder = Holder.of_this_process(self.home, self.runtime_id)
         #: Who holds the processes run here, recorded on their nodes (``actors.holders``).
-        self.holder = Holder.of_this_process(self.home).as_attribute()
+        self.holder = holder.as_attribute()
+        row = Heartbeat(Beat.OPEN, self.runtime_id, holder.host, holder.os_pid, holder.home)
+        self._heartbeat = HeartbeatKeeper(self.backend, row, interval)
+        self._heartbeat.start()
         opened(self)
         #: The processes this runtime ended at open because their runtime had died.
         self.repaired: tuple[int, ...] = ()
@@ -199,6 +213,7 @@ class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
                 concurrent.futures.wait(not_done)
         if self._checkpoints is not None:
             self._checkpoints.stop()
+        self._heartbeat.stop()
         close = getattr(self._database_store, "close", None)
         if close is not None:
             close()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 from pykka import ActorDeadError
 
-from provenance.actor_messages import Flush, Reply, Sync, Watermark, Write
+from provenance.actor_messages import Flush, Reply, RuntimeBeat, Sync, Watermark, Write
 from provenance.errors import DatabaseUnavailableError, StorageError
 from provenance.fencing import Fence
 from provenance.log import get_logger
@@ -34,6 +34,7 @@ from provenance.record_checks import describe_error
 from provenance.records import (
     WriteOp,
 )
+from provenance.runtime_rows import Heartbeat, apply_heartbeat
 from provenance.sqlite_connections import sqlite_driver
 from provenance.ticker import Ticker
 from provenance.wal_checkpoints import WRITER_AUTOCHECKPOINT, WalCheckpointer
@@ -161,6 +162,8 @@ class ProvenanceActor(pykka.ThreadingActor):
                     self._waiting.append((reply, None))
                 case Flush():
                     self._commit()
+                case RuntimeBeat(heartbeat=heartbeat, reply=beat_reply):
+                    self._beat(heartbeat, beat_reply)
                 case _:
                     log.warning("provenance.unknown_message", message=type(message).__name__)
             if not commit_now and not self.actor_inbox.empty():
@@ -219,6 +222,25 @@ class ProvenanceActor(pykka.ThreadingActor):
             self._waiting.append((reply, created))
         else:
             reply.set_result(created)
+
+    def _beat(self, heartbeat: Heartbeat, reply: Reply[None] | None) -> None:
+        """Write a runtime's row in a transaction of its own, after committing what waits (a
+        failed beat must roll back nobody's write)."""
+        self._commit()
+        connection = self._require_connection()
+        try:
+            apply_heartbeat(connection, self._storage.dialect, heartbeat)
+        except Exception as exc:  # the database refused or failed: the next beat tries again
+            log.warning("provenance.heartbeat_failed", error=describe_error(exc))
+            try:
+                connection.rollback()
+            except Exception:  # a dead connection: the next message opens a new one
+                self._reconnect()
+            if reply is not None:
+                reply.set_exception(storage_failure("a runtime heartbeat was not written", exc))
+            return
+        if reply is not None:
+            reply.set_result(None)
 
     def _commit(self) -> None:
         connection = self._connection

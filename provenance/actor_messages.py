@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from provenance.fencing import Fence
 from provenance.records import WriteOp
+from provenance.runtime_rows import Heartbeat
 
 if TYPE_CHECKING:
     from provenance.actor import ProvenanceActor
@@ -109,6 +110,16 @@ class Sync:
     seq: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class RuntimeBeat:
+    """Write a runtime's row of ``wa_runtime`` (``provenance.runtime_rows``), committing what
+    was applied before it first; reply None once committed."""
+
+    heartbeat: Heartbeat
+    reply: Reply[None] | None = None
+    seq: int = 0
+
+
 class Watermark:
     """What a ``ProvenanceActor`` shares with its backend: how far the messages the backend
     sent in order (``seq``) are committed and whether anything applied is not, so that a
@@ -123,4 +134,4 @@ class Watermark:
         self.durability: WalDurability | None = None
 
 
-__all__ = ["Flush", "Reply", "Sync", "Watermark", "Write"]
+__all__ = ["Flush", "Reply", "RuntimeBeat", "Sync", "Watermark", "Write"]

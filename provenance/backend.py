@@ -12,10 +12,11 @@ from typing import Protocol
 
 import pykka
 
-from provenance.actor_messages import Reply, Sync, Watermark, Write
+from provenance.actor_messages import Reply, RuntimeBeat, Sync, Watermark, Write
 from provenance.errors import NoBackendError, StorageError
 from provenance.fencing import Fence
 from provenance.records import WriteOp
+from provenance.runtime_rows import Heartbeat
 from provenance.storage import Storage
 
 WRITE_TIMEOUT = 120.0
@@ -91,6 +92,19 @@ class ActorBackend:
         self._send(lambda seq: Sync(reply, seq=seq))
         reply.result(timeout=WRITE_TIMEOUT)
 
+    def beat(self, heartbeat: Heartbeat, *, timeout: float | None = None) -> None:
+        """Write a runtime's row (``provenance.runtime_rows``) after everything sent before;
+        with ``timeout``, wait that long for it to be committed, else only send it.
+
+        Raises:
+            StorageError: if it was not written (with ``timeout``).
+            TimeoutError: if it was not written within ``timeout``.
+        """
+        reply: Reply[None] | None = None if timeout is None else Reply()
+        self._tell(lambda seq: RuntimeBeat(heartbeat, reply, seq=seq))
+        if reply is not None:
+            reply.result(timeout=timeout)
+
     def make_durable(self, *, others_too: bool = False) -> None:
         """Return once everything sent before is committed and on disk, so that it survives a
         crash of the machine: what a checkpoint that names it needs (on SQLite one fsync of
@@ -119,7 +133,7 @@ class ActorBackend:
         if actor is None or not actor.serve_now(message(0), self._sent):
             self._tell(message)
 
-    def _tell(self, message: Callable[[int], Write | Sync]) -> None:
+    def _tell(self, message: Callable[[int], Write | Sync | RuntimeBeat]) -> None:
         """Send the message numbered next; numbers follow the order of the mailbox."""
         try:
             with self._order:

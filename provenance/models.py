@@ -231,3 +231,19 @@ class DbWorker(Base):
     started: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     heartbeat: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     lease_expires: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DbRuntime(Base):
+    """A runtime open on the database, on any machine (``provenance.runtime_rows``): it renews
+    ``heartbeat`` and ``expires`` (database time) while it is open and deletes its row when it
+    shuts down, so that a row run out, or missing, tells that the runtime ended."""
+
+    __tablename__ = "wa_runtime"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    os_pid: Mapped[int] = mapped_column(Integer)
+    home: Mapped[str] = mapped_column(Text, default="")
+    started: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    heartbeat: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,7 +23,7 @@ from actors.cli.context import open_runtime
 from actors.cli.identifiers import resolve_pks
 from actors.control import Action
 from actors.daemon import ControlError, Delivery, Route, request
-from actors.holders import end_orphan
+from actors.holders import end_orphan, live_holder
 from actors.runtime import Runtime, runtime_holding
 from provenance import ProcessState, WorkactorsError
 from provenance.errors import NotExistentError
@@ -158,7 +158,9 @@ def control_one(runtime: Runtime, pk: int, action: Action, message: str | None) 
         delivery = _request(runtime, pk, action, message)
     except ControlError as exc:
         known = state.name if state else "not started"
-        return Outcome(pk, action, "failed", f"process {pk} is {known}, but {exc}")
+        elsewhere = _held_elsewhere(runtime, pk, action)
+        text = elsewhere or f"process {pk} is {known}, but {exc}"
+        return Outcome(pk, action, "failed", text)
     result = "sent" if delivery.route is Route.SENT else "recorded"
     message_text = _delivered(pk, action, delivery, runtime)
     return Outcome(pk, action, result, message_text, reached=delivery.workers > 0)
@@ -213,6 +215,23 @@ def _delivered(pk: int, action: Action, delivery: Delivery, runtime: Runtime) ->
     return (
         f"Process {pk}: {action.value} recorded; it is applied when the daemon loads the process, "
         f"but no daemon runs on {runtime.home}: `workactors daemon start` starts one"
+    )
+
+
+def _held_elsewhere(runtime: Runtime, pk: int, action: Action) -> str | None:
+    """Why ``pk`` cannot be reached if a live program that keeps no checkpoints runs it: who
+    it is (host, OS pid) and how to reach it; None if no such program holds it."""
+    found = live_holder(runtime, pk)
+    if found is None:
+        return None
+    holder, row = found
+    beat = "" if row is None else f", whose runtime beat {row.silent_for:.0f} s ago"
+    return (
+        f"process {pk} runs in a program that keeps no checkpoints: OS process "
+        f"{holder.os_pid} on {holder.host} (home {holder.home}{beat}), which alone can "
+        f"{action.value} it; once that program is ended (on {holder.host}: kill "
+        f"{holder.os_pid}) and its heartbeat has run out, `workactors process kill {pk}` "
+        "marks the process KILLED"
     )
 
 

@@ -10,7 +10,7 @@ MIGRATIONS_DIR = Path(__file__).parent
 
 #: The newest revision in ``versions/``. Opening a database stamped with it needs no Alembic
 #: import (a test checks that it is Alembic's head).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 #: The tables the migrations create (``alembic_version`` aside).
 OWN_TABLES = frozenset(
@@ -23,6 +23,7 @@ OWN_TABLES = frozenset(
         "wa_checkpoint",
         "wa_intent",
         "wa_worker",
+        "wa_runtime",
     }
 )
 #: The PostgreSQL advisory lock held while the schema is created or upgraded ("wkactors").
