@@ -80,7 +80,7 @@ def _sqlite_statements(beat: Heartbeat) -> list[tuple[str, dict[str, Any]]]:
         "host": beat.host,
         "os_pid": beat.os_pid,
         "home": beat.home,
-        "lasts": f"+{beat.lasts:.3f} seconds",
+        "lasts": f"{beat.lasts:+.3f} seconds",
         "forget": f"-{FORGET_AFTER:.0f} seconds",
     }
     if beat.beat is Beat.CLOSE:

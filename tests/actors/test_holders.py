@@ -23,6 +23,7 @@ from actors.holders import (
 )
 from actors.os_identity import boot_id
 from provenance import Calculation, Dict, ProcessNode, ProcessState, WorkCalculation, load_node
+from provenance.runtime_rows import RuntimeRow
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 
 STARTED_TIMEOUT = 60.0
@@ -142,10 +143,15 @@ def test_the_processes_of_a_live_runtime_are_not_touched(runtime: Runtime) -> No
     assert runtime.repair() == []
 
 
-def test_a_holder_on_another_host_is_never_judged_dead() -> None:
-    holder = Holder("some-other-host", 1, 0.0, "/nowhere")
+def test_a_holder_on_another_host_is_judged_by_its_runtime_row_alone() -> None:
+    holder = Holder("some-other-host", 1, 0.0, "/nowhere", None, "its-runtime")
+    beating = RuntimeRow("its-runtime", "some-other-host", 1, "/nowhere", 0.5, alive=True)
 
-    assert holder.is_alive() is None
+    assert holder.is_alive({"its-runtime": beating}) is True
+    assert holder.is_alive({"its-runtime": replace(beating, alive=False)}) is False
+    assert holder.is_alive({}) is False  # its runtime deleted its row: it ended
+    assert holder.is_alive() is None  # no rows to judge by
+    assert replace(holder, runtime=None).is_alive({"its-runtime": beating}) is None
 
 
 def test_process_repair_ends_the_processes_of_a_killed_runtime_and_names_them(
