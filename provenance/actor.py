@@ -239,6 +239,8 @@ class ProvenanceActor(pykka.ThreadingActor):
             if reply is not None:
                 reply.set_exception(storage_failure("a runtime heartbeat was not written", exc))
             return
+        if self._wal_checkpointer is not None:  # it grew the WAL like any commit
+            self._wal_checkpointer.committed()
         if reply is not None:
             reply.set_result(None)
 
