@@ -286,9 +286,9 @@ def repair(runtime: Runtime) -> list[int]:
 
 
 def live_holder(runtime: Runtime, pk: int) -> tuple[Holder, RuntimeRow | None] | None:
-    """The holder of process ``pk`` if it runs in another OS process that is alive (with its
-    runtime's row when it runs on another host), else None: what ``process kill`` names when
-    it cannot reach the process."""
+    """The holder of process ``pk`` if it runs, without a checkpoint, in another OS process
+    that is alive (with its runtime's row when it runs on another host), else None: what
+    ``process kill`` names when it cannot reach the process."""
     try:
         node = runtime.load_node(pk)
     except NotExistentError:
@@ -296,6 +296,8 @@ def live_holder(runtime: Runtime, pk: int) -> tuple[Holder, RuntimeRow | None] |
     holder = Holder.from_attribute(node.attributes.get(HOLDER))
     if holder is None or (not holder.elsewhere and holder.os_pid == os.getpid()):
         return None
+    if _resumable(runtime, pk):
+        return None  # held under its checkpoint: reached through the store, not its program
     runtimes = runtime_rows(runtime.storage) if holder.elsewhere else None
     if not holder.is_alive(runtimes):
         return None

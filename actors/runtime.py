@@ -141,8 +141,9 @@ class Runtime(RuntimeLaunching, RuntimeCheckpoints, RuntimeControl):
             log.warning("runtime.repair_failed", error=repr(exc))
 
     def repair(self) -> list[int]:
-        """End KILLED every process of this home whose runtime died without ending it (and
-        that left no checkpoint to resume from); return their pids. Runs at every open."""
+        """End KILLED every process whose runtime died without ending it (and that left no
+        checkpoint to resume from), on this host or another (judged by its heartbeat); return
+        their pids. Runs at every open. See ``actors.holders.repair`` for which homes count."""
         return holders.repair(self)
 
     @property

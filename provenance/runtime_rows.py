@@ -74,15 +74,15 @@ def _upsert(now: str, expires: str, param: str) -> str:
     )
 
 
+def _params(beat: Heartbeat, lasts: object, forget: object) -> dict[str, Any]:
+    """The parameters of a beat's statements; ``lasts`` and ``forget`` as the driver takes
+    a span of time."""
+    row = {"id": beat.id, "host": beat.host, "os_pid": beat.os_pid, "home": beat.home}
+    return {**row, "lasts": lasts, "forget": forget}
+
+
 def _sqlite_statements(beat: Heartbeat) -> list[tuple[str, dict[str, Any]]]:
-    params: dict[str, Any] = {
-        "id": beat.id,
-        "host": beat.host,
-        "os_pid": beat.os_pid,
-        "home": beat.home,
-        "lasts": f"{beat.lasts:+.3f} seconds",
-        "forget": f"-{FORGET_AFTER:.0f} seconds",
-    }
+    params = _params(beat, f"{beat.lasts:+.3f} seconds", f"-{FORGET_AFTER:.0f} seconds")
     if beat.beat is Beat.CLOSE:
         return [("DELETE FROM wa_runtime WHERE id = :id", params)]
     expires = "strftime('%Y-%m-%d %H:%M:%f', 'now', :lasts)"
@@ -96,14 +96,7 @@ def _sqlite_statements(beat: Heartbeat) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _postgresql_statements(beat: Heartbeat) -> list[tuple[str, dict[str, Any]]]:
-    params: dict[str, Any] = {
-        "id": beat.id,
-        "host": beat.host,
-        "os_pid": beat.os_pid,
-        "home": beat.home,
-        "lasts": beat.lasts,
-        "forget": FORGET_AFTER,
-    }
+    params = _params(beat, beat.lasts, FORGET_AFTER)
     if beat.beat is Beat.CLOSE:
         return [("DELETE FROM wa_runtime WHERE id = %(id)s", params)]
     # clock_timestamp(): the time of the statement, whatever the transaction's age.

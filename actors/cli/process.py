@@ -240,8 +240,9 @@ def kill_command(  # noqa: PLR0917 - typer passes each option as a parameter
 @app.command("repair")
 def repair_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """End KILLED the processes whose runtime died without ending them (a script running them
-    was killed) and that have no checkpoint to resume from. Every runtime that opens on the
-    home does this too; this command does it on demand and says which."""
+    was killed) and that have no checkpoint to resume from, on this machine or another sharing
+    the database (whose runtime's heartbeat ran out). Every runtime that opens on the home does
+    this too; this command does it on demand and says which."""
     with open_runtime(ctx) as runtime:
         ended = sorted({*runtime.repaired, *runtime.repair()})
     if as_json:

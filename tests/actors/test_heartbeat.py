@@ -13,20 +13,11 @@ from actors.errors import ActorError
 from actors.heartbeat import DEFAULT_INTERVAL, INTERVAL_ENV, STALE_BEATS, choose_interval
 from actors.holders import HOLDER
 from provenance.runtime_rows import runtime_rows
-from provenance.storage import Storage, sqlite_url
+from provenance.storage import Storage
 from tests.actors.daemon.helpers import wait_for
 
 RENEWAL_TIMEOUT = 30.0
 INTERVAL = 0.05
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, home: Path) -> str:
-    """The URL of the home's SQLite file, then of a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        return sqlite_url(home / "provenance.sqlite")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _heartbeat_of(storage: Storage, runtime_id: str) -> object:
@@ -36,9 +27,9 @@ def _heartbeat_of(storage: Storage, runtime_id: str) -> object:
 
 
 def test_a_runtime_row_is_renewed_while_it_is_open_and_deleted_at_shutdown(
-    home: Path, database_url: str
+    home: Path, home_database_url: str
 ) -> None:
-    with Runtime(home, database_url=database_url, heartbeat_interval=INTERVAL) as runtime:
+    with Runtime(home, database_url=home_database_url, heartbeat_interval=INTERVAL) as runtime:
         runtime.backend.sync()  # the row is sent ahead of everything: committed by now
         row = runtime_rows(runtime.storage)[runtime.runtime_id]
         first = _heartbeat_of(runtime.storage, runtime.runtime_id)
@@ -55,7 +46,7 @@ def test_a_runtime_row_is_renewed_while_it_is_open_and_deleted_at_shutdown(
             "a renewal of the heartbeat",
         )
 
-    storage = Storage(database_url)
+    storage = Storage(home_database_url)
     try:
         assert runtime.runtime_id not in runtime_rows(storage)
     finally:

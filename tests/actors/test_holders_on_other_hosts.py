@@ -25,7 +25,7 @@ from actors.cli import app
 from actors.holders import HOLDER, Holder
 from provenance import Calculation, ProcessNode, ProcessState
 from provenance.runtime_rows import Beat, Heartbeat, runtime_rows
-from provenance.storage import Storage, sqlite_url
+from provenance.storage import Storage
 from tests.actors.cli.conftest import PLAIN_ENV
 from tests.actors.daemon.helpers import REPOSITORY, wait_for
 
@@ -54,15 +54,6 @@ _STUCK = textwrap.dedent(
         runtime.run(Stuck)
     """
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, home: Path) -> str:
-    """The home's SQLite file (a file both machines reach), then a shared PostgreSQL schema."""
-    if request.param == "sqlite":
-        return sqlite_url(home / "provenance.sqlite")
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 class Elsewhere:
@@ -120,18 +111,18 @@ class Elsewhere:
 
 
 @pytest.fixture
-def killed_elsewhere(home: Path, database_url: str, tmp_path: Path) -> Elsewhere:
+def killed_elsewhere(home: Path, home_database_url: str, tmp_path: Path) -> Elsewhere:
     """The stuck program on another host, killed with SIGKILL, its heartbeat run out."""
-    program = Elsewhere(home, database_url, tmp_path, SHORT_INTERVAL)
+    program = Elsewhere(home, home_database_url, tmp_path, SHORT_INTERVAL)
     program.kill()
     program.wait_until_its_heartbeat_ran_out()
     return program
 
 
 @pytest.fixture
-def alive_elsewhere(home: Path, database_url: str, tmp_path: Path) -> Iterator[Elsewhere]:
+def alive_elsewhere(home: Path, home_database_url: str, tmp_path: Path) -> Iterator[Elsewhere]:
     """The stuck program on another host, beating; killed after the test."""
-    program = Elsewhere(home, database_url, tmp_path, LONG_INTERVAL)
+    program = Elsewhere(home, home_database_url, tmp_path, LONG_INTERVAL)
     try:
         yield program
     finally:
