@@ -4,9 +4,14 @@ while it is open, so that a runtime on any machine can tell whether it still run
 The row is written when the runtime opens (sent to the provenance actor ahead of any process's
 write, so no process names a runtime whose row is not committed yet), renewed every
 ``interval`` seconds by a thread that sleeps on an event in between, and deleted when the
-runtime shuts down. Each beat makes the row last ``STALE_BEATS`` intervals: a runtime killed
-(or whose machine went down) stops renewing it, and once it runs out the processes it held are
-ended KILLED by the next ``repair`` (``actors.holders``), on whatever machine that runs.
+runtime shuts down (after its last write). Renewals go through the provenance actor on SQLite,
+whose one writer it is; on PostgreSQL, which takes many writers, on a pooled connection of
+their own, so that a long write the actor is busy with cannot hold a renewal back until the
+row runs out and the runtime's live processes are taken for abandoned.
+
+Each beat makes the row last ``STALE_BEATS`` intervals: a runtime killed (or whose machine went
+down) stops renewing it, and once it runs out the processes it held are ended KILLED by the
+next ``repair`` (``actors.holders``), on whatever machine that runs.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import threading
 from actors.errors import ActorError
 from provenance.backend import ActorBackend
 from provenance.log import get_logger
-from provenance.runtime_rows import Beat, Heartbeat
+from provenance.runtime_rows import Beat, Heartbeat, beat_on_own_connection
 
 log = get_logger(__name__)
 
@@ -91,9 +96,14 @@ class HeartbeatKeeper:
         return Heartbeat(beat, row.id, row.host, row.os_pid, row.home, STALE_BEATS * self.interval)
 
     def _run(self) -> None:
+        storage = self._backend.storage
+        beside_the_actor = storage.dialect == "postgresql"
         while not self._stop.wait(self.interval):
             try:
-                self._backend.beat(self._beat(Beat.RENEW), timeout=BEAT_TIMEOUT)
+                if beside_the_actor:
+                    beat_on_own_connection(storage, self._beat(Beat.RENEW))
+                else:
+                    self._backend.beat(self._beat(Beat.RENEW), timeout=BEAT_TIMEOUT)
             except Exception as exc:  # a database outage: the next beat tries again
                 log.warning("runtime.heartbeat_late", error=repr(exc))
 

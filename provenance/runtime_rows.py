@@ -1,8 +1,9 @@
 """The rows of ``wa_runtime``: which runtimes are open on a database, on any machine.
 
 A runtime writes its row when it opens (``Beat.OPEN``), renews its heartbeat every interval
-(``Beat.RENEW``) and deletes it when it shuts down (``Beat.CLOSE``), all through its provenance
-actor (``provenance.actor``), the one writer of the database. Each beat sets ``expires`` to a
+(``Beat.RENEW``) and deletes it when it shuts down (``Beat.CLOSE``), through its provenance
+actor (``provenance.actor``), the one writer of a SQLite database; on PostgreSQL renewals go on
+a connection of their own (``beat_on_own_connection``). Each beat sets ``expires`` to a
 few intervals after it; a row whose ``expires`` is past, or a missing row, means that runtime
 ended (killed, or its machine lost) without ending its processes. Every time is the database's
 clock (``now()`` on PostgreSQL; on SQLite, the clock of the machine that holds the file), both
@@ -129,6 +130,14 @@ def apply_heartbeat(connection: WriteConnection, dialect: str, beat: Heartbeat) 
     connection.commit()
 
 
+def beat_on_own_connection(storage: Storage, beat: Heartbeat) -> None:
+    """Write ``beat`` on a pooled connection of ``storage``, beside the provenance actor: for
+    a database of many writers (PostgreSQL), so that a long write the actor is busy with does
+    not delay a renewal past the row's end."""
+    with storage.write_engine.connect() as connection:
+        apply_heartbeat(connection, storage.dialect, beat)
+
+
 _SQLITE_ROWS = (
     "SELECT id, host, os_pid, home, "
     f"(julianday('now') - julianday(heartbeat)) * 86400.0, expires > {_SQLITE_NOW} "
@@ -157,4 +166,12 @@ def runtime_rows(storage: Storage) -> dict[str, RuntimeRow]:
     }
 
 
-__all__ = ["FORGET_AFTER", "Beat", "Heartbeat", "RuntimeRow", "apply_heartbeat", "runtime_rows"]
+__all__ = [
+    "FORGET_AFTER",
+    "Beat",
+    "Heartbeat",
+    "RuntimeRow",
+    "apply_heartbeat",
+    "beat_on_own_connection",
+    "runtime_rows",
+]

@@ -82,3 +82,20 @@ def test_an_interval_that_is_not_a_positive_number_is_refused_before_anything_op
     with pytest.raises(ActorError, match=INTERVAL_ENV):
         Runtime(home)
     assert not (home / "provenance.sqlite").exists()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_busy_provenance_actor_does_not_hold_renewals_back(
+    home: Path, postgres_url: str
+) -> None:
+    with Runtime(home, database_url=postgres_url, heartbeat_interval=INTERVAL) as runtime:
+        runtime.backend.sync()
+        first = _heartbeat_of(runtime.storage, runtime.runtime_id)
+        actor = runtime.backend._watermark.actor
+        assert actor is not None
+        with actor._lock:  # held as a long write holds it: the actor serves nothing meanwhile
+            wait_for(
+                lambda: _heartbeat_of(runtime.storage, runtime.runtime_id) != first,
+                RENEWAL_TIMEOUT,
+                "a renewal while the provenance actor is busy",
+            )
