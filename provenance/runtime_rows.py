@@ -49,7 +49,8 @@ class RuntimeRow:
     home: str
     #: Seconds between its last heartbeat and now, by the database's clock.
     silent_for: float
-    #: False once the row ran out: that runtime no longer beats.
+    #: False once the row ran out: that runtime no longer beats (on PostgreSQL, and the
+    #: server has been up long enough for it to have beaten since a restart).
     alive: bool
 
 
@@ -143,8 +144,12 @@ _SQLITE_ROWS = (
     f"(julianday('now') - julianday(heartbeat)) * 86400.0, expires > {_SQLITE_NOW} "
     "FROM wa_runtime"
 )
+#: On PostgreSQL a row that ran out still counts as alive until the server has been up for
+#: the row's lifetime: a restart longer than it makes every row run out at once, and the first
+#: runtime back must not take the processes of runtimes that renew as soon as they can.
 _POSTGRESQL_ROWS = (
-    "SELECT id, host, os_pid, home, extract(epoch FROM now() - heartbeat), expires > now() "
+    "SELECT id, host, os_pid, home, extract(epoch FROM now() - heartbeat), "
+    "expires > now() OR pg_postmaster_start_time() > now() - (expires - heartbeat) "
     "FROM wa_runtime"
 )
 

@@ -83,3 +83,30 @@ def test_a_beat_the_database_refuses_fails_alone_and_the_actor_writes_on(
     assert load_node(node.pk).value == 7
     assert set(runtime_rows(any_runtime.storage)) >= {"accepted"}
     assert "refused" not in runtime_rows(any_runtime.storage)
+
+
+@pytest.mark.postgres
+def test_a_row_that_ran_out_while_the_server_was_down_counts_until_it_could_have_beaten(
+    pg_runtime: Runtime,
+) -> None:
+    """A PostgreSQL restart longer than a row's lifetime makes every row run out at once: the
+    first runtime back must not take the processes of runtimes that renew as soon as they can.
+    A row is judged only once the server has been up for its lifetime."""
+    import sqlalchemy as sa
+
+    _beat(pg_runtime, Beat.OPEN, "beat-before-the-restart")
+    _beat(pg_runtime, Beat.OPEN, "long-dead", lasts=-1.0)
+    uptime = "now() - pg_postmaster_start_time()"
+    with pg_runtime.storage.write_engine.begin() as connection:
+        # Its last beat was before the server started, and it was to last past the start.
+        connection.execute(
+            sa.text(
+                f"UPDATE wa_runtime SET heartbeat = now() - ({uptime}) - interval '1 hour', "
+                "expires = now() - interval '1 second' WHERE id = 'beat-before-the-restart'"
+            )
+        )
+
+    rows = runtime_rows(pg_runtime.storage)
+
+    assert rows["beat-before-the-restart"].alive is True
+    assert rows["long-dead"].alive is False
