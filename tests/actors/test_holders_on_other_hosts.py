@@ -4,7 +4,7 @@ lost) ``process repair`` and ``process kill`` end it KILLED; while it beats it i
 and ``process kill`` names the program that runs it.
 
 "Another machine" is real here: the runtime runs in a Python whose host name is another one
-(``unshare -u``, a UTS namespace of its own), on the same database.
+(``unshare --uts``, a UTS namespace of its own), on the same database.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ _STUCK = textwrap.dedent(
     class Stuck(Process):
         def run(self):
             self.runtime.backend.sync()
-            Path(sys.argv[2]).write_text(f"{self.node.pk} {self.runtime.runtime_id}")
+            said = Path(sys.argv[2] + ".part")
+            said.write_text(f"{self.node.pk} {self.runtime.runtime_id}")
+            said.rename(sys.argv[2])
             threading.Event().wait()
 
     with Runtime(sys.argv[1], database_url=sys.argv[3]) as runtime:
@@ -64,7 +66,8 @@ class Elsewhere:
         self.script = subprocess.Popen(
             [
                 "unshare",
-                "-u",
+                "--map-root-user",  # so that no privilege is needed for the UTS namespace
+                "--uts",
                 "sh",
                 "-c",
                 f'hostname {OTHER_HOST} && exec "$0" "$@"',
@@ -84,15 +87,20 @@ class Elsewhere:
         )
         try:
             said = wait_for(
-                lambda: started.exists() and started.read_text(),
-                STARTED_TIMEOUT,
-                "the process's start on the other host",
+                lambda: self._said(started), STARTED_TIMEOUT, "the start on the other host"
             )
         except BaseException:
             self.kill()
             raise
         pk, runtime_id = str(said).split()
         self.pk, self.runtime_id, self.url = int(pk), runtime_id, url
+
+    def _said(self, started: Path) -> str | None:
+        if started.exists():
+            return started.read_text()
+        code = self.script.poll()
+        assert code is None, f"the program on the other host exited with {code}"
+        return None
 
     def kill(self) -> None:
         self.script.send_signal(signal.SIGKILL)
