@@ -226,12 +226,12 @@ def _held_elsewhere(runtime: Runtime, pk: int, action: Action) -> str | None:
         return None
     holder, row = found
     beat = "" if row is None else f", whose runtime beat {row.silent_for:.0f} s ago"
+    ran_out = " and its heartbeat has run out" if holder.elsewhere else ""
     return (
         f"process {pk} runs in a program that keeps no checkpoints: OS process "
         f"{holder.os_pid} on {holder.host} (home {holder.home}{beat}), which alone can "
         f"{action.value} it; once that program is ended (on {holder.host}: kill "
-        f"{holder.os_pid}) and its heartbeat has run out, `workactors process kill {pk}` "
-        "marks the process KILLED"
+        f"{holder.os_pid}){ran_out}, `workactors process kill {pk}` marks the process KILLED"
     )
 
 

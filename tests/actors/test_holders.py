@@ -205,6 +205,33 @@ def test_process_kill_ends_a_process_that_nothing_will_ever_run(home: Path) -> N
         assert "no runtime holds it, and it has no checkpoint" in (node.exit_message or "")
 
 
+def test_process_kill_names_the_live_program_on_this_host_that_alone_can_kill_it(
+    home: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from actors.cli import app
+    from tests.actors.cli.conftest import PLAIN_ENV
+
+    script = _start_stuck(home, tmp_path)
+    try:
+        _parent, child = _pks(tmp_path)
+        result = CliRunner().invoke(
+            app, ["--home", str(home), "process", "kill", str(child)], env=PLAIN_ENV
+        )
+    finally:
+        script.kill()
+        script.wait(timeout=STARTED_TIMEOUT)
+
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert f"OS process {script.pid} on {socket.gethostname()}" in said
+    assert "keeps no checkpoints" in said
+    assert "heartbeat" not in said  # on this host its OS process tells, at once
+
+
 def test_this_process_start_time_read_without_psutil_is_the_one_psutil_reads() -> None:
     """A holder's start time is compared with psutil's reading of it (``is_alive``): reading it
     from /proc at runtime open (to spare the psutil import) must give the same number."""
