@@ -236,8 +236,9 @@ def test_logs_follow_prints_lines_as_they_are_appended_until_ctrl_c(tmp_path: Pa
     paths = DaemonPaths.of(tmp_path / "home")
     paths.folder.mkdir(parents=True)
     paths.worker_log(0).write_text("old line\n")
+    command = ["actors.cli", "--home", str(paths.home), "daemon", "logs", "-f"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "actors.cli", "--home", str(paths.home), "daemon", "logs", "-f"],
+        [sys.executable, "-m", "tests.ctrl_c", *command],
         cwd=REPOSITORY,
         stdout=subprocess.PIPE,
     )

@@ -59,9 +59,9 @@ def test_the_command_serves_the_home_until_interrupted(web_home: WebHome, tmp_pa
         "BROWSER": f"{browser} {opened} %s",
     }
     environment.pop("WORKACTORS_DATABASE_URL", None)
-    command = [sys.executable, "-m", "actors.cli", "--home", str(web_home.path), "web"]
+    command = ["actors.cli", "--home", str(web_home.path), "web"]
     process = subprocess.Popen(
-        [*command, "--port", "0", "--token", TOKEN, "--open"],
+        [sys.executable, "-m", "tests.ctrl_c", *command, "--port", "0", "--token", TOKEN, "--open"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
