@@ -177,6 +177,11 @@ class Checkpoints:
             try:
                 # One query for the batch: a look per process cost a quarter of a worker's CPU.
                 recorded = self._recorded([process.pid for process in loaded])
+                if any(state is not None and state.is_terminal for state, _ in recorded.values()):
+                    # Ends committed by workers that died before retiring their checkpoints:
+                    # on disk before a checkpoint, the only other record of a process, moves.
+                    # One fsync for the batch.
+                    self._runtime.backend.make_durable(others_too=True)
                 for process in loaded:
                     pid = process.pid
                     assert pid is not None
@@ -251,9 +256,6 @@ class Checkpoints:
         }
 
     def _retire_ended(self, pid: int, state: ProcessState) -> None:
-        # The end was read, committed by the worker that died before retiring it: it must be
-        # on disk before the checkpoint, the only other record of the process, is moved.
-        self._runtime.backend.make_durable(others_too=True)
         if state is ProcessState.EXCEPTED:
             self.store.mark_failed(pid, f"process {pid} excepted before its checkpoint moved")
         else:

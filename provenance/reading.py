@@ -15,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from provenance.backend import open_backend
+from provenance.backend import ProvenanceBackend, open_backend
 from provenance.database_urls import normalize_url, sqlite_url
 from provenance.errors import NotExistentError
 from provenance.storage import Storage
@@ -72,11 +72,20 @@ def read_storage() -> Storage:
     return storage_for(default_url())
 
 
+def _writer_of(url: str | None) -> ProvenanceBackend | None:
+    """The open runtime's backend if it writes the database ``url`` (or ``url`` is not
+    known), else None."""
+    backend = open_backend()
+    if backend is not None and (url is None or backend.storage.url == url):
+        return backend
+    return None
+
+
 def database_of(url: str | None) -> Storage:
     """The database of a node that came from ``url`` (None: not known, read as
     ``read_storage``): the open runtime's if it is that one, else one opened for reads."""
-    backend = open_backend()
-    if backend is not None and (url is None or backend.storage.url == url):
+    backend = _writer_of(url)
+    if backend is not None:
         return backend.storage
     return storage_for(url) if url is not None else read_storage()
 
@@ -84,8 +93,8 @@ def database_of(url: str | None) -> Storage:
 def sync_backend_of(url: str | None) -> None:
     """``sync_open_backend`` if the open runtime writes the database ``url`` (or ``url`` is
     not known): nothing else has writes of this program to wait for."""
-    backend = open_backend()
-    if backend is not None and (url is None or backend.storage.url == url):
+    backend = _writer_of(url)
+    if backend is not None:
         backend.sync()
 
 
